@@ -1,0 +1,60 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { OrchestratorError } from "../core/errors.ts";
+
+// Maps every failure to the one error body. Fastify's own errors (bad JSON, oversized body,
+// wrong content type) get the same shape as ours; anything unexpected is a 500 without internals.
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const mapped = OrchestratorError.isInstance(error) ? error : fromFastifyError(error);
+    if (mapped.status >= 500) request.log.error({ err: error, code: mapped.code }, "request failed");
+    else request.log.info({ code: mapped.code, status: mapped.status }, "request refused");
+    if (mapped.retryAfterMs !== undefined) reply.header("retry-after", Math.ceil(mapped.retryAfterMs / 1000));
+    return reply.status(mapped.status).send(mapped.toBody());
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(
+      new OrchestratorError({
+        kind: "logical",
+        code: "not_found",
+        status: 404,
+        message: `no endpoint ${request.method} ${request.url.split("?")[0]}`,
+      }).toBody(),
+    ),
+  );
+}
+
+function fromFastifyError(error: FastifyError): OrchestratorError {
+  switch (error.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return refusal("invalid_json", 400, `the request body is not valid JSON: ${error.message}`);
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return refusal(
+        "body_too_large",
+        413,
+        "the request body is larger than the server accepts (system.maxBodyBytes)",
+      );
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return refusal("unsupported_media_type", 415, "send the request body as application/json");
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+    return refusal("invalid_json", 400, `the request body is not valid JSON: ${error.message}`);
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return refusal("invalid_request", error.statusCode, error.message);
+  }
+  return new OrchestratorError({
+    kind: "fatal",
+    code: "internal_error",
+    status: 500,
+    message: "the server failed to handle this request; see the server log for the request id",
+    cause: error,
+  });
+}
+
+function refusal(code: string, status: number, message: string): OrchestratorError {
+  return new OrchestratorError({ kind: "logical", code, status, message });
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from "fastify";
+import type { AppConfig } from "../../config/index.ts";
+import type { ModelCatalog } from "../../models/model-catalog.ts";
+
+// What the service can call (/models) and the prompt addons a task can enable (/addons).
+export function registerCatalogRoutes(
+  app: FastifyInstance,
+  catalog: ModelCatalog,
+  addons: AppConfig["addons"],
+): void {
+  const modelsBody = {
+    models: catalog.roles().map(([role, d]) => ({
+      role,
+      provider: d.provider,
+      kind: d.kind,
+      model: d.model,
+      description: d.description,
+      ...(d.kind === "chat" ? { context_window: d.contextWindow, max_output_tokens: d.maxOutputTokens } : {}),
+      pricing: {
+        input_per_million_usd: d.pricing.inputPerMillion,
+        output_per_million_usd: d.pricing.outputPerMillion,
+        ...(d.pricing.perImage === undefined ? {} : { per_image_usd: d.pricing.perImage }),
+        ...(d.pricing.perVideoSecond === undefined ? {} : { per_video_second_usd: d.pricing.perVideoSecond }),
+      },
+      fallbacks: d.fallbacks,
+    })),
+    aliases: Object.fromEntries(catalog.aliases()),
+  };
+  app.get("/models", async () => modelsBody);
+
+  const addonList = Object.entries(addons).map(([name, addon]) => ({ name, ...addon }));
+  const categories = [...new Set(addonList.map((a) => a.category))].sort();
+  app.get<{ Querystring: { category?: string } }>("/addons", async (request) => {
+    const wanted = request.query.category;
+    const list = wanted ? addonList.filter((a) => a.category === wanted) : addonList;
+    return { count: list.length, categories, addons: list };
+  });
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from "fastify";
+import type { AppConfig } from "../../config/index.ts";
+import type { Clock } from "../../core/clock.ts";
+import type { ModelClient } from "../../models/model-client.ts";
+
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  deps: { config: AppConfig; models: ModelClient; clock: Clock; startedAt: number; version: string },
+): void {
+  app.get("/health", async () => {
+    const offline = deps.models.mode === "offline";
+    return {
+      status: "ok",
+      name: deps.config.system.name,
+      version: deps.version,
+      environment: deps.config.system.environment,
+      mode: deps.models.mode,
+      provider: offline ? "simulated" : "openrouter",
+      ...(offline
+        ? {
+            notice:
+              "offline mode: no OPENROUTER_API_KEY is set, so answers come from the built-in simulated provider",
+          }
+        : {}),
+      uptime_seconds: Math.round((deps.clock.now() - deps.startedAt) / 1000),
+    };
+  });
+}

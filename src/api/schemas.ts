@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { isUuid } from "../core/ids.ts";
+
+// HTTP bodies and parameters, validated at the edge. Unknown fields are ignored for forward compatibility.
+
+const requiredString = (what: string) =>
+  z.string({
+    error: (issue) => (issue.input === undefined ? `is required (${what})` : `must be a string (${what})`),
+  });
+
+const uuid = (what: string) =>
+  requiredString(what).refine(
+    isUuid,
+    `must be a UUID such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427 (${what})`,
+  );
+
+const dataUrl = /^data:image\/(png|jpe?g|webp|gif|heic|heif);base64,[A-Za-z0-9+/=\s]+$/i;
+
+const imageUrl = z
+  .string({ error: "must be a string: an https URL or a data:image/...;base64 URL" })
+  .refine(
+    (value) => dataUrl.test(value) || /^https?:\/\/\S+$/i.test(value),
+    "must be an http(s) URL or a data:image/(png|jpeg|webp|gif);base64 URL",
+  );
+
+export const chatBodySchema = z.object({
+  message: requiredString("the user's message").refine(
+    (value) => value.trim().length > 0,
+    "must not be empty",
+  ),
+  session_id: uuid("the session to continue").optional(),
+  context_tokens: z
+    .number({ error: "must be a number of tokens" })
+    .int("must be a whole number of tokens")
+    .min(0, "must not be negative")
+    .optional(),
+  images: z
+    .array(imageUrl, { error: "must be an array of image URLs" })
+    .max(16, "at most 16 images per message")
+    .optional(),
+});
+
+export type ChatBody = z.output<typeof chatBodySchema>;
+
+export const sessionParamsSchema = z.object({ id: uuid("session id") });
+export const workflowParamsSchema = z.object({ id: uuid("workflow id") });

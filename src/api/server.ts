@@ -1,0 +1,52 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { ChatService } from "../chat/chat-service.ts";
+import type { SessionService } from "../chat/session-service.ts";
+import type { AppConfig } from "../config/index.ts";
+import type { Clock } from "../core/clock.ts";
+import type { IdGenerator } from "../core/ids.ts";
+import type { ModelClient } from "../models/model-client.ts";
+import type { Store } from "../store/store.ts";
+import { installErrorHandling } from "./error-handler.ts";
+import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
+import { registerChatRoutes } from "./routes/chat-routes.ts";
+import { registerHealthRoutes } from "./routes/health-routes.ts";
+import { registerSessionRoutes } from "./routes/session-routes.ts";
+import { registerWorkflowRoutes } from "./routes/workflow-routes.ts";
+
+export interface ServerDeps {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly newId: IdGenerator;
+  readonly models: ModelClient;
+  readonly store: Store;
+  readonly chat: ChatService;
+  readonly sessions: SessionService;
+  readonly startedAt: number;
+  readonly version: string;
+}
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.system.maxBodyBytes,
+    // A caller's request id is kept when it looks like one, so a request can be followed across services.
+    requestIdHeader: "x-request-id",
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : deps.newId();
+    },
+    disableRequestLogging: false,
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  installErrorHandling(app);
+  registerHealthRoutes(app, deps);
+  registerCatalogRoutes(app, deps.models.catalog, deps.config.addons);
+  registerChatRoutes(app, deps.chat);
+  registerSessionRoutes(app, deps.sessions, deps.models);
+  registerWorkflowRoutes(app, deps.store);
+  return app;
+}

@@ -1,0 +1,73 @@
+import type { Logger } from "pino";
+import type { AppConfig } from "../config/index.ts";
+import { notFound, toOrchestratorError } from "../core/errors.ts";
+import type { IdGenerator } from "../core/ids.ts";
+import type { ModelClient } from "../models/model-client.ts";
+import type { SessionRecord, Store, StoredMessage } from "../store/store.ts";
+
+export interface OpenedSession {
+  readonly session: SessionRecord;
+  readonly warmupRoles: readonly string[];
+}
+
+// Opening a session is the spec's "user opens the chat box": the session is created and the
+// categorizer and fast models get a warm-up prompt in the background, so the first real call is quick.
+export class SessionService {
+  readonly #config: AppConfig;
+  readonly #store: Store;
+  readonly #models: ModelClient;
+  readonly #newId: IdGenerator;
+  readonly #logger: Logger;
+  readonly #warmups = new Set<Promise<void>>();
+
+  constructor(deps: {
+    config: AppConfig;
+    store: Store;
+    models: ModelClient;
+    newId: IdGenerator;
+    logger: Logger;
+  }) {
+    this.#config = deps.config;
+    this.#store = deps.store;
+    this.#models = deps.models;
+    this.#newId = deps.newId;
+    this.#logger = deps.logger;
+  }
+
+  async open(): Promise<OpenedSession> {
+    const session = await this.#store.ensureSession(this.#newId());
+    const warmup = this.#config.routing.warmup;
+    const roles = warmup.enabled ? warmup.roles : [];
+    for (const role of roles) this.#track(this.#warm(role, warmup.prompt));
+    return { session, warmupRoles: roles };
+  }
+
+  async history(id: string): Promise<{ session: SessionRecord; messages: StoredMessage[] }> {
+    const session = await this.#store.getSession(id);
+    if (!session) throw notFound("session", id);
+    return { session, messages: await this.#store.listMessages(id) };
+  }
+
+  // Lets shutdown and tests wait for warm-ups still in flight.
+  async settled(): Promise<void> {
+    await Promise.all([...this.#warmups]);
+  }
+
+  async #warm(role: string, prompt: string): Promise<void> {
+    try {
+      await this.#models.call(role, {
+        messages: [{ role: "user", content: prompt }],
+        purpose: "warmup",
+        maxTokens: 4,
+        temperature: 0,
+      });
+    } catch (error) {
+      this.#logger.warn({ role, code: toOrchestratorError(error).code }, "warm-up call failed");
+    }
+  }
+
+  #track(promise: Promise<void>): void {
+    this.#warmups.add(promise);
+    void promise.finally(() => this.#warmups.delete(promise));
+  }
+}

@@ -1,0 +1,3 @@
+export { builtInAddons } from "./defaults/addons.ts";
+export { type AppConfig, configError, defaultConfigFile, loadConfig, parseConfig } from "./load-config.ts";
+export type { AddonDefinition, ModelRoleDefinition, RouteTarget, RoutingConfig } from "./schema.ts";

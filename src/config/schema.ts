@@ -1,0 +1,178 @@
+import { z } from "zod";
+
+// Schema of orchestration_config.json. Every setting has a default, so a file only needs what it changes.
+// Objects are strict: a misspelt key is an error naming it, not a silently ignored setting.
+
+const roleName = z.string().regex(/^[a-z][a-z0-9_]*$/, "must be snake_case, like thinking_ai");
+
+export const pricingSchema = z.strictObject({
+  inputPerMillion: z.number().nonnegative(),
+  outputPerMillion: z.number().nonnegative(),
+  perImage: z.number().nonnegative().optional(),
+  perVideoSecond: z.number().nonnegative().optional(),
+});
+
+export const modelRoleSchema = z.strictObject({
+  provider: z.enum(["openrouter", "google_ai"]).default("openrouter"),
+  kind: z.enum(["chat", "image", "video"]).default("chat"),
+  model: z.string().min(1),
+  description: z.string().default(""),
+  contextWindow: z.number().int().positive().default(131072),
+  maxOutputTokens: z.number().int().positive().default(4096),
+  temperature: z.number().min(0).max(2).optional(),
+  pricing: pricingSchema,
+  fallbacks: z.array(z.string().min(1)).default([]),
+});
+
+// An entry is either a role definition or the name of another role (an alias such as research_ai).
+export const modelsSchema = z.record(roleName, z.union([modelRoleSchema, roleName]));
+
+const logLevel = z
+  .string()
+  .transform((value) => value.toLowerCase())
+  .pipe(z.enum(["trace", "debug", "info", "warning", "warn", "error", "critical", "fatal", "silent"]))
+  .transform((value) => {
+    if (value === "warning") return "warn";
+    if (value === "critical") return "fatal";
+    return value;
+  });
+
+export const systemSchema = z.strictObject({
+  name: z.string().default("Master AI Orchestration System"),
+  environment: z.string().default("production"),
+  logLevel: logLevel.prefault("INFO"),
+  host: z.string().default("0.0.0.0"),
+  port: z.number().int().min(0).max(65535).default(8000),
+  dataDir: z.string().default("./data"),
+  databaseUrl: z.string().optional(),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
+});
+
+export const orchestrationSchema = z.strictObject({
+  maxConcurrentWorkflows: z.number().int().positive().default(1000),
+  defaultTimeoutSeconds: z.number().positive().default(300),
+  maxRetries: z.number().int().min(0).max(10).default(3),
+  plannerRole: roleName.default("thinking_ai"),
+});
+
+export const queuingSchema = z
+  .strictObject({
+    highPriorityRatio: z.number().min(0).max(1).default(0.6),
+    mediumPriorityRatio: z.number().min(0).max(1).default(0.3),
+    lowPriorityRatio: z.number().min(0).max(1).default(0.1),
+  })
+  .refine(
+    (q) => Math.abs(q.highPriorityRatio + q.mediumPriorityRatio + q.lowPriorityRatio - 1) < 1e-6,
+    "highPriorityRatio + mediumPriorityRatio + lowPriorityRatio must add up to 1",
+  );
+
+export const apiKeysSchema = z.strictObject({
+  openrouter: z.string().default(""),
+  google_ai: z.string().default(""),
+});
+
+export const providersSchema = z.strictObject({
+  openrouter: z
+    .strictObject({
+      baseUrl: z.url().default("https://openrouter.ai/api/v1"),
+      // Sent as HTTP-Referer and X-Title so calls show up under this app in OpenRouter's dashboard.
+      appUrl: z.string().default("https://github.com/master-ai-orchestrator"),
+      appName: z.string().default("Master AI Orchestration System"),
+    })
+    .prefault({}),
+  google_ai: z
+    .strictObject({
+      baseUrl: z.url().default("https://generativelanguage.googleapis.com/v1beta"),
+    })
+    .prefault({}),
+});
+
+const routeTarget = z.union([z.literal("orchestration"), roleName]);
+
+export const routingSchema = z.strictObject({
+  preRouting: z
+    .strictObject({
+      imageRole: roleName.default("image_analysis_ai"),
+      thinkingContextTokens: z.number().int().positive().default(100_000),
+      thinkingRole: roleName.default("thinking_ai"),
+      largeContextTokens: z.number().int().positive().default(200_000),
+      largeContextRole: roleName.default("image_analysis_ai"),
+      maxContextTokens: z.number().int().positive().default(900_000),
+    })
+    .prefault({})
+    .refine(
+      (p) => p.thinkingContextTokens < p.largeContextTokens && p.largeContextTokens < p.maxContextTokens,
+      "thresholds must grow: thinkingContextTokens < largeContextTokens < maxContextTokens",
+    ),
+  categories: z
+    .strictObject({
+      L: routeTarget.default("thinking_ai"),
+      M: routeTarget.default("medium_ai"),
+      H: routeTarget.default("orchestration"),
+    })
+    .prefault({}),
+  categorizer: z
+    .strictObject({
+      role: roleName.default("categorizer_ai"),
+      // How many earlier turns the categorizer sees; it needs the gist, not the whole history.
+      historyMessages: z.number().int().min(0).max(20).default(2),
+    })
+    .prefault({}),
+  acknowledgementRole: roleName.default("fast_ai"),
+  warmup: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      roles: z.array(roleName).default(["categorizer_ai", "fast_ai"]),
+      prompt: z.string().min(1).default("Warm-up: reply with the single word READY."),
+    })
+    .prefault({}),
+});
+
+export const addonSchema = z.strictObject({
+  category: z.string().min(1),
+  description: z.string().min(1),
+  prompt: z.string().min(1),
+});
+
+export const errorHandlingSchema = z.strictObject({
+  // Upper bound on one upstream call, so a hung upstream becomes an error instead of a hang.
+  requestTimeoutMs: z.number().int().positive().default(120_000),
+  retry: z
+    .strictObject({
+      baseDelayMs: z.number().int().positive().default(1000),
+      maxDelayMs: z.number().int().positive().default(30_000),
+    })
+    .prefault({}),
+  circuitBreaker: z
+    .strictObject({
+      failureThreshold: z.number().int().positive().default(5),
+      timeoutSeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
+});
+
+export const configSchema = z.strictObject({
+  system: systemSchema.prefault({}),
+  orchestration: orchestrationSchema.prefault({}),
+  queuing: queuingSchema.prefault({}),
+  api_keys: apiKeysSchema.prefault({}),
+  providers: providersSchema.prefault({}),
+  models: modelsSchema,
+  routing: routingSchema.prefault({}),
+  addons: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]*$/, "addon names are snake_case"), addonSchema)
+    .default({}),
+  templates: z.record(z.string(), z.unknown()).default({}),
+  errorHandling: errorHandlingSchema.prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ModelRoleDefinition = z.output<typeof modelRoleSchema>;
+export type AddonDefinition = z.output<typeof addonSchema>;
+export type RoutingConfig = ParsedConfig["routing"];
+export type RouteTarget = z.output<typeof routeTarget>;

@@ -1,0 +1,60 @@
+import type { AppConfig, ModelRoleDefinition } from "../config/index.ts";
+import { OrchestratorError } from "../core/errors.ts";
+
+export interface ResolvedRole {
+  // The canonical role, after following an alias.
+  readonly role: string;
+  readonly definition: ModelRoleDefinition;
+}
+
+// Answers "which model plays this role", following aliases such as research_ai → thinking_ai.
+export class ModelCatalog {
+  readonly #roles = new Map<string, ModelRoleDefinition>();
+  readonly #aliases = new Map<string, string>();
+
+  constructor(models: AppConfig["models"]) {
+    for (const [name, entry] of Object.entries(models)) {
+      if (typeof entry === "string") this.#aliases.set(name, entry);
+      else this.#roles.set(name, entry);
+    }
+  }
+
+  resolve(name: string): ResolvedRole | undefined {
+    const role = this.#aliases.get(name) ?? name;
+    const definition = this.#roles.get(role);
+    return definition && { role, definition };
+  }
+
+  require(name: string): ResolvedRole {
+    const resolved = this.resolve(name);
+    if (resolved) return resolved;
+    throw new OrchestratorError({
+      kind: "logical",
+      code: "unknown_model_role",
+      status: 400,
+      message: `'${name}' is not a model role; known roles: ${[...this.#roles.keys(), ...this.#aliases.keys()].join(", ")}`,
+    });
+  }
+
+  roles(): ReadonlyArray<readonly [string, ModelRoleDefinition]> {
+    return [...this.#roles.entries()];
+  }
+
+  aliases(): ReadonlyArray<readonly [string, string]> {
+    return [...this.#aliases.entries()];
+  }
+}
+
+// The upstream's own figure when it reports one, otherwise tokens × the configured list price.
+export function costOf(
+  definition: ModelRoleDefinition,
+  usage: {
+    readonly promptTokens: number;
+    readonly completionTokens: number;
+    readonly reportedCostUsd?: number;
+  },
+): number {
+  if (usage.reportedCostUsd !== undefined) return usage.reportedCostUsd;
+  const { inputPerMillion, outputPerMillion } = definition.pricing;
+  return (usage.promptTokens * inputPerMillion + usage.completionTokens * outputPerMillion) / 1_000_000;
+}

@@ -1,0 +1,2 @@
+export const categories = ["L", "M", "H"] as const;
+export type Category = (typeof categories)[number];

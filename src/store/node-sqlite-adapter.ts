@@ -1,0 +1,39 @@
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { SqliteDatabase, SqliteStatement } from "kysely";
+
+// Lets Kysely's SQLite dialect drive Node's built-in node:sqlite, so the embedded store needs no native add-on.
+export function openNodeSqlite(path: string): SqliteDatabase {
+  const database = new DatabaseSync(path);
+  database.exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  return {
+    close: () => database.close(),
+    prepare: (sql) => wrapStatement(database.prepare(sql), sql),
+  };
+}
+
+type Params = ReadonlyArray<unknown>;
+type SqlValue = null | number | bigint | string | Uint8Array;
+
+function wrapStatement(statement: StatementSync, sql: string): SqliteStatement {
+  const args = (parameters: Params) => parameters.map(toSqlValue);
+  return {
+    reader: returnsRows(statement, sql),
+    all: (parameters) => statement.all(...args(parameters)),
+    run: (parameters) => statement.run(...args(parameters)),
+    iterate: (parameters) => statement.iterate(...args(parameters)),
+  };
+}
+
+function returnsRows(statement: StatementSync, sql: string): boolean {
+  if (typeof statement.columns === "function") return statement.columns().length > 0;
+  return /^\s*(select|with|pragma|values)\b|\breturning\b/i.test(sql);
+}
+
+function toSqlValue(value: unknown): SqlValue {
+  if (value === undefined || value === null) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "string") return value;
+  if (value instanceof Uint8Array) return value;
+  return JSON.stringify(value);
+}

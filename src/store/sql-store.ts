@@ -1,0 +1,197 @@
+import type { Kysely, Selectable, Transaction } from "kysely";
+import { Migrator } from "kysely/migration";
+import type { Clock } from "../core/clock.ts";
+import { migrationProvider } from "./migrations.ts";
+import type { DatabaseSchema, MessagesTable, WorkflowRunsTable } from "./schema.ts";
+import type {
+  NewMessage,
+  NewRun,
+  RunRecord,
+  RunStatus,
+  RunUpdate,
+  SessionRecord,
+  Store,
+  StoredMessage,
+} from "./store.ts";
+
+// One query layer over Kysely, whatever SQL database sits behind it.
+export class SqlStore implements Store {
+  readonly #db: Kysely<DatabaseSchema>;
+  readonly #clock: Clock;
+
+  private constructor(db: Kysely<DatabaseSchema>, clock: Clock) {
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  static async open(db: Kysely<DatabaseSchema>, clock: Clock): Promise<SqlStore> {
+    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+    return new SqlStore(db, clock);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.#db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && { id: row.id, createdAt: row.created_at, updatedAt: row.updated_at };
+  }
+
+  async ensureSession(id: string): Promise<SessionRecord> {
+    await this.#ensureSession(this.#db, id);
+    const session = await this.getSession(id);
+    if (!session) throw new Error(`session ${id} vanished right after being created`);
+    return session;
+  }
+
+  async listMessages(sessionId: string): Promise<StoredMessage[]> {
+    const rows = await this.#db
+      .selectFrom("messages")
+      .selectAll()
+      .where("session_id", "=", sessionId)
+      .orderBy("id")
+      .execute();
+    return rows.map(toMessage);
+  }
+
+  async appendMessages(sessionId: string, messages: readonly NewMessage[]): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#ensureSession(trx, sessionId);
+      await this.#insertMessages(trx, sessionId, messages);
+    });
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    const now = this.#clock.isoNow();
+    const row: Selectable<WorkflowRunsTable> = {
+      id: run.id,
+      session_id: run.sessionId,
+      kind: run.kind,
+      status: "running",
+      request: JSON.stringify(run.request),
+      result: null,
+      error: null,
+      model: null,
+      usage: null,
+      created_at: now,
+      updated_at: now,
+      finished_at: null,
+    };
+    await this.#db.insertInto("workflow_runs").values(row).execute();
+    return toRun(row);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = await this.#db
+      .selectFrom("workflow_runs")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row && toRun(row);
+  }
+
+  async finishRun(id: string, update: RunUpdate, sessionMessages: readonly NewMessage[] = []): Promise<void> {
+    const now = this.#clock.isoNow();
+    await this.#db.transaction().execute(async (trx) => {
+      const run = await trx
+        .updateTable("workflow_runs")
+        .set({
+          status: update.status,
+          result: update.result ?? null,
+          error: update.error ? JSON.stringify(update.error) : null,
+          model: update.model ?? null,
+          usage: update.usage ? JSON.stringify(update.usage) : null,
+          updated_at: now,
+          finished_at: update.status === "running" ? null : now,
+        })
+        .where("id", "=", id)
+        .returning(["session_id"])
+        .executeTakeFirst();
+      if (run?.session_id && sessionMessages.length > 0) {
+        await this.#ensureSession(trx, run.session_id);
+        await this.#insertMessages(trx, run.session_id, sessionMessages);
+      }
+    });
+  }
+
+  async markRunningAsInterrupted(): Promise<number> {
+    const now = this.#clock.isoNow();
+    const result = await this.#db
+      .updateTable("workflow_runs")
+      .set({ status: "interrupted" satisfies RunStatus, updated_at: now })
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+
+  async #ensureSession(db: Kysely<DatabaseSchema> | Transaction<DatabaseSchema>, id: string): Promise<void> {
+    const now = this.#clock.isoNow();
+    await db
+      .insertInto("sessions")
+      .values({ id, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ updated_at: now }))
+      .execute();
+  }
+
+  async #insertMessages(
+    trx: Transaction<DatabaseSchema>,
+    sessionId: string,
+    messages: readonly NewMessage[],
+  ) {
+    if (messages.length === 0) return;
+    const now = this.#clock.isoNow();
+    await trx
+      .insertInto("messages")
+      .values(
+        messages.map((m) => ({
+          session_id: sessionId,
+          role: m.role,
+          content: m.content,
+          tokens: m.tokens,
+          image_count: m.imageCount ?? 0,
+          category: m.category ?? null,
+          model: m.model ?? null,
+          provider: m.provider ?? null,
+          workflow_id: m.workflowId ?? null,
+          created_at: now,
+        })),
+      )
+      .execute();
+  }
+}
+
+function toMessage(row: Selectable<MessagesTable>): StoredMessage {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    role: row.role === "assistant" ? "assistant" : "user",
+    content: row.content,
+    tokens: row.tokens,
+    imageCount: row.image_count,
+    createdAt: row.created_at,
+    ...(row.category === null ? {} : { category: row.category }),
+    ...(row.model === null ? {} : { model: row.model }),
+    ...(row.provider === null ? {} : { provider: row.provider }),
+    ...(row.workflow_id === null ? {} : { workflowId: row.workflow_id }),
+  };
+}
+
+function toRun(row: Selectable<WorkflowRunsTable>): RunRecord {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    kind: row.kind,
+    status: row.status as RunStatus,
+    request: JSON.parse(row.request),
+    result: row.result,
+    error: row.error === null ? null : JSON.parse(row.error),
+    model: row.model,
+    usage: row.usage === null ? null : JSON.parse(row.usage),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}

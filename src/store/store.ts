@@ -1,0 +1,86 @@
+// What the service persists: sessions with their messages, and background runs (H requests, workflows).
+
+export type MessageRole = "user" | "assistant";
+
+export interface NewMessage {
+  readonly role: MessageRole;
+  readonly content: string;
+  readonly tokens: number;
+  readonly imageCount?: number;
+  readonly category?: string;
+  readonly model?: string;
+  readonly provider?: string;
+  readonly workflowId?: string;
+}
+
+export interface StoredMessage extends NewMessage {
+  readonly id: number;
+  readonly sessionId: string;
+  readonly createdAt: string;
+}
+
+export interface SessionRecord {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export const runStatuses = ["running", "completed", "failed", "interrupted", "cancelled"] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+export interface RunUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly costUsd: number;
+}
+
+export interface RunError {
+  readonly type: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface RunRecord {
+  readonly id: string;
+  readonly sessionId: string | null;
+  readonly kind: string;
+  readonly status: RunStatus;
+  readonly request: unknown;
+  readonly result: string | null;
+  readonly error: RunError | null;
+  readonly model: string | null;
+  readonly usage: RunUsage | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+}
+
+export interface NewRun {
+  readonly id: string;
+  readonly sessionId: string | null;
+  readonly kind: string;
+  readonly request: unknown;
+}
+
+export interface RunUpdate {
+  readonly status: RunStatus;
+  readonly result?: string;
+  readonly error?: RunError;
+  readonly model?: string;
+  readonly usage?: RunUsage;
+}
+
+export interface Store {
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  // Creates the session if it does not exist yet; returns it either way.
+  ensureSession(id: string): Promise<SessionRecord>;
+  listMessages(sessionId: string): Promise<StoredMessage[]>;
+  // All or nothing: the session is created if needed and every message is written, or none is.
+  appendMessages(sessionId: string, messages: readonly NewMessage[]): Promise<void>;
+  createRun(run: NewRun): Promise<RunRecord>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  finishRun(id: string, update: RunUpdate, sessionMessages?: readonly NewMessage[]): Promise<void>;
+  // At start-up: runs left `running` by a previous process were cut off.
+  markRunningAsInterrupted(): Promise<number>;
+  close(): Promise<void>;
+}

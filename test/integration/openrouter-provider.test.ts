@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { OrchestratorError } from "../../src/core/errors.ts";
+import type { ChatStreamEvent } from "../../src/providers/chat-provider.ts";
+import { OpenRouterProvider } from "../../src/providers/openrouter/openrouter-provider.ts";
+import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+
+describe("OpenRouterProvider on the wire", () => {
+  let fake: FakeOpenRouter;
+  let provider: OpenRouterProvider;
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    provider = new OpenRouterProvider({
+      apiKey: fake.apiKey,
+      baseUrl: fake.baseUrl,
+      appName: "Test Orchestrator",
+      appUrl: "https://example.test",
+      defaultTimeoutMs: 2_000,
+    });
+  });
+  after(() => fake.close());
+  beforeEach(() => fake.clear());
+
+  it("sends the request in chat-completions form and reads usage and cost", async () => {
+    fake.enqueue({ kind: "text", content: "Hello!", promptTokens: 12, completionTokens: 3, cost: 0.00042 });
+    const result = await provider.complete({
+      model: "meta-llama/llama-3.3-70b-instruct",
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Hi" },
+      ],
+      temperature: 0.2,
+      maxTokens: 50,
+    });
+    assert.deepEqual(result, {
+      content: "Hello!",
+      model: "meta-llama/llama-3.3-70b-instruct",
+      finishReason: "stop",
+      usage: { promptTokens: 12, completionTokens: 3, reportedCostUsd: 0.00042 },
+    });
+    const sent = fake.requests[0];
+    assert.equal(sent?.path, "/api/v1/chat/completions");
+    assert.equal(sent?.body.temperature, 0.2);
+    assert.equal(sent?.body.max_tokens, 50);
+    assert.equal(sent?.headers["x-title"], "Test Orchestrator");
+    assert.equal(sent?.headers["http-referer"], "https://example.test");
+  });
+
+  it("streams deltas as they arrive and ends with the usage chunk", async () => {
+    fake.enqueue({
+      kind: "text",
+      content: "one two three four five",
+      chunkSize: 4,
+      chunkDelayMs: 5,
+      cost: 0.001,
+    });
+    const events: ChatStreamEvent[] = [];
+    for await (const event of provider.stream({
+      model: "m/x",
+      messages: [{ role: "user", content: "count" }],
+    })) {
+      events.push(event);
+    }
+    const deltas = events.filter((e) => e.type === "delta");
+    assert.ok(deltas.length >= 5, "several chunks, not one");
+    assert.equal(deltas.map((e) => (e.type === "delta" ? e.text : "")).join(""), "one two three four five");
+    const done = events.at(-1);
+    assert.equal(done?.type, "done");
+    if (done?.type === "done") {
+      assert.equal(done.result.content, "one two three four five");
+      assert.equal(done.result.usage.reportedCostUsd, 0.001);
+    }
+    assert.equal(fake.requests[0]?.body.stream, true);
+  });
+
+  it("surfaces an error inside a stream as a typed upstream error", async () => {
+    fake.enqueue({ kind: "midstream-error", contentBefore: "partial", message: "provider went away" });
+    await assert.rejects(
+      async () => {
+        for await (const _ of provider.stream({
+          model: "m/x",
+          messages: [{ role: "user", content: "go" }],
+        })) {
+          // drain
+        }
+      },
+      (error: unknown) => OrchestratorError.isInstance(error) && /provider went away/.test(error.message),
+    );
+  });
+
+  it("maps a connection reset to a transient error", async () => {
+    fake.enqueue({ kind: "reset" });
+    await assert.rejects(
+      provider.complete({ model: "m/x", messages: [{ role: "user", content: "go" }] }),
+      (error: unknown) => OrchestratorError.isInstance(error) && error.kind === "transient",
+    );
+  });
+
+  it("gives up on a hung upstream at the deadline", async () => {
+    fake.enqueue({ kind: "hang" });
+    await assert.rejects(
+      provider.complete({ model: "m/x", messages: [{ role: "user", content: "go" }], timeoutMs: 100 }),
+      (error: unknown) => OrchestratorError.isInstance(error) && error.code === "upstream_timeout",
+    );
+  });
+
+  it("stops when the caller cancels", async () => {
+    fake.enqueue({ kind: "hang" });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+    await assert.rejects(
+      provider.complete({
+        model: "m/x",
+        messages: [{ role: "user", content: "go" }],
+        signal: controller.signal,
+      }),
+      (error: unknown) => OrchestratorError.isInstance(error) && error.code === "cancelled",
+    );
+  });
+
+  it("reports a wrong key as a persistent error", async () => {
+    const wrong = new OpenRouterProvider({ apiKey: "wrong", baseUrl: fake.baseUrl, defaultTimeoutMs: 1_000 });
+    await assert.rejects(
+      wrong.complete({ model: "m/x", messages: [{ role: "user", content: "go" }] }),
+      (error: unknown) =>
+        OrchestratorError.isInstance(error) && error.code === "upstream_auth_failed" && !error.retryable,
+    );
+  });
+});

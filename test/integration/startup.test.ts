@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+
+const root = new URL("../../", import.meta.url).pathname;
+const mainFile = join(root, "src/main.ts");
+
+interface Started {
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+  readonly kill: (signal?: NodeJS.Signals) => void;
+}
+
+function startServer(env: Record<string, string>): Started {
+  const child = spawn(
+    process.execPath,
+    ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", mainFile],
+    {
+      cwd: mkdtempSync(join(tmpdir(), "orchestrator-")),
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { output: () => output, exited, kill: (signal) => child.kill(signal) };
+}
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("npm start (src/main.ts)", () => {
+  it("starts with no key in offline mode, says so, serves /health and stops on SIGTERM", async () => {
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const server = startServer({
+      PORT: port,
+      HOST: "127.0.0.1",
+      DATA_DIR: mkdtempSync(join(tmpdir(), "data-")),
+    });
+    try {
+      await waitFor(() => server.output().includes("Server listening"), "the server to listen");
+      assert.match(server.output(), /OFFLINE MODE/);
+      const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      assert.equal(health.mode, "offline");
+      server.kill("SIGTERM");
+      assert.equal(await server.exited, 0);
+    } finally {
+      server.kill("SIGKILL");
+    }
+  });
+
+  it("refuses a bad config file, naming the field, and exits non-zero", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bad-config-"));
+    const file = join(dir, "config.json");
+    writeFileSync(file, JSON.stringify({ orchestration: { maxConcurrentWorkflows: "lots" } }));
+    const server = startServer({ ORCHESTRATION_CONFIG: file });
+    assert.equal(await server.exited, 1);
+    assert.match(server.output(), /orchestration\.maxConcurrentWorkflows/);
+  });
+
+  it("never prints the API key it was given", async () => {
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const secret = "sk-or-v1-secret-key-that-must-not-leak";
+    const server = startServer({
+      PORT: port,
+      HOST: "127.0.0.1",
+      OPENROUTER_API_KEY: secret,
+      OPENROUTER_BASE_URL: "http://127.0.0.1:9/api/v1",
+      LOG_LEVEL: "debug",
+      DATA_DIR: mkdtempSync(join(tmpdir(), "data-")),
+    });
+    try {
+      await waitFor(() => server.output().includes("Server listening"), "the server to listen");
+      const chat = await fetch(`http://127.0.0.1:${port}/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+        body: JSON.stringify({ message: "hello" }),
+      });
+      const body = await chat.text();
+      assert.equal(chat.status, 503, body);
+      assert.ok(!body.includes(secret));
+      server.kill("SIGTERM");
+      await server.exited;
+      assert.ok(!server.output().includes(secret), "the key is not in the log");
+      assert.match(server.output(), /live mode/);
+    } finally {
+      server.kill("SIGKILL");
+    }
+  });
+});

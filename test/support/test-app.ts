@@ -1,0 +1,98 @@
+import { Writable } from "node:stream";
+import pino from "pino";
+import { type App, createApp } from "../../src/app.ts";
+import { parseConfig } from "../../src/config/index.ts";
+import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+
+export interface TestApp {
+  readonly app: App;
+  readonly url: string;
+  readonly fake: FakeOpenRouter | undefined;
+  readonly logs: string[];
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  get(path: string): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+export interface TestResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: any;
+}
+
+export interface TestAppOptions {
+  // "live" starts a fake OpenRouter and points the service at it; "offline" runs with no key.
+  readonly mode?: "live" | "offline";
+  readonly config?: Record<string, unknown>;
+  readonly fake?: FakeOpenRouter;
+}
+
+// Starts the real server on a random port with an in-memory store and, in live mode, a fake upstream.
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const mode = options.mode ?? "live";
+  const ownFake = mode === "live" && !options.fake;
+  const fake = mode === "live" ? (options.fake ?? (await startFakeOpenRouter())) : undefined;
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: ":memory:",
+    ...(fake ? { OPENROUTER_API_KEY: fake.apiKey, OPENROUTER_BASE_URL: fake.baseUrl } : {}),
+  };
+  const config = parseConfig({ system: { logLevel: "info" }, ...options.config }, env, "test");
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await createApp({ config, logger: pino({ level: "debug" }, sink) });
+  await app.server.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.server.address();
+  if (address === null || typeof address === "string") throw new Error("server has no TCP address");
+  const url = `http://127.0.0.1:${address.port}`;
+
+  const request = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const init: RequestInit = { method, headers: { ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === "string" ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+    }
+    const response = await fetch(`${url}${path}`, init);
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: keep the text.
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
+
+  return {
+    app,
+    url,
+    fake,
+    logs,
+    post: (path, body, headers) => request("POST", path, body, headers),
+    get: (path) => request("GET", path),
+    close: async () => {
+      await app.close(1_000);
+      if (ownFake) await fake?.close();
+    },
+  };
+}
+
+// Polls until the check passes; for background work whose end the test cannot await directly.
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

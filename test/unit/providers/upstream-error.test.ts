@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import { classifyUpstreamError, parseRetryAfter } from "../../../src/providers/upstream-error.ts";
+
+const context = { provider: "openrouter", model: "m/x", timedOut: false };
+
+function apiError(status: number, message: string, headers: Record<string, string> = {}) {
+  return APIError.generate(status, { error: { message, code: status } }, message, new Headers(headers));
+}
+
+describe("classifyUpstreamError", () => {
+  const cases: ReadonlyArray<[number, string, string, number]> = [
+    [429, "transient", "upstream_rate_limited", 503],
+    [503, "transient", "upstream_unavailable", 503],
+    [408, "transient", "upstream_unavailable", 503],
+    [500, "transient", "upstream_error", 502],
+    [502, "transient", "upstream_error", 502],
+    [504, "transient", "upstream_error", 502],
+    [401, "persistent", "upstream_auth_failed", 502],
+    [403, "persistent", "upstream_auth_failed", 502],
+    [402, "persistent", "upstream_payment_required", 502],
+    [404, "persistent", "upstream_model_not_found", 502],
+  ];
+  for (const [status, kind, code, httpStatus] of cases) {
+    it(`maps upstream ${status} to ${kind}/${code}`, () => {
+      const error = classifyUpstreamError(apiError(status, `boom ${status}`), context);
+      assert.equal(error.kind, kind);
+      assert.equal(error.code, code);
+      assert.equal(error.status, httpStatus);
+      assert.equal(error.upstreamStatus, status);
+      assert.equal(error.retryable, kind === "transient");
+      assert.match(error.message, new RegExp(`boom ${status}`));
+      assert.equal(error.model, "m/x");
+    });
+  }
+
+  it("reads context-length refusals as resource errors", () => {
+    const error = classifyUpstreamError(
+      apiError(400, "This model's maximum context length is 8192 tokens"),
+      context,
+    );
+    assert.equal(error.kind, "resource");
+  });
+
+  it("keeps Retry-After", () => {
+    assert.equal(
+      classifyUpstreamError(apiError(429, "slow down", { "retry-after": "7" }), context).retryAfterMs,
+      7000,
+    );
+  });
+
+  it("tells timeouts, cancellations and network failures apart", () => {
+    assert.equal(classifyUpstreamError(new APIConnectionTimeoutError(), context).code, "upstream_timeout");
+    assert.equal(
+      classifyUpstreamError(new APIUserAbortError(), { ...context, timedOut: true }).code,
+      "upstream_timeout",
+    );
+    assert.equal(classifyUpstreamError(new APIUserAbortError(), context).code, "cancelled");
+    const network = classifyUpstreamError(new APIConnectionError({ message: "ECONNRESET" }), context);
+    assert.equal(network.kind, "transient");
+    assert.equal(network.code, "upstream_unreachable");
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads seconds and HTTP dates", () => {
+    assert.equal(parseRetryAfter("2"), 2000);
+    assert.equal(parseRetryAfter("0.5"), 500);
+    assert.equal(parseRetryAfter(new Date(61_000).toUTCString(), 1_000), 60_000);
+    assert.equal(parseRetryAfter(null), undefined);
+    assert.equal(parseRetryAfter("soon"), undefined);
+  });
+});
