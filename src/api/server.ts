@@ -37,7 +37,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : deps.newId();
     },
-    disableRequestLogging: false,
   });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);

@@ -148,16 +148,15 @@ export class ChatService {
       ...signalOf(turn),
     });
     const workflowId = newId();
-    await store.createRun({
-      id: workflowId,
-      sessionId: turn.sessionId,
-      kind: "chat",
-      request: { message: turn.input.message, category, images: turn.images.length },
-    });
-    await store.appendMessages(turn.sessionId, [
-      this.#userMessage(turn, category),
-      { ...(await this.#assistantMessage(ack, category)), workflowId },
-    ]);
+    await store.createRun(
+      {
+        id: workflowId,
+        sessionId: turn.sessionId,
+        kind: "chat",
+        request: { message: turn.input.message, category, images: turn.images.length },
+      },
+      [this.#userMessage(turn, category), { ...(await this.#assistantMessage(ack, category)), workflowId }],
+    );
     const work = this.#conversation(turn, config.orchestration.plannerRole);
     runs.start(workflowId, (signal) => this.#runInBackground(workflowId, category, work, signal));
     return { ...this.#reply(turn, ack, category, routing, [...spent, ack]), workflowId };

@@ -157,10 +157,19 @@ function parsePort(value: string): number | undefined {
   return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const path = issue.path.map(String).join(".");
-    return path ? `${path}: ${issue.message}` : issue.message;
+function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    // For "a role or an alias", report why the value failed as the option it was meant to be,
+    // so the message names the inner field instead of a bare "Invalid input".
+    if (issue.code === "invalid_union") {
+      const meant = issue.errors.find((branch) =>
+        branch.every((inner) => inner.path.length > 0 || inner.code !== "invalid_type"),
+      );
+      if (meant && meant.length > 0) return formatIssues(meant, path);
+    }
+    const where = path.map(String).join(".");
+    return [where ? `${where}: ${issue.message}` : issue.message];
   });
 }
 

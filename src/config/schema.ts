@@ -25,7 +25,12 @@ export const modelRoleSchema = z.strictObject({
 });
 
 // An entry is either a role definition or the name of another role (an alias such as research_ai).
-export const modelsSchema = z.record(roleName, z.union([modelRoleSchema, roleName]));
+export const modelsSchema = z.record(
+  roleName,
+  z.union([modelRoleSchema, roleName], {
+    error: "must be a role definition (an object) or the name of another role",
+  }),
+);
 
 const logLevel = z
   .string()

@@ -60,7 +60,7 @@ export class SqlStore implements Store {
     });
   }
 
-  async createRun(run: NewRun): Promise<RunRecord> {
+  async createRun(run: NewRun, sessionMessages: readonly NewMessage[] = []): Promise<RunRecord> {
     const now = this.#clock.isoNow();
     const row: Selectable<WorkflowRunsTable> = {
       id: run.id,
@@ -76,7 +76,11 @@ export class SqlStore implements Store {
       updated_at: now,
       finished_at: null,
     };
-    await this.#db.insertInto("workflow_runs").values(row).execute();
+    await this.#db.transaction().execute(async (trx) => {
+      if (run.sessionId && sessionMessages.length > 0) await this.#ensureSession(trx, run.sessionId);
+      await trx.insertInto("workflow_runs").values(row).execute();
+      if (run.sessionId) await this.#insertMessages(trx, run.sessionId, sessionMessages);
+    });
     return toRun(row);
   }
 

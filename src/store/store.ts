@@ -77,7 +77,8 @@ export interface Store {
   listMessages(sessionId: string): Promise<StoredMessage[]>;
   // All or nothing: the session is created if needed and every message is written, or none is.
   appendMessages(sessionId: string, messages: readonly NewMessage[]): Promise<void>;
-  createRun(run: NewRun): Promise<RunRecord>;
+  // The run and the session messages that announce it are written together or not at all.
+  createRun(run: NewRun, sessionMessages?: readonly NewMessage[]): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord | undefined>;
   finishRun(id: string, update: RunUpdate, sessionMessages?: readonly NewMessage[]): Promise<void>;
   // At start-up: runs left `running` by a previous process were cut off.

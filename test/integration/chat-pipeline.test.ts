@@ -306,7 +306,7 @@ describe("history trimming", () => {
     });
     try {
       t.fake?.respondWith(routingResponder("M"));
-      const first = await t.post("/chat", { message: `first ${"word ".repeat(150)}` });
+      const first = await t.post("/chat", { message: `first ${"word ".repeat(250)}` });
       const sessionId = first.body.session_id;
       await t.post("/chat", { message: "second short", session_id: sessionId });
       t.fake?.clear();

@@ -54,7 +54,7 @@ describe("npm start (src/main.ts)", () => {
     try {
       await waitFor(() => server.output().includes("Server listening"), "the server to listen");
       assert.match(server.output(), /OFFLINE MODE/);
-      const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { mode: string };
       assert.equal(health.mode, "offline");
       server.kill("SIGTERM");
       assert.equal(await server.exited, 0);

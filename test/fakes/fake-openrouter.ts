@@ -1,0 +1,404 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+// A protocol-faithful stand-in for OpenRouter's chat-completions API: a real HTTP server on 127.0.0.1
+// that answers in the wire format (JSON and server-sent events, usage with cost, OpenRouter's error bodies),
+// records every request, and injects faults on demand.
+
+export interface ChatCompletionBody {
+  model: string;
+  messages: Array<{ role: string; content: unknown }>;
+  stream?: boolean;
+  [key: string]: unknown;
+}
+
+export interface RecordedRequest {
+  readonly receivedAt: number;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: ChatCompletionBody;
+}
+
+export type FakeReply =
+  | {
+      kind: "text";
+      content: string;
+      model?: string;
+      promptTokens?: number;
+      completionTokens?: number;
+      cost?: number;
+      delayMs?: number;
+      chunkDelayMs?: number;
+      chunkSize?: number;
+      finishReason?: string;
+    }
+  | {
+      kind: "error";
+      status: number;
+      message: string;
+      retryAfterSeconds?: number;
+      delayMs?: number;
+      metadata?: Record<string, unknown>;
+    }
+  | { kind: "midstream-error"; contentBefore: string; message: string; code?: number }
+  | { kind: "reset" }
+  | { kind: "hang" }
+  | { kind: "malformed" };
+
+export type FakeResponder = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
+
+export interface FakeOpenRouter {
+  readonly baseUrl: string;
+  readonly requests: readonly RecordedRequest[];
+  readonly apiKey: string;
+  respondWith(responder: FakeResponder): void;
+  enqueue(...replies: FakeReply[]): void;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+export const echoResponder: FakeResponder = (request) => ({
+  kind: "text",
+  content: `echo: ${lastUserText(request.body)}`,
+});
+
+export async function startFakeOpenRouter(
+  options: { responder?: FakeResponder; apiKey?: string } = {},
+): Promise<FakeOpenRouter> {
+  const apiKey = options.apiKey ?? "test-openrouter-key";
+  let responder = options.responder ?? echoResponder;
+  const queue: FakeReply[] = [];
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (ms <= 0) return resolve();
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: String(error) } });
+      else res.destroy();
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const raw = await readBody(req);
+    if (req.method === "GET" && url.pathname === "/api/v1/models") {
+      return sendJson(res, 200, { data: modelList });
+    }
+    if (req.method !== "POST" || url.pathname !== "/api/v1/chat/completions") {
+      return sendJson(res, 404, { error: { code: 404, message: `no route ${req.method} ${url.pathname}` } });
+    }
+    let body: ChatCompletionBody;
+    try {
+      body = JSON.parse(raw) as ChatCompletionBody;
+    } catch (error) {
+      body = { model: "", messages: [] };
+      record(req, url, body);
+      return sendJson(res, 400, {
+        error: { code: 400, message: `Invalid JSON: ${(error as Error).message}` },
+      });
+    }
+    record(req, url, body);
+    if (req.headers.authorization !== `Bearer ${apiKey}`) {
+      return sendJson(res, 401, { error: { code: 401, message: "No auth credentials found" } });
+    }
+    if (
+      typeof body.model !== "string" ||
+      body.model === "" ||
+      !Array.isArray(body.messages) ||
+      body.messages.length === 0
+    ) {
+      return sendJson(res, 400, {
+        error: { code: 400, message: "model and a non-empty messages array are required" },
+      });
+    }
+    const reply = queue.shift() ?? (await responder(requests[requests.length - 1] as RecordedRequest));
+    await answer(reply, body, req, res);
+  }
+
+  function record(req: IncomingMessage, url: URL, body: ChatCompletionBody): void {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    requests.push({
+      receivedAt: performance.now(),
+      method: req.method ?? "",
+      path: url.pathname,
+      headers,
+      body,
+    });
+  }
+
+  async function answer(
+    reply: FakeReply,
+    body: ChatCompletionBody,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) {
+    switch (reply.kind) {
+      case "reset":
+        req.socket.destroy();
+        return;
+      case "hang":
+        return;
+      case "malformed":
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"id": "gen-broken", "choices": [');
+        return;
+      case "error": {
+        await wait(reply.delayMs ?? 0);
+        const headers: Record<string, string> = {};
+        if (reply.retryAfterSeconds !== undefined) headers["retry-after"] = String(reply.retryAfterSeconds);
+        return sendJson(
+          res,
+          reply.status,
+          {
+            error: {
+              code: reply.status,
+              message: reply.message,
+              ...(reply.metadata ? { metadata: reply.metadata } : {}),
+            },
+          },
+          headers,
+        );
+      }
+      case "midstream-error": {
+        const id = `gen-${randomUUID()}`;
+        startStream(res);
+        for (const piece of split(reply.contentBefore, 8))
+          writeEvent(res, chunk(id, body.model, { content: piece }, null));
+        writeEvent(res, {
+          id,
+          object: "chat.completion.chunk",
+          created: nowSeconds(),
+          model: body.model,
+          provider: "FakeProvider",
+          error: { code: reply.code ?? 502, message: reply.message },
+          choices: [
+            { index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" },
+          ],
+        });
+        res.end();
+        return;
+      }
+      case "text":
+        await wait(reply.delayMs ?? 0);
+        return body.stream === true ? streamText(reply, body, res) : sendText(reply, body, res);
+    }
+  }
+
+  async function streamText(
+    reply: Extract<FakeReply, { kind: "text" }>,
+    body: ChatCompletionBody,
+    res: ServerResponse,
+  ) {
+    const id = `gen-${randomUUID()}`;
+    const model = reply.model ?? body.model;
+    startStream(res);
+    let first = true;
+    for (const piece of split(reply.content, reply.chunkSize ?? 8)) {
+      if (!first) await wait(reply.chunkDelayMs ?? 0);
+      if (res.destroyed) return;
+      writeEvent(
+        res,
+        chunk(id, model, first ? { role: "assistant", content: piece } : { content: piece }, null),
+      );
+      first = false;
+    }
+    writeEvent(res, chunk(id, model, { content: "" }, reply.finishReason ?? "stop"));
+    writeEvent(res, {
+      id,
+      object: "chat.completion.chunk",
+      created: nowSeconds(),
+      model,
+      provider: "FakeProvider",
+      choices: [],
+      usage: usageOf(reply, body),
+    });
+    res.write("data: [DONE]\n\n");
+    res.end();
+  }
+
+  function sendText(
+    reply: Extract<FakeReply, { kind: "text" }>,
+    body: ChatCompletionBody,
+    res: ServerResponse,
+  ) {
+    sendJson(res, 200, {
+      id: `gen-${randomUUID()}`,
+      provider: "FakeProvider",
+      model: reply.model ?? body.model,
+      object: "chat.completion",
+      created: nowSeconds(),
+      choices: [
+        {
+          index: 0,
+          logprobs: null,
+          finish_reason: reply.finishReason ?? "stop",
+          native_finish_reason: "stop",
+          message: { role: "assistant", content: reply.content, refusal: null, reasoning: null },
+        },
+      ],
+      usage: usageOf(reply, body),
+    });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("fake OpenRouter has no TCP address");
+
+  return {
+    baseUrl: `http://127.0.0.1:${address.port}/api/v1`,
+    requests,
+    apiKey,
+    respondWith(next) {
+      responder = next;
+    },
+    enqueue(...replies) {
+      queue.push(...replies);
+    },
+    clear() {
+      requests.length = 0;
+      queue.length = 0;
+    },
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+function usageOf(reply: Extract<FakeReply, { kind: "text" }>, body: ChatCompletionBody) {
+  const promptTokens =
+    reply.promptTokens ?? Math.max(1, wordCount(body.messages.map((m) => textOf(m.content)).join(" ")));
+  const completionTokens = reply.completionTokens ?? Math.max(1, wordCount(reply.content));
+  const cost =
+    reply.cost ?? Math.round((promptTokens * 0.000001 + completionTokens * 0.000002) * 1e10) / 1e10;
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    cost,
+    is_byok: false,
+    prompt_tokens_details: { cached_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0 },
+  };
+}
+
+function chunk(id: string, model: string, delta: Record<string, unknown>, finishReason: string | null) {
+  return {
+    id,
+    object: "chat.completion.chunk",
+    created: nowSeconds(),
+    model,
+    provider: "FakeProvider",
+    choices: [
+      { index: 0, delta, finish_reason: finishReason, native_finish_reason: finishReason, logprobs: null },
+    ],
+  };
+}
+
+function startStream(res: ServerResponse): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  res.write(": OPENROUTER PROCESSING\n\n");
+}
+
+function writeEvent(res: ServerResponse, data: unknown): void {
+  res.write(`data: ${JSON.stringify(data)}\n\n`);
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    req.on("data", (part: Buffer) => parts.push(part));
+    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function split(text: string, size: number): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size) pieces.push(text.slice(i, i + size));
+  return pieces;
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .filter(
+      (part): part is { type: "text"; text: string } =>
+        part?.type === "text" && typeof part.text === "string",
+    )
+    .map((part) => part.text)
+    .join("\n");
+}
+
+function lastUserText(body: ChatCompletionBody): string {
+  const last = [...body.messages].reverse().find((m) => m.role === "user");
+  return last ? textOf(last.content) : "";
+}
+
+function wordCount(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+const modelList = [
+  {
+    id: "meta-llama/llama-3.1-8b-instruct",
+    name: "Llama 3.1 8B",
+    context_length: 131072,
+    pricing: { prompt: "0.00000002", completion: "0.00000003" },
+  },
+  {
+    id: "meta-llama/llama-3.3-70b-instruct",
+    name: "Llama 3.3 70B",
+    context_length: 131072,
+    pricing: { prompt: "0.0000001", completion: "0.00000032" },
+  },
+  {
+    id: "moonshotai/kimi-k2-thinking",
+    name: "Kimi K2 Thinking",
+    context_length: 262144,
+    pricing: { prompt: "0.0000006", completion: "0.0000025" },
+  },
+];
