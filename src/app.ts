@@ -12,6 +12,7 @@ import { ModelCatalog } from "./models/model-catalog.ts";
 import { ModelClient } from "./models/model-client.ts";
 import { OpenRouterProvider } from "./providers/openrouter/openrouter-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
+import { createResilience } from "./resilience/resilience.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 import { createTokenCounter } from "./tokens/token-counter.ts";
@@ -60,7 +61,12 @@ export async function createApp(options: AppOptions): Promise<App> {
       })
     : undefined;
   const simulated = new SimulatedProvider({ latencyMs: options.simulatedLatencyMs ?? 0 });
-  const models = new ModelClient({ catalog, openrouter, simulated, clock });
+  const resilience = createResilience(config, { now: () => clock.now() });
+  resilience.breakers.onStateChange(({ key, from, to }) => {
+    const log = to === "open" ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log({ model: key, from, to }, `circuit ${to.replace("_", "-")} for ${key}`);
+  });
+  const models = new ModelClient({ catalog, openrouter, simulated, clock, resilience, logger });
   const runs = new RunRegistry();
   const chat = new ChatService({ config, models, store, tokens, runs, clock, newId, logger });
   const sessions = new SessionService({ config, store, models, newId, logger });

@@ -173,8 +173,9 @@ export class ChatService {
       const call = await models.call(config.orchestration.plannerRole, {
         messages,
         purpose: "answer",
+        priority: "medium",
         signal,
-        timeoutMs: config.orchestration.defaultTimeoutSeconds * 1000,
+        deadline: this.#deps.clock.now() + config.orchestration.defaultTimeoutSeconds * 1000,
       });
       await store.finishRun(
         workflowId,

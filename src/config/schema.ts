@@ -69,6 +69,8 @@ export const queuingSchema = z
     highPriorityRatio: z.number().min(0).max(1).default(0.6),
     mediumPriorityRatio: z.number().min(0).max(1).default(0.3),
     lowPriorityRatio: z.number().min(0).max(1).default(0.1),
+    // Upstream calls in flight at once; past it, calls wait and are served by priority class.
+    maxConcurrentUpstreamCalls: z.number().int().positive().default(64),
   })
   .refine(
     (q) => Math.abs(q.highPriorityRatio + q.mediumPriorityRatio + q.lowPriorityRatio - 1) < 1e-6,
@@ -146,16 +148,43 @@ export const addonSchema = z.strictObject({
 export const errorHandlingSchema = z.strictObject({
   // Upper bound on one upstream call, so a hung upstream becomes an error instead of a hang.
   requestTimeoutMs: z.number().int().positive().default(120_000),
+  // Upper bound on one model call as the caller sees it: every retry, wait and fallback included.
+  callDeadlineMs: z.number().int().positive().default(300_000),
   retry: z
     .strictObject({
       baseDelayMs: z.number().int().positive().default(1000),
       maxDelayMs: z.number().int().positive().default(30_000),
+      // Total tries per error kind, the first call included. Persistent, logical and fatal errors are never retried.
+      maxAttempts: z
+        .strictObject({
+          transient: z.number().int().min(1).max(10).default(5),
+          resource: z.number().int().min(1).max(10).default(3),
+        })
+        .prefault({}),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((r) => r.baseDelayMs <= r.maxDelayMs, "baseDelayMs must not exceed maxDelayMs"),
   circuitBreaker: z
     .strictObject({
       failureThreshold: z.number().int().positive().default(5),
       timeoutSeconds: z.number().positive().default(60),
+    })
+    .prefault({}),
+});
+
+const rateLimit = z.strictObject({
+  requestsPerMinute: z.number().int().min(0).default(0),
+  tokensPerMinute: z.number().int().min(0).default(0),
+});
+
+export const rateLimitsSchema = z.strictObject({
+  // Per API client (by API key, else by address); 0 turns it off.
+  clients: z.strictObject({ requestsPerMinute: z.number().int().min(0).default(600) }).prefault({}),
+  // Toward each upstream model id; 0 means unlimited. `models` overrides `default` for one model id.
+  upstream: z
+    .strictObject({
+      default: rateLimit.prefault({}),
+      models: z.record(z.string().min(1), rateLimit).default({}),
     })
     .prefault({}),
 });
@@ -173,6 +202,7 @@ export const configSchema = z.strictObject({
     .default({}),
   templates: z.record(z.string(), z.unknown()).default({}),
   errorHandling: errorHandlingSchema.prefault({}),
+  rateLimits: rateLimitsSchema.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -1,22 +1,29 @@
+import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
-import { OrchestratorError } from "../core/errors.ts";
+import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import type {
   CallPurpose,
   ChatMessage,
   ChatProvider,
+  ChatRequest,
   ChatResult,
   ChatStreamEvent,
   ProviderName,
 } from "../providers/chat-provider.ts";
+import type { Priority } from "../resilience/priority-scheduler.ts";
+import type { Resilience } from "../resilience/resilience.ts";
+import { planRetry, type RetryOptions, withRetry } from "../resilience/retry.ts";
 import { costOf, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
 
 export interface RoleCall {
   readonly messages: readonly ChatMessage[];
   readonly purpose: CallPurpose;
+  readonly priority?: Priority;
   readonly temperature?: number;
   readonly maxTokens?: number;
   readonly signal?: AbortSignal;
-  readonly timeoutMs?: number;
+  // Absolute time (ms) by which the whole call, retries and fallbacks included, must be over.
+  readonly deadline?: number;
 }
 
 export interface RoleUsage {
@@ -33,6 +40,8 @@ export interface RoleCallResult {
   readonly finishReason: string;
   readonly usage: RoleUsage;
   readonly latencyMs: number;
+  // Set when the role's own model failed and a fallback answered.
+  readonly fallbackFrom?: string;
 }
 
 export type RoleStreamEvent =
@@ -45,21 +54,39 @@ export interface ModelClientOptions {
   readonly openrouter?: ChatProvider | undefined;
   readonly simulated: ChatProvider;
   readonly clock: Clock;
+  readonly resilience: Resilience;
+  readonly logger?: Logger;
 }
 
-// Calls a model by role: resolves the role to a model and provider, applies the role's defaults,
-// and prices the call. Everything above this speaks in roles, never in providers.
+const priorityByPurpose: Record<CallPurpose, Priority> = {
+  categorize: "high",
+  acknowledge: "high",
+  answer: "high",
+  plan: "medium",
+  warmup: "low",
+};
+
+// Codes that mean the whole account is refused: another model behind the same key would fail the same way.
+const accountWideFailures = new Set(["upstream_auth_failed", "upstream_payment_required"]);
+
+// Calls a model by role: resolves the role to its model and fallbacks, and runs each try through the
+// resilience layer (circuit breaker → rate limit → priority slot → deadline-bound call), retrying
+// with backoff and falling back down the role's list. Everything above this speaks in roles.
 export class ModelClient {
   readonly #catalog: ModelCatalog;
   readonly #openrouter: ChatProvider | undefined;
   readonly #simulated: ChatProvider;
   readonly #clock: Clock;
+  readonly #res: Resilience;
+  readonly #logger: Logger | undefined;
 
   constructor(options: ModelClientOptions) {
     this.#catalog = options.catalog;
     this.#openrouter = options.openrouter;
     this.#simulated = options.simulated;
     this.#clock = options.clock;
+    this.#res = options.resilience;
+    this.#logger = options.logger;
   }
 
   get mode(): "live" | "offline" {
@@ -70,6 +97,10 @@ export class ModelClient {
     return this.#catalog;
   }
 
+  get resilience(): Resilience {
+    return this.#res;
+  }
+
   resolve(roleName: string): ResolvedRole {
     return this.#catalog.require(roleName);
   }
@@ -77,19 +108,175 @@ export class ModelClient {
   async call(roleName: string, call: RoleCall): Promise<RoleCallResult> {
     const { resolved, provider } = this.#target(roleName);
     const started = this.#clock.now();
-    const result = await provider.complete(this.#request(resolved, call));
-    return this.#result(resolved, provider, result, started);
+    const retry = this.#retryOptions(call, started);
+    const [primary, ...fallbacks] = this.#candidates(resolved);
+    const failures: OrchestratorError[] = [];
+    for (const model of [primary, ...fallbacks]) {
+      try {
+        const result = await withRetry(
+          () => this.#attempt(provider, model, resolved, call, retry.deadline),
+          retry,
+        );
+        return this.#result(resolved, provider, result, started, model === primary ? undefined : primary);
+      } catch (raw) {
+        const error = toOrchestratorError(raw);
+        failures.push(error);
+        if (!this.#worthFallingBack(error, call)) break;
+        this.#logger?.warn(
+          { role: resolved.role, model, code: error.code },
+          "model failed; trying the next fallback",
+        );
+      }
+    }
+    throw allFailed(resolved.role, failures);
   }
 
+  // Streams the answer. Tries are retried and fallbacks used only until the first text arrives:
+  // once part of an answer has been sent on, a failure ends the stream with the error.
   async *stream(roleName: string, call: RoleCall): AsyncIterable<RoleStreamEvent> {
     const { resolved, provider } = this.#target(roleName);
     const started = this.#clock.now();
-    for await (const event of provider.stream(
-      this.#request(resolved, call),
-    ) as AsyncIterable<ChatStreamEvent>) {
-      if (event.type === "delta") yield event;
-      else yield { type: "done", result: this.#result(resolved, provider, event.result, started) };
+    const retry = this.#retryOptions(call, started);
+    const [primary, ...fallbacks] = this.#candidates(resolved);
+    const failures: OrchestratorError[] = [];
+    for (const model of [primary, ...fallbacks]) {
+      for (let attemptNumber = 1; ; attemptNumber++) {
+        let emitted = false;
+        try {
+          for await (const event of this.#attemptStream(provider, model, resolved, call, retry.deadline)) {
+            if (event.type === "delta") {
+              emitted = true;
+              yield event;
+            } else {
+              const fallbackFrom = model === primary ? undefined : primary;
+              yield {
+                type: "done",
+                result: this.#result(resolved, provider, event.result, started, fallbackFrom),
+              };
+              return;
+            }
+          }
+          return;
+        } catch (raw) {
+          const error = toOrchestratorError(raw);
+          if (emitted) throw error;
+          const delayMs = planRetry(error, attemptNumber, retry);
+          if (delayMs === undefined) {
+            failures.push(error);
+            break;
+          }
+          retry.onRetry?.({ attempt: attemptNumber, delayMs, error });
+          await this.#res.sleep(delayMs, call.signal);
+        }
+      }
+      const last = failures.at(-1);
+      if (!last || !this.#worthFallingBack(last, call)) break;
     }
+    throw allFailed(resolved.role, failures);
+  }
+
+  async #attempt(
+    provider: ChatProvider,
+    model: string,
+    resolved: ResolvedRole,
+    call: RoleCall,
+    deadline: number,
+  ): Promise<ChatResult> {
+    const guard = await this.#enter(model, call, deadline);
+    try {
+      const result = await provider.complete(this.#request(resolved, call, model, deadline));
+      guard.succeeded(result);
+      return result;
+    } catch (error) {
+      throw guard.failed(error);
+    }
+  }
+
+  async *#attemptStream(
+    provider: ChatProvider,
+    model: string,
+    resolved: ResolvedRole,
+    call: RoleCall,
+    deadline: number,
+  ): AsyncIterable<ChatStreamEvent> {
+    const guard = await this.#enter(model, call, deadline);
+    let finished = false;
+    try {
+      for await (const event of provider.stream(this.#request(resolved, call, model, deadline))) {
+        if (event.type === "done") {
+          guard.succeeded(event.result);
+          finished = true;
+        }
+        yield event;
+      }
+    } catch (error) {
+      finished = true;
+      throw guard.failed(error);
+    } finally {
+      // The consumer stopped reading early: the slot must still be given back.
+      if (!finished) guard.abandoned();
+    }
+  }
+
+  // Passes the breaker, the rate limit and the priority queue, in that order, and returns how to leave.
+  async #enter(model: string, call: RoleCall, deadline: number) {
+    const breaker = this.#res.breakers.for(model);
+    if (!breaker.tryAcquire()) throw breaker.openError();
+    let permit: Awaited<ReturnType<Resilience["limiter"]["acquire"]>>;
+    let release: () => void;
+    try {
+      permit = await this.#res.limiter.acquire(model, deadline, call.signal);
+      release = await this.#res.scheduler.acquire(
+        call.priority ?? priorityByPurpose[call.purpose],
+        call.signal,
+      );
+    } catch (error) {
+      breaker.onNeutral();
+      throw error;
+    }
+    return {
+      succeeded: (result: ChatResult) => {
+        release();
+        breaker.onSuccess();
+        permit.settle(result.usage.promptTokens + result.usage.completionTokens);
+      },
+      failed: (raw: unknown): OrchestratorError => {
+        release();
+        const error = toOrchestratorError(raw);
+        if (error.kind === "logical" || call.signal?.aborted) breaker.onNeutral();
+        else breaker.onFailure();
+        return error;
+      },
+      abandoned: () => {
+        release();
+        breaker.onNeutral();
+      },
+    };
+  }
+
+  #worthFallingBack(error: OrchestratorError, call: RoleCall): boolean {
+    if (call.signal?.aborted) return false;
+    return error.kind !== "logical" && !accountWideFailures.has(error.code);
+  }
+
+  #retryOptions(call: RoleCall, started: number): RetryOptions {
+    return {
+      policy: this.#res.policy,
+      sleep: this.#res.sleep,
+      random: this.#res.random,
+      now: () => this.#clock.now(),
+      deadline: call.deadline ?? started + this.#res.callDeadlineMs,
+      signal: call.signal,
+      onRetry: ({ attempt, delayMs, error }) =>
+        this.#logger?.info(
+          { model: error.model, attempt, delayMs, code: error.code },
+          "retrying upstream call",
+        ),
+    };
+  }
+
+  #candidates(resolved: ResolvedRole): [string, ...string[]] {
+    return [resolved.definition.model, ...resolved.definition.fallbacks];
   }
 
   #target(roleName: string): { resolved: ResolvedRole; provider: ChatProvider } {
@@ -116,19 +303,20 @@ export class ModelClient {
     return { resolved, provider: this.#openrouter ?? this.#simulated };
   }
 
-  #request(resolved: ResolvedRole, call: RoleCall) {
+  #request(resolved: ResolvedRole, call: RoleCall, model: string, deadline: number): ChatRequest {
     const temperature = call.temperature ?? resolved.definition.temperature;
+    const timeoutMs = Math.max(1, Math.min(this.#res.requestTimeoutMs, deadline - this.#clock.now()));
     return {
-      model: resolved.definition.model,
+      model,
       messages: call.messages,
       maxTokens: Math.min(
         call.maxTokens ?? resolved.definition.maxOutputTokens,
         resolved.definition.maxOutputTokens,
       ),
       purpose: call.purpose,
+      timeoutMs,
       ...(temperature === undefined ? {} : { temperature }),
       ...(call.signal ? { signal: call.signal } : {}),
-      ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
     };
   }
 
@@ -137,6 +325,7 @@ export class ModelClient {
     provider: ChatProvider,
     result: ChatResult,
     started: number,
+    fallbackFrom: string | undefined,
   ): RoleCallResult {
     return {
       content: result.content,
@@ -150,6 +339,27 @@ export class ModelClient {
         costUsd: costOf(resolved.definition, result.usage),
       },
       latencyMs: this.#clock.now() - started,
+      ...(fallbackFrom ? { fallbackFrom } : {}),
     };
   }
+}
+
+// One failure is passed on as it is; several (the role's model and its fallbacks) become one error
+// that keeps the last one's kind and status and names what each model said.
+function allFailed(role: string, failures: readonly OrchestratorError[]): OrchestratorError {
+  const [first] = failures;
+  const last = failures.at(-1);
+  if (!first || !last)
+    return new OrchestratorError({ kind: "fatal", code: "no_model", message: `role ${role} has no model` });
+  if (failures.length === 1) return first;
+  return new OrchestratorError({
+    kind: last.kind,
+    code: last.code,
+    status: last.status,
+    retryable: last.retryable,
+    model: first.model,
+    ...(last.retryAfterMs === undefined ? {} : { retryAfterMs: last.retryAfterMs }),
+    message: `every model for role ${role} failed: ${failures.map((f) => f.message).join("; ")}`,
+    cause: last,
+  });
 }

@@ -10,7 +10,11 @@ describe("POST /chat against a fake OpenRouter", () => {
 
   before(async () => {
     fake = await startFakeOpenRouter();
-    t = await startTestApp({ fake });
+    // Failures injected by one test must not open circuits for the next: breakers have their own suite.
+    t = await startTestApp({
+      fake,
+      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 }, callDeadlineMs: 2_000 } },
+    });
   });
   after(async () => {
     await t.close();
@@ -78,8 +82,9 @@ describe("POST /chat against a fake OpenRouter", () => {
   });
 
   it("falls back to the local rule when the categorizer call fails", async () => {
+    const categorizerModels: string[] = [models.categorizer, models.categorizerFallback];
     fake.respondWith((request) =>
-      request.body.model === models.categorizer
+      categorizerModels.includes(request.body.model)
         ? { kind: "error", status: 500, message: "categorizer down" }
         : { kind: "text", content: "fine" },
     );

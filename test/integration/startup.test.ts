@@ -75,7 +75,13 @@ describe("npm start (src/main.ts)", () => {
   it("never prints the API key it was given", async () => {
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     const secret = "sk-or-v1-secret-key-that-must-not-leak";
+    const configFile = join(mkdtempSync(join(tmpdir(), "config-")), "config.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({ errorHandling: { retry: { baseDelayMs: 1, maxDelayMs: 2 } } }),
+    );
     const server = startServer({
+      ORCHESTRATION_CONFIG: configFile,
       PORT: port,
       HOST: "127.0.0.1",
       OPENROUTER_API_KEY: secret,

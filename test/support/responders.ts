@@ -2,6 +2,7 @@ import type { FakeReply, FakeResponder, RecordedRequest } from "../fakes/fake-op
 
 export const models = {
   categorizer: "meta-llama/llama-3.1-8b-instruct",
+  categorizerFallback: "meta-llama/llama-3.2-3b-instruct",
   fast: "openai/gpt-oss-safeguard-20b",
   medium: "meta-llama/llama-3.3-70b-instruct",
   thinking: "moonshotai/kimi-k2-thinking",

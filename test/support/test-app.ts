@@ -36,7 +36,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATABASE_URL: ":memory:",
     ...(fake ? { OPENROUTER_API_KEY: fake.apiKey, OPENROUTER_BASE_URL: fake.baseUrl } : {}),
   };
-  const config = parseConfig({ system: { logLevel: "info" }, ...options.config }, env, "test");
+  // Retries wait milliseconds, not seconds, unless a test asks otherwise.
+  const defaults = {
+    system: { logLevel: "info" },
+    errorHandling: { retry: { baseDelayMs: 1, maxDelayMs: 4 } },
+  };
+  const config = parseConfig(deepMerge(defaults, options.config ?? {}), env, "test");
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -95,4 +100,20 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+export function deepMerge(
+  base: Record<string, unknown>,
+  override: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = merged[key];
+    merged[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
+  }
+  return merged;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,0 +1,55 @@
+import type { AppConfig } from "../config/index.ts";
+import type { RandomSource } from "./backoff.ts";
+import { CircuitBreakers } from "./circuit-breaker.ts";
+import { PriorityScheduler } from "./priority-scheduler.ts";
+import type { RetryPolicy } from "./retry.ts";
+import { realSleep, type Sleeper } from "./sleeper.ts";
+import { UpstreamRateLimiter } from "./upstream-rate-limiter.ts";
+
+// Everything that guards upstream calls, built once from config and shared by every caller.
+export interface Resilience {
+  readonly breakers: CircuitBreakers;
+  readonly limiter: UpstreamRateLimiter;
+  readonly scheduler: PriorityScheduler;
+  readonly policy: RetryPolicy;
+  readonly sleep: Sleeper;
+  readonly random: RandomSource;
+  // Deadline of one upstream call, and of a whole role call with its retries and fallbacks.
+  readonly requestTimeoutMs: number;
+  readonly callDeadlineMs: number;
+}
+
+export interface ResilienceOptions {
+  readonly now: () => number;
+  readonly sleep?: Sleeper;
+  readonly random?: RandomSource;
+}
+
+export function createResilience(config: AppConfig, options: ResilienceOptions): Resilience {
+  const { errorHandling, queuing, rateLimits } = config;
+  const sleep = options.sleep ?? realSleep;
+  return {
+    breakers: new CircuitBreakers(
+      {
+        failureThreshold: errorHandling.circuitBreaker.failureThreshold,
+        openMs: errorHandling.circuitBreaker.timeoutSeconds * 1000,
+      },
+      options.now,
+    ),
+    limiter: new UpstreamRateLimiter(
+      (model) => rateLimits.upstream.models[model] ?? rateLimits.upstream.default,
+      options.now,
+      sleep,
+    ),
+    scheduler: new PriorityScheduler(queuing.maxConcurrentUpstreamCalls, {
+      high: queuing.highPriorityRatio,
+      medium: queuing.mediumPriorityRatio,
+      low: queuing.lowPriorityRatio,
+    }),
+    policy: errorHandling.retry,
+    sleep,
+    random: options.random ?? Math.random,
+    requestTimeoutMs: errorHandling.requestTimeoutMs,
+    callDeadlineMs: errorHandling.callDeadlineMs,
+  };
+}
