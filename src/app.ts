@@ -70,7 +70,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const runs = new RunRegistry();
   const chat = new ChatService({ config, models, store, tokens, runs, clock, newId, logger });
   const sessions = new SessionService({ config, store, models, newId, logger });
-  const server = buildServer({
+  const server = await buildServer({
     config,
     logger,
     clock,
@@ -79,6 +79,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     store,
     chat,
     sessions,
+    runs,
     startedAt: clock.now(),
     version,
   });

@@ -7,11 +7,14 @@ import type { Clock } from "../core/clock.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { Store } from "../store/store.ts";
+import type { RunRegistry } from "../workflows/run-registry.ts";
+import { registerClientRateLimit } from "./client-rate-limit.ts";
 import { installErrorHandling } from "./error-handler.ts";
 import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
 import { registerChatRoutes } from "./routes/chat-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
 import { registerSessionRoutes } from "./routes/session-routes.ts";
+import { registerStatsRoutes } from "./routes/stats-routes.ts";
 import { registerWorkflowRoutes } from "./routes/workflow-routes.ts";
 
 export interface ServerDeps {
@@ -23,11 +26,12 @@ export interface ServerDeps {
   readonly store: Store;
   readonly chat: ChatService;
   readonly sessions: SessionService;
+  readonly runs: RunRegistry;
   readonly startedAt: number;
   readonly version: string;
 }
 
-export function buildServer(deps: ServerDeps): FastifyInstance {
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.system.maxBodyBytes,
@@ -42,10 +46,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     reply.header("x-request-id", request.id);
   });
   installErrorHandling(app);
+  await registerClientRateLimit(app, deps.config.rateLimits.clients.requestsPerMinute);
   registerHealthRoutes(app, deps);
   registerCatalogRoutes(app, deps.models.catalog, deps.config.addons);
   registerChatRoutes(app, deps.chat);
   registerSessionRoutes(app, deps.sessions, deps.models);
   registerWorkflowRoutes(app, deps.store);
+  registerStatsRoutes(app, deps);
   return app;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppConfig } from "../../config/index.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { ModelClient } from "../../models/model-client.ts";
+import { circuitView } from "./stats-routes.ts";
 
 export function registerHealthRoutes(
   app: FastifyInstance,
@@ -9,8 +10,13 @@ export function registerHealthRoutes(
 ): void {
   app.get("/health", async () => {
     const offline = deps.models.mode === "offline";
+    // The process is up either way (200); "degraded" says some upstream models are being avoided.
+    const open = deps.models.resilience.breakers
+      .snapshots()
+      .filter((c) => c.state !== "closed")
+      .map(circuitView);
     return {
-      status: "ok",
+      status: open.length > 0 ? "degraded" : "ok",
       name: deps.config.system.name,
       version: deps.version,
       environment: deps.config.system.environment,
@@ -23,6 +29,7 @@ export function registerHealthRoutes(
           }
         : {}),
       uptime_seconds: Math.round((deps.clock.now() - deps.startedAt) / 1000),
+      circuits: { not_closed: open },
     };
   });
 }

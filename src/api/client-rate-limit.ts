@@ -1,0 +1,37 @@
+import { createHash } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { OrchestratorError } from "../core/errors.ts";
+
+// Per-client request limit on the API: clients are told apart by their API key when they send one,
+// else by address. Health checks are never limited, so a busy client cannot make the service look dead.
+export async function registerClientRateLimit(
+  app: FastifyInstance,
+  requestsPerMinute: number,
+): Promise<void> {
+  if (requestsPerMinute <= 0) return;
+  await app.register(rateLimit, {
+    global: true,
+    max: requestsPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: clientKey,
+    allowList: (request) => request.url === "/health",
+    errorResponseBuilder: (_request, context) =>
+      new OrchestratorError({
+        kind: "transient",
+        code: "rate_limited",
+        status: 429,
+        retryAfterMs: context.ttl,
+        message: `too many requests: this client may send ${context.max} per minute; retry in ${Math.ceil(context.ttl / 1000)} s`,
+      }),
+  });
+}
+
+function clientKey(request: FastifyRequest): string {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === "string" && authorization.startsWith("Bearer ")) {
+    // Keep a digest, never the key itself.
+    return `key:${createHash("sha256").update(authorization.slice(7)).digest("base64url").slice(0, 22)}`;
+  }
+  return `ip:${request.ip}`;
+}
