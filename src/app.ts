@@ -24,6 +24,8 @@ export interface AppOptions {
   readonly clock?: Clock;
   readonly newId?: IdGenerator;
   readonly simulatedLatencyMs?: number;
+  // Randomness of retry jitter; tests pin it to make backoff gaps exact.
+  readonly random?: () => number;
 }
 
 export interface App {
@@ -61,7 +63,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       })
     : undefined;
   const simulated = new SimulatedProvider({ latencyMs: options.simulatedLatencyMs ?? 0 });
-  const resilience = createResilience(config, { now: () => clock.now() });
+  const resilience = createResilience(config, {
+    now: () => clock.now(),
+    ...(options.random ? { random: options.random } : {}),
+  });
   resilience.breakers.onStateChange(({ key, from, to }) => {
     const log = to === "open" ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ model: key, from, to }, `circuit ${to.replace("_", "-")} for ${key}`);

@@ -42,6 +42,8 @@ export interface ChatReply {
   // Everything this request spent, categorizer included.
   readonly usage: RoleUsage;
   readonly workflowId?: string;
+  // The role's own model that failed when a fallback answered instead.
+  readonly fallbackFrom?: string;
   readonly routing: RoutingInfo;
 }
 
@@ -248,6 +250,7 @@ export class ChatService {
       provider: call.provider,
       usage: sumUsage(calls),
       routing,
+      ...(call.fallbackFrom ? { fallbackFrom: call.fallbackFrom } : {}),
     };
   }
 }

@@ -62,6 +62,8 @@ export const orchestrationSchema = z.strictObject({
   defaultTimeoutSeconds: z.number().positive().default(300),
   maxRetries: z.number().int().min(0).max(10).default(3),
   plannerRole: roleName.default("thinking_ai"),
+  // On SIGTERM, how long running background work may take to finish before it is cancelled.
+  shutdownGraceSeconds: z.number().min(0).default(30),
 });
 
 export const queuingSchema = z

@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { models } from "../support/responders.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const mainFile = join(root, "src/main.ts");
@@ -105,6 +107,52 @@ describe("npm start (src/main.ts)", () => {
       assert.match(server.output(), /live mode/);
     } finally {
       server.kill("SIGKILL");
+    }
+  });
+
+  it("on SIGTERM finishes the background work in flight before exiting, and it is there after a restart", async () => {
+    const fake = await startFakeOpenRouter();
+    fake.respondWith((request) => {
+      if (request.body.model === models.categorizer) return { kind: "text", content: "H" };
+      if (request.body.model === models.fast) return { kind: "text", content: "On it." };
+      return { kind: "text", content: "the finished work", delayMs: 400 };
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), "data-"));
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const env = {
+      PORT: port,
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      OPENROUTER_API_KEY: fake.apiKey,
+      OPENROUTER_BASE_URL: fake.baseUrl,
+    };
+    const first = startServer(env);
+    let second: Started | undefined;
+    try {
+      await waitFor(() => first.output().includes("Server listening"), "the server to listen");
+      const chat = await fetch(`http://127.0.0.1:${port}/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Build a complete website with docs, tests and a launch plan" }),
+      });
+      const { workflow_id: workflowId } = (await chat.json()) as { workflow_id: string };
+      first.kill("SIGTERM");
+      assert.equal(await first.exited, 0);
+      assert.match(first.output(), /shutting down/);
+
+      second = startServer(env);
+      const started = second;
+      await waitFor(() => started.output().includes("Server listening"), "the restarted server to listen");
+      const run = (await (await fetch(`http://127.0.0.1:${port}/workflow/${workflowId}`)).json()) as Record<
+        string,
+        unknown
+      >;
+      assert.equal(run.status, "completed");
+      assert.equal(run.result, "the finished work");
+    } finally {
+      first.kill("SIGKILL");
+      second?.kill("SIGKILL");
+      await fake.close();
     }
   });
 });

@@ -25,6 +25,7 @@ export interface TestAppOptions {
   readonly mode?: "live" | "offline";
   readonly config?: Record<string, unknown>;
   readonly fake?: FakeOpenRouter;
+  readonly random?: () => number;
 }
 
 // Starts the real server on a random port with an in-memory store and, in live mode, a fake upstream.
@@ -49,7 +50,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       done();
     },
   });
-  const app = await createApp({ config, logger: pino({ level: "debug" }, sink) });
+  const app = await createApp({
+    config,
+    logger: pino({ level: "debug" }, sink),
+    ...(options.random ? { random: options.random } : {}),
+  });
   await app.server.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.server.address();
   if (address === null || typeof address === "string") throw new Error("server has no TCP address");

@@ -34,6 +34,7 @@ export function toChatResponse(result: ChatReply) {
       completion_tokens: result.usage.completionTokens,
       cost_usd: roundUsd(result.usage.costUsd),
     },
+    ...(result.fallbackFrom ? { fallback_from: result.fallbackFrom } : {}),
     ...(result.workflowId
       ? { workflow_id: result.workflowId, workflow_url: `/workflow/${result.workflowId}` }
       : {}),

@@ -1,4 +1,4 @@
-import OpenAI from "openai";
+import OpenAI, { APIUserAbortError } from "openai";
 import type {
   ChatCompletionChunk,
   ChatCompletionContentPart,
@@ -86,6 +86,8 @@ export class OpenRouterProvider implements ChatProvider {
           yield { type: "delta", text };
         }
       }
+      // The client ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
+      if (deadline.signal.aborted) throw new APIUserAbortError();
       yield { type: "done", result: { content, model, finishReason, usage } };
     } catch (error) {
       throw classifyUpstreamError(error, {
