@@ -106,12 +106,9 @@ export class ModelClient {
   }
 
   async call(roleName: string, call: RoleCall): Promise<RoleCallResult> {
-    const { resolved, provider } = this.#target(roleName);
-    const started = this.#clock.now();
-    const retry = this.#retryOptions(call, started);
-    const [primary, ...fallbacks] = this.#candidates(resolved);
+    const { resolved, provider, started, retry, primary, candidates } = this.#plan(roleName, call);
     const failures: OrchestratorError[] = [];
-    for (const model of [primary, ...fallbacks]) {
+    for (const model of candidates) {
       try {
         const result = await withRetry(
           () => this.#attempt(provider, model, resolved, call, retry.deadline),
@@ -134,12 +131,9 @@ export class ModelClient {
   // Streams the answer. Tries are retried and fallbacks used only until the first text arrives:
   // once part of an answer has been sent on, a failure ends the stream with the error.
   async *stream(roleName: string, call: RoleCall): AsyncIterable<RoleStreamEvent> {
-    const { resolved, provider } = this.#target(roleName);
-    const started = this.#clock.now();
-    const retry = this.#retryOptions(call, started);
-    const [primary, ...fallbacks] = this.#candidates(resolved);
+    const { resolved, provider, started, retry, primary, candidates } = this.#plan(roleName, call);
     const failures: OrchestratorError[] = [];
-    for (const model of [primary, ...fallbacks]) {
+    for (const model of candidates) {
       for (let attemptNumber = 1; ; attemptNumber++) {
         let emitted = false;
         try {
@@ -275,8 +269,19 @@ export class ModelClient {
     };
   }
 
-  #candidates(resolved: ResolvedRole): [string, ...string[]] {
-    return [resolved.definition.model, ...resolved.definition.fallbacks];
+  // What one role call will try: the role's model first, then its fallbacks, under one deadline.
+  #plan(roleName: string, call: RoleCall) {
+    const { resolved, provider } = this.#target(roleName);
+    const started = this.#clock.now();
+    const primary = resolved.definition.model;
+    return {
+      resolved,
+      provider,
+      started,
+      retry: this.#retryOptions(call, started),
+      primary,
+      candidates: [primary, ...resolved.definition.fallbacks],
+    };
   }
 
   #target(roleName: string): { resolved: ResolvedRole; provider: ChatProvider } {

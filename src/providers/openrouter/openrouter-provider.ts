@@ -49,9 +49,10 @@ export class OpenRouterProvider implements ChatProvider {
   }
 
   async complete(request: ChatRequest): Promise<ChatResult> {
-    return this.#withDeadline(request, async (signal) => {
+    const deadline = this.#deadline(request);
+    try {
       const body: ChatCompletionCreateParamsNonStreaming = { ...this.#body(request), stream: false };
-      const completion = await this.#client.chat.completions.create(body, { signal });
+      const completion = await this.#client.chat.completions.create(body, { signal: deadline.signal });
       const choice = completion.choices[0];
       return {
         content: choice?.message.content ?? "",
@@ -59,7 +60,11 @@ export class OpenRouterProvider implements ChatProvider {
         finishReason: choice?.finish_reason ?? "stop",
         usage: readUsage(completion.usage),
       };
-    });
+    } catch (error) {
+      throw this.#classify(error, request, deadline);
+    } finally {
+      deadline.dispose();
+    }
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamEvent> {
@@ -90,14 +95,18 @@ export class OpenRouterProvider implements ChatProvider {
       if (deadline.signal.aborted) throw new APIUserAbortError();
       yield { type: "done", result: { content, model, finishReason, usage } };
     } catch (error) {
-      throw classifyUpstreamError(error, {
-        provider: this.name,
-        model: request.model,
-        timedOut: deadline.timedOut(),
-      });
+      throw this.#classify(error, request, deadline);
     } finally {
       deadline.dispose();
     }
+  }
+
+  #classify(error: unknown, request: ChatRequest, deadline: { timedOut: () => boolean }) {
+    return classifyUpstreamError(error, {
+      provider: this.name,
+      model: request.model,
+      timedOut: deadline.timedOut(),
+    });
   }
 
   #body(request: ChatRequest) {
@@ -109,21 +118,6 @@ export class OpenRouterProvider implements ChatProvider {
       // OpenRouter extension: report the call's cost in the usage object.
       usage: { include: true },
     };
-  }
-
-  async #withDeadline<T>(request: ChatRequest, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const deadline = this.#deadline(request);
-    try {
-      return await call(deadline.signal);
-    } catch (error) {
-      throw classifyUpstreamError(error, {
-        provider: this.name,
-        model: request.model,
-        timedOut: deadline.timedOut(),
-      });
-    } finally {
-      deadline.dispose();
-    }
   }
 
   // One deadline for the whole call, streaming included, joined with the caller's own cancellation.
