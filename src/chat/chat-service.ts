@@ -3,26 +3,46 @@ import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import { toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
-import type { ModelClient, RoleCallResult, RoleUsage } from "../models/model-client.ts";
-import type { ChatMessage, ContentPart, ProviderName } from "../providers/chat-provider.ts";
+import type { ResolvedRole } from "../models/model-catalog.ts";
+import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
+import {
+  type ChatMessage,
+  type ContentPart,
+  type GenerationOptions,
+  type ProviderName,
+  type ToolCall,
+  textOf,
+} from "../providers/chat-provider.ts";
 import type { Category } from "../routing/category.ts";
-import { preRoute } from "../routing/pre-route.ts";
-import type { NewMessage, Store } from "../store/store.ts";
+import { assertWithinContextLimit, preRoute } from "../routing/pre-route.ts";
+import type { NewMessage, Store, StoredMessage } from "../store/store.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
 import type { RunRegistry } from "../workflows/run-registry.ts";
 import { categorize } from "./categorize.ts";
 import { historyWindow } from "./history-window.ts";
 
+// Who answers: the full pipeline ("auto"), a role chosen by the client, or a model id passed through.
+export type ChatTarget =
+  | { readonly kind: "auto" }
+  | { readonly kind: "role"; readonly role: string }
+  | { readonly kind: "model"; readonly resolved: ResolvedRole };
+
 export interface ChatInput {
   readonly message: string;
+  readonly images?: readonly string[] | undefined;
+  // Session mode: the history is loaded from the store and the turn is stored.
   readonly sessionId?: string | undefined;
   readonly contextTokens?: number | undefined;
-  readonly images?: readonly string[] | undefined;
+  // Stateless mode (the OpenAI-compatible API): the client sends the earlier turns; nothing is stored.
+  readonly priorMessages?: readonly ChatMessage[] | undefined;
+  readonly target?: ChatTarget | undefined;
+  // Forwarded to the answering model only, never to the categorizer.
+  readonly generation?: GenerationOptions | undefined;
 }
 
 export interface RoutingInfo {
-  // What decided the model: a pre-routing rule, or the category.
-  readonly rule: "images" | "large_context" | "very_large_context" | "category";
+  // What decided the model: a pre-routing rule, the category, or the client naming it.
+  readonly rule: "images" | "large_context" | "very_large_context" | "category" | "explicit";
   readonly contextTokens: number;
   readonly categorizer?: {
     readonly source: "model" | "fallback";
@@ -31,21 +51,37 @@ export interface RoutingInfo {
   };
 }
 
+export interface RouteInfo {
+  readonly sessionId: string | null;
+  readonly category: Category | null;
+  readonly role: string;
+  readonly model: string;
+  readonly routing: RoutingInfo;
+}
+
 export interface ChatReply {
-  readonly sessionId: string;
+  readonly sessionId: string | null;
   readonly response: string;
   readonly timestamp: string;
   readonly category: Category | null;
   readonly role: string;
   readonly model: string;
   readonly provider: ProviderName;
+  readonly finishReason: string;
   // Everything this request spent, categorizer included.
   readonly usage: RoleUsage;
   readonly workflowId?: string;
   // The role's own model that failed when a fallback answered instead.
   readonly fallbackFrom?: string;
+  readonly toolCalls?: readonly ToolCall[];
   readonly routing: RoutingInfo;
 }
+
+export type ChatEvent =
+  | { readonly type: "routed"; readonly route: RouteInfo }
+  | { readonly type: "delta"; readonly text: string }
+  | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[] }
+  | { readonly type: "done"; readonly reply: ChatReply };
 
 export interface ChatServiceDeps {
   readonly config: AppConfig;
@@ -67,7 +103,21 @@ const acknowledgementPrompt =
 // Reserve for the chat template's own tokens, which no tokenizer on our side sees.
 const messageOverheadTokens = 64;
 
+interface Turn {
+  readonly input: ChatInput;
+  readonly sessionId: string | null;
+  readonly history: readonly StoredMessage[];
+  readonly messageTokens: number;
+  readonly contextTokens: number;
+  readonly images: readonly string[];
+  readonly signal: AbortSignal | undefined;
+  readonly streaming: boolean;
+}
+
+type ChatRun = AsyncGenerator<ChatEvent, void, undefined>;
+
 // The /chat pipeline of the spec's "Request Flow": pre-route, categorize, answer, remember.
+// One pipeline serves both plain and streamed replies; only the answering call differs.
 export class ChatService {
   readonly #deps: ChatServiceDeps;
 
@@ -76,24 +126,37 @@ export class ChatService {
   }
 
   async chat(input: ChatInput, signal?: AbortSignal): Promise<ChatReply> {
-    const { store, tokens, config, newId } = this.#deps;
-    const sessionId = input.sessionId ?? newId();
-    const history = input.sessionId ? await store.listMessages(sessionId) : [];
-    const messageTokens = await tokens.count(input.message);
-    const historyTokens = history.reduce((sum, m) => sum + m.tokens, 0);
-    const contextTokens = Math.max(input.contextTokens ?? 0, historyTokens + messageTokens);
-    const images = input.images ?? [];
-    const decision = preRoute({ contextTokens, imageCount: images.length }, config.routing.preRouting);
-
-    const turn = { input, sessionId, history, messageTokens, images, signal };
-    if (decision.kind === "role") {
-      return this.#answer(turn, decision.role, null, { rule: decision.reason, contextTokens }, []);
+    for await (const event of this.#run(input, signal, false)) {
+      if (event.type === "done") return event.reply;
     }
+    throw new Error("the chat pipeline ended without a reply");
+  }
 
-    const recent = historyWindow(
-      history.slice(-config.routing.categorizer.historyMessages),
-      Number.POSITIVE_INFINITY,
+  // Events: "routed" once the answering model is chosen, then text as it is generated, then "done".
+  chatStream(input: ChatInput, signal?: AbortSignal): ChatRun {
+    return this.#run(input, signal, true);
+  }
+
+  async *#run(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): ChatRun {
+    const { config } = this.#deps;
+    const turn = await this.#prepare(input, signal, streaming);
+    const target = input.target ?? { kind: "auto" };
+    if (target.kind !== "auto") {
+      assertWithinContextLimit(turn.contextTokens, config.routing.preRouting);
+      const answerer = target.kind === "role" ? this.#deps.models.resolve(target.role) : target.resolved;
+      yield* this.#answer(turn, answerer, null, { rule: "explicit", contextTokens: turn.contextTokens }, []);
+      return;
+    }
+    const decision = preRoute(
+      { contextTokens: turn.contextTokens, imageCount: turn.images.length },
+      config.routing.preRouting,
     );
+    if (decision.kind === "role") {
+      const routing: RoutingInfo = { rule: decision.reason, contextTokens: turn.contextTokens };
+      yield* this.#answer(turn, this.#deps.models.resolve(decision.role), null, routing, []);
+      return;
+    }
+    const recent = this.#recentTurns(turn, config.routing.categorizer.historyMessages);
     const outcome = await categorize(
       this.#deps.models,
       config.routing.categorizer.role,
@@ -103,7 +166,7 @@ export class ChatService {
     );
     const routing: RoutingInfo = {
       rule: "category",
-      contextTokens,
+      contextTokens: turn.contextTokens,
       categorizer: {
         source: outcome.source,
         ...(outcome.call ? { model: outcome.call.model } : {}),
@@ -114,42 +177,82 @@ export class ChatService {
       this.#deps.logger.warn({ reason: outcome.fallbackReason }, "categorizer fell back to the local rule");
     }
     const spent = outcome.call ? [outcome.call] : [];
-    const target = config.routing.categories[outcome.category];
-    if (target === "orchestration") return this.#orchestrate(turn, outcome.category, routing, spent);
-    return this.#answer(turn, target, outcome.category, routing, spent);
+    const route = config.routing.categories[outcome.category];
+    if (route === "orchestration") {
+      yield* this.#orchestrate(turn, outcome.category, routing, spent);
+      return;
+    }
+    yield* this.#answer(turn, this.#deps.models.resolve(route), outcome.category, routing, spent);
   }
 
-  async #answer(
+  async #prepare(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): Promise<Turn> {
+    const { store, tokens, newId } = this.#deps;
+    const stateless = input.priorMessages !== undefined;
+    const sessionId = stateless ? null : (input.sessionId ?? newId());
+    const history = !stateless && input.sessionId ? await store.listMessages(input.sessionId) : [];
+    const messageTokens = await tokens.count(input.message);
+    let historyTokens = history.reduce((sum, m) => sum + m.tokens, 0);
+    for (const message of input.priorMessages ?? [])
+      historyTokens += await tokens.count(textOf(message.content));
+    return {
+      input,
+      sessionId,
+      history,
+      messageTokens,
+      contextTokens: Math.max(input.contextTokens ?? 0, historyTokens + messageTokens),
+      images: input.images ?? [],
+      signal,
+      streaming,
+    };
+  }
+
+  async *#answer(
     turn: Turn,
-    role: string,
+    answerer: ResolvedRole,
     category: Category | null,
     routing: RoutingInfo,
     spent: readonly RoleCallResult[],
-  ): Promise<ChatReply> {
-    const messages = this.#conversation(turn, role);
-    const call = await this.#deps.models.call(role, { messages, purpose: "answer", ...signalOf(turn) });
-    await this.#deps.store.appendMessages(turn.sessionId, [
-      this.#userMessage(turn, category),
-      await this.#assistantMessage(call, category),
-    ]);
-    return this.#reply(turn, call, category, routing, [...spent, call]);
+  ): ChatRun {
+    yield { type: "routed", route: this.#route(turn, answerer, category, routing) };
+    const call = yield* this.#generate(turn, answerer, {
+      messages: this.#conversation(turn, answerer),
+      purpose: "answer",
+      ...turn.input.generation,
+    });
+    if (turn.sessionId !== null) {
+      await this.#deps.store.appendMessages(turn.sessionId, [
+        this.#userMessage(turn, category),
+        await this.#assistantMessage(call, category),
+      ]);
+    }
+    yield { type: "done", reply: this.#reply(turn, call, category, routing, [...spent, call]) };
   }
 
   // H: an immediate acknowledgement now; the work itself runs in the background under a workflow id.
-  async #orchestrate(
+  async *#orchestrate(
     turn: Turn,
     category: Category,
     routing: RoutingInfo,
     spent: readonly RoleCallResult[],
-  ): Promise<ChatReply> {
+  ): ChatRun {
     const { config, models, store, runs, newId } = this.#deps;
-    const ackRole = config.routing.acknowledgementRole;
-    const ack = await models.call(ackRole, {
-      messages: [{ role: "system", content: acknowledgementPrompt }, ...this.#conversation(turn, ackRole)],
+    const acknowledger = models.resolve(config.routing.acknowledgementRole);
+    yield { type: "routed", route: this.#route(turn, acknowledger, category, routing) };
+    const ack = yield* this.#generate(turn, acknowledger, {
+      messages: [
+        { role: "system", content: acknowledgementPrompt },
+        ...this.#conversation(turn, acknowledger),
+      ],
       purpose: "acknowledge",
-      ...signalOf(turn),
     });
     const workflowId = newId();
+    const announce =
+      turn.sessionId === null
+        ? []
+        : [
+            this.#userMessage(turn, category),
+            { ...(await this.#assistantMessage(ack, category)), workflowId },
+          ];
     await store.createRun(
       {
         id: workflowId,
@@ -157,11 +260,30 @@ export class ChatService {
         kind: "chat",
         request: { message: turn.input.message, category, images: turn.images.length },
       },
-      [this.#userMessage(turn, category), { ...(await this.#assistantMessage(ack, category)), workflowId }],
+      announce,
     );
-    const work = this.#conversation(turn, config.orchestration.plannerRole);
+    const work = this.#conversation(turn, models.resolve(config.orchestration.plannerRole));
     runs.start(workflowId, (signal) => this.#runInBackground(workflowId, category, work, signal));
-    return { ...this.#reply(turn, ack, category, routing, [...spent, ack]), workflowId };
+    yield {
+      type: "done",
+      reply: { ...this.#reply(turn, ack, category, routing, [...spent, ack]), workflowId },
+    };
+  }
+
+  // Streams the model's text on when the caller streams; otherwise makes one plain call, which may
+  // still be retried or fall back at any point since nothing has been sent yet.
+  async *#generate(
+    turn: Turn,
+    answerer: ResolvedRole,
+    call: RoleCall,
+  ): AsyncGenerator<ChatEvent, RoleCallResult> {
+    const withSignal = turn.signal ? { ...call, signal: turn.signal } : call;
+    if (!turn.streaming) return await this.#deps.models.call(answerer, withSignal);
+    for await (const event of this.#deps.models.stream(answerer, withSignal)) {
+      if (event.type === "done") return event.result;
+      yield event;
+    }
+    throw new Error("the model stream ended without a result");
   }
 
   async #runInBackground(
@@ -198,10 +320,17 @@ export class ChatService {
     }
   }
 
-  #conversation(turn: Turn, role: string): ChatMessage[] {
-    const { definition } = this.#deps.models.resolve(role);
-    const budget =
-      definition.contextWindow - definition.maxOutputTokens - turn.messageTokens - messageOverheadTokens;
+  #recentTurns(turn: Turn, count: number): ChatMessage[] {
+    if (turn.input.priorMessages) {
+      return turn.input.priorMessages
+        .filter((m) => m.role === "user" || m.role === "assistant")
+        .slice(-count);
+    }
+    return historyWindow(turn.history.slice(-count), Number.POSITIVE_INFINITY);
+  }
+
+  // Stateless callers get their own turns back as sent; sessions get as much history as fits the model.
+  #conversation(turn: Turn, answerer: ResolvedRole): ChatMessage[] {
     const content: string | ContentPart[] =
       turn.images.length === 0
         ? turn.input.message
@@ -209,7 +338,22 @@ export class ChatService {
             { type: "text", text: turn.input.message },
             ...turn.images.map((url) => ({ type: "image" as const, url })),
           ];
-    return [...historyWindow(turn.history, Math.max(0, budget)), { role: "user", content }];
+    const user: ChatMessage = { role: "user", content };
+    if (turn.input.priorMessages) return [...turn.input.priorMessages, user];
+    const { definition } = answerer;
+    const budget =
+      definition.contextWindow - definition.maxOutputTokens - turn.messageTokens - messageOverheadTokens;
+    return [...historyWindow(turn.history, Math.max(0, budget)), user];
+  }
+
+  #route(turn: Turn, answerer: ResolvedRole, category: Category | null, routing: RoutingInfo): RouteInfo {
+    return {
+      sessionId: turn.sessionId,
+      category,
+      role: answerer.role,
+      model: answerer.definition.model,
+      routing,
+    };
   }
 
   #userMessage(turn: Turn, category: Category | null): NewMessage {
@@ -248,24 +392,13 @@ export class ChatService {
       role: call.role,
       model: call.model,
       provider: call.provider,
+      finishReason: call.finishReason,
       usage: sumUsage(calls),
       routing,
       ...(call.fallbackFrom ? { fallbackFrom: call.fallbackFrom } : {}),
+      ...(call.toolCalls ? { toolCalls: call.toolCalls } : {}),
     };
   }
-}
-
-interface Turn {
-  readonly input: ChatInput;
-  readonly sessionId: string;
-  readonly history: Awaited<ReturnType<Store["listMessages"]>>;
-  readonly messageTokens: number;
-  readonly images: readonly string[];
-  readonly signal: AbortSignal | undefined;
-}
-
-function signalOf(turn: Turn): { signal?: AbortSignal } {
-  return turn.signal ? { signal: turn.signal } : {};
 }
 
 function sumUsage(calls: readonly RoleCallResult[]): RoleUsage {

@@ -2,9 +2,10 @@ import type { AppConfig, ModelRoleDefinition } from "../config/index.ts";
 import { OrchestratorError } from "../core/errors.ts";
 
 export interface ResolvedRole {
-  // The canonical role, after following an alias.
+  // The canonical role, after following an alias; "passthrough" for a model id a client named directly.
   readonly role: string;
   readonly definition: ModelRoleDefinition;
+  readonly passthrough?: boolean;
 }
 
 // Answers "which model plays this role", following aliases such as research_ai → thinking_ai.
@@ -34,6 +35,26 @@ export class ModelCatalog {
       status: 400,
       message: `'${name}' is not a model role; known roles: ${[...this.#roles.keys(), ...this.#aliases.keys()].join(", ")}`,
     });
+  }
+
+  // An upstream model id a client named directly (OpenAI-compatible API): no fallbacks, and priced only
+  // when the upstream reports the cost. Ids look like "vendor/model", which no role name does.
+  passthrough(modelId: string): ResolvedRole | undefined {
+    if (!/^[\w.-]+\/[\w.:@-]+$/.test(modelId)) return undefined;
+    return {
+      role: "passthrough",
+      passthrough: true,
+      definition: {
+        provider: "openrouter",
+        kind: "chat",
+        model: modelId,
+        description: "model named directly by the client",
+        contextWindow: Number.MAX_SAFE_INTEGER,
+        maxOutputTokens: Number.MAX_SAFE_INTEGER,
+        pricing: { inputPerMillion: 0, outputPerMillion: 0 },
+        fallbacks: [],
+      },
+    };
   }
 
   roles(): ReadonlyArray<readonly [string, ModelRoleDefinition]> {

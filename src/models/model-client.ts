@@ -8,19 +8,19 @@ import type {
   ChatRequest,
   ChatResult,
   ChatStreamEvent,
+  GenerationOptions,
   ProviderName,
+  ToolCall,
 } from "../providers/chat-provider.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Resilience } from "../resilience/resilience.ts";
 import { planRetry, type RetryOptions, withRetry } from "../resilience/retry.ts";
 import { costOf, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
 
-export interface RoleCall {
+export interface RoleCall extends GenerationOptions {
   readonly messages: readonly ChatMessage[];
   readonly purpose: CallPurpose;
   readonly priority?: Priority;
-  readonly temperature?: number;
-  readonly maxTokens?: number;
   readonly signal?: AbortSignal;
   // Absolute time (ms) by which the whole call, retries and fallbacks included, must be over.
   readonly deadline?: number;
@@ -42,10 +42,12 @@ export interface RoleCallResult {
   readonly latencyMs: number;
   // Set when the role's own model failed and a fallback answered.
   readonly fallbackFrom?: string;
+  readonly toolCalls?: readonly ToolCall[];
 }
 
 export type RoleStreamEvent =
   | { readonly type: "delta"; readonly text: string }
+  | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[] }
   | { readonly type: "done"; readonly result: RoleCallResult };
 
 export interface ModelClientOptions {
@@ -105,8 +107,9 @@ export class ModelClient {
     return this.#catalog.require(roleName);
   }
 
-  async call(roleName: string, call: RoleCall): Promise<RoleCallResult> {
-    const { resolved, provider, started, retry, primary, candidates } = this.#plan(roleName, call);
+  // `target` is a role or alias name, or a resolved role (such as a pass-through model from the catalog).
+  async call(target: string | ResolvedRole, call: RoleCall): Promise<RoleCallResult> {
+    const { resolved, provider, started, retry, primary, candidates } = this.#plan(target, call);
     const failures: OrchestratorError[] = [];
     for (const model of candidates) {
       try {
@@ -130,15 +133,15 @@ export class ModelClient {
 
   // Streams the answer. Tries are retried and fallbacks used only until the first text arrives:
   // once part of an answer has been sent on, a failure ends the stream with the error.
-  async *stream(roleName: string, call: RoleCall): AsyncIterable<RoleStreamEvent> {
-    const { resolved, provider, started, retry, primary, candidates } = this.#plan(roleName, call);
+  async *stream(target: string | ResolvedRole, call: RoleCall): AsyncIterable<RoleStreamEvent> {
+    const { resolved, provider, started, retry, primary, candidates } = this.#plan(target, call);
     const failures: OrchestratorError[] = [];
     for (const model of candidates) {
       for (let attemptNumber = 1; ; attemptNumber++) {
         let emitted = false;
         try {
           for await (const event of this.#attemptStream(provider, model, resolved, call, retry.deadline)) {
-            if (event.type === "delta") {
+            if (event.type !== "done") {
               emitted = true;
               yield event;
             } else {
@@ -270,8 +273,8 @@ export class ModelClient {
   }
 
   // What one role call will try: the role's model first, then its fallbacks, under one deadline.
-  #plan(roleName: string, call: RoleCall) {
-    const { resolved, provider } = this.#target(roleName);
+  #plan(target: string | ResolvedRole, call: RoleCall) {
+    const { resolved, provider } = this.#target(target);
     const started = this.#clock.now();
     const primary = resolved.definition.model;
     return {
@@ -284,8 +287,8 @@ export class ModelClient {
     };
   }
 
-  #target(roleName: string): { resolved: ResolvedRole; provider: ChatProvider } {
-    const resolved = this.#catalog.require(roleName);
+  #target(target: string | ResolvedRole): { resolved: ResolvedRole; provider: ChatProvider } {
+    const resolved = typeof target === "string" ? this.#catalog.require(target) : target;
     const { definition, role } = resolved;
     if (definition.kind !== "chat") {
       throw new OrchestratorError({
@@ -309,18 +312,24 @@ export class ModelClient {
   }
 
   #request(resolved: ResolvedRole, call: RoleCall, model: string, deadline: number): ChatRequest {
-    const temperature = call.temperature ?? resolved.definition.temperature;
+    const { definition } = resolved;
+    const temperature = call.temperature ?? definition.temperature;
+    // A pass-through model has no configured ceiling: only the caller's own max_tokens is sent.
+    const maxTokens = resolved.passthrough
+      ? call.maxTokens
+      : Math.min(call.maxTokens ?? definition.maxOutputTokens, definition.maxOutputTokens);
     const timeoutMs = Math.max(1, Math.min(this.#res.requestTimeoutMs, deadline - this.#clock.now()));
     return {
       model,
       messages: call.messages,
-      maxTokens: Math.min(
-        call.maxTokens ?? resolved.definition.maxOutputTokens,
-        resolved.definition.maxOutputTokens,
-      ),
       purpose: call.purpose,
       timeoutMs,
+      ...(maxTokens === undefined ? {} : { maxTokens }),
       ...(temperature === undefined ? {} : { temperature }),
+      ...(call.responseFormat === undefined ? {} : { responseFormat: call.responseFormat }),
+      ...(call.tools === undefined ? {} : { tools: call.tools }),
+      ...(call.toolChoice === undefined ? {} : { toolChoice: call.toolChoice }),
+      ...(call.user === undefined ? {} : { user: call.user }),
       ...(call.signal ? { signal: call.signal } : {}),
     };
   }
@@ -345,6 +354,7 @@ export class ModelClient {
       },
       latencyMs: this.#clock.now() - started,
       ...(fallbackFrom ? { fallbackFrom } : {}),
+      ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
     };
   }
 }

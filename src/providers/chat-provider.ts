@@ -4,19 +4,37 @@ export type ContentPart =
   | { readonly type: "text"; readonly text: string }
   | { readonly type: "image"; readonly url: string };
 
+export interface ToolCall {
+  readonly id: string;
+  readonly type: "function";
+  readonly function: { readonly name: string; readonly arguments: string };
+}
+
 export interface ChatMessage {
-  readonly role: "system" | "user" | "assistant";
+  readonly role: "system" | "user" | "assistant" | "tool";
   readonly content: string | readonly ContentPart[];
+  // An assistant turn that called tools.
+  readonly toolCalls?: readonly ToolCall[];
+  // A tool turn: the call it answers.
+  readonly toolCallId?: string;
+}
+
+// Generation options a client may pass through; each provider forwards what its upstream supports.
+export interface GenerationOptions {
+  readonly temperature?: number;
+  readonly maxTokens?: number;
+  readonly responseFormat?: Readonly<Record<string, unknown>>;
+  readonly tools?: readonly Readonly<Record<string, unknown>>[];
+  readonly toolChoice?: unknown;
+  readonly user?: string;
 }
 
 // Why a call is made. Real providers ignore it; the simulated provider answers by it.
 export type CallPurpose = "categorize" | "acknowledge" | "answer" | "plan" | "warmup";
 
-export interface ChatRequest {
+export interface ChatRequest extends GenerationOptions {
   readonly model: string;
   readonly messages: readonly ChatMessage[];
-  readonly temperature?: number;
-  readonly maxTokens?: number;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
   readonly purpose?: CallPurpose;
@@ -34,10 +52,13 @@ export interface ChatResult {
   readonly model: string;
   readonly finishReason: string;
   readonly usage: ChatUsage;
+  readonly toolCalls?: readonly ToolCall[];
 }
 
 export type ChatStreamEvent =
   | { readonly type: "delta"; readonly text: string }
+  // Tool-call fragments as the upstream sent them (OpenAI's delta.tool_calls); the done event has them whole.
+  | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[] }
   | { readonly type: "done"; readonly result: ChatResult };
 
 export type ProviderName = "openrouter" | "google_ai" | "simulated";

@@ -14,14 +14,7 @@ export function preRoute(
   input: { readonly contextTokens: number; readonly imageCount: number },
   rules: RoutingConfig["preRouting"],
 ): PreRouteDecision {
-  if (input.contextTokens > rules.maxContextTokens) {
-    throw new OrchestratorError({
-      kind: "resource",
-      code: "context_too_large",
-      status: 413,
-      message: `the request's context is ${input.contextTokens} tokens, above the limit of ${rules.maxContextTokens}; start a new session or send less text`,
-    });
-  }
+  assertWithinContextLimit(input.contextTokens, rules);
   if (input.imageCount > 0) return { kind: "role", role: rules.imageRole, reason: "images" };
   if (input.contextTokens > rules.largeContextTokens) {
     return { kind: "role", role: rules.largeContextRole, reason: "very_large_context" };
@@ -30,4 +23,15 @@ export function preRoute(
     return { kind: "role", role: rules.thinkingRole, reason: "large_context" };
   }
   return { kind: "categorize" };
+}
+
+// The hard limit holds whoever picked the model.
+export function assertWithinContextLimit(contextTokens: number, rules: RoutingConfig["preRouting"]): void {
+  if (contextTokens <= rules.maxContextTokens) return;
+  throw new OrchestratorError({
+    kind: "resource",
+    code: "context_too_large",
+    status: 413,
+    message: `the request's context is ${contextTokens} tokens, above the limit of ${rules.maxContextTokens}; start a new session or send less text`,
+  });
 }

@@ -13,6 +13,7 @@ import type {
   ChatResult,
   ChatStreamEvent,
   ChatUsage,
+  ToolCall,
 } from "../chat-provider.ts";
 import { classifyUpstreamError } from "../upstream-error.ts";
 
@@ -54,11 +55,13 @@ export class OpenRouterProvider implements ChatProvider {
       const body: ChatCompletionCreateParamsNonStreaming = { ...this.#body(request), stream: false };
       const completion = await this.#client.chat.completions.create(body, { signal: deadline.signal });
       const choice = completion.choices[0];
+      const toolCalls = (choice?.message.tool_calls ?? []).filter((call) => call.type === "function");
       return {
         content: choice?.message.content ?? "",
         model: completion.model || request.model,
         finishReason: choice?.finish_reason ?? "stop",
         usage: readUsage(completion.usage),
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
       };
     } catch (error) {
       throw this.#classify(error, request, deadline);
@@ -80,6 +83,7 @@ export class OpenRouterProvider implements ChatProvider {
       let model = request.model;
       let finishReason = "stop";
       let usage: ChatUsage = { promptTokens: 0, completionTokens: 0 };
+      const toolCalls = new ToolCallAssembler();
       for await (const chunk of stream) {
         if (chunk.model) model = chunk.model;
         if (chunk.usage) usage = readUsage(chunk.usage);
@@ -90,10 +94,19 @@ export class OpenRouterProvider implements ChatProvider {
           content += text;
           yield { type: "delta", text };
         }
+        const toolDeltas = choice?.delta?.tool_calls;
+        if (toolDeltas && toolDeltas.length > 0) {
+          toolCalls.add(toolDeltas);
+          yield { type: "tool_call_delta", deltas: toolDeltas };
+        }
       }
       // The client ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
       if (deadline.signal.aborted) throw new APIUserAbortError();
-      yield { type: "done", result: { content, model, finishReason, usage } };
+      const calls = toolCalls.calls();
+      yield {
+        type: "done",
+        result: { content, model, finishReason, usage, ...(calls.length > 0 ? { toolCalls: calls } : {}) },
+      };
     } catch (error) {
       throw this.#classify(error, request, deadline);
     } finally {
@@ -115,6 +128,10 @@ export class OpenRouterProvider implements ChatProvider {
       messages: request.messages.map(toWireMessage),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
+      ...(request.responseFormat === undefined ? {} : { response_format: request.responseFormat as never }),
+      ...(request.tools === undefined ? {} : { tools: request.tools as never }),
+      ...(request.toolChoice === undefined ? {} : { tool_choice: request.toolChoice as never }),
+      ...(request.user === undefined ? {} : { user: request.user }),
       // OpenRouter extension: report the call's cost in the usage object.
       usage: { include: true },
     };
@@ -134,12 +151,19 @@ export class OpenRouterProvider implements ChatProvider {
 }
 
 function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
-  if (typeof message.content === "string" || message.role !== "user") {
-    const text =
-      typeof message.content === "string"
-        ? message.content
-        : message.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
-    return { role: message.role, content: text };
+  if (message.role === "tool") {
+    return { role: "tool", content: plainText(message), tool_call_id: message.toolCallId ?? "" };
+  }
+  if (message.role === "assistant") {
+    const toolCalls = message.toolCalls?.map((call) => ({ ...call, function: { ...call.function } }));
+    return {
+      role: "assistant",
+      content: plainText(message),
+      ...(toolCalls ? { tool_calls: toolCalls } : {}),
+    };
+  }
+  if (typeof message.content === "string" || message.role === "system") {
+    return { role: message.role, content: plainText(message) };
   }
   const parts: ChatCompletionContentPart[] = message.content.map((part) =>
     part.type === "text"
@@ -147,6 +171,37 @@ function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
       : { type: "image_url", image_url: { url: part.url } },
   );
   return { role: "user", content: parts };
+}
+
+function plainText(message: ChatMessage): string {
+  return typeof message.content === "string"
+    ? message.content
+    : message.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
+}
+
+// Tool calls arrive in fragments keyed by index: the first carries id and name, later ones more arguments.
+class ToolCallAssembler {
+  readonly #byIndex = new Map<number, { id: string; name: string; arguments: string }>();
+
+  add(deltas: ReadonlyArray<ChatCompletionChunk.Choice.Delta.ToolCall>): void {
+    for (const delta of deltas) {
+      const current = this.#byIndex.get(delta.index) ?? { id: "", name: "", arguments: "" };
+      if (delta.id) current.id = delta.id;
+      if (delta.function?.name) current.name += delta.function.name;
+      if (delta.function?.arguments) current.arguments += delta.function.arguments;
+      this.#byIndex.set(delta.index, current);
+    }
+  }
+
+  calls(): ToolCall[] {
+    return [...this.#byIndex.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, call]) => ({
+        id: call.id,
+        type: "function",
+        function: { name: call.name, arguments: call.arguments },
+      }));
+  }
 }
 
 interface WireUsage {
