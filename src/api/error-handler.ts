@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { OrchestratorError } from "../core/errors.ts";
+import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
 
 // Maps every failure to the one error body. Fastify's own errors (bad JSON, oversized body,
 // wrong content type) get the same shape as ours; anything unexpected is a 500 without internals.
@@ -9,19 +10,25 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (mapped.status >= 500) request.log.error({ err: error, code: mapped.code }, "request failed");
     else request.log.info({ code: mapped.code, status: mapped.status }, "request refused");
     if (mapped.retryAfterMs !== undefined) reply.header("retry-after", Math.ceil(mapped.retryAfterMs / 1000));
-    return reply.status(mapped.status).send(mapped.toBody());
+    // Tells the official OpenAI SDKs whether their own retry would help.
+    reply.header("x-should-retry", String(mapped.retryable));
+    return reply.status(mapped.status).send(errorBody(request.url, mapped));
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(
-      new OrchestratorError({
-        kind: "logical",
-        code: "not_found",
-        status: 404,
-        message: `no endpoint ${request.method} ${request.url.split("?")[0]}`,
-      }).toBody(),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const error = new OrchestratorError({
+      kind: "logical",
+      code: "not_found",
+      status: 404,
+      message: `no endpoint ${request.method} ${request.url.split("?")[0]}`,
+    });
+    return reply.status(404).send(errorBody(request.url, error));
+  });
+}
+
+// The OpenAI-compatible endpoints answer in OpenAI's error shape; everything else in the service's own.
+function errorBody(url: string, error: OrchestratorError) {
+  return url.startsWith("/v1/") ? toOpenAiErrorBody(error) : error.toBody();
 }
 
 function fromFastifyError(error: FastifyError): OrchestratorError {

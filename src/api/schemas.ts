@@ -38,6 +38,7 @@ export const chatBodySchema = z.object({
     .array(imageUrl, { error: "must be an array of image URLs" })
     .max(16, "at most 16 images per message")
     .optional(),
+  stream: z.boolean({ error: "must be true or false" }).optional(),
 });
 
 export type ChatBody = z.output<typeof chatBodySchema>;

@@ -28,13 +28,15 @@ export type ChatTarget =
   | { readonly kind: "model"; readonly resolved: ResolvedRole };
 
 export interface ChatInput {
+  // The user's new message: what the categorizer reads and, in session mode, what is stored.
   readonly message: string;
   readonly images?: readonly string[] | undefined;
   // Session mode: the history is loaded from the store and the turn is stored.
   readonly sessionId?: string | undefined;
   readonly contextTokens?: number | undefined;
-  // Stateless mode (the OpenAI-compatible API): the client sends the earlier turns; nothing is stored.
-  readonly priorMessages?: readonly ChatMessage[] | undefined;
+  // Stateless mode (the OpenAI-compatible API): the client sends the whole conversation, which goes to the
+  // model as it is (message and images only inform routing); nothing is stored.
+  readonly conversation?: readonly ChatMessage[] | undefined;
   readonly target?: ChatTarget | undefined;
   // Forwarded to the answering model only, never to the categorizer.
   readonly generation?: GenerationOptions | undefined;
@@ -187,19 +189,21 @@ export class ChatService {
 
   async #prepare(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): Promise<Turn> {
     const { store, tokens, newId } = this.#deps;
-    const stateless = input.priorMessages !== undefined;
+    const stateless = input.conversation !== undefined;
     const sessionId = stateless ? null : (input.sessionId ?? newId());
     const history = !stateless && input.sessionId ? await store.listMessages(input.sessionId) : [];
     const messageTokens = await tokens.count(input.message);
-    let historyTokens = history.reduce((sum, m) => sum + m.tokens, 0);
-    for (const message of input.priorMessages ?? [])
-      historyTokens += await tokens.count(textOf(message.content));
+    let contextTokens = history.reduce((sum, m) => sum + m.tokens, 0) + messageTokens;
+    if (input.conversation) {
+      contextTokens = 0;
+      for (const message of input.conversation) contextTokens += await tokens.count(textOf(message.content));
+    }
     return {
       input,
       sessionId,
       history,
       messageTokens,
-      contextTokens: Math.max(input.contextTokens ?? 0, historyTokens + messageTokens),
+      contextTokens: Math.max(input.contextTokens ?? 0, contextTokens),
       images: input.images ?? [],
       signal,
       streaming,
@@ -321,16 +325,19 @@ export class ChatService {
   }
 
   #recentTurns(turn: Turn, count: number): ChatMessage[] {
-    if (turn.input.priorMessages) {
-      return turn.input.priorMessages
-        .filter((m) => m.role === "user" || m.role === "assistant")
-        .slice(-count);
+    const { conversation } = turn.input;
+    if (conversation) {
+      // Everything before the latest user message, which the categorizer gets separately.
+      const lastUser = conversation.findLastIndex((m) => m.role === "user");
+      const before = conversation.slice(0, Math.max(0, lastUser));
+      return before.filter((m) => m.role === "user" || m.role === "assistant").slice(-count);
     }
     return historyWindow(turn.history.slice(-count), Number.POSITIVE_INFINITY);
   }
 
-  // Stateless callers get their own turns back as sent; sessions get as much history as fits the model.
+  // Stateless callers' conversations go as sent; sessions get as much history as fits the model.
   #conversation(turn: Turn, answerer: ResolvedRole): ChatMessage[] {
+    if (turn.input.conversation) return [...turn.input.conversation];
     const content: string | ContentPart[] =
       turn.images.length === 0
         ? turn.input.message
@@ -339,7 +346,6 @@ export class ChatService {
             ...turn.images.map((url) => ({ type: "image" as const, url })),
           ];
     const user: ChatMessage = { role: "user", content };
-    if (turn.input.priorMessages) return [...turn.input.priorMessages, user];
     const { definition } = answerer;
     const budget =
       definition.contextWindow - definition.maxOutputTokens - turn.messageTokens - messageOverheadTokens;

@@ -138,6 +138,13 @@ function applyEnvOverrides(
     }
     section(override.section)[override.key] = parsed;
   }
+  const clientKeys = env.ORCHESTRATOR_API_KEYS;
+  if (clientKeys !== undefined && clientKeys.trim() !== "") {
+    section("api_keys").clients = clientKeys
+      .split(",")
+      .map((key) => key.trim())
+      .filter(Boolean);
+  }
   const providerUrls: ReadonlyArray<[string, string]> = [
     ["OPENROUTER_BASE_URL", "openrouter"],
     ["GOOGLE_AI_BASE_URL", "google_ai"],

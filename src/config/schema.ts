@@ -82,6 +82,8 @@ export const queuingSchema = z
 export const apiKeysSchema = z.strictObject({
   openrouter: z.string().default(""),
   google_ai: z.string().default(""),
+  // Keys clients must present to use this service; empty means open access (local use).
+  clients: z.array(z.string().min(16, "client API keys must be at least 16 characters")).default([]),
 });
 
 export const providersSchema = z.strictObject({

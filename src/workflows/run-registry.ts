@@ -18,6 +18,11 @@ export class RunRegistry {
     return this.#running.has(id);
   }
 
+  // Resolves when the run ends (at once if it is not running in this process).
+  async whenDone(id: string): Promise<void> {
+    await this.#running.get(id)?.done;
+  }
+
   cancel(id: string, reason?: unknown): boolean {
     const run = this.#running.get(id);
     run?.controller.abort(reason);

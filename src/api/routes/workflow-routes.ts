@@ -3,7 +3,7 @@ import { notFound } from "../../core/errors.ts";
 import type { Store } from "../../store/store.ts";
 import { workflowParamsSchema } from "../schemas.ts";
 import { parseInput } from "../validation.ts";
-import { roundUsd } from "./chat-routes.ts";
+import { roundUsd } from "../views.ts";
 
 export function registerWorkflowRoutes(app: FastifyInstance, store: Store): void {
   app.get("/workflow/:id", async (request) => {

@@ -1,0 +1,31 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import { OrchestratorError } from "../core/errors.ts";
+
+// Optional API keys for the service itself. With none configured (the default, for local use) every
+// request is let in; with some, every request but the health check needs `Authorization: Bearer <key>`.
+export function installClientAuth(app: FastifyInstance, keys: readonly string[]): void {
+  if (keys.length === 0) return;
+  const digests = keys.map(digest);
+  app.addHook("onRequest", async (request) => {
+    if (request.url === "/health") return;
+    const header = request.headers.authorization;
+    const presented =
+      typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    const candidate = digest(presented);
+    // Compare digests in constant time, so response timing says nothing about a key's prefix.
+    if (presented && digests.some((known) => timingSafeEqual(known, candidate))) return;
+    throw new OrchestratorError({
+      kind: "persistent",
+      code: "invalid_api_key",
+      status: 401,
+      message: presented
+        ? "the API key is not valid for this service"
+        : "this service requires an API key: send Authorization: Bearer <key>",
+    });
+  });
+}
+
+function digest(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}

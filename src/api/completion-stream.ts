@@ -1,0 +1,107 @@
+import type { FastifyReply } from "fastify";
+import type { ChatEvent, ChatReply, RouteInfo } from "../chat/chat-service.ts";
+import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
+import { EventStream } from "./event-stream.ts";
+import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
+
+export interface CompletionStreamOptions {
+  readonly id: string;
+  readonly created: number;
+  // Extension fields on the first chunk (who answers and why) and on the usage chunk.
+  readonly describeRoute: (route: RouteInfo) => Record<string, unknown>;
+  readonly describeReply: (reply: ChatReply, extraCostUsd: number) => Record<string, unknown>;
+  readonly includeUsage: boolean;
+  // Text to append after the model's own, such as the finished answer of a background workflow.
+  readonly continueWith?: (reply: ChatReply) => Promise<{ text: string; usage: ExtraUsage } | undefined>;
+}
+
+export interface ExtraUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly costUsd: number;
+}
+
+export function routeHeaders(route: {
+  category: string | null;
+  role: string;
+  model: string;
+}): Record<string, string> {
+  return {
+    "x-orchestrator-category": route.category ?? "none",
+    "x-orchestrator-role": route.role,
+    "x-orchestrator-model": route.model,
+  };
+}
+
+// Streams a chat run as OpenAI chat.completion.chunk events. The pipeline runs up to its first event
+// before anything is sent, so routing errors (bad model, context too large) still get their HTTP status;
+// an error after that arrives as an error event, the way OpenAI's own streams report one.
+export async function streamCompletion(
+  reply: FastifyReply,
+  events: AsyncGenerator<ChatEvent, void, undefined>,
+  options: CompletionStreamOptions,
+): Promise<void> {
+  const first = await events.next();
+  if (first.done || first.value.type !== "routed") {
+    throw new OrchestratorError({
+      kind: "fatal",
+      code: "internal_error",
+      message: "the chat pipeline did not route",
+    });
+  }
+  const route = first.value.route;
+  const stream = new EventStream(reply, routeHeaders(route));
+  let model = route.model;
+  const chunk = (
+    delta: Record<string, unknown>,
+    finishReason: string | null,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    id: options.id,
+    object: "chat.completion.chunk",
+    created: options.created,
+    model,
+    system_fingerprint: null,
+    choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+    ...extra,
+  });
+  try {
+    await stream.send(
+      chunk({ role: "assistant", content: "" }, null, { orchestrator: options.describeRoute(route) }),
+    );
+    let done: ChatReply | undefined;
+    for await (const event of events) {
+      if (stream.closed) return;
+      if (event.type === "delta") await stream.send(chunk({ content: event.text }, null));
+      else if (event.type === "tool_call_delta") await stream.send(chunk({ tool_calls: event.deltas }, null));
+      else if (event.type === "done") done = event.reply;
+    }
+    if (!done) throw new Error("the chat pipeline ended without a reply");
+    model = done.model;
+    const more = options.continueWith ? await options.continueWith(done) : undefined;
+    if (more) await stream.send(chunk({ content: more.text }, null));
+    await stream.send(chunk({}, done.finishReason));
+    const extra = more?.usage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 };
+    if (options.includeUsage) {
+      const promptTokens = done.usage.promptTokens + extra.promptTokens;
+      const completionTokens = done.usage.completionTokens + extra.completionTokens;
+      await stream.send({
+        ...chunk({}, null),
+        choices: [],
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+        },
+        orchestrator: options.describeReply(done, extra.costUsd),
+      });
+    }
+    await stream.send("[DONE]");
+  } catch (raw) {
+    const error = toOrchestratorError(raw);
+    reply.log.warn({ code: error.code }, "stream ended with an error");
+    await stream.send(toOpenAiErrorBody(error));
+  } finally {
+    stream.end();
+  }
+}

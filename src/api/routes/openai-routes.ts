@@ -1,0 +1,161 @@
+import type { FastifyInstance } from "fastify";
+import type { ChatReply, ChatService, ChatTarget } from "../../chat/chat-service.ts";
+import type { Clock } from "../../core/clock.ts";
+import { invalidRequest, OrchestratorError } from "../../core/errors.ts";
+import type { IdGenerator } from "../../core/ids.ts";
+import type { ModelClient } from "../../models/model-client.ts";
+import type { Store } from "../../store/store.ts";
+import type { RunRegistry } from "../../workflows/run-registry.ts";
+import { abortOnDisconnect } from "../abort-on-disconnect.ts";
+import { type ExtraUsage, routeHeaders, streamCompletion } from "../completion-stream.ts";
+import { chatCompletionBodySchema, convertRequest } from "../openai/openai-schemas.ts";
+import { parseInput } from "../validation.ts";
+import { roundUsd, routingView } from "../views.ts";
+
+export interface OpenAiRouteDeps {
+  readonly chat: ChatService;
+  readonly models: ModelClient;
+  readonly store: Store;
+  readonly runs: RunRegistry;
+  readonly clock: Clock;
+  readonly newId: IdGenerator;
+}
+
+// The OpenAI-compatible face of the service: existing SDKs and tools point their base URL here and get
+// routing, fallbacks and cost control. `model` is "auto" (the full pipeline), a role, or an upstream model id.
+export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps): void {
+  app.get("/v1/models", async () => {
+    const created = Math.floor(deps.clock.now() / 1000);
+    const entry = (id: string, ownedBy: string) => ({ id, object: "model", created, owned_by: ownedBy });
+    const roles = deps.models.catalog.roles().filter(([, d]) => d.kind === "chat");
+    const upstream = [...new Set(roles.flatMap(([, d]) => [d.model, ...d.fallbacks]))];
+    return {
+      object: "list",
+      data: [
+        entry("auto", "orchestrator"),
+        ...roles.map(([role]) => entry(role, "orchestrator")),
+        ...deps.models.catalog.aliases().map(([alias]) => entry(alias, "orchestrator")),
+        ...upstream.map((id) => entry(id, id.split("/")[0] ?? "openrouter")),
+      ],
+    };
+  });
+
+  app.post("/v1/chat/completions", async (request, reply) => {
+    const body = parseInput(chatCompletionBodySchema, request.body);
+    const converted = convertRequest(body);
+    const target = resolveTarget(deps.models, body.model);
+    if (target.kind === "auto" && converted.message.trim() === "") {
+      throw invalidRequest("messages", "model auto needs a user message with text to route by");
+    }
+    const input = {
+      message: converted.message,
+      images: converted.images,
+      conversation: converted.conversation,
+      target,
+      generation: converted.generation,
+    };
+    const signal = abortOnDisconnect(reply);
+    const id = `chatcmpl-${deps.newId()}`;
+    const created = Math.floor(deps.clock.now() / 1000);
+
+    if (body.stream) {
+      await streamCompletion(reply, deps.chat.chatStream(input, signal), {
+        id,
+        created,
+        includeUsage: body.stream_options?.include_usage === true,
+        describeRoute: (route) => ({
+          category: route.category,
+          role: route.role,
+          routing: routingView(route.routing),
+        }),
+        describeReply: (done, extraCostUsd) => describe(done, extraCostUsd),
+        continueWith: async (done) => {
+          if (!done.workflowId) return undefined;
+          const finished = await finishedWorkflow(deps, done.workflowId);
+          return { text: `\n\n${finished.text}`, usage: finished.usage };
+        },
+      });
+      return reply;
+    }
+
+    const done = await deps.chat.chat(input, signal);
+    const finished = done.workflowId ? await finishedWorkflow(deps, done.workflowId) : undefined;
+    const promptTokens = done.usage.promptTokens + (finished?.usage.promptTokens ?? 0);
+    const completionTokens = done.usage.completionTokens + (finished?.usage.completionTokens ?? 0);
+    reply.headers(routeHeaders(done));
+    return {
+      id,
+      object: "chat.completion",
+      created,
+      model: done.model,
+      system_fingerprint: null,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: finished ? `${done.response}\n\n${finished.text}` : done.response,
+            refusal: null,
+            ...(done.toolCalls ? { tool_calls: done.toolCalls } : {}),
+          },
+          finish_reason: done.finishReason,
+          logprobs: null,
+        },
+      ],
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
+      orchestrator: describe(done, finished?.usage.costUsd ?? 0),
+    };
+  });
+}
+
+function resolveTarget(models: ModelClient, name: string): ChatTarget {
+  if (name === "auto") return { kind: "auto" };
+  const role = models.catalog.resolve(name);
+  if (role?.definition.kind === "chat") return { kind: "role", role: name };
+  const passthrough = role ? undefined : models.catalog.passthrough(name);
+  if (passthrough) return { kind: "model", resolved: passthrough };
+  throw new OrchestratorError({
+    kind: "logical",
+    code: "model_not_found",
+    status: 404,
+    field: "model",
+    message: `The model '${name}' does not exist here: use auto, a chat role (see GET /v1/models) or an upstream model id such as vendor/model`,
+  });
+}
+
+// An H request's answer comes from its background workflow; the OpenAI API waits for it.
+async function finishedWorkflow(
+  deps: OpenAiRouteDeps,
+  workflowId: string,
+): Promise<{ text: string; usage: ExtraUsage }> {
+  await deps.runs.whenDone(workflowId);
+  const run = await deps.store.getRun(workflowId);
+  if (run?.status !== "completed" || run.result === null) {
+    throw new OrchestratorError({
+      kind: run?.status === "cancelled" ? "logical" : "transient",
+      code: run?.error?.code ?? "workflow_failed",
+      status: 502,
+      message: `the workflow ${workflowId} did not complete: ${run?.error?.message ?? run?.status ?? "unknown"}`,
+    });
+  }
+  return {
+    text: run.result,
+    usage: run.usage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 },
+  };
+}
+
+function describe(done: ChatReply, extraCostUsd: number) {
+  return {
+    category: done.category,
+    role: done.role,
+    provider: done.provider,
+    cost_usd: roundUsd(done.usage.costUsd + extraCostUsd),
+    routing: routingView(done.routing),
+    ...(done.fallbackFrom ? { fallback_from: done.fallbackFrom } : {}),
+    ...(done.workflowId ? { workflow_id: done.workflowId } : {}),
+  };
+}

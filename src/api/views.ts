@@ -1,0 +1,45 @@
+import type { ChatReply, RoutingInfo } from "../chat/chat-service.ts";
+
+// JSON views shared by the endpoints: snake_case on the wire, camelCase inside.
+
+export function roundUsd(value: number): number {
+  return Math.round(value * 1e10) / 1e10;
+}
+
+export function routingView(info: RoutingInfo) {
+  return {
+    rule: info.rule,
+    context_tokens: info.contextTokens,
+    ...(info.categorizer
+      ? {
+          categorizer: {
+            source: info.categorizer.source,
+            ...(info.categorizer.model ? { model: info.categorizer.model } : {}),
+            ...(info.categorizer.fallbackReason ? { fallback_reason: info.categorizer.fallbackReason } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+export function chatResponseView(result: ChatReply) {
+  return {
+    session_id: result.sessionId,
+    response: result.response,
+    timestamp: result.timestamp,
+    category: result.category,
+    model: result.model,
+    role: result.role,
+    provider: result.provider,
+    usage: {
+      prompt_tokens: result.usage.promptTokens,
+      completion_tokens: result.usage.completionTokens,
+      cost_usd: roundUsd(result.usage.costUsd),
+    },
+    ...(result.fallbackFrom ? { fallback_from: result.fallbackFrom } : {}),
+    ...(result.workflowId
+      ? { workflow_id: result.workflowId, workflow_url: `/workflow/${result.workflowId}` }
+      : {}),
+    routing: routingView(result.routing),
+  };
+}
