@@ -33,6 +33,7 @@ export type FakeReply =
       chunkDelayMs?: number;
       chunkSize?: number;
       finishReason?: string;
+      toolCalls?: Array<{ id: string; name: string; arguments: string }>;
     }
   | {
       kind: "error";
@@ -222,6 +223,14 @@ export async function startFakeOpenRouter(
       );
       first = false;
     }
+    // Tool calls stream as OpenAI sends them: id and name first, then the arguments in pieces.
+    for (const [index, call] of (reply.toolCalls ?? []).entries()) {
+      const head = { index, id: call.id, type: "function", function: { name: call.name, arguments: "" } };
+      writeEvent(res, chunk(id, model, { tool_calls: [head] }, null));
+      for (const piece of split(call.arguments, reply.chunkSize ?? 8)) {
+        writeEvent(res, chunk(id, model, { tool_calls: [{ index, function: { arguments: piece } }] }, null));
+      }
+    }
     writeEvent(res, chunk(id, model, { content: "" }, reply.finishReason ?? "stop"));
     writeEvent(res, {
       id,
@@ -253,7 +262,13 @@ export async function startFakeOpenRouter(
           logprobs: null,
           finish_reason: reply.finishReason ?? "stop",
           native_finish_reason: "stop",
-          message: { role: "assistant", content: reply.content, refusal: null, reasoning: null },
+          message: {
+            role: "assistant",
+            content: reply.content,
+            refusal: null,
+            reasoning: null,
+            ...(reply.toolCalls ? { tool_calls: reply.toolCalls.map(wireToolCall) } : {}),
+          },
         },
       ],
       usage: usageOf(reply, body),
@@ -304,6 +319,10 @@ function usageOf(reply: Extract<FakeReply, { kind: "text" }>, body: ChatCompleti
     prompt_tokens_details: { cached_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0 },
   };
+}
+
+function wireToolCall(call: { id: string; name: string; arguments: string }) {
+  return { id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } };
 }
 
 function chunk(id: string, model: string, delta: Record<string, unknown>, finishReason: string | null) {
