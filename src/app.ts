@@ -8,15 +8,26 @@ import type { AppConfig } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, randomId } from "./core/ids.ts";
 import { createLogger } from "./logger.ts";
+import { MediaClient } from "./models/media-client.ts";
 import { ModelCatalog } from "./models/model-catalog.ts";
 import { ModelClient } from "./models/model-client.ts";
+import { GoogleAiMediaProvider } from "./providers/google/google-ai-media-provider.ts";
+import type { MediaProvider } from "./providers/media-provider.ts";
 import { OpenRouterProvider } from "./providers/openrouter/openrouter-provider.ts";
+import {
+  SimulatedMediaProvider,
+  UnconfiguredMediaProvider,
+} from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
-import { createResilience } from "./resilience/resilience.ts";
+import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 import { createTokenCounter } from "./tokens/token-counter.ts";
 import { RunRegistry } from "./workflows/run-registry.ts";
+import { TemplateCatalog } from "./workflows/template-catalog.ts";
+import { WorkflowEngine } from "./workflows/workflow-engine.ts";
+import { WorkflowEvents } from "./workflows/workflow-events.ts";
+import { WorkflowService } from "./workflows/workflow-service.ts";
 
 export interface AppOptions {
   readonly config: AppConfig;
@@ -32,7 +43,9 @@ export interface App {
   readonly server: FastifyInstance;
   readonly store: Store;
   readonly models: ModelClient;
+  readonly media: MediaClient;
   readonly runs: RunRegistry;
+  readonly workflows: WorkflowService;
   readonly sessions: SessionService;
   readonly logger: Logger;
   readonly interruptedRuns: number;
@@ -72,8 +85,29 @@ export async function createApp(options: AppOptions): Promise<App> {
     log({ model: key, from, to }, `circuit ${to.replace("_", "-")} for ${key}`);
   });
   const models = new ModelClient({ catalog, openrouter, simulated, clock, resilience, logger });
+  const media = new MediaClient({
+    catalog,
+    provider: mediaProvider(config, !openrouter, resilience),
+    resilience,
+    clock,
+  });
   const runs = new RunRegistry();
-  const chat = new ChatService({ config, models, store, tokens, runs, clock, newId, logger });
+  const events = new WorkflowEvents();
+  const engine = new WorkflowEngine({ models, media, store, events, addons: config.addons, clock, newId });
+  const workflows = new WorkflowService({
+    config,
+    models,
+    store,
+    runs,
+    events,
+    engine,
+    tokens,
+    clock,
+    newId,
+    logger,
+  });
+  const templates = new TemplateCatalog(config.templates, workflows);
+  const chat = new ChatService({ config, models, store, tokens, workflows, clock, newId, logger });
   const sessions = new SessionService({ config, store, models, newId, logger });
   const server = await buildServer({
     config,
@@ -85,6 +119,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     chat,
     sessions,
     runs,
+    workflows,
+    templates,
+    events,
     startedAt: clock.now(),
     version,
   });
@@ -98,7 +135,21 @@ export async function createApp(options: AppOptions): Promise<App> {
     await tokens.close();
     await store.close();
   };
-  return { server, store, models, runs, sessions, logger, interruptedRuns, close };
+  return { server, store, models, media, runs, workflows, sessions, logger, interruptedRuns, close };
+}
+
+// Google AI when its key is set; the offline mode's simulated images when nothing is configured at all;
+// otherwise a provider that fails image and video tasks with a clear message.
+function mediaProvider(config: AppConfig, offline: boolean, resilience: Resilience): MediaProvider {
+  if (config.api_keys.google_ai) {
+    return new GoogleAiMediaProvider({
+      apiKey: config.api_keys.google_ai,
+      baseUrl: config.providers.google_ai.baseUrl,
+      pollIntervalMs: config.providers.google_ai.pollIntervalMs,
+      sleep: resilience.sleep,
+    });
+  }
+  return offline ? new SimulatedMediaProvider() : new UnconfiguredMediaProvider();
 }
 
 function delay(ms: number): Promise<void> {

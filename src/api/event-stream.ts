@@ -29,6 +29,10 @@ export class EventStream {
     await this.#write(`data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
   }
 
+  async sendEvent(name: string, data: unknown): Promise<void> {
+    await this.#write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
   end(): void {
     clearInterval(this.#keepAlive);
     if (!this.closed) this.#reply.raw.end();

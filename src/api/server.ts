@@ -8,9 +8,13 @@ import type { IdGenerator } from "../core/ids.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { Store } from "../store/store.ts";
 import type { RunRegistry } from "../workflows/run-registry.ts";
+import type { TemplateCatalog } from "../workflows/template-catalog.ts";
+import type { WorkflowEvents } from "../workflows/workflow-events.ts";
+import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { installClientAuth } from "./client-auth.ts";
 import { registerClientRateLimit } from "./client-rate-limit.ts";
 import { installErrorHandling } from "./error-handler.ts";
+import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
 import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
 import { registerChatRoutes } from "./routes/chat-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
@@ -29,6 +33,9 @@ export interface ServerDeps {
   readonly chat: ChatService;
   readonly sessions: SessionService;
   readonly runs: RunRegistry;
+  readonly workflows: WorkflowService;
+  readonly templates: TemplateCatalog;
+  readonly events: WorkflowEvents;
   readonly startedAt: number;
   readonly version: string;
 }
@@ -55,7 +62,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerChatRoutes(app, deps.chat, deps.newId);
   registerOpenAiRoutes(app, deps);
   registerSessionRoutes(app, deps.sessions, deps.models);
-  registerWorkflowRoutes(app, deps.store);
+  registerWorkflowRoutes(app, deps);
+  registerArtifactRoutes(app, deps.store);
   registerStatsRoutes(app, deps);
   return app;
 }

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
-import { toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
@@ -17,7 +16,7 @@ import type { Category } from "../routing/category.ts";
 import { assertWithinContextLimit, preRoute } from "../routing/pre-route.ts";
 import type { NewMessage, Store, StoredMessage } from "../store/store.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
-import type { RunRegistry } from "../workflows/run-registry.ts";
+import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { categorize } from "./categorize.ts";
 import { historyWindow } from "./history-window.ts";
 
@@ -90,7 +89,7 @@ export interface ChatServiceDeps {
   readonly models: ModelClient;
   readonly store: Store;
   readonly tokens: TokenCounter;
-  readonly runs: RunRegistry;
+  readonly workflows: WorkflowService;
   readonly clock: Clock;
   readonly newId: IdGenerator;
   readonly logger: Logger;
@@ -239,7 +238,8 @@ export class ChatService {
     routing: RoutingInfo,
     spent: readonly RoleCallResult[],
   ): ChatRun {
-    const { config, models, store, runs, newId } = this.#deps;
+    const { config, models, store, workflows, newId } = this.#deps;
+    workflows.assertCapacity();
     const acknowledger = models.resolve(config.routing.acknowledgementRole);
     yield { type: "routed", route: this.#route(turn, acknowledger, category, routing) };
     const ack = yield* this.#generate(turn, acknowledger, {
@@ -250,6 +250,7 @@ export class ChatService {
       purpose: "acknowledge",
     });
     const workflowId = newId();
+    const request = { message: this.#withContext(turn), category };
     const announce =
       turn.sessionId === null
         ? []
@@ -262,12 +263,11 @@ export class ChatService {
         id: workflowId,
         sessionId: turn.sessionId,
         kind: "chat",
-        request: { message: turn.input.message, category, images: turn.images.length },
+        request,
       },
       announce,
     );
-    const work = this.#conversation(turn, models.resolve(config.orchestration.plannerRole));
-    runs.start(workflowId, (signal) => this.#runInBackground(workflowId, category, work, signal));
+    workflows.orchestrate(workflowId, request);
     yield {
       type: "done",
       reply: { ...this.#reply(turn, ack, category, routing, [...spent, ack]), workflowId },
@@ -290,38 +290,12 @@ export class ChatService {
     throw new Error("the model stream ended without a result");
   }
 
-  async #runInBackground(
-    workflowId: string,
-    category: Category,
-    messages: ChatMessage[],
-    signal: AbortSignal,
-  ): Promise<void> {
-    const { config, models, store, logger } = this.#deps;
-    try {
-      const call = await models.call(config.orchestration.plannerRole, {
-        messages,
-        purpose: "answer",
-        priority: "medium",
-        signal,
-        deadline: this.#deps.clock.now() + config.orchestration.defaultTimeoutSeconds * 1000,
-      });
-      await store.finishRun(
-        workflowId,
-        { status: "completed", result: call.content, model: call.model, usage: call.usage },
-        [{ ...(await this.#assistantMessage(call, category)), workflowId }],
-      );
-    } catch (error) {
-      const failure = toOrchestratorError(error);
-      logger.warn({ workflowId, code: failure.code }, "background run failed");
-      await store
-        .finishRun(workflowId, {
-          status: signal.aborted ? "cancelled" : "failed",
-          error: { type: failure.kind, code: failure.code, message: failure.message },
-        })
-        .catch((storeError: unknown) =>
-          logger.error({ workflowId, err: storeError }, "could not record the run's failure"),
-        );
-    }
+  // The planner sees the request with a glimpse of the conversation before it, so follow-ups make sense.
+  #withContext(turn: Turn): string {
+    const recent = this.#recentTurns(turn, 4)
+      .map((m) => `${m.role}: ${clipText(textOf(m.content), 1_000)}`)
+      .join("\n");
+    return recent ? `Conversation so far:\n${recent}\n\nRequest:\n${turn.input.message}` : turn.input.message;
   }
 
   #recentTurns(turn: Turn, count: number): ChatMessage[] {
@@ -416,4 +390,8 @@ function sumUsage(calls: readonly RoleCallResult[]): RoleUsage {
     }),
     { promptTokens: 0, completionTokens: 0, costUsd: 0 },
   );
+}
+
+function clipText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)} […]`;
 }

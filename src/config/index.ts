@@ -1,3 +1,9 @@
 export { builtInAddons } from "./defaults/addons.ts";
 export { type AppConfig, configError, defaultConfigFile, loadConfig, parseConfig } from "./load-config.ts";
-export type { AddonDefinition, ModelRoleDefinition, RouteTarget, RoutingConfig } from "./schema.ts";
+export type {
+  AddonDefinition,
+  ModelRoleDefinition,
+  RouteTarget,
+  RoutingConfig,
+  TemplateDefinition,
+} from "./schema.ts";

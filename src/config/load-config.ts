@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { OrchestratorError } from "../core/errors.ts";
 import { builtInAddons } from "./defaults/addons.ts";
 import { defaultModels } from "./defaults/models.ts";
+import { builtInTemplates } from "./defaults/templates.ts";
 import { configSchema, type ParsedConfig } from "./schema.ts";
 
 export type AppConfig = ParsedConfig;
@@ -43,7 +44,11 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, source = 
   const withEnv = applyEnvOverrides(withDefaults, env, source);
   const result = configSchema.safeParse(withEnv);
   if (!result.success) throw configError(source, formatIssues(result.error.issues));
-  const config = { ...result.data, addons: { ...builtInAddons, ...result.data.addons } };
+  const config = {
+    ...result.data,
+    addons: { ...builtInAddons, ...result.data.addons },
+    templates: { ...builtInTemplates, ...result.data.templates },
+  };
   const problems = checkReferences(config);
   if (problems.length > 0) throw configError(source, problems);
   return config;
@@ -200,6 +205,8 @@ function checkReferences(config: AppConfig): string[] {
   mustExist("routing.categorizer.role", config.routing.categorizer.role);
   mustExist("routing.acknowledgementRole", config.routing.acknowledgementRole);
   mustExist("orchestration.plannerRole", config.orchestration.plannerRole);
+  mustExist("orchestration.finishRole", config.orchestration.finishRole);
+  mustExist("orchestration.failureRole", config.orchestration.failureRole);
   config.routing.warmup.roles.forEach((role, index) => {
     mustExist(`routing.warmup.roles.${index}`, role);
   });

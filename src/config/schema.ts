@@ -61,7 +61,10 @@ export const orchestrationSchema = z.strictObject({
   maxConcurrentWorkflows: z.number().int().positive().default(1000),
   defaultTimeoutSeconds: z.number().positive().default(300),
   maxRetries: z.number().int().min(0).max(10).default(3),
+  // H requests: who plans the workflow, who writes the final answer, who explains a failure.
   plannerRole: roleName.default("thinking_ai"),
+  finishRole: roleName.default("finished_task_ai"),
+  failureRole: roleName.default("workers_failed_ai"),
   // On SIGTERM, how long running background work may take to finish before it is cancelled.
   shutdownGraceSeconds: z.number().min(0).default(30),
 });
@@ -98,6 +101,8 @@ export const providersSchema = z.strictObject({
   google_ai: z
     .strictObject({
       baseUrl: z.url().default("https://generativelanguage.googleapis.com/v1beta"),
+      // How often a running video generation (a long-running operation) is polled.
+      pollIntervalMs: z.number().int().positive().default(5000),
     })
     .prefault({}),
 });
@@ -147,6 +152,22 @@ export const addonSchema = z.strictObject({
   category: z.string().min(1),
   description: z.string().min(1),
   prompt: z.string().min(1),
+});
+
+export const templateSchema = z.strictObject({
+  description: z.string().min(1),
+  variables: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+        description: z.string().default(""),
+        required: z.boolean().default(true),
+        default: z.string().optional(),
+      }),
+    )
+    .default([]),
+  // Checked like any workflow when the server starts: roles, addons and variables must all exist.
+  workflow: z.array(z.unknown()).min(1),
 });
 
 export const errorHandlingSchema = z.strictObject({
@@ -204,7 +225,9 @@ export const configSchema = z.strictObject({
   addons: z
     .record(z.string().regex(/^[a-z][a-z0-9_]*$/, "addon names are snake_case"), addonSchema)
     .default({}),
-  templates: z.record(z.string(), z.unknown()).default({}),
+  templates: z
+    .record(z.string().regex(/^[a-z][a-z0-9_]*$/, "template names are snake_case"), templateSchema)
+    .default({}),
   errorHandling: errorHandlingSchema.prefault({}),
   rateLimits: rateLimitsSchema.prefault({}),
 });
@@ -215,3 +238,4 @@ export type ModelRoleDefinition = z.output<typeof modelRoleSchema>;
 export type AddonDefinition = z.output<typeof addonSchema>;
 export type RoutingConfig = ParsedConfig["routing"];
 export type RouteTarget = z.output<typeof routeTarget>;
+export type TemplateDefinition = z.output<typeof templateSchema>;

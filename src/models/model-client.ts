@@ -65,6 +65,9 @@ const priorityByPurpose: Record<CallPurpose, Priority> = {
   acknowledge: "high",
   answer: "high",
   plan: "medium",
+  task: "medium",
+  finish: "medium",
+  explain_failure: "medium",
   warmup: "low",
 };
 

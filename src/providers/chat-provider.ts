@@ -30,7 +30,15 @@ export interface GenerationOptions {
 }
 
 // Why a call is made. Real providers ignore it; the simulated provider answers by it.
-export type CallPurpose = "categorize" | "acknowledge" | "answer" | "plan" | "warmup";
+export type CallPurpose =
+  | "categorize"
+  | "acknowledge"
+  | "answer"
+  | "plan"
+  | "task"
+  | "finish"
+  | "explain_failure"
+  | "warmup";
 
 export interface ChatRequest extends GenerationOptions {
   readonly model: string;

@@ -53,21 +53,34 @@ export function classifyUpstreamError(
 }
 
 function fromStatus(error: APIError, where: string, model: string): OrchestratorError {
-  const status = error.status;
   const reason = upstreamReason(error);
-  const base = { model, upstreamStatus: status, cause: error } as const;
-  const retryAfterMs = parseRetryAfter(error.headers?.get("retry-after") ?? null);
-  if (status === undefined) {
+  if (error.status === undefined) {
     // An error event inside a stream that had already started.
     return new OrchestratorError({
-      ...base,
       kind: "transient",
       code: "upstream_stream_error",
       status: 502,
+      model,
+      cause: error,
       message: `${where} failed mid-stream: ${reason}`,
     });
   }
-  const message = `${where} answered ${status}: ${reason}`;
+  const retryAfterMs = parseRetryAfter(error.headers?.get("retry-after") ?? null);
+  return errorFromHttpStatus({ status: error.status, reason, where, model, retryAfterMs, cause: error });
+}
+
+// One mapping from an upstream's HTTP status to the service's error kinds, for every provider.
+export function errorFromHttpStatus(input: {
+  readonly status: number;
+  readonly reason: string;
+  readonly where: string;
+  readonly model: string;
+  readonly retryAfterMs?: number | undefined;
+  readonly cause?: unknown;
+}): OrchestratorError {
+  const { status, reason, model, retryAfterMs } = input;
+  const base = { model, upstreamStatus: status, cause: input.cause } as const;
+  const message = `${input.where} answered ${status}: ${reason}`;
   if (status === 429) {
     return new OrchestratorError({
       ...base,

@@ -53,6 +53,41 @@ const migrations: Record<string, Migration> = {
       await sql`drop table if exists sessions`.execute(db);
     },
   },
+  "0002_workflow_tasks_artifacts": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("workflow_runs").addColumn("workflow", "text").execute();
+      await db.schema
+        .createTable("workflow_tasks")
+        .addColumn("run_id", "text", (c) => c.notNull().references("workflow_runs.id").onDelete("cascade"))
+        .addColumn("stage", "integer", (c) => c.notNull())
+        .addColumn("task_index", "integer", (c) => c.notNull())
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("model", "text")
+        .addColumn("output_variable", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("output", "text")
+        .addColumn("error", "text")
+        .addColumn("usage", "text")
+        .addColumn("started_at", "text")
+        .addColumn("finished_at", "text")
+        .addPrimaryKeyConstraint("workflow_tasks_pk", ["run_id", "stage", "task_index"])
+        .execute();
+      await db.schema
+        .createTable("artifacts")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("run_id", "text")
+        .addColumn("content_type", "text", (c) => c.notNull())
+        .addColumn("data", "blob", (c) => c.notNull())
+        .addColumn("simulated", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table if exists artifacts`.execute(db);
+      await sql`drop table if exists workflow_tasks`.execute(db);
+      await db.schema.alterTable("workflow_runs").dropColumn("workflow").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,6 +5,8 @@ export interface DatabaseSchema {
   sessions: SessionsTable;
   messages: MessagesTable;
   workflow_runs: WorkflowRunsTable;
+  workflow_tasks: WorkflowTasksTable;
+  artifacts: ArtifactsTable;
 }
 
 export interface SessionsTable {
@@ -40,4 +42,29 @@ export interface WorkflowRunsTable {
   created_at: string;
   updated_at: string;
   finished_at: string | null;
+  workflow: string | null;
+}
+
+export interface WorkflowTasksTable {
+  run_id: string;
+  stage: number;
+  task_index: number;
+  role: string;
+  model: string | null;
+  output_variable: string;
+  status: string;
+  output: string | null;
+  error: string | null;
+  usage: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ArtifactsTable {
+  id: string;
+  run_id: string | null;
+  content_type: string;
+  data: Uint8Array;
+  simulated: number;
+  created_at: string;
 }

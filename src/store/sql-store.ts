@@ -4,6 +4,7 @@ import type { Clock } from "../core/clock.ts";
 import { migrationProvider } from "./migrations.ts";
 import type { DatabaseSchema, MessagesTable, WorkflowRunsTable } from "./schema.ts";
 import type {
+  ArtifactRecord,
   NewMessage,
   NewRun,
   RunRecord,
@@ -12,6 +13,8 @@ import type {
   SessionRecord,
   Store,
   StoredMessage,
+  TaskRecord,
+  TaskStatus,
 } from "./store.ts";
 
 // One query layer over Kysely, whatever SQL database sits behind it.
@@ -75,6 +78,7 @@ export class SqlStore implements Store {
       created_at: now,
       updated_at: now,
       finished_at: null,
+      workflow: null,
     };
     await this.#db.transaction().execute(async (trx) => {
       if (run.sessionId && sessionMessages.length > 0) await this.#ensureSession(trx, run.sessionId);
@@ -125,6 +129,118 @@ export class SqlStore implements Store {
       .where("status", "=", "running")
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  async setRunWorkflow(id: string, workflow: unknown): Promise<void> {
+    await this.#db
+      .updateTable("workflow_runs")
+      .set({ workflow: JSON.stringify(workflow), updated_at: this.#clock.isoNow() })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async reopenRun(id: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("workflow_runs")
+      .set({
+        status: "running",
+        error: null,
+        result: null,
+        finished_at: null,
+        updated_at: this.#clock.isoNow(),
+      })
+      .where("id", "=", id)
+      .where("status", "!=", "running")
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async saveTask(task: TaskRecord): Promise<void> {
+    const row = {
+      run_id: task.runId,
+      stage: task.stage,
+      task_index: task.index,
+      role: task.role,
+      model: task.model,
+      output_variable: task.outputVariable,
+      status: task.status,
+      output: task.output,
+      error: task.error ? JSON.stringify(task.error) : null,
+      usage: task.usage ? JSON.stringify(task.usage) : null,
+      started_at: task.startedAt,
+      finished_at: task.finishedAt,
+    };
+    await this.#db
+      .insertInto("workflow_tasks")
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(["run_id", "stage", "task_index"]).doUpdateSet({
+          role: row.role,
+          model: row.model,
+          output_variable: row.output_variable,
+          status: row.status,
+          output: row.output,
+          error: row.error,
+          usage: row.usage,
+          started_at: row.started_at,
+          finished_at: row.finished_at,
+        }),
+      )
+      .execute();
+  }
+
+  async listTasks(runId: string): Promise<TaskRecord[]> {
+    const rows = await this.#db
+      .selectFrom("workflow_tasks")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .orderBy("stage")
+      .orderBy("task_index")
+      .execute();
+    return rows.map((row) => ({
+      runId: row.run_id,
+      stage: row.stage,
+      index: row.task_index,
+      role: row.role,
+      model: row.model,
+      outputVariable: row.output_variable,
+      status: row.status as TaskStatus,
+      output: row.output,
+      error: row.error === null ? null : JSON.parse(row.error),
+      usage: row.usage === null ? null : JSON.parse(row.usage),
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+    }));
+  }
+
+  async saveArtifact(artifact: Omit<ArtifactRecord, "createdAt">): Promise<ArtifactRecord> {
+    const createdAt = this.#clock.isoNow();
+    await this.#db
+      .insertInto("artifacts")
+      .values({
+        id: artifact.id,
+        run_id: artifact.runId,
+        content_type: artifact.contentType,
+        data: artifact.data,
+        simulated: artifact.simulated ? 1 : 0,
+        created_at: createdAt,
+      })
+      .execute();
+    return { ...artifact, createdAt };
+  }
+
+  async getArtifact(id: string): Promise<ArtifactRecord | undefined> {
+    const row = await this.#db.selectFrom("artifacts").selectAll().where("id", "=", id).executeTakeFirst();
+    return (
+      row && {
+        id: row.id,
+        runId: row.run_id,
+        contentType: row.content_type,
+        data: row.data,
+        simulated: row.simulated === 1,
+        createdAt: row.created_at,
+      }
+    );
   }
 
   async close(): Promise<void> {
@@ -197,5 +313,6 @@ function toRun(row: Selectable<WorkflowRunsTable>): RunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
+    workflow: row.workflow === null ? null : JSON.parse(row.workflow),
   };
 }

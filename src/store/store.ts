@@ -40,6 +40,34 @@ export interface RunError {
   readonly message: string;
 }
 
+export const taskStatuses = ["waiting", "running", "completed", "failed", "cancelled"] as const;
+export type TaskStatus = (typeof taskStatuses)[number];
+
+export interface TaskRecord {
+  readonly runId: string;
+  readonly stage: number;
+  readonly index: number;
+  readonly role: string;
+  readonly model: string | null;
+  readonly outputVariable: string;
+  readonly status: TaskStatus;
+  readonly output: string | null;
+  readonly error: RunError | null;
+  readonly usage: RunUsage | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+export interface ArtifactRecord {
+  readonly id: string;
+  readonly runId: string | null;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+  // Made by the offline mode, not by a real model.
+  readonly simulated: boolean;
+  readonly createdAt: string;
+}
+
 export interface RunRecord {
   readonly id: string;
   readonly sessionId: string | null;
@@ -53,6 +81,8 @@ export interface RunRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt: string | null;
+  // The workflow the run executes (stages and variables), once it is known.
+  readonly workflow: unknown;
 }
 
 export interface NewRun {
@@ -83,5 +113,12 @@ export interface Store {
   finishRun(id: string, update: RunUpdate, sessionMessages?: readonly NewMessage[]): Promise<void>;
   // At start-up: runs left `running` by a previous process were cut off.
   markRunningAsInterrupted(): Promise<number>;
+  setRunWorkflow(id: string, workflow: unknown): Promise<void>;
+  // Puts a finished or interrupted run back to running (resume); false if it was already running.
+  reopenRun(id: string): Promise<boolean>;
+  saveTask(task: TaskRecord): Promise<void>;
+  listTasks(runId: string): Promise<TaskRecord[]>;
+  saveArtifact(artifact: Omit<ArtifactRecord, "createdAt">): Promise<ArtifactRecord>;
+  getArtifact(id: string): Promise<ArtifactRecord | undefined>;
   close(): Promise<void>;
 }

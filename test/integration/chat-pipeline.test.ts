@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import type { RecordedRequest } from "../fakes/fake-openrouter.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { models, requestsTo, routingResponder } from "../support/responders.ts";
+import {
+  callKind,
+  lastUserText,
+  models,
+  orchestrationResponder,
+  requestsTo,
+  routingResponder,
+} from "../support/responders.ts";
 import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
 
 describe("POST /chat against a fake OpenRouter", () => {
@@ -184,20 +192,21 @@ describe("POST /chat against a fake OpenRouter", () => {
     assert.equal((await t.get(`/sessions/${id}`)).body.messages.length, 2);
   });
 
-  it("runs H in the background: acknowledgement first, result later under the workflow id", async () => {
-    fake.respondWith((request) => {
-      if (request.body.model === models.categorizer) return { kind: "text", content: "H" };
-      if (request.body.model === models.fast)
-        return { kind: "text", content: "On it: planning your campaign." };
-      return { kind: "text", content: "THE FINISHED CAMPAIGN", delayMs: 100 };
-    });
+  it("runs H in the background: acknowledgement now; plan, workers and final answer later", async () => {
+    fake.respondWith(
+      orchestrationResponder({
+        finalAnswer: "THE FINISHED CAMPAIGN",
+        override: (_request, kind) =>
+          kind === "finish" ? { kind: "text", content: "THE FINISHED CAMPAIGN", delayMs: 100 } : undefined,
+      }),
+    );
     const res = await t.post("/chat", {
       message:
         "Create a complete marketing campaign with social posts, product images and a promotional video",
     });
     assert.equal(res.status, 200);
     assert.equal(res.body.category, "H");
-    assert.equal(res.body.response, "On it: planning your campaign.");
+    assert.equal(res.body.response, "On it.");
     assert.equal(res.body.model, models.fast);
     assert.match(res.body.workflow_id, /^[0-9a-f-]{36}$/);
     assert.equal(res.body.workflow_url, `/workflow/${res.body.workflow_id}`);
@@ -209,18 +218,45 @@ describe("POST /chat against a fake OpenRouter", () => {
       return run.body.status === "running" ? undefined : run;
     });
     assert.equal(done.body.status, "completed");
+    assert.equal(done.body.kind, "chat");
     assert.equal(done.body.result, "THE FINISHED CAMPAIGN");
     assert.equal(done.body.model, models.thinking);
-    assert.ok(done.body.usage.cost_usd > 0);
-    const thinkingCall = requestsTo(fake.requests, models.thinking)[0];
-    assert.match(JSON.stringify(thinkingCall?.body.messages), /complete marketing campaign/);
+    assert.deepEqual(Object.keys(done.body.outputs).sort(), ["draft", "outline", "research"]);
+    assert.deepEqual(
+      done.body.tasks.map((task: { output_variable: string; status: string }) => [
+        task.output_variable,
+        task.status,
+      ]),
+      [
+        ["research", "completed"],
+        ["outline", "completed"],
+        ["draft", "completed"],
+      ],
+    );
+    assert.ok(
+      done.body.usage.cost_usd > 0.003,
+      "planner, three workers (0.001 each) and the finisher are all counted",
+    );
+
+    const kinds = fake.requests.map(callKind);
+    assert.deepEqual(kinds.slice(0, 3), ["categorize", "acknowledge", "plan"]);
+    assert.equal(kinds.at(-1), "finish");
+    const plan = fake.requests.find((r) => callKind(r) === "plan");
+    assert.equal(plan?.body.model, models.thinking);
+    assert.deepEqual(plan?.body.response_format, { type: "json_object" });
+    assert.match(lastUserText(plan as RecordedRequest), /complete marketing campaign/);
+    const finish = fake.requests.find((r) => callKind(r) === "finish");
+    assert.match(
+      lastUserText(finish as RecordedRequest),
+      /### draft\noutput for: Write it from output for: Research/,
+    );
 
     const history = (await t.get(`/sessions/${res.body.session_id}`)).body.messages;
     assert.deepEqual(
       history.map((m: { role: string; content: string }) => [m.role, m.content.slice(0, 21)]),
       [
         ["user", "Create a complete mar"],
-        ["assistant", "On it: planning your "],
+        ["assistant", "On it."],
         ["assistant", "THE FINISHED CAMPAIGN"],
       ],
     );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { models, requestsTo, routingResponder } from "../support/responders.ts";
+import { models, orchestrationResponder, requestsTo, routingResponder } from "../support/responders.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 type Extended = { orchestrator: Record<string, any> };
@@ -252,11 +252,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
   });
 
   it("waits for an H request's workflow: acknowledgement, then the finished answer", async () => {
-    fake.respondWith((request) => {
-      if (request.body.model === models.categorizer) return { kind: "text", content: "H" };
-      if (request.body.model === models.fast) return { kind: "text", content: "On it." };
-      return { kind: "text", content: "THE RESULT", delayMs: 50 };
-    });
+    fake.respondWith(orchestrationResponder({ finalAnswer: "THE RESULT" }));
     const plain = await client.chat.completions.create({
       model: "auto",
       messages: [{ role: "user", content: "big project" }],

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { models } from "../support/responders.ts";
+import { orchestrationResponder } from "../support/responders.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const mainFile = join(root, "src/main.ts");
@@ -112,11 +112,12 @@ describe("npm start (src/main.ts)", () => {
 
   it("on SIGTERM finishes the background work in flight before exiting, and it is there after a restart", async () => {
     const fake = await startFakeOpenRouter();
-    fake.respondWith((request) => {
-      if (request.body.model === models.categorizer) return { kind: "text", content: "H" };
-      if (request.body.model === models.fast) return { kind: "text", content: "On it." };
-      return { kind: "text", content: "the finished work", delayMs: 400 };
-    });
+    fake.respondWith(
+      orchestrationResponder({
+        override: (_request, kind) =>
+          kind === "finish" ? { kind: "text", content: "the finished work", delayMs: 400 } : undefined,
+      }),
+    );
     const dataDir = mkdtempSync(join(tmpdir(), "data-"));
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     const env = {

@@ -42,3 +42,77 @@ export function routingResponder(
 export function requestsTo(requests: readonly RecordedRequest[], model: string): RecordedRequest[] {
   return requests.filter((r) => r.body.model === model);
 }
+
+export function systemText(request: RecordedRequest): string {
+  const system = request.body.messages.find((m) => m.role === "system");
+  return typeof system?.content === "string" ? system.content : "";
+}
+
+export type CallKind = "categorize" | "acknowledge" | "plan" | "task" | "finish" | "explain" | "other";
+
+// Tells which step of the pipeline a request to the fake upstream belongs to, by its model and prompt.
+export function callKind(request: RecordedRequest): CallKind {
+  const system = systemText(request);
+  if (request.body.model === models.categorizer || /classify requests/.test(system)) return "categorize";
+  if (/fast-response assistant/.test(system)) return "acknowledge";
+  if (/You are the planner/.test(system)) return "plan";
+  if (/specialist worker/.test(system)) return "task";
+  if (/final answer to the user's request/.test(system)) return "finish";
+  if (/workflow working on the user's request failed/.test(system)) return "explain";
+  return "other";
+}
+
+export const twoStagePlan = {
+  workflow: [
+    {
+      type: "linear",
+      tasks: [
+        {
+          model: "research_ai",
+          prompt: "Research: {request}",
+          output_variable: "research",
+          config: { addons: ["research"] },
+        },
+        { model: "medium_ai", prompt: "Outline: {request}", output_variable: "outline" },
+      ],
+    },
+    {
+      type: "inline",
+      tasks: [
+        { model: "thinking_ai", prompt: "Write it from {research} and {outline}", output_variable: "draft" },
+      ],
+    },
+  ],
+};
+
+// A whole H flow: the categorizer says H, the planner returns `plan`, workers echo their prompt,
+// the finisher answers `finalAnswer`. `override` may answer any call first.
+export function orchestrationResponder(
+  options: {
+    plan?: unknown;
+    finalAnswer?: string;
+    override?: (request: RecordedRequest, kind: CallKind) => FakeReply | undefined;
+  } = {},
+): FakeResponder {
+  return (request) => {
+    const kind = callKind(request);
+    const overridden = options.override?.(request, kind);
+    if (overridden) return overridden;
+    switch (kind) {
+      case "categorize":
+        return { kind: "text", content: "H" };
+      case "acknowledge":
+        return { kind: "text", content: "On it." };
+      case "plan":
+        return { kind: "text", content: JSON.stringify(options.plan ?? twoStagePlan) };
+      case "task":
+        return { kind: "text", content: `output for: ${lastUserText(request).slice(0, 80)}`, cost: 0.001 };
+      case "finish":
+        return { kind: "text", content: options.finalAnswer ?? "THE FINISHED ANSWER", cost: 0.002 };
+      case "explain":
+        return { kind: "text", content: "Sorry: the work failed. Please try again later." };
+      default:
+        return { kind: "text", content: "unexpected call" };
+    }
+  };
+}

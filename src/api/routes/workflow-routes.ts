@@ -1,34 +1,244 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { z } from "zod";
 import { notFound } from "../../core/errors.ts";
-import type { Store } from "../../store/store.ts";
+import type { RunRecord, Store, TaskRecord } from "../../store/store.ts";
+import type { TemplateCatalog } from "../../workflows/template-catalog.ts";
+import type { WorkflowEvent, WorkflowEvents } from "../../workflows/workflow-events.ts";
+import { type WorkflowDefinition, workflowRequestSchema } from "../../workflows/workflow-schema.ts";
+import type { WorkflowService } from "../../workflows/workflow-service.ts";
+import { EventStream } from "../event-stream.ts";
 import { workflowParamsSchema } from "../schemas.ts";
 import { parseInput } from "../validation.ts";
 import { roundUsd } from "../views.ts";
 
-export function registerWorkflowRoutes(app: FastifyInstance, store: Store): void {
+export interface WorkflowRouteDeps {
+  readonly store: Store;
+  readonly workflows: WorkflowService;
+  readonly templates: TemplateCatalog;
+  readonly events: WorkflowEvents;
+}
+
+const runOptionsSchema = z.object({
+  async: z.enum(["true", "false"]).optional(),
+  timeout_seconds: z.coerce.number().positive().max(86_400).optional(),
+});
+
+export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRouteDeps): void {
+  const { store, workflows, templates } = deps;
+
+  // Runs the workflow; waits for it unless "async": true, in which case 202 comes back at once.
+  const run = async (
+    reply: FastifyReply,
+    definition: WorkflowDefinition,
+    isAsync: boolean,
+    timeoutSeconds?: number,
+  ) => {
+    const id = await workflows.submit(definition, { timeoutSeconds });
+    if (isAsync)
+      return reply.status(202).send({ workflow_id: id, status: "running", workflow_url: `/workflow/${id}` });
+    await workflows.waitFor(id);
+    return reply.send(await workflowView(store, id));
+  };
+
+  app.post("/workflow", async (request, reply) => {
+    const body = parseInput(workflowRequestSchema, request.body);
+    return run(
+      reply,
+      { stages: body.workflow, variables: body.variables ?? {} },
+      body.async === true,
+      body.timeout_seconds,
+    );
+  });
+
+  app.get("/templates", async () => ({
+    templates: templates.list().map((t) => ({
+      name: t.name,
+      description: t.description,
+      variables: t.variables,
+      stages: t.stages.map((stage) => ({
+        type: stage.type,
+        tasks: stage.tasks.map((task) => task.output_variable),
+      })),
+    })),
+  }));
+
+  // The body holds the template's variables; ?async=true and ?timeout_seconds=N control the run.
+  app.post<{ Params: { name: string } }>("/template/:name", async (request, reply) => {
+    const options = parseInput(runOptionsSchema, request.query, "query");
+    const body = request.body ?? {};
+    const given = parseInput(z.record(z.string(), z.unknown()), body);
+    const definition = templates.instantiate(request.params.name, given);
+    return run(reply, definition, options.async === "true", options.timeout_seconds);
+  });
+
   app.get("/workflow/:id", async (request) => {
     const { id } = parseInput(workflowParamsSchema, request.params, "path");
-    const run = await store.getRun(id);
-    if (!run) throw notFound("workflow", id);
-    return {
-      workflow_id: run.id,
-      status: run.status,
-      session_id: run.sessionId,
-      created_at: run.createdAt,
-      updated_at: run.updatedAt,
-      finished_at: run.finishedAt,
-      ...(run.result === null ? {} : { result: run.result }),
-      ...(run.error === null ? {} : { error: run.error }),
-      ...(run.model === null ? {} : { model: run.model }),
-      ...(run.usage === null
-        ? {}
-        : {
-            usage: {
-              prompt_tokens: run.usage.promptTokens,
-              completion_tokens: run.usage.completionTokens,
-              cost_usd: roundUsd(run.usage.costUsd),
-            },
-          }),
-    };
+    return workflowView(store, id);
   });
+
+  app.delete("/workflow/:id", async (request, reply) => {
+    const { id } = parseInput(workflowParamsSchema, request.params, "path");
+    const record = await store.getRun(id);
+    if (!record) throw notFound("workflow", id);
+    if (!workflows.cancel(id)) {
+      return reply.status(409).send({
+        error: {
+          type: "logical",
+          code: "not_running",
+          message: `workflow ${id} is ${record.status}, not running`,
+          retryable: false,
+        },
+      });
+    }
+    await workflows.waitFor(id);
+    return workflowView(store, id);
+  });
+
+  app.post("/workflow/:id/resume", async (request, reply) => {
+    const { id } = parseInput(workflowParamsSchema, request.params, "path");
+    await workflows.resume(id);
+    return reply.status(202).send({ workflow_id: id, status: "running", workflow_url: `/workflow/${id}` });
+  });
+
+  // Server-sent events: what already happened (from the store), then live events until the run ends.
+  app.get("/workflow/:id/events", async (request, reply) => {
+    const { id } = parseInput(workflowParamsSchema, request.params, "path");
+    const live: WorkflowEvent[] = [];
+    let wake: (() => void) | undefined;
+    const unsubscribe = deps.events.subscribe(id, (event) => {
+      live.push(event);
+      wake?.();
+    });
+    try {
+      const record = await store.getRun(id);
+      if (!record) throw notFound("workflow", id);
+      const stream = new EventStream(reply, {});
+      for (const task of await store.listTasks(id)) {
+        for (const event of replay(task)) await stream.sendEvent(event.type, eventView(event));
+      }
+      let finished = record.status !== "running";
+      if (finished) await stream.sendEvent("workflow_finished", { workflow_id: id, status: record.status });
+      while (!finished && !stream.closed) {
+        const event = live.shift();
+        if (!event) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            reply.raw.once("close", resolve);
+          });
+          continue;
+        }
+        await stream.sendEvent(event.type, eventView(event));
+        finished = event.type === "workflow_finished";
+      }
+      stream.end();
+      return reply;
+    } finally {
+      unsubscribe();
+    }
+  });
+}
+
+async function workflowView(store: Store, id: string) {
+  const record = await store.getRun(id);
+  if (!record) throw notFound("workflow", id);
+  return runView(record, await store.listTasks(id));
+}
+
+export function runView(run: RunRecord, tasks: readonly TaskRecord[]) {
+  const definition = run.workflow as WorkflowDefinition | null;
+  const byPosition = new Map(tasks.map((t) => [`${t.stage}:${t.index}`, t]));
+  // Every task of the workflow, including those not started yet ("waiting").
+  const taskViews = (definition?.stages ?? []).flatMap((stage, stageIndex) =>
+    stage.tasks.map((task, index) => {
+      const stored = byPosition.get(`${stageIndex}:${index}`);
+      return {
+        stage: stageIndex,
+        stage_type: stage.type,
+        index,
+        model: stored?.model ?? null,
+        role: stored?.role ?? task.model,
+        output_variable: task.output_variable,
+        status: stored?.status ?? "waiting",
+        started_at: stored?.startedAt ?? null,
+        finished_at: stored?.finishedAt ?? null,
+        usage: stored?.usage ? usageView(stored.usage) : null,
+        ...(stored?.error ? { error: stored.error } : {}),
+      };
+    }),
+  );
+  const outputs = Object.fromEntries(
+    tasks
+      .filter((t) => t.status === "completed" && t.output !== null)
+      .map((t) => [t.outputVariable, t.output]),
+  );
+  const spent = tasks.reduce(
+    (sum, t) => ({
+      promptTokens: sum.promptTokens + (t.usage?.promptTokens ?? 0),
+      completionTokens: sum.completionTokens + (t.usage?.completionTokens ?? 0),
+      costUsd: sum.costUsd + (t.usage?.costUsd ?? 0),
+    }),
+    { promptTokens: 0, completionTokens: 0, costUsd: 0 },
+  );
+  return {
+    workflow_id: run.id,
+    kind: run.kind,
+    status: run.status,
+    session_id: run.sessionId,
+    created_at: run.createdAt,
+    updated_at: run.updatedAt,
+    finished_at: run.finishedAt,
+    outputs,
+    tasks: taskViews,
+    usage: usageView(run.usage ?? spent),
+    ...(run.result === null ? {} : { result: run.result }),
+    ...(run.error === null ? {} : { error: run.error }),
+    ...(run.model === null ? {} : { model: run.model }),
+  };
+}
+
+function usageView(usage: { promptTokens: number; completionTokens: number; costUsd: number }) {
+  return {
+    prompt_tokens: usage.promptTokens,
+    completion_tokens: usage.completionTokens,
+    cost_usd: roundUsd(usage.costUsd),
+  };
+}
+
+function replay(task: TaskRecord): WorkflowEvent[] {
+  const base = { workflowId: task.runId, stage: task.stage, index: task.index };
+  const started: WorkflowEvent = {
+    type: "task_started",
+    ...base,
+    role: task.role,
+    model: task.model ?? "",
+    at: task.startedAt ?? "",
+  };
+  if (task.status === "completed") {
+    return [
+      started,
+      {
+        type: "task_completed",
+        ...base,
+        outputVariable: task.outputVariable,
+        usage: task.usage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 },
+        at: task.finishedAt ?? "",
+      },
+    ];
+  }
+  if (task.error)
+    return [started, { type: "task_failed", ...base, error: task.error, at: task.finishedAt ?? "" }];
+  return [started];
+}
+
+function eventView(event: WorkflowEvent): Record<string, unknown> {
+  const view: Record<string, unknown> = { workflow_id: event.workflowId, at: event.at };
+  for (const [key, value] of Object.entries(event)) {
+    if (key === "workflowId" || key === "type" || key === "at") continue;
+    const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    view[snake] =
+      key === "usage"
+        ? usageView(value as { promptTokens: number; completionTokens: number; costUsd: number })
+        : value;
+  }
+  return view;
 }

@@ -74,4 +74,5 @@ export const defaultModels = {
   master_ai: "thinking_ai",
   fast_response_ai: "fast_ai",
   finished_task_ai: "thinking_ai",
+  workers_failed_ai: "fast_ai",
 } as const;

@@ -53,6 +53,16 @@ function answerFor(request: ChatRequest): string {
       return categorizeLocally(extractRequestToClassify(question));
     case "warmup":
       return "READY";
+    case "plan":
+      return JSON.stringify({ workflow: simulatedPlan });
+    case "finish":
+      return [
+        "[simulated final answer]",
+        "The workflow ran in offline mode; these are the simulated outputs of its tasks, put together:",
+        clip(question, 1200),
+      ].join("\n\n");
+    case "explain_failure":
+      return `[simulated] The work on your request failed. ${clip(question, 400)}`;
     case "acknowledge":
       return (
         "[simulated] I'm on it. This is a multi-part task, so I'm planning it as a workflow and " +
@@ -67,6 +77,37 @@ function answerFor(request: ChatRequest): string {
       ].join("\n\n");
   }
 }
+
+// A small but real plan: two parallel tasks, then one that combines their outputs.
+const simulatedPlan = [
+  {
+    type: "linear",
+    tasks: [
+      {
+        model: "research_ai",
+        prompt: "List the key facts and considerations for this request: {request}",
+        output_variable: "research",
+        config: { addons: ["research"] },
+      },
+      {
+        model: "medium_ai",
+        prompt: "Outline the deliverables this request asks for: {request}",
+        output_variable: "outline",
+      },
+    ],
+  },
+  {
+    type: "inline",
+    tasks: [
+      {
+        model: "thinking_ai",
+        prompt:
+          "Produce the deliverables for: {request}\n\nFollow this outline:\n{outline}\n\nUse this research:\n{research}",
+        output_variable: "deliverables",
+      },
+    ],
+  },
+];
 
 function lastUserText(messages: readonly ChatMessage[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {

@@ -1,0 +1,61 @@
+import type { RunError, RunUsage } from "../store/store.ts";
+
+export type WorkflowEvent =
+  | { readonly type: "workflow_started"; readonly workflowId: string; readonly at: string }
+  | {
+      readonly type: "task_started";
+      readonly workflowId: string;
+      readonly stage: number;
+      readonly index: number;
+      readonly role: string;
+      readonly model: string;
+      readonly at: string;
+    }
+  | {
+      readonly type: "task_completed";
+      readonly workflowId: string;
+      readonly stage: number;
+      readonly index: number;
+      readonly outputVariable: string;
+      readonly usage: RunUsage;
+      readonly at: string;
+    }
+  | {
+      readonly type: "task_failed";
+      readonly workflowId: string;
+      readonly stage: number;
+      readonly index: number;
+      readonly error: RunError;
+      readonly at: string;
+    }
+  | { readonly type: "plan_ready"; readonly workflowId: string; readonly stages: number; readonly at: string }
+  | {
+      readonly type: "workflow_finished";
+      readonly workflowId: string;
+      readonly status: "completed" | "failed" | "cancelled";
+      readonly at: string;
+    };
+
+type Listener = (event: WorkflowEvent) => void;
+
+// In-process publish/subscribe of workflow progress, keyed by workflow id; the event stream endpoint listens.
+export class WorkflowEvents {
+  readonly #listeners = new Map<string, Set<Listener>>();
+
+  subscribe(workflowId: string, listener: Listener): () => void {
+    let set = this.#listeners.get(workflowId);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(workflowId, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(workflowId);
+    };
+  }
+
+  emit(event: WorkflowEvent): void {
+    for (const listener of this.#listeners.get(event.workflowId) ?? []) listener(event);
+  }
+}
