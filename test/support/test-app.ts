@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { type App, createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/index.ts";
+import type { FakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 
 export interface TestApp {
@@ -11,6 +12,7 @@ export interface TestApp {
   readonly logs: string[];
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
   get(path: string): Promise<TestResponse>;
+  delete(path: string): Promise<TestResponse>;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export interface TestAppOptions {
   readonly mode?: "live" | "offline";
   readonly config?: Record<string, unknown>;
   readonly fake?: FakeOpenRouter;
+  readonly google?: FakeGoogleAi;
   readonly random?: () => number;
 }
 
@@ -36,6 +39,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: ":memory:",
     ...(fake ? { OPENROUTER_API_KEY: fake.apiKey, OPENROUTER_BASE_URL: fake.baseUrl } : {}),
+    ...(options.google
+      ? { GOOGLE_AI_API_KEY: options.google.apiKey, GOOGLE_AI_BASE_URL: options.google.baseUrl }
+      : {}),
   };
   // Retries wait milliseconds, not seconds, unless a test asks otherwise.
   const defaults = {
@@ -89,6 +95,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logs,
     post: (path, body, headers) => request("POST", path, body, headers),
     get: (path) => request("GET", path),
+    delete: (path) => request("DELETE", path),
     close: async () => {
       await app.close(1_000);
       if (ownFake) await fake?.close();
