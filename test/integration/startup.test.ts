@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { orchestrationResponder } from "../support/responders.ts";
+import { lastUserText, orchestrationResponder } from "../support/responders.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const mainFile = join(root, "src/main.ts");
@@ -150,6 +150,85 @@ describe("npm start (src/main.ts)", () => {
       >;
       assert.equal(run.status, "completed");
       assert.equal(run.result, "the finished work");
+    } finally {
+      first.kill("SIGKILL");
+      second?.kill("SIGKILL");
+      await fake.close();
+    }
+  });
+
+  it("after a crash (kill -9) reports the cut-off workflow as interrupted and resumes it without redoing finished tasks", async () => {
+    const fake = await startFakeOpenRouter();
+    let hang = true;
+    fake.respondWith((request) => {
+      const prompt = lastUserText(request);
+      if (prompt.startsWith("second") && hang) return { kind: "hang" };
+      return { kind: "text", content: `done: ${prompt}` };
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), "data-"));
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const env = {
+      PORT: port,
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      OPENROUTER_API_KEY: fake.apiKey,
+      OPENROUTER_BASE_URL: fake.baseUrl,
+    };
+    const base = `http://127.0.0.1:${port}`;
+    const first = startServer(env);
+    let second: Started | undefined;
+    try {
+      await waitFor(() => first.output().includes("Server listening"), "the server to listen");
+      const submitted = await fetch(`${base}/workflow`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          async: true,
+          workflow: [
+            {
+              type: "linear",
+              tasks: [
+                { model: "medium_ai", prompt: "first A", output_variable: "a" },
+                { model: "medium_ai", prompt: "first B", output_variable: "b" },
+              ],
+            },
+            {
+              type: "inline",
+              tasks: [{ model: "medium_ai", prompt: "second from {a} and {b}", output_variable: "c" }],
+            },
+          ],
+        }),
+      });
+      const { workflow_id: id } = (await submitted.json()) as { workflow_id: string };
+      await waitFor(
+        () => fake.requests.some((r) => lastUserText(r).startsWith("second")),
+        "the second stage to start",
+      );
+      first.kill("SIGKILL");
+      await first.exited;
+
+      hang = false;
+      second = startServer(env);
+      const restarted = second;
+      await waitFor(() => restarted.output().includes("Server listening"), "the restarted server to listen");
+      const cutOff = (await (await fetch(`${base}/workflow/${id}`)).json()) as { status: string };
+      assert.equal(cutOff.status, "interrupted");
+      const resumed = await fetch(`${base}/workflow/${id}/resume`, { method: "POST" });
+      assert.equal(resumed.status, 202);
+      let record: { status: string; outputs: Record<string, string> } = { status: "running", outputs: {} };
+      const poll = async () => {
+        while (record.status === "running") {
+          record = (await (await fetch(`${base}/workflow/${id}`)).json()) as typeof record;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      await poll();
+      assert.equal(record.status, "completed");
+      assert.equal(record.outputs.c, "done: second from done: first A and done: first B");
+      const prompts = fake.requests.map((r) => lastUserText(r));
+      assert.equal(prompts.filter((p) => p === "first A").length, 1, "finished tasks are not run again");
+      assert.equal(prompts.filter((p) => p === "first B").length, 1);
+      assert.equal(prompts.filter((p) => p.startsWith("second")).length, 2, "the cut-off task runs again");
     } finally {
       first.kill("SIGKILL");
       second?.kill("SIGKILL");
