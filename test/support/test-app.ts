@@ -43,10 +43,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       ? { GOOGLE_AI_API_KEY: options.google.apiKey, GOOGLE_AI_BASE_URL: options.google.baseUrl }
       : {}),
   };
-  // Retries wait milliseconds, not seconds, unless a test asks otherwise.
+  // Retries and video polls wait milliseconds, not seconds, unless a test asks otherwise.
   const defaults = {
     system: { logLevel: "info" },
     errorHandling: { retry: { baseDelayMs: 1, maxDelayMs: 4 } },
+    providers: { google_ai: { pollIntervalMs: 5 } },
   };
   const config = parseConfig(deepMerge(defaults, options.config ?? {}), env, "test");
   const logs: string[] = [];
