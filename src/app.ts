@@ -93,7 +93,21 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const runs = new RunRegistry();
   const events = new WorkflowEvents();
-  const engine = new WorkflowEngine({ models, media, store, events, addons: config.addons, clock, newId });
+  const engine = new WorkflowEngine({
+    models,
+    media,
+    store,
+    events,
+    addons: config.addons,
+    clock,
+    newId,
+    taskRetries: {
+      maxRetries: config.orchestration.maxRetries,
+      backoff: config.errorHandling.retry,
+      sleep: resilience.sleep,
+      random: resilience.random,
+    },
+  });
   const workflows = new WorkflowService({
     config,
     models,

@@ -13,6 +13,15 @@ export function parseInput<Schema extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue?.path.map(String).join(".") ?? "";
+  const field = formatPath(issue?.path ?? []);
   throw invalidRequest(field, issue?.message ?? "is invalid");
+}
+
+// `workflow[0].tasks[1].prompt`: the same notation the workflow validator uses in its messages.
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) =>
+      typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+    "",
+  );
 }

@@ -4,6 +4,8 @@ import type { IdGenerator } from "../core/ids.ts";
 import type { MediaClient } from "../models/media-client.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
+import { type BackoffSettings, type RandomSource, retryDelay } from "../resilience/backoff.ts";
+import type { Sleeper } from "../resilience/sleeper.ts";
 import type { RunUsage, Store, TaskRecord } from "../store/store.ts";
 import { interpolate } from "./interpolate.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
@@ -17,6 +19,16 @@ export interface EngineDeps {
   readonly addons: Readonly<Record<string, { readonly prompt: string }>>;
   readonly clock: Clock;
   readonly newId: IdGenerator;
+  readonly taskRetries: TaskRetrySettings;
+}
+
+// A task whose model call failed with a retryable error, after that call's own retries and fallbacks
+// (an open circuit, a longer outage), is tried again this many times, waiting with backoff in between.
+export interface TaskRetrySettings {
+  readonly maxRetries: number;
+  readonly backoff: BackoffSettings;
+  readonly sleep: Sleeper;
+  readonly random: RandomSource;
 }
 
 export interface EngineRun {
@@ -128,10 +140,11 @@ export class WorkflowEngine {
     });
     try {
       const prompt = interpolate(task.prompt, values);
-      const result =
+      const result = await this.#withTaskRetries(run, stage, index, () =>
         resolved.definition.kind === "chat"
-          ? await this.#chatTask(run, task, prompt)
-          : await this.#mediaTask(run, task, prompt);
+          ? this.#chatTask(run, task, prompt)
+          : this.#mediaTask(run, task, prompt),
+      );
       const finishedAt = clock.isoNow();
       await store.saveTask({
         ...base,
@@ -176,6 +189,31 @@ export class WorkflowEngine {
         at: finishedAt,
       });
       throw error;
+    }
+  }
+
+  async #withTaskRetries<T>(run: EngineRun, stage: number, index: number, attempt: () => Promise<T>) {
+    const { clock, events, taskRetries } = this.#deps;
+    for (let retry = 0; ; retry++) {
+      try {
+        return await attempt();
+      } catch (raw) {
+        const error = toOrchestratorError(raw);
+        if (run.signal.aborted || !error.retryable || retry >= taskRetries.maxRetries) throw error;
+        const delayMs = retryDelay(retry, taskRetries.backoff, taskRetries.random, error.retryAfterMs);
+        if (clock.now() + delayMs >= run.deadline) throw error;
+        events.emit({
+          type: "task_retrying",
+          workflowId: run.runId,
+          stage,
+          index,
+          attempt: retry + 2,
+          delayMs,
+          error: { type: error.kind, code: error.code, message: error.message },
+          at: clock.isoNow(),
+        });
+        await taskRetries.sleep(delayMs, run.signal);
+      }
     }
   }
 

@@ -21,6 +21,16 @@ export type WorkflowEvent =
       readonly at: string;
     }
   | {
+      readonly type: "task_retrying";
+      readonly workflowId: string;
+      readonly stage: number;
+      readonly index: number;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly error: RunError;
+      readonly at: string;
+    }
+  | {
       readonly type: "task_failed";
       readonly workflowId: string;
       readonly stage: number;

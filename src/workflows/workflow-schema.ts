@@ -22,8 +22,9 @@ export const taskSchema = z.object({
   output_variable: z
     .string({ error: "is required: the name under which the task's output is kept" })
     .regex(variableName, "must be a name of letters, digits and _ that does not start with a digit"),
+  // Strict, so a misspelt setting (max_token) is refused rather than silently ignored.
   config: z
-    .object({
+    .strictObject({
       temperature: z.number().min(0).max(2).optional(),
       max_tokens: z.number().int().positive().max(1_000_000).optional(),
       addons: z.array(z.string()).max(20, "at most 20 addons per task").optional(),
@@ -54,12 +55,11 @@ export const workflowStagesSchema = z
   .min(1, "must hold at least one stage")
   .max(workflowLimits.stages, `at most ${workflowLimits.stages} stages`);
 
-export const workflowRequestSchema = z.object({
+export const workflowRequestSchema = z.strictObject({
   workflow: workflowStagesSchema,
   variables: variablesSchema.optional(),
   async: z.boolean().optional(),
   timeout_seconds: z.number().positive().max(86_400).optional(),
-  session_id: z.string().optional(),
 });
 
 export type WorkflowTask = z.output<typeof taskSchema>;

@@ -55,7 +55,7 @@ describe("bad input on /chat", () => {
       { message: "hi", images: ["file:///etc/passwd"], session_id: sessionId },
       400,
       "invalid_request",
-      /^images\.0: must be an http/,
+      /^images\[0\]: must be an http/,
     ],
     [
       "images as a string",

@@ -132,7 +132,7 @@ describe("workflows", () => {
     [
       "an unknown stage type",
       [{ type: "parallel", tasks: [task("medium_ai", "x", "x")] }],
-      /workflow\.0\.type: must be "linear" \(parallel\) or "inline"/,
+      /workflow\[0\]\.type: must be "linear" \(parallel\) or "inline"/,
     ],
     [
       "an unknown model role",
@@ -167,7 +167,12 @@ describe("workflows", () => {
       [{ type: "inline", tasks: [task("medium_ai", "x", "x", { addons: ["telepathy"] })] }],
       /workflow\[0\]\.tasks\[0\]\.config\.addons: unknown addon 'telepathy'/,
     ],
-    ["an empty stage", [{ type: "linear", tasks: [] }], /workflow\.0\.tasks: must hold at least one task/],
+    ["an empty stage", [{ type: "linear", tasks: [] }], /workflow\[0\]\.tasks: must hold at least one task/],
+    [
+      "a misspelt task setting",
+      [{ type: "inline", tasks: [task("medium_ai", "x", "x", { max_token: 10 })] }],
+      /workflow\[0\]\.tasks\[0\]\.config: Unrecognized key: "max_token"/,
+    ],
     ["no stages", [], /workflow: must hold at least one stage/],
     [
       "an absurd number of stages",
@@ -405,6 +410,45 @@ describe("workflow limits and offline mode", () => {
       assert.equal(refused.body.error.code, "too_many_workflows");
       assert.ok(Number(refused.headers.get("retry-after")) > 0);
       await t.delete(`/workflow/${stuck.body.workflow_id}`);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("tries a task again (orchestration.maxRetries) when its call fails after its own retries", async () => {
+    const t = await startTestApp({
+      config: {
+        orchestration: { maxRetries: 1 },
+        errorHandling: { retry: { maxAttempts: { transient: 2 } } },
+        models: { medium_ai: { fallbacks: [] } },
+      },
+    });
+    try {
+      t.fake?.respondWith(workerResponder);
+      const outage = { kind: "error", status: 503, message: "overloaded" } as const;
+      // Two failures spend the call's own tries; the third fails the task's retry's first try.
+      // The first one is slow, so the event stream below is connected before anything happens.
+      t.fake?.enqueue({ ...outage, delayMs: 150 }, outage, outage);
+      const res = await t.post("/workflow", {
+        async: true,
+        workflow: [{ type: "inline", tasks: [task("medium_ai", "x", "x")] }],
+      });
+      const events = await (await fetch(`${t.url}/workflow/${res.body.workflow_id}/events`)).text();
+      assert.deepEqual(
+        [...events.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]),
+        ["task_started", "task_retrying", "task_completed", "workflow_finished"],
+      );
+      assert.match(events, /"attempt":2,"delay_ms":\d+,"error":\{"type":"transient"/);
+      const record = await t.get(`/workflow/${res.body.workflow_id}`);
+      assert.equal(record.body.status, "completed");
+      assert.equal(t.fake?.requests.length, 4);
+
+      t.fake?.enqueue(outage, outage, outage, outage);
+      const failed = await t.post("/workflow", {
+        workflow: [{ type: "inline", tasks: [task("medium_ai", "y", "y")] }],
+      });
+      assert.equal(failed.body.status, "failed", "one task retry, and no more");
+      assert.equal(t.fake?.requests.length, 8);
     } finally {
       await t.close();
     }
