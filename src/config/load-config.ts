@@ -194,6 +194,15 @@ function checkReferences(config: AppConfig): string[] {
     if (typeof entry === "string" && !isRole(entry)) {
       problems.push(`models.${name}: alias of '${entry}', which is not a model role defined in models`);
     }
+    // Chat goes through the OpenAI-compatible provider; Google AI serves the image and video roles.
+    if (typeof entry === "object" && entry.kind === "chat" && entry.provider !== "openrouter") {
+      problems.push(
+        `models.${name}.provider: chat roles are served by 'openrouter' (any OpenAI-compatible server); '${entry.provider}' serves image and video roles`,
+      );
+    }
+    if (typeof entry === "object" && entry.kind !== "chat" && entry.provider !== "google_ai") {
+      problems.push(`models.${name}.provider: ${entry.kind} roles are served by 'google_ai'`);
+    }
   }
   const mustExist = (path: string, name: string) => {
     if (!exists(name)) problems.push(`${path}: '${name}' is not a model role or alias defined in models`);

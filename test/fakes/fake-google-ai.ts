@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 
 // A stand-in for the Google AI (Gemini API) endpoints the service uses: Imagen's `:predict`, Veo's
-// `:predictLongRunning` with operation polling and a file download, and a minimal `:generateContent`.
+// `:predictLongRunning` with operation polling and a file download.
 // It is a real HTTP server on 127.0.0.1 that checks the x-goog-api-key header and records every request.
 
 export interface GoogleRecordedRequest {
@@ -86,7 +86,7 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
       });
     }
     const path = url.pathname.replace(/^\/v1beta\//, "");
-    const modelCall = /^models\/([^:]+):(predict|predictLongRunning|generateContent)$/.exec(path);
+    const modelCall = /^models\/([^:]+):(predict|predictLongRunning)$/.exec(path);
     if (modelCall && req.method === "POST") {
       const fault = faults.shift();
       if (fault) {
@@ -95,27 +95,17 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
         return send(res, fault.status, { error: { code: fault.status, message: fault.message } }, headers);
       }
       const prompt = (body as { instances?: Array<{ prompt?: string }> } | undefined)?.instances?.[0]?.prompt;
+      if (!prompt)
+        return send(res, 400, { error: { code: 400, message: "instances[0].prompt is required" } });
       if (modelCall[2] === "predict") {
-        if (!prompt)
-          return send(res, 400, { error: { code: 400, message: "instances[0].prompt is required" } });
         return send(res, 200, {
           predictions: [{ bytesBase64Encoded: fakePng.toString("base64"), mimeType: "image/png" }],
         });
       }
-      if (modelCall[2] === "predictLongRunning") {
-        if (!prompt)
-          return send(res, 400, { error: { code: 400, message: "instances[0].prompt is required" } });
-        const name = `models/${modelCall[1]}/operations/${randomUUID()}`;
-        operations.set(name, { polls: 0, ...(nextVideoError ? { error: nextVideoError } : {}) });
-        nextVideoError = undefined;
-        return send(res, 200, { name });
-      }
-      return send(res, 200, {
-        candidates: [
-          { content: { role: "model", parts: [{ text: "fake gemini answer" }] }, finishReason: "STOP" },
-        ],
-        usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3, totalTokenCount: 8 },
-      });
+      const name = `models/${modelCall[1]}/operations/${randomUUID()}`;
+      operations.set(name, { polls: 0, ...(nextVideoError ? { error: nextVideoError } : {}) });
+      nextVideoError = undefined;
+      return send(res, 200, { name });
     }
     const operation = operations.get(path);
     if (operation && req.method === "GET") {

@@ -124,6 +124,19 @@ describe("config", () => {
     );
   });
 
+  it("refuses a role on a provider that cannot serve its kind", () => {
+    expectConfigError(
+      () => parseConfig({ models: { medium_ai: { provider: "google_ai" } } }),
+      "models.medium_ai.provider",
+      "chat roles are served by 'openrouter'",
+    );
+    expectConfigError(
+      () => parseConfig({ models: { image_generation_ai: { provider: "openrouter" } } }),
+      "models.image_generation_ai.provider",
+      "image roles are served by 'google_ai'",
+    );
+  });
+
   it("lets environment variables override the file", () => {
     const config = parseConfig(
       { system: { port: 9000 } },
