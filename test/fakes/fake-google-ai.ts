@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { readBody, sendJson } from "./http-helpers.ts";
 
 // A stand-in for the Google AI (Gemini API) endpoints the service uses: Imagen's `:predict`, Veo's
 // `:predictLongRunning` with operation polling and a file download.
@@ -60,7 +61,7 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) =>
-      send(res, 500, { error: { code: 500, message: String(error) } }),
+      sendJson(res, 500, { error: { code: 500, message: String(error) } }),
     );
   });
 
@@ -77,7 +78,7 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
       body,
     });
     if (key !== apiKey) {
-      return send(res, 403, {
+      return sendJson(res, 403, {
         error: {
           code: 403,
           message: "API key not valid. Please pass a valid API key.",
@@ -92,29 +93,34 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
       if (fault) {
         const headers: Record<string, string> =
           fault.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.retryAfterSeconds) };
-        return send(res, fault.status, { error: { code: fault.status, message: fault.message } }, headers);
+        return sendJson(
+          res,
+          fault.status,
+          { error: { code: fault.status, message: fault.message } },
+          headers,
+        );
       }
       const prompt = (body as { instances?: Array<{ prompt?: string }> } | undefined)?.instances?.[0]?.prompt;
       if (!prompt)
-        return send(res, 400, { error: { code: 400, message: "instances[0].prompt is required" } });
+        return sendJson(res, 400, { error: { code: 400, message: "instances[0].prompt is required" } });
       if (modelCall[2] === "predict") {
-        return send(res, 200, {
+        return sendJson(res, 200, {
           predictions: [{ bytesBase64Encoded: fakePng.toString("base64"), mimeType: "image/png" }],
         });
       }
       const name = `models/${modelCall[1]}/operations/${randomUUID()}`;
       operations.set(name, { polls: 0, ...(nextVideoError ? { error: nextVideoError } : {}) });
       nextVideoError = undefined;
-      return send(res, 200, { name });
+      return sendJson(res, 200, { name });
     }
     const operation = operations.get(path);
     if (operation && req.method === "GET") {
       operation.polls++;
-      if (operation.polls < fake.pollsUntilDone) return send(res, 200, { name: path, done: false });
+      if (operation.polls < fake.pollsUntilDone) return sendJson(res, 200, { name: path, done: false });
       if (operation.error)
-        return send(res, 200, { name: path, done: true, error: { code: 3, message: operation.error } });
+        return sendJson(res, 200, { name: path, done: true, error: { code: 3, message: operation.error } });
       const base = `http://127.0.0.1:${port()}`;
-      return send(res, 200, {
+      return sendJson(res, 200, {
         name: path,
         done: true,
         response: {
@@ -130,7 +136,7 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
       res.end(fakeMp4);
       return;
     }
-    return send(res, 404, { error: { code: 404, message: `no route ${req.method} ${url.pathname}` } });
+    return sendJson(res, 404, { error: { code: 404, message: `no route ${req.method} ${url.pathname}` } });
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -139,23 +145,4 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
     return address !== null && typeof address !== "string" ? address.port : 0;
   };
   return Object.assign(fake, { baseUrl: `http://127.0.0.1:${port()}/v1beta` });
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on("data", (part: Buffer) => parts.push(part));
-    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
-    req.on("error", reject);
-  });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { readBody, sendJson } from "./http-helpers.ts";
 
 // A protocol-faithful stand-in for OpenRouter's chat-completions API: a real HTTP server on 127.0.0.1
 // that answers in the wire format (JSON and server-sent events, usage with cost, OpenRouter's error bodies),
@@ -349,25 +350,6 @@ function startStream(res: ServerResponse): void {
 
 function writeEvent(res: ServerResponse, data: unknown): void {
   res.write(`data: ${JSON.stringify(data)}\n\n`);
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on("data", (part: Buffer) => parts.push(part));
-    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
-    req.on("error", reject);
-  });
 }
 
 function split(text: string, size: number): string[] {
