@@ -11,6 +11,7 @@ import { createLogger } from "./logger.ts";
 import { MediaClient } from "./models/media-client.ts";
 import { ModelCatalog } from "./models/model-catalog.ts";
 import { ModelClient } from "./models/model-client.ts";
+import { ResponseCache } from "./models/response-cache.ts";
 import { GoogleAiMediaProvider } from "./providers/google/google-ai-media-provider.ts";
 import type { MediaProvider } from "./providers/media-provider.ts";
 import { OpenRouterProvider } from "./providers/openrouter/openrouter-provider.ts";
@@ -22,6 +23,9 @@ import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
+import { BudgetGuard } from "./telemetry/budget-guard.ts";
+import { Metrics } from "./telemetry/metrics.ts";
+import { UsageLedger } from "./telemetry/usage-ledger.ts";
 import { createTokenCounter } from "./tokens/token-counter.ts";
 import { RunRegistry } from "./workflows/run-registry.ts";
 import { TemplateCatalog } from "./workflows/template-catalog.ts";
@@ -84,14 +88,46 @@ export async function createApp(options: AppOptions): Promise<App> {
     const log = to === "open" ? logger.warn.bind(logger) : logger.info.bind(logger);
     log({ model: key, from, to }, `circuit ${to.replace("_", "-")} for ${key}`);
   });
-  const models = new ModelClient({ catalog, openrouter, simulated, clock, resilience, logger });
+  const runs = new RunRegistry();
+  const metrics = new Metrics({
+    breakers: resilience.breakers,
+    scheduler: resilience.scheduler,
+    runningWorkflows: () => runs.size,
+  });
+  const budget = new BudgetGuard({
+    limits: config.budgets,
+    store: store.usage,
+    clock,
+    flush: () => ledger.flush(),
+  });
+  const ledger = new UsageLedger({
+    store: store.usage,
+    baseline: catalog.require(config.monitoring.baselineRole).definition,
+    clock,
+    listeners: [metrics, budget],
+    logger,
+  });
+  await budget.start();
+  const cache = config.cache.enabled ? new ResponseCache(config.cache) : undefined;
+  const models = new ModelClient({
+    catalog,
+    openrouter,
+    simulated,
+    clock,
+    resilience,
+    logger,
+    recorder: ledger,
+    budget,
+    ...(cache ? { cache } : {}),
+  });
   const media = new MediaClient({
     catalog,
     provider: mediaProvider(config, !openrouter, resilience),
     resilience,
     clock,
+    recorder: ledger,
+    budget,
   });
-  const runs = new RunRegistry();
   const events = new WorkflowEvents();
   const engine = new WorkflowEngine({
     models,
@@ -136,6 +172,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     workflows,
     templates,
     events,
+    ledger,
+    metrics,
     startedAt: clock.now(),
     version,
   });
@@ -147,6 +185,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     if (!inTime) await runs.abortAll(new Error("server shutting down"));
     await sessions.settled();
     await tokens.close();
+    await ledger.flush();
     await store.close();
   };
   return { server, store, models, media, runs, workflows, sessions, logger, interruptedRuns, close };

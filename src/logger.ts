@@ -1,12 +1,15 @@
 import pino, { type Logger } from "pino";
+import { currentContext } from "./core/request-context.ts";
 
 // Structured JSON logs. Credentials are redacted wherever they could appear; message contents are
-// never logged by the service itself.
+// never logged by the service itself. Every line written while serving a request carries its request id
+// (and its workflow id inside a workflow), also from background work the request started.
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: "orchestrator" },
+      mixin: requestFields,
       redact: {
         paths: [
           "req.headers.authorization",
@@ -22,4 +25,12 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+function requestFields(): Record<string, string> {
+  const context = currentContext();
+  if (!context) return {};
+  return context.workflowId
+    ? { request_id: context.requestId, workflow_id: context.workflowId }
+    : { request_id: context.requestId };
 }

@@ -39,6 +39,8 @@ export const chatBodySchema = z.object({
     .max(16, "at most 16 images per message")
     .optional(),
   stream: z.boolean({ error: "must be true or false" }).optional(),
+  // Answer from (and keep in) the response cache even though the model's temperature is above 0.
+  cache: z.boolean({ error: "must be true or false" }).optional(),
 });
 
 export type ChatBody = z.output<typeof chatBodySchema>;

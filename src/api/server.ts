@@ -7,6 +7,8 @@ import type { Clock } from "../core/clock.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { Store } from "../store/store.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
+import type { UsageLedger } from "../telemetry/usage-ledger.ts";
 import type { RunRegistry } from "../workflows/run-registry.ts";
 import type { TemplateCatalog } from "../workflows/template-catalog.ts";
 import type { WorkflowEvents } from "../workflows/workflow-events.ts";
@@ -14,10 +16,12 @@ import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { installClientAuth } from "./client-auth.ts";
 import { registerClientRateLimit } from "./client-rate-limit.ts";
 import { installErrorHandling } from "./error-handler.ts";
+import { installRequestTracking } from "./request-tracking.ts";
 import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
 import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
 import { registerChatRoutes } from "./routes/chat-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
+import { registerMetricsRoute } from "./routes/metrics-routes.ts";
 import { registerOpenAiRoutes } from "./routes/openai-routes.ts";
 import { registerSessionRoutes } from "./routes/session-routes.ts";
 import { registerStatsRoutes } from "./routes/stats-routes.ts";
@@ -36,6 +40,8 @@ export interface ServerDeps {
   readonly workflows: WorkflowService;
   readonly templates: TemplateCatalog;
   readonly events: WorkflowEvents;
+  readonly ledger: UsageLedger;
+  readonly metrics: Metrics;
   readonly startedAt: number;
   readonly version: string;
 }
@@ -50,9 +56,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : deps.newId();
     },
+    // One line per request is written by request tracking, with the request id from the context.
+    disableRequestLogging: true,
+    childLoggerFactory: (logger) => logger,
   });
-  app.addHook("onRequest", async (request, reply) => {
-    reply.header("x-request-id", request.id);
+  installRequestTracking(app, {
+    logger: deps.logger,
+    ledger: deps.ledger,
+    metrics: deps.metrics,
+    now: () => deps.clock.isoNow(),
   });
   installErrorHandling(app);
   installClientAuth(app, deps.config.api_keys.clients);
@@ -65,5 +77,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerWorkflowRoutes(app, deps);
   registerArtifactRoutes(app, deps.store);
   registerStatsRoutes(app, deps);
+  if (deps.config.monitoring.metricsEnabled) registerMetricsRoute(app, deps.metrics);
   return app;
 }

@@ -37,6 +37,7 @@ export function chatResponseView(result: ChatReply) {
       cost_usd: roundUsd(result.usage.costUsd),
     },
     ...(result.fallbackFrom ? { fallback_from: result.fallbackFrom } : {}),
+    ...(result.cached ? { cached: true } : {}),
     ...(result.workflowId
       ? { workflow_id: result.workflowId, workflow_url: `/workflow/${result.workflowId}` }
       : {}),

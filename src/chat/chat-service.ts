@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { IdGenerator } from "../core/ids.ts";
+import { currentContext } from "../core/request-context.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
 import {
@@ -75,6 +76,8 @@ export interface ChatReply {
   // The role's own model that failed when a fallback answered instead.
   readonly fallbackFrom?: string;
   readonly toolCalls?: readonly ToolCall[];
+  // The answer came from the response cache.
+  readonly cached?: true;
   readonly routing: RoutingInfo;
 }
 
@@ -177,6 +180,8 @@ export class ChatService {
     if (outcome.source === "fallback") {
       this.#deps.logger.warn({ reason: outcome.fallbackReason }, "categorizer fell back to the local rule");
     }
+    const context = currentContext();
+    if (context) context.category = outcome.category;
     const spent = outcome.call ? [outcome.call] : [];
     const route = config.routing.categories[outcome.category];
     if (route === "orchestration") {
@@ -190,6 +195,8 @@ export class ChatService {
     const { store, tokens, newId } = this.#deps;
     const stateless = input.conversation !== undefined;
     const sessionId = stateless ? null : (input.sessionId ?? newId());
+    const context = currentContext();
+    if (context && sessionId) context.sessionId = sessionId;
     const history = !stateless && input.sessionId ? await store.listMessages(input.sessionId) : [];
     const messageTokens = await tokens.count(input.message);
     let contextTokens = history.reduce((sum, m) => sum + m.tokens, 0) + messageTokens;
@@ -377,6 +384,7 @@ export class ChatService {
       routing,
       ...(call.fallbackFrom ? { fallbackFrom: call.fallbackFrom } : {}),
       ...(call.toolCalls ? { toolCalls: call.toolCalls } : {}),
+      ...(call.cached ? { cached: true } : {}),
     };
   }
 }

@@ -216,6 +216,7 @@ function checkReferences(config: AppConfig): string[] {
   mustExist("orchestration.plannerRole", config.orchestration.plannerRole);
   mustExist("orchestration.finishRole", config.orchestration.finishRole);
   mustExist("orchestration.failureRole", config.orchestration.failureRole);
+  mustExist("monitoring.baselineRole", config.monitoring.baselineRole);
   config.routing.warmup.roles.forEach((role, index) => {
     mustExist(`routing.warmup.roles.${index}`, role);
   });

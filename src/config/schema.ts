@@ -214,6 +214,28 @@ export const rateLimitsSchema = z.strictObject({
     .prefault({}),
 });
 
+// Answers to identical requests, kept for a while: same model, messages and parameters, and either
+// temperature 0 or a client that asks for caching.
+export const cacheSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  ttlSeconds: z.number().positive().default(3600),
+  maxEntries: z.number().int().positive().default(10_000),
+  maxMegabytes: z.number().positive().default(64),
+});
+
+// Spending caps in USD; 0 turns a cap off. Past a cap, paid calls are refused with HTTP 402.
+export const budgetsSchema = z.strictObject({
+  perSessionUsd: z.number().min(0).default(0),
+  perDayUsd: z.number().min(0).default(0),
+});
+
+export const monitoringSchema = z.strictObject({
+  // The savings figure compares actual cost with sending the same traffic to this role.
+  baselineRole: roleName.default("thinking_ai"),
+  // GET /metrics in Prometheus text format.
+  metricsEnabled: z.boolean().default(true),
+});
+
 export const configSchema = z.strictObject({
   system: systemSchema.prefault({}),
   orchestration: orchestrationSchema.prefault({}),
@@ -230,6 +252,9 @@ export const configSchema = z.strictObject({
     .default({}),
   errorHandling: errorHandlingSchema.prefault({}),
   rateLimits: rateLimitsSchema.prefault({}),
+  cache: cacheSchema.prefault({}),
+  budgets: budgetsSchema.prefault({}),
+  monitoring: monitoringSchema.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

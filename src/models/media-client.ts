@@ -1,8 +1,9 @@
 import type { Clock } from "../core/clock.ts";
-import { OrchestratorError } from "../core/errors.ts";
+import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import type { MediaProvider, MediaResult } from "../providers/media-provider.ts";
 import type { Resilience } from "../resilience/resilience.ts";
 import { withRetry } from "../resilience/retry.ts";
+import type { CallRecorder } from "../telemetry/upstream-call.ts";
 import type { ModelCatalog } from "./model-catalog.ts";
 
 export interface MediaCallResult extends MediaResult {
@@ -18,17 +19,23 @@ export class MediaClient {
   readonly #provider: MediaProvider;
   readonly #res: Resilience;
   readonly #clock: Clock;
+  readonly #recorder: CallRecorder | undefined;
+  readonly #budget: { check(): Promise<void> } | undefined;
 
   constructor(options: {
     catalog: ModelCatalog;
     provider: MediaProvider;
     resilience: Resilience;
     clock: Clock;
+    recorder?: CallRecorder;
+    budget?: { check(): Promise<void> };
   }) {
     this.#catalog = options.catalog;
     this.#provider = options.provider;
     this.#res = options.resilience;
     this.#clock = options.clock;
+    this.#recorder = options.recorder;
+    this.#budget = options.budget;
   }
 
   get providerName(): MediaProvider["name"] {
@@ -49,13 +56,38 @@ export class MediaClient {
         message: `role '${role}' is a chat model; it cannot generate images or videos`,
       });
     }
+    await this.#budget?.check();
     const started = this.#clock.now();
     const now = () => this.#clock.now();
+    const unitPrice =
+      (definition.kind === "image" ? definition.pricing.perImage : definition.pricing.perVideoSecond) ?? 0;
+    const record = (
+      attemptStarted: number,
+      outcome: { outcome: "ok"; costUsd: number } | OrchestratorError,
+    ) =>
+      this.#recorder?.record({
+        purpose: "media",
+        kind: definition.kind,
+        role,
+        model: definition.model,
+        provider: this.#provider.name,
+        promptTokens: 0,
+        completionTokens: 0,
+        latencyMs: now() - attemptStarted,
+        ...(outcome instanceof OrchestratorError
+          ? { outcome: outcome.kind, errorCode: outcome.code, costUsd: 0, costSource: "none" }
+          : { outcome: "ok", costUsd: outcome.costUsd, costSource: "price" }),
+      });
     const result = await withRetry(
       async () => {
         const breaker = this.#res.breakers.for(definition.model);
-        if (!breaker.tryAcquire()) throw breaker.openError();
+        if (!breaker.tryAcquire()) {
+          const error = breaker.openError();
+          record(now(), error);
+          throw error;
+        }
         const release = await this.#res.scheduler.acquire("medium", options.signal);
+        const attemptStarted = now();
         try {
           const request = {
             model: definition.model,
@@ -68,10 +100,13 @@ export class MediaClient {
               ? await this.#provider.image(request)
               : await this.#provider.video(request);
           breaker.onSuccess();
+          record(attemptStarted, { outcome: "ok", costUsd: unitPrice * made.units });
           return made;
-        } catch (error) {
-          if (OrchestratorError.isInstance(error) && error.kind !== "logical") breaker.onFailure();
+        } catch (raw) {
+          const error = toOrchestratorError(raw);
+          if (error.kind !== "logical") breaker.onFailure();
           else breaker.onNeutral();
+          record(attemptStarted, error);
           throw error;
         } finally {
           release();
@@ -86,12 +121,10 @@ export class MediaClient {
         signal: options.signal,
       },
     );
-    const unitPrice =
-      definition.kind === "image" ? definition.pricing.perImage : definition.pricing.perVideoSecond;
     return {
       ...result,
       role,
-      costUsd: (unitPrice ?? 0) * result.units,
+      costUsd: unitPrice * result.units,
       latencyMs: now() - started,
     };
   }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
+import { currentContext } from "../core/request-context.ts";
 import type {
   CallPurpose,
   ChatMessage,
@@ -15,7 +16,9 @@ import type {
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Resilience } from "../resilience/resilience.ts";
 import { planRetry, type RetryOptions, withRetry } from "../resilience/retry.ts";
+import type { CallRecorder, UpstreamCall } from "../telemetry/upstream-call.ts";
 import { costOf, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
+import type { ResponseCache } from "./response-cache.ts";
 
 export interface RoleCall extends GenerationOptions {
   readonly messages: readonly ChatMessage[];
@@ -43,6 +46,8 @@ export interface RoleCallResult {
   // Set when the role's own model failed and a fallback answered.
   readonly fallbackFrom?: string;
   readonly toolCalls?: readonly ToolCall[];
+  // Answered from the response cache: nothing was sent upstream and nothing was spent.
+  readonly cached?: true;
 }
 
 export type RoleStreamEvent =
@@ -58,6 +63,11 @@ export interface ModelClientOptions {
   readonly clock: Clock;
   readonly resilience: Resilience;
   readonly logger?: Logger;
+  // The cost ledger: every try at an upstream model is recorded there.
+  readonly recorder?: CallRecorder;
+  // Spending caps, checked before a paid call.
+  readonly budget?: { check(): Promise<void> };
+  readonly cache?: ResponseCache;
 }
 
 const priorityByPurpose: Record<CallPurpose, Priority> = {
@@ -84,6 +94,9 @@ export class ModelClient {
   readonly #clock: Clock;
   readonly #res: Resilience;
   readonly #logger: Logger | undefined;
+  readonly #recorder: CallRecorder | undefined;
+  readonly #budget: { check(): Promise<void> } | undefined;
+  readonly #cache: ResponseCache | undefined;
 
   constructor(options: ModelClientOptions) {
     this.#catalog = options.catalog;
@@ -92,6 +105,9 @@ export class ModelClient {
     this.#clock = options.clock;
     this.#res = options.resilience;
     this.#logger = options.logger;
+    this.#recorder = options.recorder;
+    this.#budget = options.budget;
+    this.#cache = options.cache;
   }
 
   get mode(): "live" | "offline" {
@@ -113,6 +129,10 @@ export class ModelClient {
   // `target` is a role or alias name, or a resolved role (such as a pass-through model from the catalog).
   async call(target: string | ResolvedRole, call: RoleCall): Promise<RoleCallResult> {
     const { resolved, provider, started, retry, primary, candidates } = this.#plan(target, call);
+    const cacheKey = this.#cacheKey(resolved, call);
+    const hit = this.#fromCache(resolved, call, cacheKey);
+    if (hit) return hit;
+    await this.#budget?.check();
     const failures: OrchestratorError[] = [];
     for (const model of candidates) {
       try {
@@ -120,7 +140,15 @@ export class ModelClient {
           () => this.#attempt(provider, model, resolved, call, retry.deadline),
           retry,
         );
-        return this.#result(resolved, provider, result, started, model === primary ? undefined : primary);
+        const answer = this.#result(
+          resolved,
+          provider,
+          result,
+          started,
+          model === primary ? undefined : primary,
+        );
+        this.#toCache(cacheKey, answer);
+        return answer;
       } catch (raw) {
         const error = toOrchestratorError(raw);
         failures.push(error);
@@ -138,6 +166,14 @@ export class ModelClient {
   // once part of an answer has been sent on, a failure ends the stream with the error.
   async *stream(target: string | ResolvedRole, call: RoleCall): AsyncIterable<RoleStreamEvent> {
     const { resolved, provider, started, retry, primary, candidates } = this.#plan(target, call);
+    const cacheKey = this.#cacheKey(resolved, call);
+    const hit = this.#fromCache(resolved, call, cacheKey);
+    if (hit) {
+      yield { type: "delta", text: hit.content };
+      yield { type: "done", result: hit };
+      return;
+    }
+    await this.#budget?.check();
     const failures: OrchestratorError[] = [];
     for (const model of candidates) {
       for (let attemptNumber = 1; ; attemptNumber++) {
@@ -149,10 +185,9 @@ export class ModelClient {
               yield event;
             } else {
               const fallbackFrom = model === primary ? undefined : primary;
-              yield {
-                type: "done",
-                result: this.#result(resolved, provider, event.result, started, fallbackFrom),
-              };
+              const answer = this.#result(resolved, provider, event.result, started, fallbackFrom);
+              this.#toCache(cacheKey, answer);
+              yield { type: "done", result: answer };
               return;
             }
           }
@@ -182,7 +217,7 @@ export class ModelClient {
     call: RoleCall,
     deadline: number,
   ): Promise<ChatResult> {
-    const guard = await this.#enter(model, call, deadline);
+    const guard = await this.#enter(provider, model, resolved, call, deadline);
     try {
       const result = await provider.complete(this.#request(resolved, call, model, deadline));
       guard.succeeded(result);
@@ -199,7 +234,7 @@ export class ModelClient {
     call: RoleCall,
     deadline: number,
   ): AsyncIterable<ChatStreamEvent> {
-    const guard = await this.#enter(model, call, deadline);
+    const guard = await this.#enter(provider, model, resolved, call, deadline);
     let finished = false;
     try {
       for await (const event of provider.stream(this.#request(resolved, call, model, deadline))) {
@@ -218,10 +253,31 @@ export class ModelClient {
     }
   }
 
-  // Passes the breaker, the rate limit and the priority queue, in that order, and returns how to leave.
-  async #enter(model: string, call: RoleCall, deadline: number) {
+  // Passes the breaker, the rate limit and the priority queue, in that order, and returns how to leave;
+  // each way out is recorded in the ledger.
+  async #enter(
+    provider: ChatProvider,
+    model: string,
+    resolved: ResolvedRole,
+    call: RoleCall,
+    deadline: number,
+  ) {
+    const record = (outcome: UpstreamCallOutcome, started: number) =>
+      this.#recorder?.record({
+        purpose: call.purpose,
+        kind: "chat",
+        role: resolved.role,
+        model,
+        provider: provider.name,
+        latencyMs: this.#clock.now() - started,
+        ...outcome,
+      });
     const breaker = this.#res.breakers.for(model);
-    if (!breaker.tryAcquire()) throw breaker.openError();
+    if (!breaker.tryAcquire()) {
+      const error = breaker.openError();
+      record(failedOutcome(error), this.#clock.now());
+      throw error;
+    }
     let permit: Awaited<ReturnType<Resilience["limiter"]["acquire"]>>;
     let release: () => void;
     try {
@@ -234,24 +290,93 @@ export class ModelClient {
       breaker.onNeutral();
       throw error;
     }
+    const started = this.#clock.now();
     return {
       succeeded: (result: ChatResult) => {
         release();
         breaker.onSuccess();
         permit.settle(result.usage.promptTokens + result.usage.completionTokens);
+        record(
+          {
+            outcome: "ok",
+            promptTokens: result.usage.promptTokens,
+            completionTokens: result.usage.completionTokens,
+            costUsd: costOf(resolved.definition, result.usage),
+            costSource: result.usage.reportedCostUsd === undefined ? "price" : "upstream",
+          },
+          started,
+        );
       },
       failed: (raw: unknown): OrchestratorError => {
         release();
         const error = toOrchestratorError(raw);
         if (error.kind === "logical" || call.signal?.aborted) breaker.onNeutral();
         else breaker.onFailure();
+        record(failedOutcome(error), started);
         return error;
       },
       abandoned: () => {
         release();
         breaker.onNeutral();
+        record({ ...noSpend, outcome: "logical", errorCode: "abandoned" }, started);
       },
     };
+  }
+
+  // Only calls whose answer is fixed by their input: temperature 0, or a client that asked for caching.
+  #cacheKey(resolved: ResolvedRole, call: RoleCall): string | undefined {
+    if (!this.#cache || call.purpose === "warmup" || call.signal?.aborted) return undefined;
+    const temperature = call.temperature ?? resolved.definition.temperature;
+    if (temperature !== 0 && !currentContext()?.preferCache) return undefined;
+    return this.#cache.keyOf(
+      this.#request(resolved, call, resolved.definition.model, Number.POSITIVE_INFINITY),
+    );
+  }
+
+  #fromCache(resolved: ResolvedRole, call: RoleCall, key: string | undefined): RoleCallResult | undefined {
+    const context = currentContext();
+    if (key === undefined || context?.skipCache) return undefined;
+    const hit = this.#cache?.get(key);
+    if (!hit) return undefined;
+    if (context && call.purpose === "answer") context.cacheHit = true;
+    this.#recorder?.record({
+      purpose: call.purpose,
+      kind: "chat",
+      role: resolved.role,
+      model: hit.model,
+      provider: hit.provider,
+      outcome: "cached",
+      promptTokens: hit.promptTokens,
+      completionTokens: hit.completionTokens,
+      latencyMs: 0,
+      costUsd: 0,
+      costSource: "none",
+      savedUsd: hit.costUsd,
+    });
+    return {
+      content: hit.content,
+      role: resolved.role,
+      model: hit.model,
+      provider: hit.provider,
+      finishReason: hit.finishReason,
+      usage: { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, costUsd: 0 },
+      latencyMs: 0,
+      cached: true,
+    };
+  }
+
+  // Tool calls are not kept: they ask the client to act, and replaying them is not the same answer.
+  #toCache(key: string | undefined, answer: RoleCallResult): void {
+    if (key === undefined || answer.toolCalls || answer.finishReason === "length") return;
+    this.#cache?.set(key, {
+      content: answer.content,
+      model: answer.model,
+      provider: answer.provider,
+      finishReason: answer.finishReason,
+      promptTokens: answer.usage.promptTokens,
+      completionTokens: answer.usage.completionTokens,
+      costUsd: answer.usage.costUsd,
+    });
   }
 
   #worthFallingBack(error: OrchestratorError, call: RoleCall): boolean {
@@ -360,6 +485,17 @@ export class ModelClient {
       ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
     };
   }
+}
+
+type UpstreamCallOutcome = Pick<
+  UpstreamCall,
+  "outcome" | "errorCode" | "promptTokens" | "completionTokens" | "costUsd" | "costSource"
+>;
+
+const noSpend = { promptTokens: 0, completionTokens: 0, costUsd: 0, costSource: "none" } as const;
+
+function failedOutcome(error: OrchestratorError): UpstreamCallOutcome {
+  return { ...noSpend, outcome: error.kind, errorCode: error.code };
 }
 
 // One failure is passed on as it is; several (the role's model and its fallbacks) become one error

@@ -88,6 +88,58 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("workflow_runs").dropColumn("workflow").execute();
     },
   },
+  "0003_cost_ledger_request_log": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("upstream_calls")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("request_id", "text")
+        .addColumn("endpoint", "text")
+        .addColumn("session_id", "text")
+        .addColumn("workflow_id", "text")
+        .addColumn("category", "text")
+        .addColumn("purpose", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("model", "text", (c) => c.notNull())
+        .addColumn("provider", "text", (c) => c.notNull())
+        .addColumn("outcome", "text", (c) => c.notNull())
+        .addColumn("error_code", "text")
+        .addColumn("prompt_tokens", "integer", (c) => c.notNull())
+        .addColumn("completion_tokens", "integer", (c) => c.notNull())
+        .addColumn("latency_ms", "real", (c) => c.notNull())
+        .addColumn("cost_usd", "real", (c) => c.notNull())
+        .addColumn("cost_source", "text", (c) => c.notNull())
+        .addColumn("baseline_usd", "real", (c) => c.notNull())
+        .addColumn("saved_usd", "real", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex("upstream_calls_by_time").on("upstream_calls").column("at").execute();
+      await db.schema
+        .createIndex("upstream_calls_by_session")
+        .on("upstream_calls")
+        .columns(["session_id", "at"])
+        .execute();
+      await db.schema
+        .createTable("api_requests")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("request_id", "text", (c) => c.notNull())
+        .addColumn("method", "text", (c) => c.notNull())
+        .addColumn("endpoint", "text", (c) => c.notNull())
+        .addColumn("status", "integer", (c) => c.notNull())
+        .addColumn("category", "text")
+        .addColumn("latency_ms", "real", (c) => c.notNull())
+        .addColumn("cache_hit", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("session_id", "text")
+        .execute();
+      await db.schema.createIndex("api_requests_by_time").on("api_requests").column("at").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table if exists api_requests`.execute(db);
+      await sql`drop table if exists upstream_calls`.execute(db);
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

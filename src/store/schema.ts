@@ -7,6 +7,8 @@ export interface DatabaseSchema {
   workflow_runs: WorkflowRunsTable;
   workflow_tasks: WorkflowTasksTable;
   artifacts: ArtifactsTable;
+  upstream_calls: UpstreamCallsTable;
+  api_requests: ApiRequestsTable;
 }
 
 export interface SessionsTable {
@@ -67,4 +69,41 @@ export interface ArtifactsTable {
   data: Uint8Array;
   simulated: number;
   created_at: string;
+}
+
+export interface UpstreamCallsTable {
+  id: Generated<number>;
+  at: string;
+  request_id: string | null;
+  endpoint: string | null;
+  session_id: string | null;
+  workflow_id: string | null;
+  category: string | null;
+  purpose: string;
+  kind: string;
+  role: string;
+  model: string;
+  provider: string;
+  outcome: string;
+  error_code: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  latency_ms: number;
+  cost_usd: number;
+  cost_source: string;
+  baseline_usd: number;
+  saved_usd: number;
+}
+
+export interface ApiRequestsTable {
+  id: Generated<number>;
+  at: string;
+  request_id: string;
+  method: string;
+  endpoint: string;
+  status: number;
+  category: string | null;
+  latency_ms: number;
+  cache_hit: number;
+  session_id: string | null;
 }

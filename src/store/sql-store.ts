@@ -3,6 +3,7 @@ import { Migrator } from "kysely/migration";
 import type { Clock } from "../core/clock.ts";
 import { migrationProvider } from "./migrations.ts";
 import type { DatabaseSchema, MessagesTable, WorkflowRunsTable } from "./schema.ts";
+import { SqlUsageStore } from "./sql-usage-store.ts";
 import type {
   ArtifactRecord,
   NewMessage,
@@ -16,15 +17,18 @@ import type {
   TaskRecord,
   TaskStatus,
 } from "./store.ts";
+import type { UsageStore } from "./usage-store.ts";
 
 // One query layer over Kysely, whatever SQL database sits behind it.
 export class SqlStore implements Store {
   readonly #db: Kysely<DatabaseSchema>;
   readonly #clock: Clock;
+  readonly usage: UsageStore;
 
   private constructor(db: Kysely<DatabaseSchema>, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
+    this.usage = new SqlUsageStore(db);
   }
 
   static async open(db: Kysely<DatabaseSchema>, clock: Clock): Promise<SqlStore> {

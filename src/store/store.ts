@@ -1,3 +1,5 @@
+import type { UsageStore } from "./usage-store.ts";
+
 // What the service persists: sessions with their messages, and background runs (H requests, workflows).
 
 export type MessageRole = "user" | "assistant";
@@ -101,6 +103,8 @@ export interface RunUpdate {
 }
 
 export interface Store {
+  // The cost ledger and the request log, in the same database.
+  readonly usage: UsageStore;
   getSession(id: string): Promise<SessionRecord | undefined>;
   // Creates the session if it does not exist yet; returns it either way.
   ensureSession(id: string): Promise<SessionRecord>;

@@ -3,6 +3,7 @@ import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import { notFound, OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
+import { runWithContextPatch } from "../core/request-context.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { NewMessage, RunError, RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
@@ -145,8 +146,17 @@ export class WorkflowService {
     timeoutSeconds: number | undefined,
     work: (signal: AbortSignal, deadline: number) => Promise<void>,
   ): void {
-    const { runs, events, clock, config } = this.#deps;
-    const timeoutMs = (timeoutSeconds ?? config.orchestration.defaultTimeoutSeconds) * 1000;
+    const timeoutMs = (timeoutSeconds ?? this.#deps.config.orchestration.defaultTimeoutSeconds) * 1000;
+    // The run's upstream calls and log lines carry its workflow id, also when it runs in the background.
+    runWithContextPatch({ workflowId: id }, () => this.#startRun(id, timeoutMs, work));
+  }
+
+  #startRun(
+    id: string,
+    timeoutMs: number,
+    work: (signal: AbortSignal, deadline: number) => Promise<void>,
+  ): void {
+    const { runs, events, clock } = this.#deps;
     runs.start(id, async (cancelSignal) => {
       const timeout = new AbortController();
       const timer = setTimeout(

@@ -45,6 +45,8 @@ export const chatCompletionBodySchema = z.object({
   user: z.string().nullish(),
   tools: z.array(z.record(z.string(), z.unknown())).nullish(),
   tool_choice: z.unknown().optional(),
+  // Extension: answer from (and keep in) the response cache even at a temperature above 0.
+  cache: z.boolean().nullish(),
 });
 
 export type ChatCompletionBody = z.output<typeof chatCompletionBodySchema>;

@@ -10,6 +10,7 @@ import { chatResponseView, routingView } from "../views.ts";
 export function registerChatRoutes(app: FastifyInstance, chat: ChatService, newId: IdGenerator): void {
   app.post("/chat", async (request, reply) => {
     const body = parseInput(chatBodySchema, request.body);
+    if (body.cache && request.orchestration) request.orchestration.preferCache = true;
     const input = {
       message: body.message,
       sessionId: body.session_id,

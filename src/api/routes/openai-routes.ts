@@ -42,6 +42,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
 
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseInput(chatCompletionBodySchema, request.body);
+    if (body.cache && request.orchestration) request.orchestration.preferCache = true;
     const converted = convertRequest(body);
     const target = resolveTarget(deps.models, body.model);
     if (target.kind === "auto" && converted.message.trim() === "") {
@@ -156,6 +157,7 @@ function describe(done: ChatReply, extraCostUsd: number) {
     cost_usd: roundUsd(done.usage.costUsd + extraCostUsd),
     routing: routingView(done.routing),
     ...(done.fallbackFrom ? { fallback_from: done.fallbackFrom } : {}),
+    ...(done.cached ? { cached: true } : {}),
     ...(done.workflowId ? { workflow_id: done.workflowId } : {}),
   };
 }

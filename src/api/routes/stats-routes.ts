@@ -1,7 +1,14 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { Clock } from "../../core/clock.ts";
 import type { ModelClient } from "../../models/model-client.ts";
 import type { CircuitSnapshot } from "../../resilience/circuit-breaker.ts";
+import type { Store } from "../../store/store.ts";
+import { summarizeUsage } from "../../telemetry/stats-report.ts";
+import { parseSince } from "../../telemetry/stats-window.ts";
+import type { UsageLedger } from "../../telemetry/usage-ledger.ts";
 import type { RunRegistry } from "../../workflows/run-registry.ts";
+import { parseInput } from "../validation.ts";
 
 export function circuitView(snapshot: CircuitSnapshot) {
   return {
@@ -13,18 +20,46 @@ export function circuitView(snapshot: CircuitSnapshot) {
   };
 }
 
-// Live state of the resilience layer: circuits per upstream model and the upstream call queue.
+const statsQuerySchema = z.object({ since: z.string().max(64).optional() });
+
+// Usage over a window of the stored ledger (so it spans restarts), plus the live state of this process:
+// circuits, the upstream call queue and running workflows.
 export function registerStatsRoutes(
   app: FastifyInstance,
-  deps: { models: ModelClient; runs: RunRegistry },
+  deps: {
+    models: ModelClient;
+    runs: RunRegistry;
+    store: Store;
+    ledger: UsageLedger;
+    clock: Clock;
+    config: { monitoring: { baselineRole: string } };
+  },
 ): void {
-  app.get("/stats", async () => {
+  app.get("/stats", async (request) => {
+    const query = parseInput(statsQuerySchema, request.query, "query");
+    const since = parseSince(query.since, deps.clock.now());
+    await deps.ledger.flush();
+    const usage = deps.store.usage;
+    const [calls, latencies, requests] = await Promise.all([
+      usage.callsByModel(since),
+      usage.latenciesByModel(since),
+      usage.requestCounts(since),
+    ]);
+    const baseline = deps.models.resolve(deps.config.monitoring.baselineRole);
     const { breakers, scheduler } = deps.models.resilience;
     const queue = scheduler.stats();
     return {
+      ...summarizeUsage({
+        since,
+        until: deps.clock.isoNow(),
+        calls,
+        latencies,
+        requests,
+        baseline: { role: baseline.role, model: baseline.definition.model },
+      }),
       circuits: breakers.snapshots().map(circuitView),
       upstream_calls: { running: queue.running, capacity: queue.capacity, waiting: queue.waiting },
-      background_runs: { running: deps.runs.size },
+      workflows: { running: deps.runs.size },
     };
   });
 }

@@ -1,0 +1,73 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { type RequestContext, runWithContext } from "../core/request-context.ts";
+import type { Metrics } from "../telemetry/metrics.ts";
+import type { UsageLedger } from "../telemetry/usage-ledger.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    orchestration: RequestContext | undefined;
+  }
+}
+
+// Probes and scrapes: counted in the metrics, but neither logged at info nor kept in the request log.
+const quietEndpoints = new Set(["/health", "/metrics"]);
+
+// Gives every request its context (request id, endpoint, cache wishes) for everything it causes, and
+// when it ends writes one log line, one request-log row and its metrics.
+export function installRequestTracking(
+  app: FastifyInstance,
+  deps: { logger: Logger; ledger: UsageLedger; metrics: Metrics; now: () => string },
+): void {
+  app.decorateRequest("orchestration", undefined);
+
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.header("x-request-id", request.id);
+    const cacheControl = String(request.headers["cache-control"] ?? "");
+    const context: RequestContext = {
+      requestId: request.id,
+      endpoint: endpointOf(request),
+      skipCache: /\b(no-cache|no-store)\b/i.test(cacheControl),
+    };
+    request.orchestration = context;
+    runWithContext(context, done);
+  });
+
+  app.addHook("onSend", async (request, reply) => {
+    if (request.orchestration?.cacheHit) reply.header("x-cache", "HIT");
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const context = request.orchestration;
+    const entry = {
+      at: deps.now(),
+      requestId: request.id,
+      method: request.method,
+      endpoint: endpointOf(request),
+      status: reply.statusCode,
+      category: context?.category ?? null,
+      latencyMs: reply.elapsedTime,
+      cacheHit: context?.cacheHit === true,
+      sessionId: context?.sessionId ?? null,
+    };
+    deps.metrics.onRequest(entry);
+    const quiet = quietEndpoints.has(entry.endpoint);
+    if (!quiet) deps.ledger.recordRequest(entry);
+    const fields = {
+      request_id: request.id,
+      method: entry.method,
+      endpoint: entry.endpoint,
+      status: entry.status,
+      ms: Math.round(entry.latencyMs * 10) / 10,
+      ...(entry.category ? { category: entry.category } : {}),
+      ...(entry.cacheHit ? { cache: "hit" } : {}),
+    };
+    if (quiet) deps.logger.debug(fields, "request completed");
+    else deps.logger.info(fields, "request completed");
+  });
+}
+
+// The route's pattern (/workflow/:id), so metrics and logs group by endpoint, not by id.
+function endpointOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? "unmatched";
+}

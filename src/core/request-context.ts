@@ -1,0 +1,34 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+// What is known about the request a piece of work serves. It follows the work through routing, workflow
+// tasks (also when they run in the background) and upstream calls, so logs, the cost ledger, budgets and
+// the response cache see it without every function passing it on.
+export interface RequestContext {
+  readonly requestId: string;
+  readonly endpoint: string;
+  sessionId?: string | undefined;
+  workflowId?: string | undefined;
+  category?: string | undefined;
+  // Cache-Control: no-cache from the client: do not answer from the response cache.
+  readonly skipCache?: boolean;
+  // The client asked for caching even where it is not the default (temperature above 0).
+  preferCache?: boolean;
+  // Set when the answer the client receives came from the response cache.
+  cacheHit?: boolean;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+export function runWithContext<T>(context: RequestContext, work: () => T): T {
+  return storage.run(context, work);
+}
+
+// Runs `work` in a copy of the current context with some fields changed (a workflow's own id, say).
+export function runWithContextPatch<T>(patch: Partial<RequestContext>, work: () => T): T {
+  const base = storage.getStore() ?? { requestId: "background", endpoint: "background" };
+  return storage.run({ ...base, ...patch }, work);
+}

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import type { ChatRequest, ProviderName } from "../providers/chat-provider.ts";
+
+export interface CachedAnswer {
+  readonly content: string;
+  readonly model: string;
+  readonly provider: ProviderName;
+  readonly finishReason: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  // What producing the answer cost, so a hit can report what it saved.
+  readonly costUsd: number;
+}
+
+export interface ResponseCacheSettings {
+  readonly ttlSeconds: number;
+  readonly maxEntries: number;
+  readonly maxMegabytes: number;
+}
+
+// Answers to identical model calls, bounded by count and by size, each kept for a limited time.
+export class ResponseCache {
+  readonly #entries: LRUCache<string, CachedAnswer>;
+
+  constructor(settings: ResponseCacheSettings) {
+    this.#entries = new LRUCache<string, CachedAnswer>({
+      max: settings.maxEntries,
+      maxSize: Math.max(1, Math.floor(settings.maxMegabytes * 1024 * 1024)),
+      // UTF-16 code units, about the bytes the strings occupy.
+      sizeCalculation: (answer) => (answer.content.length + answer.model.length) * 2 + 64,
+      ttl: settings.ttlSeconds * 1000,
+    });
+  }
+
+  // Everything that shapes the answer: the model, the messages and the generation parameters.
+  keyOf(request: ChatRequest): string {
+    const shape = {
+      model: request.model,
+      purpose: request.purpose,
+      messages: request.messages,
+      temperature: request.temperature,
+      maxTokens: request.maxTokens,
+      responseFormat: request.responseFormat,
+      tools: request.tools,
+      toolChoice: request.toolChoice,
+    };
+    return createHash("sha256").update(JSON.stringify(shape)).digest("base64url");
+  }
+
+  get(key: string): CachedAnswer | undefined {
+    return this.#entries.get(key);
+  }
+
+  set(key: string, answer: CachedAnswer): void {
+    this.#entries.set(key, answer);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}

@@ -1,0 +1,149 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { CircuitBreakers } from "../resilience/circuit-breaker.ts";
+import type { PriorityScheduler } from "../resilience/priority-scheduler.ts";
+import type { LedgerEntry, RequestEntry } from "../store/usage-store.ts";
+import type { LedgerListener } from "./usage-ledger.ts";
+
+export interface LiveState {
+  readonly breakers: CircuitBreakers;
+  readonly scheduler: PriorityScheduler;
+  readonly runningWorkflows: () => number;
+}
+
+const circuitStateValue = { closed: 0, half_open: 1, open: 2 } as const;
+
+// Prometheus instruments for /metrics: counters and histograms fed by the ledger and the request log,
+// gauges read from the live state at scrape time. Counters start at zero with the process, as
+// Prometheus expects; /stats reads the stored ledger instead and so spans restarts.
+export class Metrics implements LedgerListener {
+  readonly registry = new Registry();
+  readonly #requests = new Counter({
+    name: "orchestrator_requests_total",
+    help: "API requests by endpoint, category and HTTP status",
+    labelNames: ["endpoint", "category", "status"] as const,
+    registers: [this.registry],
+  });
+  readonly #requestDuration = new Histogram({
+    name: "orchestrator_request_duration_seconds",
+    help: "Time to answer an API request (until the response ends, so streams count in full)",
+    labelNames: ["endpoint"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly #calls = new Counter({
+    name: "orchestrator_upstream_calls_total",
+    help: "Upstream model calls (each try) by model, role, category, purpose and outcome",
+    labelNames: ["model", "role", "category", "purpose", "outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly #callDuration = new Histogram({
+    name: "orchestrator_upstream_call_duration_seconds",
+    help: "Latency of upstream model calls",
+    labelNames: ["model", "role", "outcome"] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320],
+    registers: [this.registry],
+  });
+  readonly #tokens = new Counter({
+    name: "orchestrator_upstream_tokens_total",
+    help: "Tokens sent to (input) and received from (output) upstream models",
+    labelNames: ["model", "role", "direction"] as const,
+    registers: [this.registry],
+  });
+  readonly #cost = new Counter({
+    name: "orchestrator_cost_usd_total",
+    help: "Cost of upstream calls in USD, as reported by the upstream or priced from tokens",
+    labelNames: ["model", "role", "category"] as const,
+    registers: [this.registry],
+  });
+  readonly #baseline = new Counter({
+    name: "orchestrator_baseline_cost_usd_total",
+    help: "What the same calls would have cost on the baseline role (monitoring.baselineRole), for the savings figure",
+    registers: [this.registry],
+  });
+  readonly #cacheHits = new Counter({
+    name: "orchestrator_cache_hits_total",
+    help: "Model calls answered from the response cache",
+    labelNames: ["model", "role"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(live: LiveState) {
+    collectDefaultMetrics({ register: this.registry, prefix: "orchestrator_" });
+    new Gauge({
+      name: "orchestrator_circuit_state",
+      help: "Circuit breaker state per upstream model: 0 closed, 1 half-open, 2 open",
+      labelNames: ["model"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const circuit of live.breakers.snapshots()) {
+          this.set({ model: circuit.key }, circuitStateValue[circuit.state]);
+        }
+      },
+    });
+    new Gauge({
+      name: "orchestrator_upstream_queue_waiting",
+      help: "Upstream calls waiting for a slot, per priority class",
+      labelNames: ["priority"] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [priority, waiting] of Object.entries(live.scheduler.stats().waiting)) {
+          this.set({ priority }, waiting);
+        }
+      },
+    });
+    new Gauge({
+      name: "orchestrator_upstream_calls_running",
+      help: "Upstream calls in flight",
+      registers: [this.registry],
+      collect() {
+        this.set(live.scheduler.stats().running);
+      },
+    });
+    new Gauge({
+      name: "orchestrator_workflows_running",
+      help: "Workflows and H requests running in this process",
+      registers: [this.registry],
+      collect() {
+        this.set(live.runningWorkflows());
+      },
+    });
+  }
+
+  onCall(entry: LedgerEntry): void {
+    const category = entry.category ?? "none";
+    this.#calls.inc({
+      model: entry.model,
+      role: entry.role,
+      category,
+      purpose: entry.purpose,
+      outcome: entry.outcome,
+    });
+    this.#baseline.inc(entry.baselineUsd);
+    // A cache hit sent nothing upstream: no latency, tokens or cost to count.
+    if (entry.outcome === "cached") {
+      this.#cacheHits.inc({ model: entry.model, role: entry.role });
+      return;
+    }
+    this.#callDuration.observe(
+      { model: entry.model, role: entry.role, outcome: entry.outcome },
+      entry.latencyMs / 1000,
+    );
+    this.#tokens.inc({ model: entry.model, role: entry.role, direction: "input" }, entry.promptTokens);
+    this.#tokens.inc({ model: entry.model, role: entry.role, direction: "output" }, entry.completionTokens);
+    this.#cost.inc({ model: entry.model, role: entry.role, category }, entry.costUsd);
+  }
+
+  onRequest(entry: RequestEntry): void {
+    this.#requests.inc({
+      endpoint: entry.endpoint,
+      category: entry.category ?? "none",
+      status: String(entry.status),
+    });
+    this.#requestDuration.observe({ endpoint: entry.endpoint }, entry.latencyMs / 1000);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,157 @@
+import { errorKinds } from "../core/errors.ts";
+import type { ModelUsageRow, RequestCountRow } from "../store/usage-store.ts";
+
+export interface StatsInput {
+  readonly since: string;
+  readonly until: string;
+  readonly calls: readonly ModelUsageRow[];
+  readonly latencies: ReadonlyMap<string, readonly number[]>;
+  readonly requests: readonly RequestCountRow[];
+  readonly baseline: { readonly role: string; readonly model: string };
+}
+
+export const savingsMethod =
+  "baseline_usd prices every answering call of the window (answers, plans, workflow tasks, final answers) at the " +
+  "baseline role's list prices per token, as if all traffic had gone to that model unrouted; routing overhead " +
+  "(categorizer, acknowledgements, warm-ups) is left out of the baseline, images and videos cost the same in both, " +
+  "and answers from the response cache count at their original tokens. actual_usd is what the window really " +
+  "cost, overhead included. saved_usd = baseline_usd - actual_usd; saved_percent = saved_usd / baseline_usd.";
+
+// The stored part of /stats: requests, calls, latency, errors, cost and savings over a window of the ledger.
+export function summarizeUsage(input: StatsInput) {
+  const models = new Map<string, ModelSummary>();
+  const errorsByKind: Record<string, number> = Object.fromEntries(errorKinds.map((kind) => [kind, 0]));
+  let upstreamTries = 0;
+  let failedTries = 0;
+  let actualUsd = 0;
+  let baselineUsd = 0;
+  let cacheSavedUsd = 0;
+  let cacheHits = 0;
+  for (const row of input.calls) {
+    const summary = models.get(row.model) ?? emptySummary(row.model, row.role);
+    models.set(row.model, summary);
+    summary.calls += row.calls;
+    summary.prompt_tokens += row.outcome === "cached" ? 0 : row.promptTokens;
+    summary.completion_tokens += row.outcome === "cached" ? 0 : row.completionTokens;
+    summary.cost_usd += row.costUsd;
+    actualUsd += row.costUsd;
+    baselineUsd += row.baselineUsd;
+    if (row.outcome === "cached") {
+      summary.cached += row.calls;
+      cacheHits += row.calls;
+      cacheSavedUsd += row.savedUsd;
+      continue;
+    }
+    upstreamTries += row.calls;
+    if (row.outcome === "ok") summary.ok += row.calls;
+    else {
+      summary.errors += row.calls;
+      failedTries += row.calls;
+      errorsByKind[row.outcome] = (errorsByKind[row.outcome] ?? 0) + row.calls;
+    }
+  }
+  for (const [model, latencies] of input.latencies) {
+    const summary = models.get(model);
+    if (summary) summary.latency_ms = percentiles(latencies);
+  }
+
+  const byEndpoint: Record<string, number> = {};
+  const byCategory: Record<string, number> = {};
+  const byStatus: Record<string, number> = {};
+  let requests = 0;
+  let requestCacheHits = 0;
+  for (const row of input.requests) {
+    requests += row.requests;
+    requestCacheHits += row.cacheHits;
+    byEndpoint[row.endpoint] = (byEndpoint[row.endpoint] ?? 0) + row.requests;
+    const category = row.category ?? "none";
+    byCategory[category] = (byCategory[category] ?? 0) + row.requests;
+    byStatus[String(row.status)] = (byStatus[String(row.status)] ?? 0) + row.requests;
+  }
+
+  const modelList = [...models.values()].map((m) => ({ ...m, cost_usd: usd(m.cost_usd) }));
+  const saved = baselineUsd - actualUsd;
+  return {
+    window: { since: input.since, until: input.until },
+    requests: {
+      total: requests,
+      by_endpoint: byEndpoint,
+      by_category: byCategory,
+      by_status: byStatus,
+      answered_from_cache: requestCacheHits,
+    },
+    models: modelList,
+    errors: {
+      upstream_tries: upstreamTries,
+      failed: failedTries,
+      rate: upstreamTries === 0 ? 0 : round(failedTries / upstreamTries, 4),
+      by_kind: errorsByKind,
+      rate_by_kind: Object.fromEntries(
+        Object.entries(errorsByKind).map(([kind, n]) => [
+          kind,
+          upstreamTries === 0 ? 0 : round(n / upstreamTries, 4),
+        ]),
+      ),
+    },
+    cost: {
+      total_usd: usd(actualUsd),
+      by_model: Object.fromEntries(modelList.map((m) => [m.model, m.cost_usd])),
+    },
+    savings: {
+      baseline_role: input.baseline.role,
+      baseline_model: input.baseline.model,
+      baseline_usd: usd(baselineUsd),
+      actual_usd: usd(actualUsd),
+      saved_usd: usd(saved),
+      saved_percent: baselineUsd === 0 ? null : round((saved / baselineUsd) * 100, 2),
+      cache_saved_usd: usd(cacheSavedUsd),
+      method: savingsMethod,
+    },
+    cache_hits: cacheHits,
+  };
+}
+
+interface ModelSummary {
+  model: string;
+  role: string;
+  calls: number;
+  ok: number;
+  errors: number;
+  cached: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+  latency_ms: { p50: number; p95: number; p99: number } | null;
+}
+
+function emptySummary(model: string, role: string): ModelSummary {
+  return {
+    model,
+    role,
+    calls: 0,
+    ok: 0,
+    errors: 0,
+    cached: 0,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    cost_usd: 0,
+    latency_ms: null,
+  };
+}
+
+// Nearest-rank percentiles of sorted values.
+export function percentiles(sorted: readonly number[]): { p50: number; p95: number; p99: number } | null {
+  if (sorted.length === 0) return null;
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  return { p50: round(at(50), 1), p95: round(at(95), 1), p99: round(at(99), 1) };
+}
+
+function usd(value: number): number {
+  return round(value, 10);
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

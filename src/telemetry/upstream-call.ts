@@ -1,0 +1,30 @@
+import type { ErrorKind } from "../core/errors.ts";
+import type { CallPurpose } from "../providers/chat-provider.ts";
+
+// One try at an upstream model, as the cost ledger and the metrics see it. `cached` means the answer
+// came from the response cache and no upstream was called.
+export type CallOutcome = "ok" | "cached" | ErrorKind;
+
+export type CostSource = "upstream" | "price" | "none";
+
+export interface UpstreamCall {
+  readonly purpose: CallPurpose | "media";
+  readonly kind: "chat" | "image" | "video";
+  readonly role: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly outcome: CallOutcome;
+  readonly errorCode?: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly latencyMs: number;
+  // What the call cost: as the upstream reported it, or tokens × the configured price.
+  readonly costUsd: number;
+  readonly costSource: CostSource;
+  // For a cache hit: what the original call cost, which this answer did not cost again.
+  readonly savedUsd?: number;
+}
+
+export interface CallRecorder {
+  record(call: UpstreamCall): void;
+}

@@ -1,0 +1,68 @@
+import type { Logger } from "pino";
+import type { ModelRoleDefinition } from "../config/index.ts";
+import type { Clock } from "../core/clock.ts";
+import { currentContext } from "../core/request-context.ts";
+import type { LedgerEntry, RequestEntry, UsageStore } from "../store/usage-store.ts";
+import { baselineCost } from "./baseline-cost.ts";
+import type { CallRecorder, UpstreamCall } from "./upstream-call.ts";
+import { WriteQueue } from "./write-queue.ts";
+
+export interface LedgerListener {
+  onCall(entry: LedgerEntry): void;
+}
+
+// Every upstream call, with who it was for (request, session, workflow, category) and what it cost,
+// written to the store in the background and passed to the metrics and the budgets as it happens.
+export class UsageLedger implements CallRecorder {
+  readonly #baseline: ModelRoleDefinition;
+  readonly #clock: Clock;
+  readonly #listeners: LedgerListener[];
+  readonly #calls: WriteQueue<LedgerEntry>;
+  readonly #requests: WriteQueue<RequestEntry>;
+
+  constructor(options: {
+    store: UsageStore;
+    baseline: ModelRoleDefinition;
+    clock: Clock;
+    listeners: LedgerListener[];
+    logger?: Logger;
+  }) {
+    this.#baseline = options.baseline;
+    this.#clock = options.clock;
+    this.#listeners = options.listeners;
+    this.#calls = new WriteQueue(
+      "cost ledger rows",
+      (rows) => options.store.recordCalls(rows),
+      options.logger,
+    );
+    this.#requests = new WriteQueue(
+      "request log rows",
+      (rows) => options.store.recordRequests(rows),
+      options.logger,
+    );
+  }
+
+  record(call: UpstreamCall): void {
+    const context = currentContext();
+    const entry: LedgerEntry = {
+      ...call,
+      at: this.#clock.isoNow(),
+      requestId: context?.requestId ?? null,
+      endpoint: context?.endpoint ?? null,
+      sessionId: context?.sessionId ?? null,
+      workflowId: context?.workflowId ?? null,
+      category: context?.category ?? null,
+      baselineUsd: baselineCost(call, this.#baseline),
+    };
+    this.#calls.push(entry);
+    for (const listener of this.#listeners) listener.onCall(entry);
+  }
+
+  recordRequest(entry: RequestEntry): void {
+    this.#requests.push(entry);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.#calls.flush(), this.#requests.flush()]);
+  }
+}
