@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { ChatService } from "../chat/chat-service.ts";
 import type { SessionService } from "../chat/session-service.ts";
@@ -57,7 +57,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : deps.newId();
     },
     // One line per request is written by request tracking, with the request id from the context.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger) => logger,
   });
   installRequestTracking(app, {

@@ -19,6 +19,7 @@ export class UsageLedger implements CallRecorder {
   readonly #listeners: LedgerListener[];
   readonly #calls: WriteQueue<LedgerEntry>;
   readonly #requests: WriteQueue<RequestEntry>;
+  readonly #logger: Logger | undefined;
 
   constructor(options: {
     store: UsageStore;
@@ -30,6 +31,7 @@ export class UsageLedger implements CallRecorder {
     this.#baseline = options.baseline;
     this.#clock = options.clock;
     this.#listeners = options.listeners;
+    this.#logger = options.logger;
     this.#calls = new WriteQueue(
       "cost ledger rows",
       (rows) => options.store.recordCalls(rows),
@@ -56,6 +58,21 @@ export class UsageLedger implements CallRecorder {
     };
     this.#calls.push(entry);
     for (const listener of this.#listeners) listener.onCall(entry);
+    // The request id and workflow id come from the logger's context, like on every other line.
+    this.#logger?.debug(
+      {
+        model: call.model,
+        role: call.role,
+        purpose: call.purpose,
+        outcome: call.outcome,
+        ms: Math.round(call.latencyMs),
+        tokens_in: call.promptTokens,
+        tokens_out: call.completionTokens,
+        cost_usd: call.costUsd,
+        ...(call.errorCode ? { code: call.errorCode } : {}),
+      },
+      "upstream call",
+    );
   }
 
   recordRequest(entry: RequestEntry): void {

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
-import pino from "pino";
 import { type App, createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/index.ts";
+import { createLogger } from "../../src/logger.ts";
 import type { FakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 
@@ -29,6 +29,8 @@ export interface TestAppOptions {
   readonly fake?: FakeOpenRouter;
   readonly google?: FakeGoogleAi;
   readonly random?: () => number;
+  // Defaults to an in-memory database; a sqlite: URL keeps data across app restarts.
+  readonly databaseUrl?: string;
 }
 
 // Starts the real server on a random port with an in-memory store and, in live mode, a fake upstream.
@@ -37,7 +39,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const ownFake = mode === "live" && !options.fake;
   const fake = mode === "live" ? (options.fake ?? (await startFakeOpenRouter())) : undefined;
   const env: NodeJS.ProcessEnv = {
-    DATABASE_URL: ":memory:",
+    DATABASE_URL: options.databaseUrl ?? ":memory:",
     ...(fake ? { OPENROUTER_API_KEY: fake.apiKey, OPENROUTER_BASE_URL: fake.baseUrl } : {}),
     ...(options.google
       ? { GOOGLE_AI_API_KEY: options.google.apiKey, GOOGLE_AI_BASE_URL: options.google.baseUrl }
@@ -59,7 +61,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   const app = await createApp({
     config,
-    logger: pino({ level: "debug" }, sink),
+    logger: createLogger("debug", sink),
     ...(options.random ? { random: options.random } : {}),
   });
   await app.server.listen({ host: "127.0.0.1", port: 0 });

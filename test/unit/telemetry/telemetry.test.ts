@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseConfig } from "../../../src/config/index.ts";
+import { OrchestratorError } from "../../../src/core/errors.ts";
+import { runWithContext } from "../../../src/core/request-context.ts";
+import type { LedgerEntry, UsageStore } from "../../../src/store/usage-store.ts";
+import { baselineCost } from "../../../src/telemetry/baseline-cost.ts";
+import { BudgetGuard } from "../../../src/telemetry/budget-guard.ts";
+import { percentiles } from "../../../src/telemetry/stats-report.ts";
+import { parseSince } from "../../../src/telemetry/stats-window.ts";
+import type { UpstreamCall } from "../../../src/telemetry/upstream-call.ts";
+
+const thinking = parseConfig({}).models.thinking_ai;
+if (typeof thinking !== "object") throw new Error("thinking_ai is a role");
+
+const call = (overrides: Partial<UpstreamCall>): UpstreamCall => ({
+  purpose: "answer",
+  kind: "chat",
+  role: "medium_ai",
+  model: "m",
+  provider: "openrouter",
+  outcome: "ok",
+  promptTokens: 1_000_000,
+  completionTokens: 1_000_000,
+  latencyMs: 10,
+  costUsd: 0.42,
+  costSource: "upstream",
+  ...overrides,
+});
+
+describe("baseline cost", () => {
+  it("prices answering calls at the baseline role's list prices", () => {
+    assert.equal(baselineCost(call({}), thinking), 0.6 + 2.5);
+    assert.equal(baselineCost(call({ outcome: "cached" }), thinking), 0.6 + 2.5);
+  });
+  it("leaves routing overhead and failures out, and media at their own cost", () => {
+    assert.equal(baselineCost(call({ purpose: "categorize" }), thinking), 0);
+    assert.equal(baselineCost(call({ purpose: "acknowledge" }), thinking), 0);
+    assert.equal(baselineCost(call({ outcome: "transient" }), thinking), 0);
+    assert.equal(baselineCost(call({ kind: "image", purpose: "media", costUsd: 0.06 }), thinking), 0.06);
+  });
+});
+
+describe("percentiles", () => {
+  it("uses the nearest rank", () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    assert.deepEqual(percentiles(values), { p50: 50, p95: 95, p99: 99 });
+    assert.deepEqual(percentiles([7]), { p50: 7, p95: 7, p99: 7 });
+    assert.equal(percentiles([]), null);
+  });
+});
+
+describe("stats window", () => {
+  const now = Date.parse("2026-11-25T12:00:00.000Z");
+  it("reads durations, ISO times and all, with 24 hours by default", () => {
+    assert.equal(parseSince(undefined, now), "2026-11-24T12:00:00.000Z");
+    assert.equal(parseSince("15m", now), "2026-11-25T11:45:00.000Z");
+    assert.equal(parseSince("7d", now), "2026-11-18T12:00:00.000Z");
+    assert.equal(parseSince("2026-11-25", now), "2026-11-25T00:00:00.000Z");
+    assert.equal(parseSince("all", now), "1970-01-01T00:00:00.000Z");
+  });
+  it("refuses anything else, naming the parameter", () => {
+    assert.throws(
+      () => parseSince("last week", now),
+      (error: unknown) => OrchestratorError.isInstance(error) && error.field === "since",
+    );
+  });
+});
+
+describe("budget guard", () => {
+  const storeSpending = (spent: number): UsageStore =>
+    ({ spentUsd: async () => spent }) as unknown as UsageStore;
+  const entry = (costUsd: number, sessionId: string | null = null) =>
+    ({ costUsd, sessionId }) as unknown as LedgerEntry;
+
+  it("starts from what the ledger says today cost, and starts again at midnight UTC", async () => {
+    let iso = "2026-11-25T23:59:00.000Z";
+    const clock = { now: () => Date.parse(iso), isoNow: () => iso };
+    const guard = new BudgetGuard({
+      limits: { perDayUsd: 1, perSessionUsd: 0 },
+      store: storeSpending(0.9),
+      clock,
+      flush: async () => {},
+    });
+    await guard.start();
+    await guard.check();
+    guard.onCall(entry(0.2));
+    await assert.rejects(guard.check(), (error: unknown) => {
+      return OrchestratorError.isInstance(error) && error.status === 402 && error.code === "budget_exceeded";
+    });
+    iso = "2026-11-26T00:00:01.000Z";
+    await guard.check();
+  });
+
+  it("reads a session's spend from the ledger once, then adds to it", async () => {
+    const clock = { now: () => 0, isoNow: () => "2026-11-25T10:00:00.000Z" };
+    const guard = new BudgetGuard({
+      limits: { perDayUsd: 0, perSessionUsd: 0.5 },
+      store: storeSpending(0.3),
+      clock,
+      flush: async () => {},
+    });
+    const inSession = <T>(work: () => T) =>
+      runWithContext({ requestId: "r", endpoint: "/chat", sessionId: "s1" }, work);
+    await inSession(() => guard.check());
+    guard.onCall(entry(0.25, "s1"));
+    await assert.rejects(inSession(() => guard.check()));
+    // Outside any session only the daily cap applies, and it is off.
+    await guard.check();
+  });
+});
