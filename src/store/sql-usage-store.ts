@@ -37,12 +37,7 @@ export class SqlUsageStore implements UsageStore {
       saved_usd: e.savedUsd ?? 0,
     }));
     await this.#db.transaction().execute(async (trx) => {
-      for (let i = 0; i < rows.length; i += batchSize) {
-        await trx
-          .insertInto("upstream_calls")
-          .values(rows.slice(i, i + batchSize))
-          .execute();
-      }
+      for (const batch of batches(rows)) await trx.insertInto("upstream_calls").values(batch).execute();
     });
   }
 
@@ -59,12 +54,7 @@ export class SqlUsageStore implements UsageStore {
       session_id: e.sessionId,
     }));
     await this.#db.transaction().execute(async (trx) => {
-      for (let i = 0; i < rows.length; i += batchSize) {
-        await trx
-          .insertInto("api_requests")
-          .values(rows.slice(i, i + batchSize))
-          .execute();
-      }
+      for (const batch of batches(rows)) await trx.insertInto("api_requests").values(batch).execute();
     });
   }
 
@@ -146,4 +136,8 @@ export class SqlUsageStore implements UsageStore {
       cacheHits: Number(r.cache_hits),
     }));
   }
+}
+
+function* batches<Row>(rows: readonly Row[]): Generator<Row[]> {
+  for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize);
 }
