@@ -120,6 +120,15 @@ const envOverrides: readonly EnvOverride[] = [
   { variable: "DATA_DIR", section: "system", key: "dataDir" },
 ];
 
+// Every environment variable the configuration reads; `.env.example` documents each (a test checks it).
+export const environmentVariables: readonly string[] = [
+  "ORCHESTRATION_CONFIG",
+  ...envOverrides.map((override) => override.variable),
+  "ORCHESTRATOR_API_KEYS",
+  "OPENROUTER_BASE_URL",
+  "GOOGLE_AI_BASE_URL",
+];
+
 function applyEnvOverrides(
   config: Record<string, unknown>,
   env: NodeJS.ProcessEnv,

@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# The service runs its TypeScript sources directly on Node 24 (type stripping), so the image needs only
+# the production dependencies and the sources: no build step, no compiler in the final image.
+
+FROM node:24-slim AS dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    PORT=8000 \
+    HOST=0.0.0.0 \
+    DATA_DIR=/data
+WORKDIR /app
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY package.json orchestration_config.json ./
+COPY src ./src
+# The SQLite database lives in /data: mount a volume there to keep sessions, runs and the cost ledger.
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node receives SIGTERM directly (no npm in between) and shuts down gracefully.
+CMD ["node", "--experimental-strip-types", "--disable-warning=ExperimentalWarning", "src/main.ts"]
