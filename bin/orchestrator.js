@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 const entry = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
-  process.stderr.write(`error: the orchestrator CLI needs Node.js 22.13 or newer (24 LTS recommended); this is ${process.version}\n`);
+  process.stderr.write(
+    `error: the orchestrator CLI needs Node.js 22.13 or newer (24 LTS recommended); this is ${process.version}\n`,
+  );
   process.exit(2);
 }
 
