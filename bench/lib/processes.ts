@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const repoRoot = new URL("../../", import.meta.url).pathname;
+const strip = ["--experimental-strip-types", "--disable-warning=ExperimentalWarning"];
+
+export interface Running {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+    });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`${what} did not start within 30 s`);
+}
+
+export async function startUpstream(latencyMs: number): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [...strip, join(repoRoot, "bench/lib/fixed-latency-upstream.ts"), String(port), String(latencyMs)],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url, child, "the fake upstream");
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
+}
+
+// The orchestrator exactly as `npm start` runs it, in its own process, with a config made for the run.
+export async function startOrchestrator(upstreamUrl: string, config: Record<string, unknown>): Promise<Running> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "bench-orchestrator-"));
+  const configFile = join(dir, "config.json");
+  writeFileSync(configFile, JSON.stringify(config));
+  const child = spawn(process.execPath, [...strip, join(repoRoot, "src/main.ts")], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dir,
+      ORCHESTRATION_CONFIG: configFile,
+      OPENROUTER_API_KEY: "sk-or-bench",
+      OPENROUTER_BASE_URL: `${upstreamUrl}/v1`,
+      LOG_LEVEL: "INFO",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health`, child, "the orchestrator");
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
+}
+
+// Portkey's open-source AI gateway, started from its npm package, headless.
+export async function startPortkey(): Promise<Running> {
+  const port = await freePort();
+  const entry = join(repoRoot, "bench/node_modules/@portkey-ai/gateway/build/start-server.js");
+  const child = spawn(process.execPath, [entry, `--port=${port}`, "--headless"], {
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url, child, "the Portkey gateway");
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
+}

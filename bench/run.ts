@@ -1,0 +1,25 @@
+import { gatewayOverhead } from "./gateway-overhead.ts";
+import { machine } from "./lib/report.ts";
+import { scale } from "./scale.ts";
+import { workflowEngine } from "./workflow-engine.ts";
+
+// npm run bench [-- gateway|workflow|scale ...]: runs the benchmarks named (all by default), prints their
+// tables and writes them to bench/results/.
+const benchmarks: Record<string, () => Promise<string>> = {
+  gateway: gatewayOverhead,
+  workflow: workflowEngine,
+  scale,
+};
+
+const wanted = process.argv.slice(2);
+const names = wanted.length > 0 ? wanted : Object.keys(benchmarks);
+const unknown = names.filter((name) => !(name in benchmarks));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark: ${unknown.join(", ")}; choose from ${Object.keys(benchmarks).join(", ")}\n`);
+  process.exit(2);
+}
+process.stdout.write(`machine: ${JSON.stringify(machine())}\n\n`);
+for (const name of names) {
+  const run = benchmarks[name];
+  if (run) process.stdout.write(`${await run()}\n\n`);
+}
