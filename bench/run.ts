@@ -15,7 +15,9 @@ const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : Object.keys(benchmarks);
 const unknown = names.filter((name) => !(name in benchmarks));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown benchmark: ${unknown.join(", ")}; choose from ${Object.keys(benchmarks).join(", ")}\n`);
+  process.stderr.write(
+    `unknown benchmark: ${unknown.join(", ")}; choose from ${Object.keys(benchmarks).join(", ")}\n`,
+  );
   process.exit(2);
 }
 process.stdout.write(`machine: ${JSON.stringify(machine())}\n\n`);

@@ -1,10 +1,10 @@
-import { startOrchestrator, startUpstream } from "./lib/processes.ts";
 import { eventLoopDelayMs, rssMiB } from "./lib/probe.ts";
+import { startOrchestrator, startUpstream } from "./lib/processes.ts";
 import { markdownTable, round, writeResult } from "./lib/report.ts";
 
 // Scale: memory and event-loop delay of one orchestrator process with 1000 workflows in flight (the
 // spec's maxConcurrentWorkflows) and with 5000 chat requests in flight, against a slow upstream.
-const upstreamLatencyMs = Number(process.env.BENCH_SCALE_LATENCY_MS ?? 3000);
+const upstreamLatencyMs = Number(process.env.BENCH_SCALE_LATENCY_MS ?? 15000);
 const workflowCount = 1000;
 const chatCount = Number(process.env.BENCH_SCALE_CHATS ?? 5000);
 
@@ -43,14 +43,20 @@ export async function scale(): Promise<string> {
     await eventLoopDelayMs(orchestrator.url);
 
     // 1000 workflows in flight.
-    const accepted = await Promise.all(Array.from({ length: workflowCount }, () => post("/workflow", twoTaskWorkflow)));
+    const accepted = await Promise.all(
+      Array.from({ length: workflowCount }, () => post("/workflow", twoTaskWorkflow)),
+    );
     const acceptedCount = accepted.filter((r) => r.status === 202).length;
     const refused = await post("/workflow", twoTaskWorkflow);
-    await sleep(upstreamLatencyMs / 2);
-    const stats = (await (await fetch(`${orchestrator.url}/stats`)).json()) as { workflows: { running: number } };
+    await sleep(1000);
+    const stats = (await (await fetch(`${orchestrator.url}/stats`)).json()) as {
+      workflows: { running: number };
+    };
     const workflowsRss = rssMiB(orchestrator.pid);
     const workflowsLoop = await eventLoopDelayMs(orchestrator.url);
-    while (((await (await fetch(`${orchestrator.url}/stats`)).json()) as typeof stats).workflows.running > 0) {
+    while (
+      ((await (await fetch(`${orchestrator.url}/stats`)).json()) as typeof stats).workflows.running > 0
+    ) {
       await sleep(250);
     }
 
@@ -66,7 +72,8 @@ export async function scale(): Promise<string> {
         () => 0,
       ),
     );
-    await sleep(upstreamLatencyMs);
+    // Measured once every request has arrived and while all of them wait for the upstream.
+    await sleep(upstreamLatencyMs / 2);
     const chatRss = rssMiB(orchestrator.pid);
     const chatLoop = await eventLoopDelayMs(orchestrator.url);
     const statuses = await Promise.all(chats);

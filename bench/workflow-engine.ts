@@ -53,7 +53,8 @@ async function timeWorkflows(upstreamLatencyMs: number): Promise<number[]> {
   }
 }
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 export async function workflowEngine(): Promise<string> {
   const criticalPathMs = 6 * latencyMs;

@@ -62,7 +62,10 @@ export async function startUpstream(latencyMs: number): Promise<Running> {
 }
 
 // The orchestrator exactly as `npm start` runs it, in its own process, with a config made for the run.
-export async function startOrchestrator(upstreamUrl: string, config: Record<string, unknown>): Promise<Running> {
+export async function startOrchestrator(
+  upstreamUrl: string,
+  config: Record<string, unknown>,
+): Promise<Running> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "bench-orchestrator-"));
   const configFile = join(dir, "config.json");

@@ -14,7 +14,10 @@ export function machine() {
   };
 }
 
-export function markdownTable(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+): string {
   const line = (cells: readonly (string | number)[]) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
@@ -24,7 +27,10 @@ export function writeResult(name: string, data: unknown, table: string): void {
   const dir = join(repoRoot, "bench/results");
   mkdirSync(dir, { recursive: true });
   const at = new Date().toISOString();
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ at, machine: machine(), ...(data as object) }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ at, machine: machine(), ...(data as object) }, null, 2)}\n`,
+  );
   writeFileSync(join(dir, `${name}.md`), `${table}\n\n_${at}, ${JSON.stringify(machine())}_\n`);
 }
 
