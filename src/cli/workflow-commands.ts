@@ -124,16 +124,12 @@ export async function runWorkflowFile(
   options: { output: Output; json: boolean },
 ): Promise<void> {
   const body = await readWorkflowFile(path);
-  const submitted = await client.post<{ workflow_id: string }>("/workflow", {
-    workflow: body.workflow,
-    variables: { ...body.variables, ...variables },
-    async: true,
-  });
-  if (!options.json) options.output.note(`workflow ${submitted.workflow_id} started\n`);
-  printWorkflow(
-    await followWorkflow(client, submitted.workflow_id, options.output, options.json),
-    options.output,
-    options.json,
+  await submitAndFollow(
+    client,
+    "/workflow",
+    { ...body, variables: { ...body.variables, ...variables }, async: true },
+    "",
+    options,
   );
 }
 
@@ -143,14 +139,25 @@ export async function runTemplate(
   variables: Record<string, string>,
   options: { output: Output; json: boolean },
 ): Promise<void> {
-  const submitted = await client.post<{ workflow_id: string }>(
+  await submitAndFollow(
+    client,
     `/template/${encodeURIComponent(name)}?async=true`,
     variables,
+    `template ${name}: `,
+    options,
   );
-  if (!options.json) options.output.note(`template ${name}: workflow ${submitted.workflow_id} started\n`);
-  printWorkflow(
-    await followWorkflow(client, submitted.workflow_id, options.output, options.json),
-    options.output,
-    options.json,
-  );
+}
+
+// Starts the workflow in the background, shows its progress, and prints what it produced.
+async function submitAndFollow(
+  client: ApiClient,
+  path: string,
+  body: unknown,
+  label: string,
+  options: { output: Output; json: boolean },
+): Promise<void> {
+  const submitted = await client.post<{ workflow_id: string }>(path, body);
+  if (!options.json) options.output.note(`${label}workflow ${submitted.workflow_id} started\n`);
+  const record = await followWorkflow(client, submitted.workflow_id, options.output, options.json);
+  printWorkflow(record, options.output, options.json);
 }
