@@ -1,8 +1,26 @@
-import { type Kysely, sql } from "kysely";
+import { type ColumnDataType, type ColumnDefinitionBuilder, type Kysely, sql } from "kysely";
 import type { Migration, MigrationProvider } from "kysely/migration";
 
-// Migrations run at start-up, in order, each once. Add new ones at the end; never edit a shipped one.
-const migrations: Record<string, Migration> = {
+export type SqlDialectName = "sqlite" | "postgres";
+
+// The few column types that differ between the two databases; everything else is plain SQL.
+function columnTypes(dialect: SqlDialectName) {
+  const postgres = dialect === "postgres";
+  return {
+    // Costs need double precision: Postgres' "real" is single precision.
+    real: (postgres ? "double precision" : "real") as ColumnDataType,
+    blob: (postgres ? "bytea" : "blob") as ColumnDataType,
+    serialId: (postgres ? "serial" : "integer") as ColumnDataType,
+  };
+}
+
+// Migrations run at start-up, in order, each once. Add new ones at the end; never change what a shipped one
+// creates (the dialect switch only spells the same columns for Postgres).
+function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
+  const type = columnTypes(dialect);
+  const autoId = (c: ColumnDefinitionBuilder) =>
+    dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement();
+  return {
   "0001_sessions_messages_runs": {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -13,7 +31,7 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable("messages")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("id", type.serialId, autoId)
         .addColumn("session_id", "text", (c) => c.notNull().references("sessions.id").onDelete("cascade"))
         .addColumn("role", "text", (c) => c.notNull())
         .addColumn("content", "text", (c) => c.notNull())
@@ -77,7 +95,7 @@ const migrations: Record<string, Migration> = {
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("run_id", "text")
         .addColumn("content_type", "text", (c) => c.notNull())
-        .addColumn("data", "blob", (c) => c.notNull())
+        .addColumn("data", type.blob, (c) => c.notNull())
         .addColumn("simulated", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("created_at", "text", (c) => c.notNull())
         .execute();
@@ -92,7 +110,7 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable("upstream_calls")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("id", type.serialId, autoId)
         .addColumn("at", "text", (c) => c.notNull())
         .addColumn("request_id", "text")
         .addColumn("endpoint", "text")
@@ -108,11 +126,11 @@ const migrations: Record<string, Migration> = {
         .addColumn("error_code", "text")
         .addColumn("prompt_tokens", "integer", (c) => c.notNull())
         .addColumn("completion_tokens", "integer", (c) => c.notNull())
-        .addColumn("latency_ms", "real", (c) => c.notNull())
-        .addColumn("cost_usd", "real", (c) => c.notNull())
+        .addColumn("latency_ms", type.real, (c) => c.notNull())
+        .addColumn("cost_usd", type.real, (c) => c.notNull())
         .addColumn("cost_source", "text", (c) => c.notNull())
-        .addColumn("baseline_usd", "real", (c) => c.notNull())
-        .addColumn("saved_usd", "real", (c) => c.notNull().defaultTo(0))
+        .addColumn("baseline_usd", type.real, (c) => c.notNull())
+        .addColumn("saved_usd", type.real, (c) => c.notNull().defaultTo(0))
         .execute();
       await db.schema.createIndex("upstream_calls_by_time").on("upstream_calls").column("at").execute();
       await db.schema
@@ -122,14 +140,14 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable("api_requests")
-        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("id", type.serialId, autoId)
         .addColumn("at", "text", (c) => c.notNull())
         .addColumn("request_id", "text", (c) => c.notNull())
         .addColumn("method", "text", (c) => c.notNull())
         .addColumn("endpoint", "text", (c) => c.notNull())
         .addColumn("status", "integer", (c) => c.notNull())
         .addColumn("category", "text")
-        .addColumn("latency_ms", "real", (c) => c.notNull())
+        .addColumn("latency_ms", type.real, (c) => c.notNull())
         .addColumn("cache_hit", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("session_id", "text")
         .execute();
@@ -140,8 +158,9 @@ const migrations: Record<string, Migration> = {
       await sql`drop table if exists upstream_calls`.execute(db);
     },
   },
-};
+  };
+}
 
-export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => migrations,
-};
+export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
+  return { getMigrations: async () => migrationsFor(dialect) };
+}

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Transaction } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { Clock } from "../core/clock.ts";
-import { migrationProvider } from "./migrations.ts";
+import { migrationProvider, type SqlDialectName } from "./migrations.ts";
 import type { DatabaseSchema, MessagesTable, WorkflowRunsTable } from "./schema.ts";
 import { SqlUsageStore } from "./sql-usage-store.ts";
 import type {
@@ -31,8 +31,8 @@ export class SqlStore implements Store {
     this.usage = new SqlUsageStore(db);
   }
 
-  static async open(db: Kysely<DatabaseSchema>, clock: Clock): Promise<SqlStore> {
-    const migrator = new Migrator({ db, provider: migrationProvider });
+  static async open(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock): Promise<SqlStore> {
+    const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
     const { error } = await migrator.migrateToLatest();
     if (error) throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
     return new SqlStore(db, clock);

@@ -6,78 +6,213 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import type { Clock } from "../../../src/core/clock.ts";
 import { openStore } from "../../../src/store/open-store.ts";
 import type { Store } from "../../../src/store/store.ts";
+import { freshPostgresSchema, postgresSkipReason, postgresUrl } from "../../support/postgres.ts";
 
 const fixedClock: Clock = { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" };
 const sessionId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
 
-describe("SQL store (SQLite)", () => {
-  let store: Store;
-  beforeEach(async () => {
-    store = await openStore({ dataDir: ".", databaseUrl: ":memory:" }, fixedClock);
-  });
-  afterEach(async () => {
-    await store.close();
-  });
+// The same behaviour on both databases: one suite, run against each.
+const backends: ReadonlyArray<{
+  name: string;
+  skip?: string;
+  open: () => Promise<{ store: Store; drop?: () => Promise<void> }>;
+}> = [
+  {
+    name: "SQLite",
+    open: async () => ({ store: await openStore({ dataDir: ".", databaseUrl: ":memory:" }, fixedClock) }),
+  },
+  {
+    name: "PostgreSQL",
+    ...(postgresUrl ? {} : { skip: postgresSkipReason }),
+    open: async () => {
+      const schema = await freshPostgresSchema();
+      return {
+        store: await openStore({ dataDir: ".", databaseUrl: schema.url }, fixedClock),
+        drop: schema.drop,
+      };
+    },
+  },
+];
 
-  it("creates a session on first write and keeps messages in order", async () => {
-    assert.equal(await store.getSession(sessionId), undefined);
-    await store.appendMessages(sessionId, [
-      { role: "user", content: "hi", tokens: 1 },
-      { role: "assistant", content: "hello", tokens: 1, model: "m", provider: "openrouter", category: "M" },
-    ]);
-    await store.appendMessages(sessionId, [{ role: "user", content: "again", tokens: 1, imageCount: 2 }]);
-    const messages = await store.listMessages(sessionId);
-    assert.deepEqual(
-      messages.map((m) => [m.role, m.content]),
-      [
-        ["user", "hi"],
-        ["assistant", "hello"],
-        ["user", "again"],
-      ],
-    );
-    assert.equal(messages[1]?.category, "M");
-    assert.equal(messages[2]?.imageCount, 2);
-    assert.ok(await store.getSession(sessionId));
-  });
-
-  it("writes all of a turn or none of it", async () => {
-    await assert.rejects(
-      store.appendMessages(sessionId, [
-        { role: "user", content: "kept?", tokens: 1 },
-        { role: "assistant", content: null as unknown as string, tokens: 1 },
-      ]),
-    );
-    assert.deepEqual(await store.listMessages(sessionId), []);
-    assert.equal(await store.getSession(sessionId), undefined);
-  });
-
-  it("records runs and appends their result to the session in one step", async () => {
-    await store.ensureSession(sessionId);
-    const run = await store.createRun({
-      id: "run-1",
-      sessionId,
-      kind: "chat",
-      request: { message: "big task" },
+for (const backend of backends)
+  describe(`SQL store (${backend.name})`, { skip: backend.skip ?? false }, () => {
+    let store: Store;
+    let drop: (() => Promise<void>) | undefined;
+    beforeEach(async () => {
+      ({ store, drop } = await backend.open());
     });
-    assert.equal(run.status, "running");
-    await store.finishRun(
-      "run-1",
-      {
-        status: "completed",
-        result: "done",
+    afterEach(async () => {
+      await store.close();
+      await drop?.();
+    });
+
+    it("creates a session on first write and keeps messages in order", async () => {
+      assert.equal(await store.getSession(sessionId), undefined);
+      await store.appendMessages(sessionId, [
+        { role: "user", content: "hi", tokens: 1 },
+        { role: "assistant", content: "hello", tokens: 1, model: "m", provider: "openrouter", category: "M" },
+      ]);
+      await store.appendMessages(sessionId, [{ role: "user", content: "again", tokens: 1, imageCount: 2 }]);
+      const messages = await store.listMessages(sessionId);
+      assert.deepEqual(
+        messages.map((m) => [m.role, m.content]),
+        [
+          ["user", "hi"],
+          ["assistant", "hello"],
+          ["user", "again"],
+        ],
+      );
+      assert.equal(messages[1]?.category, "M");
+      assert.equal(messages[2]?.imageCount, 2);
+      assert.ok(await store.getSession(sessionId));
+    });
+
+    it("writes all of a turn or none of it", async () => {
+      await assert.rejects(
+        store.appendMessages(sessionId, [
+          { role: "user", content: "kept?", tokens: 1 },
+          { role: "assistant", content: null as unknown as string, tokens: 1 },
+        ]),
+      );
+      assert.deepEqual(await store.listMessages(sessionId), []);
+      assert.equal(await store.getSession(sessionId), undefined);
+    });
+
+    it("records runs and appends their result to the session in one step", async () => {
+      await store.ensureSession(sessionId);
+      const run = await store.createRun({
+        id: "run-1",
+        sessionId,
+        kind: "chat",
+        request: { message: "big task" },
+      });
+      assert.equal(run.status, "running");
+      await store.finishRun(
+        "run-1",
+        {
+          status: "completed",
+          result: "done",
+          model: "m",
+          usage: { promptTokens: 1, completionTokens: 2, costUsd: 0.5 },
+        },
+        [{ role: "assistant", content: "done", tokens: 1, workflowId: "run-1" }],
+      );
+      const finished = await store.getRun("run-1");
+      assert.equal(finished?.status, "completed");
+      assert.deepEqual(finished?.request, { message: "big task" });
+      assert.deepEqual(finished?.usage, { promptTokens: 1, completionTokens: 2, costUsd: 0.5 });
+      assert.equal(finished?.finishedAt, "2026-01-01T00:00:00.000Z");
+      assert.equal((await store.listMessages(sessionId))[0]?.workflowId, "run-1");
+    });
+
+    it("stores task results, replacing a task's earlier state, and reopens a run to resume it", async () => {
+      await store.createRun({ id: "run-2", sessionId: null, kind: "workflow", request: {} });
+      await store.setRunWorkflow("run-2", { stages: [], variables: { a: "1" } });
+      const task = {
+        runId: "run-2",
+        stage: 0,
+        index: 1,
+        role: "medium_ai",
         model: "m",
-        usage: { promptTokens: 1, completionTokens: 2, costUsd: 0.5 },
-      },
-      [{ role: "assistant", content: "done", tokens: 1, workflowId: "run-1" }],
-    );
-    const finished = await store.getRun("run-1");
-    assert.equal(finished?.status, "completed");
-    assert.deepEqual(finished?.request, { message: "big task" });
-    assert.deepEqual(finished?.usage, { promptTokens: 1, completionTokens: 2, costUsd: 0.5 });
-    assert.equal(finished?.finishedAt, "2026-01-01T00:00:00.000Z");
-    assert.equal((await store.listMessages(sessionId))[0]?.workflowId, "run-1");
+        outputVariable: "out",
+        output: null,
+        error: null,
+        usage: null,
+        startedAt: "2026-01-01T00:00:00.000Z",
+        finishedAt: null,
+      };
+      await store.saveTask({ ...task, status: "running" });
+      await store.saveTask({
+        ...task,
+        status: "completed",
+        output: "done",
+        usage: { promptTokens: 3, completionTokens: 4, costUsd: 0.25 },
+        finishedAt: "2026-01-01T00:00:01.000Z",
+      });
+      const tasks = await store.listTasks("run-2");
+      assert.equal(tasks.length, 1);
+      assert.equal(tasks[0]?.status, "completed");
+      assert.deepEqual(tasks[0]?.usage, { promptTokens: 3, completionTokens: 4, costUsd: 0.25 });
+      assert.deepEqual((await store.getRun("run-2"))?.workflow, { stages: [], variables: { a: "1" } });
+      assert.equal(await store.markRunningAsInterrupted(), 1);
+      assert.equal(await store.reopenRun("run-2"), true);
+      assert.equal(await store.reopenRun("run-2"), false, "already running");
+    });
+
+    it("keeps binary artifacts byte for byte", async () => {
+      const data = new Uint8Array([0, 1, 2, 250, 255]);
+      const saved = await store.saveArtifact({
+        id: "a-1",
+        runId: null,
+        contentType: "image/png",
+        data,
+        simulated: true,
+      });
+      const loaded = await store.getArtifact(saved.id);
+      assert.deepEqual(Buffer.from(loaded?.data ?? []), Buffer.from(data));
+      assert.equal(loaded?.simulated, true);
+    });
+
+    it("sums the cost ledger by session and window, and groups it by model", async () => {
+      const call = {
+        at: "2026-01-01T00:00:00.000Z",
+        requestId: "r",
+        endpoint: "/chat",
+        sessionId: sessionId as string | null,
+        workflowId: null,
+        category: "M",
+        purpose: "answer" as const,
+        kind: "chat" as const,
+        role: "medium_ai",
+        model: "m",
+        provider: "openrouter",
+        outcome: "ok" as const,
+        promptTokens: 10,
+        completionTokens: 5,
+        latencyMs: 12.5,
+        costUsd: 0.000123456789,
+        costSource: "upstream" as const,
+        baselineUsd: 0.001,
+      };
+      await store.usage.recordCalls([
+        call,
+        { ...call, sessionId: null, at: "2026-01-02T00:00:00.000Z", latencyMs: 30 },
+      ]);
+      await store.usage.recordRequests([
+        {
+          at: call.at,
+          requestId: "r",
+          method: "POST",
+          endpoint: "/chat",
+          status: 200,
+          category: "M",
+          latencyMs: 40,
+          cacheHit: true,
+          sessionId,
+        },
+      ]);
+      assert.equal(await store.usage.spentUsd({ sessionId }), 0.000123456789);
+      assert.equal(await store.usage.spentUsd({ since: "2026-01-01T12:00:00.000Z" }), 0.000123456789);
+      const [row] = await store.usage.callsByModel("2025-01-01T00:00:00.000Z");
+      assert.deepEqual(row, {
+        model: "m",
+        role: "medium_ai",
+        outcome: "ok",
+        calls: 2,
+        promptTokens: 20,
+        completionTokens: 10,
+        costUsd: 0.000246913578,
+        baselineUsd: 0.002,
+        savedUsd: 0,
+      });
+      assert.deepEqual((await store.usage.latenciesByModel("2025-01-01T00:00:00.000Z")).get("m"), [12.5, 30]);
+      assert.deepEqual(await store.usage.requestCounts("2025-01-01T00:00:00.000Z"), [
+        { endpoint: "/chat", category: "M", status: 200, requests: 1, cacheHits: 1 },
+      ]);
+    });
   });
 
+describe("SQL store files and URLs", () => {
   it("marks runs left running by a previous process as interrupted, on disk", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "store-")), "db.sqlite");
     const first = await openStore({ dataDir: ".", databaseUrl: `sqlite:${file}` }, fixedClock);
@@ -91,8 +226,13 @@ describe("SQL store (SQLite)", () => {
 
   it("refuses database URLs it cannot serve, without echoing credentials", async () => {
     await assert.rejects(
-      openStore({ dataDir: ".", databaseUrl: "postgres://user:secret@db/app" }, fixedClock),
+      openStore({ dataDir: ".", databaseUrl: "mysql://user:secret@db/app" }, fixedClock),
       (error: Error) => !error.message.includes("secret") && /DATABASE_URL/.test(error.message),
+    );
+    await assert.rejects(
+      openStore({ dataDir: ".", databaseUrl: "postgres://user:secret@127.0.0.1:1/app" }, fixedClock),
+      (error: Error) =>
+        !error.message.includes("secret") && /cannot open the PostgreSQL database/.test(error.message),
     );
   });
 });

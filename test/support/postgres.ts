@@ -1,0 +1,30 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+
+// The PostgreSQL server tests may use, from DATABASE_URL (set by CI). Without it, Postgres tests are skipped
+// and say so.
+export const postgresUrl = /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? "")
+  ? (process.env.DATABASE_URL as string)
+  : undefined;
+
+export const postgresSkipReason = "DATABASE_URL does not name a PostgreSQL database: Postgres tests skipped";
+
+// A fresh schema per test, so tests never see each other's rows; the URL makes it the connection's search path.
+export async function freshPostgresSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!postgresUrl) throw new Error(postgresSkipReason);
+  const schema = `test_${randomUUID().replaceAll("-", "")}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const separator = postgresUrl.includes("?") ? "&" : "?";
+  return {
+    url: `${postgresUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    },
+  };
+}
