@@ -21,143 +21,143 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
   const autoId = (c: ColumnDefinitionBuilder) =>
     dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement();
   return {
-  "0001_sessions_messages_runs": {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable("sessions")
-        .addColumn("id", "text", (c) => c.primaryKey())
-        .addColumn("created_at", "text", (c) => c.notNull())
-        .addColumn("updated_at", "text", (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createTable("messages")
-        .addColumn("id", type.serialId, autoId)
-        .addColumn("session_id", "text", (c) => c.notNull().references("sessions.id").onDelete("cascade"))
-        .addColumn("role", "text", (c) => c.notNull())
-        .addColumn("content", "text", (c) => c.notNull())
-        .addColumn("tokens", "integer", (c) => c.notNull())
-        .addColumn("image_count", "integer", (c) => c.notNull().defaultTo(0))
-        .addColumn("category", "text")
-        .addColumn("model", "text")
-        .addColumn("provider", "text")
-        .addColumn("workflow_id", "text")
-        .addColumn("created_at", "text", (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createIndex("messages_by_session")
-        .on("messages")
-        .columns(["session_id", "id"])
-        .execute();
-      await db.schema
-        .createTable("workflow_runs")
-        .addColumn("id", "text", (c) => c.primaryKey())
-        .addColumn("session_id", "text")
-        .addColumn("kind", "text", (c) => c.notNull())
-        .addColumn("status", "text", (c) => c.notNull())
-        .addColumn("request", "text", (c) => c.notNull())
-        .addColumn("result", "text")
-        .addColumn("error", "text")
-        .addColumn("model", "text")
-        .addColumn("usage", "text")
-        .addColumn("created_at", "text", (c) => c.notNull())
-        .addColumn("updated_at", "text", (c) => c.notNull())
-        .addColumn("finished_at", "text")
-        .execute();
-      await db.schema.createIndex("workflow_runs_by_status").on("workflow_runs").column("status").execute();
+    "0001_sessions_messages_runs": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("sessions")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("messages")
+          .addColumn("id", type.serialId, autoId)
+          .addColumn("session_id", "text", (c) => c.notNull().references("sessions.id").onDelete("cascade"))
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("content", "text", (c) => c.notNull())
+          .addColumn("tokens", "integer", (c) => c.notNull())
+          .addColumn("image_count", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("category", "text")
+          .addColumn("model", "text")
+          .addColumn("provider", "text")
+          .addColumn("workflow_id", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("messages_by_session")
+          .on("messages")
+          .columns(["session_id", "id"])
+          .execute();
+        await db.schema
+          .createTable("workflow_runs")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("session_id", "text")
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("request", "text", (c) => c.notNull())
+          .addColumn("result", "text")
+          .addColumn("error", "text")
+          .addColumn("model", "text")
+          .addColumn("usage", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .addColumn("finished_at", "text")
+          .execute();
+        await db.schema.createIndex("workflow_runs_by_status").on("workflow_runs").column("status").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table if exists workflow_runs`.execute(db);
+        await sql`drop table if exists messages`.execute(db);
+        await sql`drop table if exists sessions`.execute(db);
+      },
     },
-    async down(db: Kysely<unknown>) {
-      await sql`drop table if exists workflow_runs`.execute(db);
-      await sql`drop table if exists messages`.execute(db);
-      await sql`drop table if exists sessions`.execute(db);
+    "0002_workflow_tasks_artifacts": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("workflow_runs").addColumn("workflow", "text").execute();
+        await db.schema
+          .createTable("workflow_tasks")
+          .addColumn("run_id", "text", (c) => c.notNull().references("workflow_runs.id").onDelete("cascade"))
+          .addColumn("stage", "integer", (c) => c.notNull())
+          .addColumn("task_index", "integer", (c) => c.notNull())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("model", "text")
+          .addColumn("output_variable", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("output", "text")
+          .addColumn("error", "text")
+          .addColumn("usage", "text")
+          .addColumn("started_at", "text")
+          .addColumn("finished_at", "text")
+          .addPrimaryKeyConstraint("workflow_tasks_pk", ["run_id", "stage", "task_index"])
+          .execute();
+        await db.schema
+          .createTable("artifacts")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("run_id", "text")
+          .addColumn("content_type", "text", (c) => c.notNull())
+          .addColumn("data", type.blob, (c) => c.notNull())
+          .addColumn("simulated", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table if exists artifacts`.execute(db);
+        await sql`drop table if exists workflow_tasks`.execute(db);
+        await db.schema.alterTable("workflow_runs").dropColumn("workflow").execute();
+      },
     },
-  },
-  "0002_workflow_tasks_artifacts": {
-    async up(db: Kysely<unknown>) {
-      await db.schema.alterTable("workflow_runs").addColumn("workflow", "text").execute();
-      await db.schema
-        .createTable("workflow_tasks")
-        .addColumn("run_id", "text", (c) => c.notNull().references("workflow_runs.id").onDelete("cascade"))
-        .addColumn("stage", "integer", (c) => c.notNull())
-        .addColumn("task_index", "integer", (c) => c.notNull())
-        .addColumn("role", "text", (c) => c.notNull())
-        .addColumn("model", "text")
-        .addColumn("output_variable", "text", (c) => c.notNull())
-        .addColumn("status", "text", (c) => c.notNull())
-        .addColumn("output", "text")
-        .addColumn("error", "text")
-        .addColumn("usage", "text")
-        .addColumn("started_at", "text")
-        .addColumn("finished_at", "text")
-        .addPrimaryKeyConstraint("workflow_tasks_pk", ["run_id", "stage", "task_index"])
-        .execute();
-      await db.schema
-        .createTable("artifacts")
-        .addColumn("id", "text", (c) => c.primaryKey())
-        .addColumn("run_id", "text")
-        .addColumn("content_type", "text", (c) => c.notNull())
-        .addColumn("data", type.blob, (c) => c.notNull())
-        .addColumn("simulated", "integer", (c) => c.notNull().defaultTo(0))
-        .addColumn("created_at", "text", (c) => c.notNull())
-        .execute();
+    "0003_cost_ledger_request_log": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("upstream_calls")
+          .addColumn("id", type.serialId, autoId)
+          .addColumn("at", "text", (c) => c.notNull())
+          .addColumn("request_id", "text")
+          .addColumn("endpoint", "text")
+          .addColumn("session_id", "text")
+          .addColumn("workflow_id", "text")
+          .addColumn("category", "text")
+          .addColumn("purpose", "text", (c) => c.notNull())
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("model", "text", (c) => c.notNull())
+          .addColumn("provider", "text", (c) => c.notNull())
+          .addColumn("outcome", "text", (c) => c.notNull())
+          .addColumn("error_code", "text")
+          .addColumn("prompt_tokens", "integer", (c) => c.notNull())
+          .addColumn("completion_tokens", "integer", (c) => c.notNull())
+          .addColumn("latency_ms", type.real, (c) => c.notNull())
+          .addColumn("cost_usd", type.real, (c) => c.notNull())
+          .addColumn("cost_source", "text", (c) => c.notNull())
+          .addColumn("baseline_usd", type.real, (c) => c.notNull())
+          .addColumn("saved_usd", type.real, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex("upstream_calls_by_time").on("upstream_calls").column("at").execute();
+        await db.schema
+          .createIndex("upstream_calls_by_session")
+          .on("upstream_calls")
+          .columns(["session_id", "at"])
+          .execute();
+        await db.schema
+          .createTable("api_requests")
+          .addColumn("id", type.serialId, autoId)
+          .addColumn("at", "text", (c) => c.notNull())
+          .addColumn("request_id", "text", (c) => c.notNull())
+          .addColumn("method", "text", (c) => c.notNull())
+          .addColumn("endpoint", "text", (c) => c.notNull())
+          .addColumn("status", "integer", (c) => c.notNull())
+          .addColumn("category", "text")
+          .addColumn("latency_ms", type.real, (c) => c.notNull())
+          .addColumn("cache_hit", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("session_id", "text")
+          .execute();
+        await db.schema.createIndex("api_requests_by_time").on("api_requests").column("at").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table if exists api_requests`.execute(db);
+        await sql`drop table if exists upstream_calls`.execute(db);
+      },
     },
-    async down(db: Kysely<unknown>) {
-      await sql`drop table if exists artifacts`.execute(db);
-      await sql`drop table if exists workflow_tasks`.execute(db);
-      await db.schema.alterTable("workflow_runs").dropColumn("workflow").execute();
-    },
-  },
-  "0003_cost_ledger_request_log": {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable("upstream_calls")
-        .addColumn("id", type.serialId, autoId)
-        .addColumn("at", "text", (c) => c.notNull())
-        .addColumn("request_id", "text")
-        .addColumn("endpoint", "text")
-        .addColumn("session_id", "text")
-        .addColumn("workflow_id", "text")
-        .addColumn("category", "text")
-        .addColumn("purpose", "text", (c) => c.notNull())
-        .addColumn("kind", "text", (c) => c.notNull())
-        .addColumn("role", "text", (c) => c.notNull())
-        .addColumn("model", "text", (c) => c.notNull())
-        .addColumn("provider", "text", (c) => c.notNull())
-        .addColumn("outcome", "text", (c) => c.notNull())
-        .addColumn("error_code", "text")
-        .addColumn("prompt_tokens", "integer", (c) => c.notNull())
-        .addColumn("completion_tokens", "integer", (c) => c.notNull())
-        .addColumn("latency_ms", type.real, (c) => c.notNull())
-        .addColumn("cost_usd", type.real, (c) => c.notNull())
-        .addColumn("cost_source", "text", (c) => c.notNull())
-        .addColumn("baseline_usd", type.real, (c) => c.notNull())
-        .addColumn("saved_usd", type.real, (c) => c.notNull().defaultTo(0))
-        .execute();
-      await db.schema.createIndex("upstream_calls_by_time").on("upstream_calls").column("at").execute();
-      await db.schema
-        .createIndex("upstream_calls_by_session")
-        .on("upstream_calls")
-        .columns(["session_id", "at"])
-        .execute();
-      await db.schema
-        .createTable("api_requests")
-        .addColumn("id", type.serialId, autoId)
-        .addColumn("at", "text", (c) => c.notNull())
-        .addColumn("request_id", "text", (c) => c.notNull())
-        .addColumn("method", "text", (c) => c.notNull())
-        .addColumn("endpoint", "text", (c) => c.notNull())
-        .addColumn("status", "integer", (c) => c.notNull())
-        .addColumn("category", "text")
-        .addColumn("latency_ms", type.real, (c) => c.notNull())
-        .addColumn("cache_hit", "integer", (c) => c.notNull().defaultTo(0))
-        .addColumn("session_id", "text")
-        .execute();
-      await db.schema.createIndex("api_requests_by_time").on("api_requests").column("at").execute();
-    },
-    async down(db: Kysely<unknown>) {
-      await sql`drop table if exists api_requests`.execute(db);
-      await sql`drop table if exists upstream_calls`.execute(db);
-    },
-  },
   };
 }
 
