@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import packageJson from "../package.json" with { type: "json" };
@@ -92,7 +93,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const metrics = new Metrics({
     breakers: resilience.breakers,
     scheduler: resilience.scheduler,
-    runningWorkflows: () => runs.size,
+    runningWorkflows: () => workflows.runningCount(),
   });
   const budget = new BudgetGuard({
     limits: config.budgets,
@@ -137,6 +138,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     addons: config.addons,
     clock,
     newId,
+    workerId: `${hostname()}:${process.pid}`,
     taskRetries: {
       maxRetries: config.orchestration.maxRetries,
       backoff: config.errorHandling.retry,

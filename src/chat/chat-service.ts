@@ -246,7 +246,7 @@ export class ChatService {
     spent: readonly RoleCallResult[],
   ): ChatRun {
     const { config, models, store, workflows, newId } = this.#deps;
-    workflows.assertCapacity();
+    await workflows.assertCapacity();
     const acknowledger = models.resolve(config.routing.acknowledgementRole);
     yield { type: "routed", route: this.#route(turn, acknowledger, category, routing) };
     const ack = yield* this.#generate(turn, acknowledger, {
@@ -274,7 +274,7 @@ export class ChatService {
       },
       announce,
     );
-    workflows.orchestrate(workflowId, request);
+    await workflows.orchestrate(workflowId, request);
     yield {
       type: "done",
       reply: { ...this.#reply(turn, ack, category, routing, [...spent, ack]), workflowId },

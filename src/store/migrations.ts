@@ -158,6 +158,15 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await sql`drop table if exists upstream_calls`.execute(db);
       },
     },
+    "0004_task_worker": {
+      async up(db: Kysely<unknown>) {
+        // Which process ran the task: with several workers, where to look when something goes wrong.
+        await db.schema.alterTable("workflow_tasks").addColumn("worker", "text").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("workflow_tasks").dropColumn("worker").execute();
+      },
+    },
   };
 }
 

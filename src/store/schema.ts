@@ -60,6 +60,7 @@ export interface WorkflowTasksTable {
   usage: string | null;
   started_at: string | null;
   finished_at: string | null;
+  worker: string | null;
 }
 
 export interface ArtifactsTable {

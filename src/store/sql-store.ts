@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from "kysely";
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { Clock } from "../core/clock.ts";
 import { migrationProvider, type SqlDialectName } from "./migrations.ts";
@@ -135,6 +135,15 @@ export class SqlStore implements Store {
     return Number(result.numUpdatedRows);
   }
 
+  async countRunning(): Promise<number> {
+    const row = await this.#db
+      .selectFrom("workflow_runs")
+      .select(sql<number>`count(*)`.as("running"))
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return Number(row?.running ?? 0);
+  }
+
   async setRunWorkflow(id: string, workflow: unknown): Promise<void> {
     await this.#db
       .updateTable("workflow_runs")
@@ -173,6 +182,7 @@ export class SqlStore implements Store {
       usage: task.usage ? JSON.stringify(task.usage) : null,
       started_at: task.startedAt,
       finished_at: task.finishedAt,
+      worker: task.worker ?? null,
     };
     await this.#db
       .insertInto("workflow_tasks")
@@ -188,6 +198,7 @@ export class SqlStore implements Store {
           usage: row.usage,
           started_at: row.started_at,
           finished_at: row.finished_at,
+          worker: row.worker,
         }),
       )
       .execute();
@@ -212,6 +223,7 @@ export class SqlStore implements Store {
       output: row.output,
       error: row.error === null ? null : JSON.parse(row.error),
       usage: row.usage === null ? null : JSON.parse(row.usage),
+      worker: row.worker,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
     }));

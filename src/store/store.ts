@@ -58,6 +58,8 @@ export interface TaskRecord {
   readonly usage: RunUsage | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
+  // The process that ran (or runs) the task.
+  readonly worker?: string | null;
 }
 
 export interface ArtifactRecord {
@@ -117,6 +119,8 @@ export interface Store {
   finishRun(id: string, update: RunUpdate, sessionMessages?: readonly NewMessage[]): Promise<void>;
   // At start-up: runs left `running` by a previous process were cut off.
   markRunningAsInterrupted(): Promise<number>;
+  // Runs in the running state, whichever process runs them.
+  countRunning(): Promise<number>;
   setRunWorkflow(id: string, workflow: unknown): Promise<void>;
   // Puts a finished or interrupted run back to running (resume); false if it was already running.
   reopenRun(id: string): Promise<boolean>;

@@ -7,7 +7,7 @@ import type { LedgerListener } from "./usage-ledger.ts";
 export interface LiveState {
   readonly breakers: CircuitBreakers;
   readonly scheduler: PriorityScheduler;
-  readonly runningWorkflows: () => number;
+  readonly runningWorkflows: () => number | Promise<number>;
 }
 
 const circuitStateValue = { closed: 0, half_open: 1, open: 2 } as const;
@@ -104,8 +104,8 @@ export class Metrics implements LedgerListener {
       name: "orchestrator_workflows_running",
       help: "Workflows and H requests running in this process",
       registers: [this.registry],
-      collect() {
-        this.set(live.runningWorkflows());
+      async collect() {
+        this.set(await live.runningWorkflows());
       },
     });
   }

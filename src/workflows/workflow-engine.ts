@@ -20,6 +20,8 @@ export interface EngineDeps {
   readonly clock: Clock;
   readonly newId: IdGenerator;
   readonly taskRetries: TaskRetrySettings;
+  // Names this process in the task records (host and process id).
+  readonly workerId: string;
 }
 
 // A task whose model call failed with a retryable error, after that call's own retries and fallbacks
@@ -31,11 +33,15 @@ export interface TaskRetrySettings {
   readonly random: RandomSource;
 }
 
-export interface EngineRun {
+// What a single task needs from its run: where it belongs, and when it must stop.
+export interface TaskRun {
   readonly runId: string;
-  readonly definition: WorkflowDefinition;
   readonly signal: AbortSignal;
   readonly deadline: number;
+}
+
+export interface EngineRun extends TaskRun {
+  readonly definition: WorkflowDefinition;
   // Tasks that finished in an earlier attempt (resume): their outputs are reused, they are not run again.
   readonly finished: readonly TaskRecord[];
 }
@@ -81,7 +87,7 @@ export class WorkflowEngine {
       }
       if (stage.type === "linear") {
         const settled = await Promise.allSettled(
-          pending.map(([taskIndex, task]) => this.#runTask(run, stageIndex, taskIndex, task, values)),
+          pending.map(([taskIndex, task]) => this.runTask(run, stageIndex, taskIndex, task, values)),
         );
         // Siblings that succeeded are kept (and stored) even when another failed.
         settled.forEach((outcome, i) => {
@@ -93,7 +99,7 @@ export class WorkflowEngine {
         if (failure) throw failure.reason;
       } else {
         for (const [taskIndex, task] of pending) {
-          const result = await this.#runTask(run, stageIndex, taskIndex, task, values);
+          const result = await this.runTask(run, stageIndex, taskIndex, task, values);
           record(task.output_variable, result.output, result.usage);
         }
       }
@@ -101,8 +107,10 @@ export class WorkflowEngine {
     return { outputs, usage };
   }
 
-  async #runTask(
-    run: EngineRun,
+  // Runs one task and stores its start and its result (or failure) as they happen. Also the entry point of
+  // a queue worker, which runs the tasks of one workflow on several processes.
+  async runTask(
+    run: TaskRun,
     stage: number,
     index: number,
     task: WorkflowTask,
@@ -118,6 +126,7 @@ export class WorkflowEngine {
       role: resolved.role,
       model: resolved.definition.model,
       outputVariable: task.output_variable,
+      worker: this.#deps.workerId,
     };
     const startedAt = clock.isoNow();
     await store.saveTask({
@@ -192,7 +201,7 @@ export class WorkflowEngine {
     }
   }
 
-  async #withTaskRetries<T>(run: EngineRun, stage: number, index: number, attempt: () => Promise<T>) {
+  async #withTaskRetries<T>(run: TaskRun, stage: number, index: number, attempt: () => Promise<T>) {
     const { clock, events, taskRetries } = this.#deps;
     for (let retry = 0; ; retry++) {
       try {
@@ -217,7 +226,7 @@ export class WorkflowEngine {
     }
   }
 
-  async #chatTask(run: EngineRun, task: WorkflowTask, prompt: string) {
+  async #chatTask(run: TaskRun, task: WorkflowTask, prompt: string) {
     const addonText = (task.config?.addons ?? [])
       .map((name) => this.#deps.addons[name]?.prompt ?? "")
       .filter(Boolean);
@@ -238,7 +247,7 @@ export class WorkflowEngine {
   }
 
   // Images and videos are stored as artifacts; the task's output is the URL they are served at.
-  async #mediaTask(run: EngineRun, task: WorkflowTask, prompt: string) {
+  async #mediaTask(run: TaskRun, task: WorkflowTask, prompt: string) {
     const made = await this.#deps.media.generate(task.model, prompt, {
       signal: run.signal,
       deadline: run.deadline,

@@ -15,6 +15,14 @@ import { addUsage, type WorkflowEngine } from "./workflow-engine.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
 import type { WorkflowDefinition } from "./workflow-schema.ts";
 
+// Runs workflows on other processes (BullMQ workers on Redis) instead of in this one.
+export interface RunQueue {
+  start(id: string, deadline: number): Promise<void>;
+  // Tells the workers to abort the run's running tasks; the run is already marked cancelled.
+  cancel(id: string): Promise<void>;
+  waitFor(id: string): Promise<void>;
+}
+
 export interface WorkflowServiceDeps {
   readonly config: AppConfig;
   readonly models: ModelClient;
@@ -26,6 +34,8 @@ export interface WorkflowServiceDeps {
   readonly clock: Clock;
   readonly newId: IdGenerator;
   readonly logger: Logger;
+  // Set when workflows run on a queue; absent, they run in this process.
+  readonly queue?: RunQueue | undefined;
 }
 
 // What an H request's run needs to be carried out (and resumed): the request and where to post the answer.
@@ -35,10 +45,11 @@ export interface OrchestrationRequest {
   readonly timeoutSeconds?: number;
 }
 
-const zeroUsage: RunUsage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
+export const zeroUsage: RunUsage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
 
 // Starts, cancels and resumes workflow runs, each in the background under its id, with a deadline;
 // for H requests also plans the workflow first and writes the final answer (or the failure's explanation).
+// The steps (plan, complete, fail) are shared by the in-process runner and the queue workers.
 export class WorkflowService {
   readonly #deps: WorkflowServiceDeps;
 
@@ -46,10 +57,19 @@ export class WorkflowService {
     this.#deps = deps;
   }
 
+  get distributed(): boolean {
+    return this.#deps.queue !== undefined;
+  }
+
+  // Running workflows: in this process, or in the whole cluster when they run on a queue.
+  async runningCount(): Promise<number> {
+    return this.#deps.queue ? this.#deps.store.countRunning() : this.#deps.runs.size;
+  }
+
   // Past maxConcurrentWorkflows new work is refused, never queued without bound.
-  assertCapacity(): void {
+  async assertCapacity(): Promise<void> {
     const max = this.#deps.config.orchestration.maxConcurrentWorkflows;
-    if (this.#deps.runs.size < max) return;
+    if ((await this.runningCount()) < max) return;
     throw new OrchestratorError({
       kind: "transient",
       code: "too_many_workflows",
@@ -64,7 +84,7 @@ export class WorkflowService {
     options: { timeoutSeconds?: number | undefined },
   ): Promise<string> {
     this.assertValid(definition);
-    this.assertCapacity();
+    await this.assertCapacity();
     const id = this.#deps.newId();
     await this.#deps.store.createRun({
       id,
@@ -73,7 +93,7 @@ export class WorkflowService {
       request: options.timeoutSeconds === undefined ? {} : { timeout_seconds: options.timeoutSeconds },
     });
     await this.#deps.store.setRunWorkflow(id, definition);
-    this.#launch(id, options.timeoutSeconds, (signal, deadline) =>
+    await this.#start(id, options.timeoutSeconds, (signal, deadline) =>
       this.#runWorkflow(id, definition, [], signal, deadline),
     );
     return id;
@@ -84,26 +104,32 @@ export class WorkflowService {
   }
 
   // The run record (with the messages announcing it) is already stored by the chat pipeline.
-  orchestrate(runId: string, request: OrchestrationRequest): void {
-    this.#launch(runId, request.timeoutSeconds, (signal, deadline) =>
+  async orchestrate(runId: string, request: OrchestrationRequest): Promise<void> {
+    await this.#start(runId, request.timeoutSeconds, (signal, deadline) =>
       this.#runOrchestration(runId, request, undefined, [], signal, deadline),
     );
   }
 
   async waitFor(id: string): Promise<void> {
-    await this.#deps.runs.whenDone(id);
+    if (this.#deps.queue) await this.#deps.queue.waitFor(id);
+    else await this.#deps.runs.whenDone(id);
   }
 
-  cancel(id: string): boolean {
-    return this.#deps.runs.cancel(
-      id,
-      new OrchestratorError({
-        kind: "logical",
-        code: "cancelled",
-        status: 499,
-        message: "the workflow was cancelled",
-      }),
-    );
+  // False when the run is not running (any more).
+  async cancel(id: string): Promise<boolean> {
+    const reason = new OrchestratorError({
+      kind: "logical",
+      code: "cancelled",
+      status: 499,
+      message: "the workflow was cancelled",
+    });
+    const { queue, store } = this.#deps;
+    if (!queue) return this.#deps.runs.cancel(id, reason);
+    const run = await store.getRun(id);
+    if (run?.status !== "running") return false;
+    await this.fail(run, reason, await this.spentSoFar(id));
+    await queue.cancel(id);
+    return true;
   }
 
   // Continues a run that was interrupted, failed or cancelled, from its first unfinished task.
@@ -118,14 +144,14 @@ export class WorkflowService {
         message: `workflow ${id} is ${run.status}; only interrupted, failed or cancelled workflows can be resumed`,
       });
     }
-    this.assertCapacity();
+    await this.assertCapacity();
     const finished = (await this.#deps.store.listTasks(id)).filter((t) => t.status === "completed");
     if (!(await this.#deps.store.reopenRun(id))) return;
     const timeoutSeconds = (run.request as { timeout_seconds?: number } | null)?.timeout_seconds;
     const definition = (run.workflow ?? undefined) as WorkflowDefinition | undefined;
     if (run.kind === "chat") {
       const request = run.request as OrchestrationRequest;
-      this.#launch(id, timeoutSeconds, (signal, deadline) =>
+      await this.#start(id, timeoutSeconds, (signal, deadline) =>
         this.#runOrchestration(id, request, definition, finished, signal, deadline),
       );
       return;
@@ -136,22 +162,115 @@ export class WorkflowService {
         code: "no_workflow",
         message: `run ${id} has no workflow`,
       });
-    this.#launch(id, timeoutSeconds, (signal, deadline) =>
+    await this.#start(id, timeoutSeconds, (signal, deadline) =>
       this.#runWorkflow(id, definition, finished, signal, deadline),
     );
   }
 
-  #launch(
-    id: string,
-    timeoutSeconds: number | undefined,
-    work: (signal: AbortSignal, deadline: number) => Promise<void>,
-  ): void {
-    const timeoutMs = (timeoutSeconds ?? this.#deps.config.orchestration.defaultTimeoutSeconds) * 1000;
-    // The run's upstream calls and log lines carry its workflow id, also when it runs in the background.
-    runWithContextPatch({ workflowId: id }, () => this.#startRun(id, timeoutMs, work));
+  // The H request's planning step: the planner writes the workflow, which is stored with the run.
+  async plan(
+    run: RunRecord,
+    signal: AbortSignal,
+    deadline: number,
+  ): Promise<{ definition: WorkflowDefinition; usage: RunUsage }> {
+    const { models, config, store, events, clock } = this.#deps;
+    const request = run.request as OrchestrationRequest;
+    const plan = await planWorkflow(
+      { models, addons: config.addons, role: config.orchestration.plannerRole },
+      request.message,
+      { signal, deadline },
+    );
+    const usage = plan.calls.reduce((sum, call) => addUsage(sum, call.usage), zeroUsage);
+    await store.setRunWorkflow(run.id, plan.definition);
+    events.emit({
+      type: "plan_ready",
+      workflowId: run.id,
+      stages: plan.definition.stages.length,
+      at: clock.isoNow(),
+    });
+    return { definition: plan.definition, usage };
   }
 
-  #startRun(
+  // Every task is done: a workflow is complete; an H request first gets its final answer written.
+  async complete(
+    run: RunRecord,
+    outputs: Readonly<Record<string, string>>,
+    usage: RunUsage,
+    signal: AbortSignal,
+    deadline: number,
+  ): Promise<void> {
+    if (run.kind !== "chat") {
+      await this.#finish(run.id, { status: "completed", usage });
+      return;
+    }
+    const { models, config } = this.#deps;
+    const request = run.request as OrchestrationRequest;
+    const answer = await writeFinalAnswer(models, config.orchestration.finishRole, request.message, outputs, {
+      signal,
+      deadline,
+    });
+    await this.#finish(
+      run.id,
+      {
+        status: "completed",
+        result: answer.content,
+        model: answer.model,
+        usage: addUsage(usage, answer.usage),
+      },
+      await this.#announce(answer.content, answer.model, answer.provider, request.category, run.id),
+    );
+  }
+
+  // The run failed (or was cancelled or timed out). An H request's user is told, by the "workers failed"
+  // model, what happened and what did finish; if even that fails, the error speaks for itself.
+  async fail(run: RunRecord, failure: OrchestratorError, usage: RunUsage): Promise<void> {
+    if (run.kind !== "chat" || failure.code === "cancelled") {
+      await this.#fail(run.id, failure, usage);
+      return;
+    }
+    const { models, config, store, clock } = this.#deps;
+    const request = run.request as OrchestrationRequest;
+    const completed = (await store.listTasks(run.id))
+      .filter((t) => t.status === "completed")
+      .map((t) => t.outputVariable);
+    const explanation = await explainFailure(
+      models,
+      config.orchestration.failureRole,
+      request.message,
+      summary(failure),
+      completed,
+      { deadline: clock.now() + config.errorHandling.requestTimeoutMs },
+    ).catch(() => undefined);
+    const text = explanation?.content ?? `The work on your request failed: ${failure.message}`;
+    await this.#fail(
+      run.id,
+      failure,
+      explanation ? addUsage(usage, explanation.usage) : usage,
+      text,
+      await this.#announce(text, explanation?.model, explanation?.provider, request.category, run.id),
+    );
+  }
+
+  async spentSoFar(id: string): Promise<RunUsage> {
+    const tasks = await this.#deps.store.listTasks(id);
+    return tasks.reduce((sum, task) => (task.usage ? addUsage(sum, task.usage) : sum), zeroUsage);
+  }
+
+  async #start(
+    id: string,
+    timeoutSeconds: number | undefined,
+    inProcess: (signal: AbortSignal, deadline: number) => Promise<void>,
+  ): Promise<void> {
+    const timeoutMs = (timeoutSeconds ?? this.#deps.config.orchestration.defaultTimeoutSeconds) * 1000;
+    if (this.#deps.queue) {
+      await this.#deps.queue.start(id, this.#deps.clock.now() + timeoutMs);
+      return;
+    }
+    // The run's upstream calls and log lines carry its workflow id, also when it runs in the background.
+    runWithContextPatch({ workflowId: id }, () => this.#startInProcess(id, timeoutMs, inProcess));
+  }
+
+  #startInProcess(
     id: string,
     timeoutMs: number,
     work: (signal: AbortSignal, deadline: number) => Promise<void>,
@@ -159,18 +278,7 @@ export class WorkflowService {
     const { runs, events, clock } = this.#deps;
     runs.start(id, async (cancelSignal) => {
       const timeout = new AbortController();
-      const timer = setTimeout(
-        () =>
-          timeout.abort(
-            new OrchestratorError({
-              kind: "resource",
-              code: "workflow_timeout",
-              status: 504,
-              message: `the workflow did not finish within its ${timeoutMs / 1000} s timeout`,
-            }),
-          ),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => timeout.abort(timeoutError(timeoutMs)), timeoutMs);
       timer.unref();
       events.emit({ type: "workflow_started", workflowId: id, at: clock.isoNow() });
       try {
@@ -188,11 +296,12 @@ export class WorkflowService {
     signal: AbortSignal,
     deadline: number,
   ): Promise<void> {
+    const run = await this.#requireRun(id);
     try {
       const result = await this.#deps.engine.execute({ runId: id, definition, signal, deadline, finished });
-      await this.#finish(id, { status: "completed", usage: result.usage });
+      await this.complete(run, result.outputs, result.usage, signal, deadline);
     } catch (raw) {
-      await this.#fail(id, failureOf(signal, raw), await this.#spentSoFar(id));
+      await this.fail(run, failureOf(signal, raw), await this.spentSoFar(id));
     }
   }
 
@@ -204,72 +313,26 @@ export class WorkflowService {
     signal: AbortSignal,
     deadline: number,
   ): Promise<void> {
-    const { models, config, store, events, clock } = this.#deps;
+    const run = { ...(await this.#requireRun(id)), request };
     let usage = zeroUsage;
     try {
       let definition = planned;
       if (!definition) {
-        const plan = await planWorkflow(
-          { models, addons: config.addons, role: config.orchestration.plannerRole },
-          request.message,
-          { signal, deadline },
-        );
-        for (const call of plan.calls) usage = addUsage(usage, call.usage);
+        const plan = await this.plan(run, signal, deadline);
+        usage = plan.usage;
         definition = plan.definition;
-        await store.setRunWorkflow(id, definition);
-        events.emit({
-          type: "plan_ready",
-          workflowId: id,
-          stages: definition.stages.length,
-          at: clock.isoNow(),
-        });
       }
       const result = await this.#deps.engine.execute({ runId: id, definition, signal, deadline, finished });
-      usage = addUsage(usage, result.usage);
-      const answer = await writeFinalAnswer(
-        models,
-        config.orchestration.finishRole,
-        request.message,
-        result.outputs,
-        {
-          signal,
-          deadline,
-        },
-      );
-      usage = addUsage(usage, answer.usage);
-      await this.#finish(
-        id,
-        { status: "completed", result: answer.content, model: answer.model, usage },
-        await this.#announce(answer.content, answer.model, answer.provider, request.category, id),
-      );
+      await this.complete(run, result.outputs, addUsage(usage, result.usage), signal, deadline);
     } catch (raw) {
-      const failure = failureOf(signal, raw);
-      const spent = addUsage(usage, await this.#spentSoFar(id));
-      if (failure.code === "cancelled") {
-        await this.#fail(id, failure, spent);
-        return;
-      }
-      // The "workers failed" model tells the user what happened; if even that fails, the error speaks for itself.
-      const completed = (await store.listTasks(id))
-        .filter((t) => t.status === "completed")
-        .map((t) => t.outputVariable);
-      const explanation = await explainFailure(
-        models,
-        config.orchestration.failureRole,
-        request.message,
-        summary(failure),
-        completed,
-        { deadline: clock.now() + config.errorHandling.requestTimeoutMs },
-      ).catch(() => undefined);
-      const text = explanation?.content ?? `The work on your request failed: ${failure.message}`;
-      await this.#fail(
-        id,
-        failure,
-        explanation ? addUsage(spent, explanation.usage) : spent,
-        text,
-        await this.#announce(text, explanation?.model, explanation?.provider, request.category, id),
-      );
+      await this.fail(run, failureOf(signal, raw), addUsage(usage, await this.spentSoFar(id)));
     }
+  }
+
+  async #requireRun(id: string): Promise<RunRecord> {
+    const run = await this.#deps.store.getRun(id);
+    if (!run) throw notFound("workflow", id);
+    return run;
   }
 
   async #announce(
@@ -290,11 +353,6 @@ export class WorkflowService {
         ...(provider ? { provider } : {}),
       },
     ];
-  }
-
-  async #spentSoFar(id: string): Promise<RunUsage> {
-    const tasks = await this.#deps.store.listTasks(id);
-    return tasks.reduce((sum, task) => (task.usage ? addUsage(sum, task.usage) : sum), zeroUsage);
   }
 
   async #finish(
@@ -334,7 +392,16 @@ export class WorkflowService {
   }
 }
 
-function failureOf(signal: AbortSignal, raw: unknown): OrchestratorError {
+export function timeoutError(timeoutMs: number): OrchestratorError {
+  return new OrchestratorError({
+    kind: "resource",
+    code: "workflow_timeout",
+    status: 504,
+    message: `the workflow did not finish within its ${timeoutMs / 1000} s timeout`,
+  });
+}
+
+export function failureOf(signal: AbortSignal, raw: unknown): OrchestratorError {
   if (signal.aborted && OrchestratorError.isInstance(signal.reason)) return signal.reason;
   return toOrchestratorError(raw);
 }

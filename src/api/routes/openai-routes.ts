@@ -5,7 +5,7 @@ import { invalidRequest, OrchestratorError } from "../../core/errors.ts";
 import type { IdGenerator } from "../../core/ids.ts";
 import type { ModelClient } from "../../models/model-client.ts";
 import type { Store } from "../../store/store.ts";
-import type { RunRegistry } from "../../workflows/run-registry.ts";
+import type { WorkflowService } from "../../workflows/workflow-service.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
 import { type ExtraUsage, routeHeaders, streamCompletion } from "../completion-stream.ts";
 import { chatCompletionBodySchema, convertRequest } from "../openai/openai-schemas.ts";
@@ -16,7 +16,7 @@ export interface OpenAiRouteDeps {
   readonly chat: ChatService;
   readonly models: ModelClient;
   readonly store: Store;
-  readonly runs: RunRegistry;
+  readonly workflows: WorkflowService;
   readonly clock: Clock;
   readonly newId: IdGenerator;
 }
@@ -133,7 +133,7 @@ async function finishedWorkflow(
   deps: OpenAiRouteDeps,
   workflowId: string,
 ): Promise<{ text: string; usage: ExtraUsage }> {
-  await deps.runs.whenDone(workflowId);
+  await deps.workflows.waitFor(workflowId);
   const run = await deps.store.getRun(workflowId);
   if (run?.status !== "completed" || run.result === null) {
     throw new OrchestratorError({

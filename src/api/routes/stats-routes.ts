@@ -7,7 +7,7 @@ import type { Store } from "../../store/store.ts";
 import { summarizeUsage } from "../../telemetry/stats-report.ts";
 import { parseSince } from "../../telemetry/stats-window.ts";
 import type { UsageLedger } from "../../telemetry/usage-ledger.ts";
-import type { RunRegistry } from "../../workflows/run-registry.ts";
+import type { WorkflowService } from "../../workflows/workflow-service.ts";
 import { parseInput } from "../validation.ts";
 
 export function circuitView(snapshot: CircuitSnapshot) {
@@ -28,7 +28,7 @@ export function registerStatsRoutes(
   app: FastifyInstance,
   deps: {
     models: ModelClient;
-    runs: RunRegistry;
+    workflows: WorkflowService;
     store: Store;
     ledger: UsageLedger;
     clock: Clock;
@@ -59,7 +59,7 @@ export function registerStatsRoutes(
       }),
       circuits: breakers.snapshots().map(circuitView),
       upstream_calls: { running: queue.running, capacity: queue.capacity, waiting: queue.waiting },
-      workflows: { running: deps.runs.size },
+      workflows: { running: await deps.workflows.runningCount() },
     };
   });
 }

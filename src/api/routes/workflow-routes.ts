@@ -80,7 +80,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
     const { id } = parseInput(workflowParamsSchema, request.params, "path");
     const record = await store.getRun(id);
     if (!record) throw notFound("workflow", id);
-    if (!workflows.cancel(id)) {
+    if (!(await workflows.cancel(id))) {
       return reply.status(409).send({
         error: {
           type: "logical",
