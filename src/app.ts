@@ -5,6 +5,9 @@ import packageJson from "../package.json" with { type: "json" };
 import { buildServer } from "./api/server.ts";
 import { ChatService } from "./chat/chat-service.ts";
 import { SessionService } from "./chat/session-service.ts";
+import { Cluster } from "./cluster/cluster.ts";
+import { QueueRunner } from "./cluster/queue-runner.ts";
+import { RunDriver } from "./cluster/run-driver.ts";
 import type { AppConfig } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, randomId } from "./core/ids.ts";
@@ -54,6 +57,10 @@ export interface App {
   readonly sessions: SessionService;
   readonly logger: Logger;
   readonly interruptedRuns: number;
+  // Present when workflows run on a queue (system.redisUrl).
+  readonly cluster: Cluster | undefined;
+  // Makes this process a queue worker; only with a cluster.
+  startWorker(): void;
   // Stops taking requests, lets background runs finish (or cancels them after graceMs), closes the store.
   close(graceMs?: number): Promise<void>;
 }
@@ -67,7 +74,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   const newId = options.newId ?? randomId;
   const logger = options.logger ?? createLogger(config.system.logLevel);
   const store = await openStore(config.system, clock);
-  const interruptedRuns = await store.markRunningAsInterrupted();
+  const cluster = config.system.redisUrl
+    ? new Cluster(config.system.redisUrl, config.cluster, logger)
+    : undefined;
+  await cluster?.ready();
+  // With a queue, runs survive a process: the workers pick them up again, so nothing is interrupted.
+  const interruptedRuns = cluster ? 0 : await store.markRunningAsInterrupted();
   const tokens = createTokenCounter();
   const catalog = new ModelCatalog(config.models);
   const openrouterKey = config.api_keys.openrouter;
@@ -129,7 +141,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     recorder: ledger,
     budget,
   });
-  const events = new WorkflowEvents();
+  const events = new WorkflowEvents(cluster?.events);
   const engine = new WorkflowEngine({
     models,
     media,
@@ -157,6 +169,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     newId,
     logger,
+    queue: cluster
+      ? new QueueRunner({ queue: cluster.queue, cancels: cluster.cancels, events, store, clock })
+      : undefined,
   });
   const templates = new TemplateCatalog(config.templates, workflows);
   const chat = new ChatService({ config, models, store, tokens, workflows, clock, newId, logger });
@@ -176,12 +191,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     events,
     ledger,
     metrics,
+    cluster,
     startedAt: clock.now(),
     version,
   });
 
+  const startWorker = () => {
+    if (!cluster) throw new Error("a worker needs REDIS_URL: the queue lives in Redis");
+    cluster.startWorker(new RunDriver({ workflows, engine, store, queue: cluster.queue, clock, logger }));
+  };
+
   const close = async (graceMs = 10_000) => {
     await server.close();
+    await cluster?.close(graceMs);
     const idle = runs.waitForIdle().then(() => true);
     const inTime = await Promise.race([idle, delay(graceMs).then(() => false)]);
     if (!inTime) await runs.abortAll(new Error("server shutting down"));
@@ -190,7 +212,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     await ledger.flush();
     await store.close();
   };
-  return { server, store, models, media, runs, workflows, sessions, logger, interruptedRuns, close };
+  return {
+    server,
+    store,
+    models,
+    media,
+    runs,
+    workflows,
+    sessions,
+    logger,
+    interruptedRuns,
+    cluster,
+    startWorker,
+    close,
+  };
 }
 
 // Google AI when its key is set; the offline mode's simulated images when nothing is configured at all;

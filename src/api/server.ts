@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from "pino";
 import type { ChatService } from "../chat/chat-service.ts";
 import type { SessionService } from "../chat/session-service.ts";
+import type { Cluster } from "../cluster/cluster.ts";
 import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { IdGenerator } from "../core/ids.ts";
@@ -42,6 +43,7 @@ export interface ServerDeps {
   readonly events: WorkflowEvents;
   readonly ledger: UsageLedger;
   readonly metrics: Metrics;
+  readonly cluster: Cluster | undefined;
   readonly startedAt: number;
   readonly version: string;
 }

@@ -118,6 +118,7 @@ const envOverrides: readonly EnvOverride[] = [
   { variable: "DATABASE_URL", section: "system", key: "databaseUrl" },
   { variable: "LOG_LEVEL", section: "system", key: "logLevel" },
   { variable: "DATA_DIR", section: "system", key: "dataDir" },
+  { variable: "REDIS_URL", section: "system", key: "redisUrl" },
 ];
 
 // Every environment variable the configuration reads; `.env.example` documents each (a test checks it).

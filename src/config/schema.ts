@@ -50,6 +50,11 @@ export const systemSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8000),
   dataDir: z.string().default("./data"),
   databaseUrl: z.string().optional(),
+  // Set: workflows run on BullMQ workers and replicas share circuit breakers, rate limits and the cache.
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+    .optional(),
   maxBodyBytes: z
     .number()
     .int()
@@ -236,6 +241,25 @@ export const monitoringSchema = z.strictObject({
   metricsEnabled: z.boolean().default(true),
 });
 
+// Distributed execution (with system.redisUrl): the workflow queue and its workers.
+export const clusterSchema = z.strictObject({
+  queueName: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .default("workflows"),
+  // Prefix of every Redis key the service writes, so several deployments can share one Redis.
+  keyPrefix: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .default("orchestrator"),
+  // Jobs (tasks and run steps) one worker process runs at the same time.
+  workerConcurrency: z.number().int().positive().default(16),
+  // A worker that stops renewing its lock for this long is taken for dead; its job goes to another worker.
+  lockDurationMs: z.number().int().positive().default(30_000),
+  stalledIntervalMs: z.number().int().positive().default(15_000),
+  maxStalledCount: z.number().int().min(0).default(2),
+});
+
 export const configSchema = z.strictObject({
   system: systemSchema.prefault({}),
   orchestration: orchestrationSchema.prefault({}),
@@ -255,6 +279,7 @@ export const configSchema = z.strictObject({
   cache: cacheSchema.prefault({}),
   budgets: budgetsSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
+  cluster: clusterSchema.prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -48,9 +48,23 @@ export type WorkflowEvent =
 
 type Listener = (event: WorkflowEvent) => void;
 
-// In-process publish/subscribe of workflow progress, keyed by workflow id; the event stream endpoint listens.
+// Carries events between processes (Redis pub/sub when workflows run on workers); it delivers every
+// published event back to each process, this one included.
+export interface EventTransport {
+  publish(event: WorkflowEvent): void;
+  onEvent(deliver: (event: WorkflowEvent) => void): void;
+}
+
+// Publish/subscribe of workflow progress, keyed by workflow id; the event stream endpoint listens. Without a
+// transport, events stay in this process.
 export class WorkflowEvents {
   readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #transport: EventTransport | undefined;
+
+  constructor(transport?: EventTransport) {
+    this.#transport = transport;
+    transport?.onEvent((event) => this.#deliver(event));
+  }
 
   subscribe(workflowId: string, listener: Listener): () => void {
     let set = this.#listeners.get(workflowId);
@@ -66,6 +80,11 @@ export class WorkflowEvents {
   }
 
   emit(event: WorkflowEvent): void {
+    if (this.#transport) this.#transport.publish(event);
+    else this.#deliver(event);
+  }
+
+  #deliver(event: WorkflowEvent): void {
     for (const listener of this.#listeners.get(event.workflowId) ?? []) listener(event);
   }
 }

@@ -2,24 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type FakeGoogleAi, fakeMp4, fakePng, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, type RecordedRequest, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { lastUserText, systemText } from "../support/responders.ts";
+import { lastUserText, systemText, workerResponder } from "../support/responders.ts";
 import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
 
 // Workers answer "<output_variable-ish tag> done"; a prompt may ask for a delay with "[wait N]" or a hang with "[hang]".
-function workerResponder(request: RecordedRequest) {
-  const prompt = lastUserText(request);
-  const wait = /\[wait (\d+)\]/.exec(prompt);
-  if (/\[hang\]/.test(prompt)) return { kind: "hang" } as const;
-  if (/\[fail\]/.test(prompt))
-    return { kind: "error", status: 400, message: "this prompt is refused" } as const;
-  return {
-    kind: "text",
-    content: `done: ${prompt}`,
-    delayMs: wait ? Number(wait[1]) : 0,
-    cost: 0.001,
-  } as const;
-}
-
 const task = (model: string, prompt: string, output: string, config?: Record<string, unknown>) => ({
   model,
   prompt,

@@ -116,3 +116,19 @@ export function orchestrationResponder(
     }
   };
 }
+
+// Workflow workers' answers: "done: <prompt>"; "[wait N]" in a prompt delays the answer N ms, "[hang]" never
+// answers, "[fail]" is refused with a 400.
+export function workerResponder(request: RecordedRequest) {
+  const prompt = lastUserText(request);
+  const wait = /\[wait (\d+)\]/.exec(prompt);
+  if (/\[hang\]/.test(prompt)) return { kind: "hang" } as const;
+  if (/\[fail\]/.test(prompt))
+    return { kind: "error", status: 400, message: "this prompt is refused" } as const;
+  return {
+    kind: "text",
+    content: `done: ${prompt}`,
+    delayMs: wait ? Number(wait[1]) : 0,
+    cost: 0.001,
+  } as const;
+}

@@ -31,6 +31,8 @@ export interface TestAppOptions {
   readonly random?: () => number;
   // Defaults to an in-memory database; a sqlite: URL keeps data across app restarts.
   readonly databaseUrl?: string;
+  // Workflows then run on queue workers in Redis.
+  readonly redisUrl?: string;
 }
 
 // Starts the real server on a random port with an in-memory store and, in live mode, a fake upstream.
@@ -40,6 +42,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const fake = mode === "live" ? (options.fake ?? (await startFakeOpenRouter())) : undefined;
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: options.databaseUrl ?? ":memory:",
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...(fake ? { OPENROUTER_API_KEY: fake.apiKey, OPENROUTER_BASE_URL: fake.baseUrl } : {}),
     ...(options.google
       ? { GOOGLE_AI_API_KEY: options.google.apiKey, GOOGLE_AI_BASE_URL: options.google.baseUrl }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { Cluster } from "../../cluster/cluster.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { ModelClient } from "../../models/model-client.ts";
 import type { CircuitSnapshot } from "../../resilience/circuit-breaker.ts";
@@ -31,6 +32,7 @@ export function registerStatsRoutes(
     workflows: WorkflowService;
     store: Store;
     ledger: UsageLedger;
+    cluster: Cluster | undefined;
     clock: Clock;
     config: { monitoring: { baselineRole: string } };
   },
@@ -60,6 +62,7 @@ export function registerStatsRoutes(
       circuits: breakers.snapshots().map(circuitView),
       upstream_calls: { running: queue.running, capacity: queue.capacity, waiting: queue.waiting },
       workflows: { running: await deps.workflows.runningCount() },
+      ...(deps.cluster ? { cluster: await deps.cluster.stats() } : {}),
     };
   });
 }

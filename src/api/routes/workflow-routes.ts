@@ -162,6 +162,7 @@ export function runView(run: RunRecord, tasks: readonly TaskRecord[]) {
         started_at: stored?.startedAt ?? null,
         finished_at: stored?.finishedAt ?? null,
         usage: stored?.usage ? usageView(stored.usage) : null,
+        worker: stored?.worker ?? null,
         ...(stored?.error ? { error: stored.error } : {}),
       };
     }),

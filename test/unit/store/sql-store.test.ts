@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import type { Clock } from "../../../src/core/clock.ts";
 import { openStore } from "../../../src/store/open-store.ts";
 import type { Store } from "../../../src/store/store.ts";
-import { freshPostgresSchema, postgresSkipReason, postgresUrl } from "../../support/postgres.ts";
+import { freshPostgresSchema, postgresSkipReason, postgresUrl } from "../../support/services.ts";
 
 const fixedClock: Clock = { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" };
 const sessionId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";

@@ -28,3 +28,8 @@ export async function freshPostgresSchema(): Promise<{ url: string; drop: () => 
     },
   };
 }
+
+// The Redis server tests may use, from REDIS_URL (set by CI); without it, cluster tests are skipped.
+export const redisUrl = /^rediss?:\/\//.test(process.env.REDIS_URL ?? "") ? process.env.REDIS_URL : undefined;
+export const clusterSkipReason =
+  "DATABASE_URL (PostgreSQL) and REDIS_URL are not both set: cluster tests skipped";

@@ -1,0 +1,38 @@
+import type { RunUsage } from "../store/store.ts";
+
+// The jobs on the workflow queue. An "advance" job drives one run: it plans (H requests), queues the next
+// stage's tasks as its children, waits for them, and finally completes or fails the run. A "task" job runs
+// one task of the workflow on whichever worker takes it.
+
+export const advanceJob = "advance";
+export const taskJob = "task";
+
+// Who the work is for, carried from the API's request to the workers' logs and cost ledger.
+export interface JobContext {
+  readonly requestId: string;
+  readonly sessionId?: string | undefined;
+  readonly category?: string | undefined;
+}
+
+export interface AdvanceJobData {
+  readonly runId: string;
+  // Absolute time (ms) by which the run must be over.
+  readonly deadline: number;
+  // When this attempt at the run started: task failures before it belong to an earlier attempt.
+  readonly attemptStartedAt: string;
+  readonly attempt: number;
+  readonly context: JobContext;
+  readonly planUsage?: RunUsage;
+}
+
+export interface TaskJobData {
+  readonly runId: string;
+  readonly stage: number;
+  readonly index: number;
+  readonly deadline: number;
+  readonly context: JobContext;
+}
+
+export interface CancelMessage {
+  readonly runId: string;
+}

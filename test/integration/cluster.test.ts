@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { lastUserText, workerResponder } from "../support/responders.ts";
+import { clusterSkipReason, freshPostgresSchema, postgresUrl, redisUrl } from "../support/services.ts";
+import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+
+const mainWorker = new URL("../../src/worker.ts", import.meta.url).pathname;
+
+interface WorkerProcess {
+  readonly child: ChildProcess;
+  readonly output: string[];
+}
+
+const task = (model: string, prompt: string, output: string) => ({ model, prompt, output_variable: output });
+
+// An API process (in this test process) and worker processes (spawned, as `npm run worker` runs them) sharing
+// one PostgreSQL schema and one Redis key prefix, against the fake upstream.
+describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
+  skip: postgresUrl && redisUrl ? false : clusterSkipReason,
+}, () => {
+  let fake: FakeOpenRouter;
+  let api: TestApp;
+  let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
+  let dir: string;
+  let configFile: string;
+  const workers: WorkerProcess[] = [];
+  const cluster = {
+    keyPrefix: `test-${randomUUID().slice(0, 8)}`,
+    workerConcurrency: 1,
+    lockDurationMs: 1500,
+    stalledIntervalMs: 500,
+  };
+
+  const startWorker = (): WorkerProcess => {
+    const output: string[] = [];
+    const child = spawn(
+      process.execPath,
+      ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", mainWorker],
+      {
+        env: {
+          PATH: process.env.PATH ?? "",
+          DATABASE_URL: schema.url,
+          REDIS_URL: redisUrl ?? "",
+          OPENROUTER_API_KEY: fake.apiKey,
+          OPENROUTER_BASE_URL: fake.baseUrl,
+          ORCHESTRATION_CONFIG: configFile,
+          LOG_LEVEL: "INFO",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    child.stdout?.on("data", (chunk: Buffer) => output.push(String(chunk)));
+    child.stderr?.on("data", (chunk: Buffer) => output.push(String(chunk)));
+    const worker = { child, output };
+    workers.push(worker);
+    return worker;
+  };
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    schema = await freshPostgresSchema();
+    dir = mkdtempSync(join(tmpdir(), "cluster-"));
+    configFile = join(dir, "config.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({ cluster, errorHandling: { retry: { baseDelayMs: 1, maxDelayMs: 4 } } }),
+    );
+    api = await startTestApp({ fake, databaseUrl: schema.url, redisUrl, config: { cluster } });
+    startWorker();
+    startWorker();
+    await eventually(async () => {
+      const stats = await api.get("/stats");
+      return stats.body.cluster?.workers.length === 2 ? true : undefined;
+    }, 15_000);
+  });
+
+  after(async () => {
+    for (const worker of workers) worker.child.kill("SIGKILL");
+    await api?.close();
+    await fake?.close();
+    await schema?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    fake.clear();
+    fake.respondWith(workerResponder);
+  });
+
+  it("runs one workflow's tasks on both workers, in stage order, and stores them in PostgreSQL", async () => {
+    const res = await api.post("/workflow", {
+      workflow: [
+        {
+          type: "linear",
+          tasks: Array.from({ length: 6 }, (_, i) =>
+            task("medium_ai", `part ${i} of {topic} [wait 200]`, `part${i}`),
+          ),
+        },
+        {
+          type: "inline",
+          tasks: [
+            task("medium_ai", "join {part0} and {part5}", "joined"),
+            task("medium_ai", "polish {joined}", "final"),
+          ],
+        },
+      ],
+      variables: { topic: "tides" },
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, "completed", JSON.stringify(res.body.error));
+    assert.match(res.body.outputs.final, /^done: polish done: join done: part 0 of tides/);
+    const workersUsed = new Set(res.body.tasks.map((t: { worker: string }) => t.worker));
+    assert.equal(workersUsed.size, 2, `tasks ran on ${[...workersUsed].join(", ")}`);
+    // The inline stage started only after the whole linear stage had answered.
+    const times = fake.requests.map((r) => ({ prompt: lastUserText(r), at: r.receivedAt }));
+    const lastPart = Math.max(...times.filter((t) => t.prompt.startsWith("part")).map((t) => t.at));
+    const join = times.find((t) => t.prompt.startsWith("join"));
+    assert.ok(join && join.at >= lastPart + 150, "the join waited for the parts");
+
+    const stats = await api.get("/stats");
+    assert.equal(stats.body.cluster.workers.length, 2);
+    assert.equal(stats.body.cost.total_usd, 0.008, "the workers' ledger rows are in the shared database");
+  });
+
+  it("finishes a workflow whose worker is killed mid-task, without running any finished task again", async () => {
+    const res = await api.post("/workflow", {
+      async: true,
+      workflow: [
+        { type: "linear", tasks: [task("medium_ai", "first a", "a"), task("medium_ai", "first b", "b")] },
+        {
+          type: "inline",
+          tasks: [
+            task("medium_ai", "slow on {a} [wait 2500]", "slow"),
+            task("medium_ai", "after {slow}", "after"),
+          ],
+        },
+      ],
+    });
+    assert.equal(res.status, 202);
+    const id = res.body.workflow_id;
+    const running = await eventually(async () => {
+      const record = await api.get(`/workflow/${id}`);
+      const slow = record.body.tasks.find((t: { output_variable: string }) => t.output_variable === "slow");
+      return slow?.status === "running" ? slow : undefined;
+    }, 10_000);
+    const pid = Number(String(running.worker).split(":").at(-1));
+    const victim = workers.find((w) => w.child.pid === pid);
+    assert.ok(victim, `the slow task runs on one of our workers (${running.worker})`);
+    victim.child.kill("SIGKILL");
+
+    await api.app.workflows.waitFor(id);
+    const record = await api.get(`/workflow/${id}`);
+    assert.equal(record.body.status, "completed", JSON.stringify(record.body.error));
+    assert.deepEqual(Object.keys(record.body.outputs).sort(), ["a", "after", "b", "slow"]);
+    const count = (start: string) => fake.requests.filter((r) => lastUserText(r).startsWith(start)).length;
+    assert.equal(count("first a"), 1, "finished before the crash: not run again");
+    assert.equal(count("first b"), 1);
+    assert.equal(count("slow on"), 2, "cut off by the crash: run again on the other worker");
+    assert.equal(count("after"), 1);
+    const slowTask = record.body.tasks.find((t: { output_variable: string }) => t.output_variable === "slow");
+    assert.notEqual(slowTask.worker, running.worker, "the other worker finished it");
+  });
+});
