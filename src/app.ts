@@ -8,6 +8,9 @@ import { SessionService } from "./chat/session-service.ts";
 import { Cluster } from "./cluster/cluster.ts";
 import { QueueRunner } from "./cluster/queue-runner.ts";
 import { RunDriver } from "./cluster/run-driver.ts";
+import { shareCircuits } from "./cluster/shared-circuits.ts";
+import { SharedRateLimiter } from "./cluster/shared-rate-limiter.ts";
+import { SharedResponseCache } from "./cluster/shared-response-cache.ts";
 import type { AppConfig } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, randomId } from "./core/ids.ts";
@@ -15,7 +18,7 @@ import { createLogger } from "./logger.ts";
 import { MediaClient } from "./models/media-client.ts";
 import { ModelCatalog } from "./models/model-catalog.ts";
 import { ModelClient } from "./models/model-client.ts";
-import { ResponseCache } from "./models/response-cache.ts";
+import { MemoryResponseCache } from "./models/response-cache.ts";
 import { GoogleAiMediaProvider } from "./providers/google/google-ai-media-provider.ts";
 import type { MediaProvider } from "./providers/media-provider.ts";
 import { OpenRouterProvider } from "./providers/openrouter/openrouter-provider.ts";
@@ -25,6 +28,7 @@ import {
 } from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
+import { realSleep } from "./resilience/sleeper.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 import { BudgetGuard } from "./telemetry/budget-guard.ts";
@@ -96,16 +100,41 @@ export async function createApp(options: AppOptions): Promise<App> {
   const resilience = createResilience(config, {
     now: () => clock.now(),
     ...(options.random ? { random: options.random } : {}),
+    ...(cluster
+      ? {
+          limiter: new SharedRateLimiter({
+            redis: cluster.redis,
+            keyPrefix: config.cluster.keyPrefix,
+            limitFor: (model) =>
+              config.rateLimits.upstream.models[model] ?? config.rateLimits.upstream.default,
+            now: () => clock.now(),
+            sleep: realSleep,
+          }),
+        }
+      : {}),
   });
-  resilience.breakers.onStateChange(({ key, from, to }) => {
+  if (cluster) {
+    await shareCircuits({
+      breakers: resilience.breakers,
+      redis: cluster.redis,
+      subscriber: cluster.subscriber,
+      keyPrefix: config.cluster.keyPrefix,
+      openMs: config.errorHandling.circuitBreaker.timeoutSeconds * 1000,
+      now: () => clock.now(),
+      logger,
+    });
+  }
+  resilience.breakers.onStateChange(({ key, from, to, origin }) => {
     const log = to === "open" ? logger.warn.bind(logger) : logger.info.bind(logger);
-    log({ model: key, from, to }, `circuit ${to.replace("_", "-")} for ${key}`);
+    const where = origin === "remote" ? " (decided by another replica)" : "";
+    log({ model: key, from, to, origin }, `circuit ${to.replace("_", "-")} for ${key}${where}`);
   });
   const runs = new RunRegistry();
   const metrics = new Metrics({
     breakers: resilience.breakers,
     scheduler: resilience.scheduler,
     runningWorkflows: () => workflows.runningCount(),
+    cluster: cluster ? () => cluster.stats() : undefined,
   });
   const budget = new BudgetGuard({
     limits: config.budgets,
@@ -121,7 +150,15 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
   });
   await budget.start();
-  const cache = config.cache.enabled ? new ResponseCache(config.cache) : undefined;
+  const cache = !config.cache.enabled
+    ? undefined
+    : cluster
+      ? new SharedResponseCache({
+          redis: cluster.redis,
+          keyPrefix: config.cluster.keyPrefix,
+          ttlSeconds: config.cache.ttlSeconds,
+        })
+      : new MemoryResponseCache(config.cache);
   const models = new ModelClient({
     catalog,
     openrouter,

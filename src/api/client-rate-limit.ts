@@ -1,17 +1,21 @@
 import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Redis } from "ioredis";
 import { OrchestratorError } from "../core/errors.ts";
 
 // Per-client request limit on the API: clients are told apart by their API key when they send one,
 // else by address. Health checks are never limited, so a busy client cannot make the service look dead.
+// With Redis, replicas count each client's requests together.
 export async function registerClientRateLimit(
   app: FastifyInstance,
   requestsPerMinute: number,
+  shared?: { redis: Redis; keyPrefix: string },
 ): Promise<void> {
   if (requestsPerMinute <= 0) return;
   await app.register(rateLimit, {
     global: true,
+    ...(shared ? { redis: shared.redis, nameSpace: `${shared.keyPrefix}:clients:` } : {}),
     max: requestsPerMinute,
     timeWindow: 60_000,
     keyGenerator: clientKey,

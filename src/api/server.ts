@@ -70,7 +70,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   installErrorHandling(app);
   installClientAuth(app, deps.config.api_keys.clients);
-  await registerClientRateLimit(app, deps.config.rateLimits.clients.requestsPerMinute);
+  await registerClientRateLimit(
+    app,
+    deps.config.rateLimits.clients.requestsPerMinute,
+    deps.cluster ? { redis: deps.cluster.redis, keyPrefix: deps.config.cluster.keyPrefix } : undefined,
+  );
   registerHealthRoutes(app, deps);
   registerCatalogRoutes(app, deps.models.catalog, deps.config.addons);
   registerChatRoutes(app, deps.chat, deps.newId);

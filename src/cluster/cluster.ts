@@ -9,13 +9,13 @@ import { connectRedis } from "./redis.ts";
 import { RedisChannel } from "./redis-channel.ts";
 import type { RunDriver } from "./run-driver.ts";
 
-export interface QueueStats {
+export type QueueStats = {
   readonly waiting: number;
   readonly active: number;
   readonly delayed: number;
   readonly waiting_children: number;
   readonly failed: number;
-}
+};
 
 // The Redis side of a deployment with several processes: the workflow queue, the channels that carry
 // workflow events and cancellations to every process, and the connections behind them.

@@ -130,7 +130,7 @@ export class ModelClient {
   async call(target: string | ResolvedRole, call: RoleCall): Promise<RoleCallResult> {
     const { resolved, provider, started, retry, primary, candidates } = this.#plan(target, call);
     const cacheKey = this.#cacheKey(resolved, call);
-    const hit = this.#fromCache(resolved, call, cacheKey);
+    const hit = await this.#fromCache(resolved, call, cacheKey);
     if (hit) return hit;
     await this.#budget?.check();
     const failures: OrchestratorError[] = [];
@@ -167,7 +167,7 @@ export class ModelClient {
   async *stream(target: string | ResolvedRole, call: RoleCall): AsyncIterable<RoleStreamEvent> {
     const { resolved, provider, started, retry, primary, candidates } = this.#plan(target, call);
     const cacheKey = this.#cacheKey(resolved, call);
-    const hit = this.#fromCache(resolved, call, cacheKey);
+    const hit = await this.#fromCache(resolved, call, cacheKey);
     if (hit) {
       yield { type: "delta", text: hit.content };
       yield { type: "done", result: hit };
@@ -333,10 +333,15 @@ export class ModelClient {
     );
   }
 
-  #fromCache(resolved: ResolvedRole, call: RoleCall, key: string | undefined): RoleCallResult | undefined {
+  async #fromCache(
+    resolved: ResolvedRole,
+    call: RoleCall,
+    key: string | undefined,
+  ): Promise<RoleCallResult | undefined> {
     const context = currentContext();
     if (key === undefined || context?.skipCache) return undefined;
-    const hit = this.#cache?.get(key);
+    // A cache that cannot answer (Redis down) is a miss, never a failed call.
+    const hit = await this.#cache?.get(key).catch(() => undefined);
     if (!hit) return undefined;
     if (context && call.purpose === "answer") context.cacheHit = true;
     this.#recorder?.record({

@@ -19,8 +19,31 @@ export interface ResponseCacheSettings {
   readonly maxMegabytes: number;
 }
 
-// Answers to identical model calls, bounded by count and by size, each kept for a limited time.
-export class ResponseCache {
+// Answers to identical model calls, kept for a limited time: in this process, or in Redis when replicas
+// share them.
+export interface ResponseCache {
+  keyOf(request: ChatRequest): string;
+  get(key: string): Promise<CachedAnswer | undefined>;
+  set(key: string, answer: CachedAnswer): void;
+}
+
+// Everything that shapes the answer: the model, the messages and the generation parameters.
+export function cacheKeyOf(request: ChatRequest): string {
+  const shape = {
+    model: request.model,
+    purpose: request.purpose,
+    messages: request.messages,
+    temperature: request.temperature,
+    maxTokens: request.maxTokens,
+    responseFormat: request.responseFormat,
+    tools: request.tools,
+    toolChoice: request.toolChoice,
+  };
+  return createHash("sha256").update(JSON.stringify(shape)).digest("base64url");
+}
+
+// The in-process cache, bounded by count and by size.
+export class MemoryResponseCache implements ResponseCache {
   readonly #entries: LRUCache<string, CachedAnswer>;
 
   constructor(settings: ResponseCacheSettings) {
@@ -33,22 +56,11 @@ export class ResponseCache {
     });
   }
 
-  // Everything that shapes the answer: the model, the messages and the generation parameters.
   keyOf(request: ChatRequest): string {
-    const shape = {
-      model: request.model,
-      purpose: request.purpose,
-      messages: request.messages,
-      temperature: request.temperature,
-      maxTokens: request.maxTokens,
-      responseFormat: request.responseFormat,
-      tools: request.tools,
-      toolChoice: request.toolChoice,
-    };
-    return createHash("sha256").update(JSON.stringify(shape)).digest("base64url");
+    return cacheKeyOf(request);
   }
 
-  get(key: string): CachedAnswer | undefined {
+  async get(key: string): Promise<CachedAnswer | undefined> {
     return this.#entries.get(key);
   }
 

@@ -15,7 +15,13 @@ export interface CircuitSnapshot {
   readonly retryAt: number | undefined;
 }
 
-export type CircuitListener = (event: { key: string; from: CircuitState; to: CircuitState }) => void;
+// `remote`: the change was adopted from another process that shares this breaker's state.
+export type CircuitListener = (event: {
+  key: string;
+  from: CircuitState;
+  to: CircuitState;
+  origin: "local" | "remote";
+}) => void;
 
 // A consecutive-failure breaker for one upstream model. Open after `failureThreshold` failures in a row,
 // it refuses calls for `openMs`; then it lets exactly one trial call through (half-open), which closes
@@ -75,6 +81,21 @@ export class CircuitBreaker {
     this.#trialInFlight = false;
   }
 
+  // Takes over a state another process decided (replicas share their breakers through Redis).
+  adopt(to: "open" | "closed", openedAt?: number): void {
+    if (to === "closed" && this.#state === "closed") return;
+    if (to === "open" && this.#state === "open" && openedAt === this.#openedAt) return;
+    this.#trialInFlight = false;
+    if (to === "open") {
+      this.#openedAt = openedAt ?? this.#now();
+      this.#failures = Math.max(this.#failures, this.#settings.failureThreshold);
+    } else {
+      this.#openedAt = undefined;
+      this.#failures = 0;
+    }
+    this.#move(to, "remote");
+  }
+
   snapshot(): CircuitSnapshot {
     const open = this.#state === "open";
     return {
@@ -103,10 +124,10 @@ export class CircuitBreaker {
     return (this.#openedAt ?? 0) + this.#settings.openMs;
   }
 
-  #move(to: CircuitState): void {
+  #move(to: CircuitState, origin: "local" | "remote" = "local"): void {
     const from = this.#state;
     this.#state = to;
-    this.#listener?.({ key: this.key, from, to });
+    this.#listener?.({ key: this.key, from, to, origin });
   }
 }
 

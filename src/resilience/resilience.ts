@@ -4,12 +4,12 @@ import { CircuitBreakers } from "./circuit-breaker.ts";
 import { PriorityScheduler } from "./priority-scheduler.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { realSleep, type Sleeper } from "./sleeper.ts";
-import { UpstreamRateLimiter } from "./upstream-rate-limiter.ts";
+import { type RateLimiter, UpstreamRateLimiter } from "./upstream-rate-limiter.ts";
 
 // Everything that guards upstream calls, built once from config and shared by every caller.
 export interface Resilience {
   readonly breakers: CircuitBreakers;
-  readonly limiter: UpstreamRateLimiter;
+  readonly limiter: RateLimiter;
   readonly scheduler: PriorityScheduler;
   readonly policy: RetryPolicy;
   readonly sleep: Sleeper;
@@ -23,6 +23,8 @@ export interface ResilienceOptions {
   readonly now: () => number;
   readonly sleep?: Sleeper;
   readonly random?: RandomSource;
+  // Shared budgets (Redis) instead of this process's own.
+  readonly limiter?: RateLimiter;
 }
 
 export function createResilience(config: AppConfig, options: ResilienceOptions): Resilience {
@@ -36,11 +38,13 @@ export function createResilience(config: AppConfig, options: ResilienceOptions):
       },
       options.now,
     ),
-    limiter: new UpstreamRateLimiter(
-      (model) => rateLimits.upstream.models[model] ?? rateLimits.upstream.default,
-      options.now,
-      sleep,
-    ),
+    limiter:
+      options.limiter ??
+      new UpstreamRateLimiter(
+        (model) => rateLimits.upstream.models[model] ?? rateLimits.upstream.default,
+        options.now,
+        sleep,
+      ),
     scheduler: new PriorityScheduler(queuing.maxConcurrentUpstreamCalls, {
       high: queuing.highPriorityRatio,
       medium: queuing.mediumPriorityRatio,

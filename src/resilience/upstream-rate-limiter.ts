@@ -12,12 +12,29 @@ export interface RateLimitPermit {
   settle(tokens: number): void;
 }
 
-const windowMs = 60_000;
+export const windowMs = 60_000;
+
+// Where the budgets are kept: in this process, or in Redis when replicas share them.
+export interface RateLimiter {
+  acquire(model: string, deadline: number, signal?: AbortSignal): Promise<RateLimitPermit>;
+}
+
+export function rateLimitError(model: string, waitMs: number): OrchestratorError {
+  return new OrchestratorError({
+    kind: "resource",
+    code: "upstream_rate_limit",
+    status: 503,
+    retryable: true,
+    retryAfterMs: waitMs,
+    model,
+    message: `the configured rate limit for ${model} is reached; room frees up in ${Math.ceil(waitMs / 1000)} s`,
+  });
+}
 
 // Keeps calls to each upstream model within its requests- and tokens-per-minute budget over a sliding
 // minute. Calls over budget wait for room rather than fail, unless the wait would pass their deadline.
 // Tokens are counted after each call, so a budget can be overshot by the calls already in flight.
-export class UpstreamRateLimiter {
+export class UpstreamRateLimiter implements RateLimiter {
   readonly #limitFor: (model: string) => ModelRateLimit;
   readonly #now: () => number;
   readonly #sleep: Sleeper;
@@ -45,17 +62,7 @@ export class UpstreamRateLimiter {
           },
         };
       }
-      if (now + waitMs > deadline) {
-        throw new OrchestratorError({
-          kind: "resource",
-          code: "upstream_rate_limit",
-          status: 503,
-          retryable: true,
-          retryAfterMs: waitMs,
-          model,
-          message: `the configured rate limit for ${model} is reached; room frees up in ${Math.ceil(waitMs / 1000)} s`,
-        });
-      }
+      if (now + waitMs > deadline) throw rateLimitError(model, waitMs);
       await this.#sleep(waitMs, signal);
     }
   }

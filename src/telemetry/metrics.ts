@@ -8,6 +8,10 @@ export interface LiveState {
   readonly breakers: CircuitBreakers;
   readonly scheduler: PriorityScheduler;
   readonly runningWorkflows: () => number | Promise<number>;
+  // With a queue: the cluster's jobs by state and its workers.
+  readonly cluster?:
+    | (() => Promise<{ queue: Record<string, number>; workers: readonly string[] }>)
+    | undefined;
 }
 
 const circuitStateValue = { closed: 0, half_open: 1, open: 2 } as const;
@@ -108,6 +112,32 @@ export class Metrics implements LedgerListener {
         this.set(await live.runningWorkflows());
       },
     });
+    const clusterStats = live.cluster;
+    if (clusterStats) {
+      // Both gauges are collected in the same scrape: they share one read of Redis.
+      let reading: ReturnType<typeof clusterStats> | undefined;
+      const read = () => {
+        reading ??= clusterStats().finally(() => setImmediate(() => (reading = undefined)));
+        return reading;
+      };
+      new Gauge({
+        name: "orchestrator_queue_jobs",
+        help: "Jobs on the workflow queue by state (the whole cluster)",
+        labelNames: ["state"] as const,
+        registers: [this.registry],
+        async collect() {
+          for (const [state, count] of Object.entries((await read()).queue)) this.set({ state }, count);
+        },
+      });
+      new Gauge({
+        name: "orchestrator_queue_workers",
+        help: "Worker processes taking jobs from the workflow queue",
+        registers: [this.registry],
+        async collect() {
+          this.set((await read()).workers.length);
+        },
+      });
+    }
   }
 
   onCall(entry: LedgerEntry): void {

@@ -126,6 +126,9 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     const stats = await api.get("/stats");
     assert.equal(stats.body.cluster.workers.length, 2);
     assert.equal(stats.body.cost.total_usd, 0.008, "the workers' ledger rows are in the shared database");
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    assert.match(metrics, /^orchestrator_queue_workers 2$/m);
+    assert.match(metrics, /^orchestrator_queue_jobs\{state="waiting"\} \d+$/m);
   });
 
   it("finishes a workflow whose worker is killed mid-task, without running any finished task again", async () => {
@@ -165,5 +168,83 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     assert.equal(count("after"), 1);
     const slowTask = record.body.tasks.find((t: { output_variable: string }) => t.output_variable === "slow");
     assert.notEqual(slowTask.worker, running.worker, "the other worker finished it");
+  });
+});
+
+describe("cluster: API replicas share state through Redis", {
+  skip: postgresUrl && redisUrl ? false : clusterSkipReason,
+}, () => {
+  let fake: FakeOpenRouter;
+  let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
+  let replicas: TestApp[];
+  const medium = "meta-llama/llama-3.3-70b-instruct";
+  const ask = (replica: TestApp, content: string, extra: Record<string, unknown> = {}) =>
+    replica.post("/v1/chat/completions", {
+      model: "medium_ai",
+      messages: [{ role: "user", content }],
+      ...extra,
+    });
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    schema = await freshPostgresSchema();
+    const config = {
+      cluster: { keyPrefix: `test-${randomUUID().slice(0, 8)}` },
+      models: { medium_ai: { fallbacks: [] } },
+      errorHandling: {
+        circuitBreaker: { failureThreshold: 2 },
+        retry: { maxAttempts: { transient: 1 } },
+        callDeadlineMs: 1500,
+      },
+      rateLimits: { upstream: { models: { [medium]: { requestsPerMinute: 3 } } } },
+    };
+    replicas = [
+      await startTestApp({ fake, databaseUrl: schema.url, redisUrl, config }),
+      await startTestApp({ fake, databaseUrl: schema.url, redisUrl, config }),
+    ];
+  });
+  after(async () => {
+    for (const replica of replicas ?? []) await replica.close();
+    await fake?.close();
+    await schema?.drop();
+  });
+
+  it("answers from one shared cache and counts one shared upstream budget", async () => {
+    const [a, b] = replicas as [TestApp, TestApp];
+    fake.respondWith(() => ({ kind: "text", content: "cached answer" }));
+    await ask(a, "same question", { temperature: 0 });
+    const fromCache = await ask(b, "same question", { temperature: 0 });
+    assert.equal(fromCache.headers.get("x-cache"), "HIT", "B answered from the answer A stored");
+    assert.equal(fake.requests.length, 1);
+
+    // The rate limit (3 a minute) is one budget: A's 1 call and B's 2 leave none for A.
+    await ask(b, "second");
+    await ask(b, "third");
+    const limited = await ask(a, "fourth");
+    assert.equal(limited.status, 503);
+    assert.equal(limited.body.error.code, "upstream_rate_limit");
+    assert.equal(fake.requests.length, 3);
+  });
+
+  it("opens a model's circuit on every replica when one replica sees it fail", async () => {
+    const [a, b] = replicas as [TestApp, TestApp];
+    const fast = "openai/gpt-oss-safeguard-20b";
+    fake.clear();
+    fake.respondWith(() => ({ kind: "error", status: 500, message: "upstream broke" }));
+    const call = (replica: TestApp) =>
+      replica.post("/v1/chat/completions", { model: "fast_ai", messages: [{ role: "user", content: "hi" }] });
+    assert.equal((await call(a)).status, 502);
+    assert.equal((await call(a)).status, 502);
+    const seen = await eventually(async () => {
+      const stats = await b.get("/stats");
+      const circuit = stats.body.circuits.find((c: { model: string }) => c.model === fast);
+      return circuit?.state === "open" ? circuit : undefined;
+    }, 5_000);
+    assert.equal(seen.state, "open");
+    const before = fake.requests.length;
+    const refused = await call(b);
+    assert.equal(refused.status, 503);
+    assert.match(refused.body.error.message, /circuit is open/);
+    assert.equal(fake.requests.length, before, "B did not call the failing model");
   });
 });
