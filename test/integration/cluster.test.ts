@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { lastUserText, workerResponder } from "../support/responders.ts";
+import { lastUserText, orchestrationResponder, workerResponder } from "../support/responders.ts";
 import { clusterSkipReason, freshPostgresSchema, postgresUrl, redisUrl } from "../support/services.ts";
 import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
 
@@ -168,6 +168,48 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     assert.equal(count("after"), 1);
     const slowTask = record.body.tasks.find((t: { output_variable: string }) => t.output_variable === "slow");
     assert.notEqual(slowTask.worker, running.worker, "the other worker finished it");
+  });
+  it("cancels a workflow running on a worker: its call is aborted and nothing after it starts", async () => {
+    const res = await api.post("/workflow", {
+      async: true,
+      workflow: [
+        {
+          type: "inline",
+          tasks: [task("medium_ai", "long [wait 5000]", "long"), task("medium_ai", "next {long}", "next")],
+        },
+      ],
+    });
+    const id = res.body.workflow_id;
+    await eventually(async () => {
+      const record = await api.get(`/workflow/${id}`);
+      return record.body.tasks[0].status === "running" ? true : undefined;
+    }, 10_000);
+    const cancelled = await api.delete(`/workflow/${id}`);
+    assert.equal(cancelled.status, 200);
+    assert.equal(cancelled.body.status, "cancelled");
+    const task0 = await eventually(async () => {
+      const record = await api.get(`/workflow/${id}`);
+      return record.body.tasks[0].status === "cancelled" ? record.body.tasks : undefined;
+    }, 5_000);
+    assert.equal(task0[1].status, "waiting");
+    assert.equal(fake.requests.filter((r) => lastUserText(r).startsWith("next")).length, 0);
+  });
+
+  it("plans, runs and answers an H request on the workers, and posts the answer to the session", async () => {
+    fake.respondWith(orchestrationResponder({ finalAnswer: "THE CLUSTER ANSWER" }));
+    const chat = await api.post("/chat", { message: "Plan a launch with copy and visuals" });
+    assert.equal(chat.body.category, "H");
+    await api.app.workflows.waitFor(chat.body.workflow_id);
+    const run = await api.get(`/workflow/${chat.body.workflow_id}`);
+    assert.equal(run.body.status, "completed", JSON.stringify(run.body.error));
+    assert.equal(run.body.result, "THE CLUSTER ANSWER");
+    assert.ok(
+      run.body.tasks.every((t: { worker: string }) =>
+        workers.some((w) => t.worker.endsWith(`:${w.child.pid}`)),
+      ),
+    );
+    const session = await api.get(`/sessions/${chat.body.session_id}`);
+    assert.equal(session.body.messages.at(-1).content, "THE CLUSTER ANSWER");
   });
 });
 
