@@ -1,11 +1,21 @@
 # syntax=docker/dockerfile:1
-# The service runs its TypeScript sources directly on Node 24 (type stripping), so the image needs only
-# the production dependencies and the sources: no build step, no compiler in the final image.
+# The service runs its TypeScript sources directly on Node 24 (type stripping), so the final image needs
+# only the production dependencies, the sources and the built chat box: no compiler, no build tools.
 
+# The chat box (web/), built with the development dependencies.
+FROM node:24-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY scripts ./scripts
+COPY web ./web
+RUN node scripts/build-web.mjs --force
+
+# The production dependencies only.
 FROM node:24-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 
 FROM node:24-slim
 ENV NODE_ENV=production \
@@ -14,9 +24,11 @@ ENV NODE_ENV=production \
     DATA_DIR=/data
 WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules
+COPY --from=web /app/web/dist ./web/dist
 COPY package.json orchestration_config.json ./
 COPY src ./src
-# The SQLite database lives in /data: mount a volume there to keep sessions, runs and the cost ledger.
+# The SQLite database lives in /data: mount a volume there to keep sessions, runs and the cost ledger
+# (or set DATABASE_URL to PostgreSQL).
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
@@ -24,4 +36,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node receives SIGTERM directly (no npm in between) and shuts down gracefully.
+# A queue worker runs the same image with: node --experimental-strip-types src/worker.ts
 CMD ["node", "--experimental-strip-types", "--disable-warning=ExperimentalWarning", "src/main.ts"]

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { OrchestratorError } from "../core/errors.ts";
+import { isWebAsset } from "./routes/web-routes.ts";
 
 // Optional API keys for the service itself. With none configured (the default, for local use) every
 // request is let in; with some, every request but the health check needs `Authorization: Bearer <key>`.
@@ -8,7 +9,7 @@ export function installClientAuth(app: FastifyInstance, keys: readonly string[])
   if (keys.length === 0) return;
   const digests = keys.map(digest);
   app.addHook("onRequest", async (request) => {
-    if (request.url === "/health") return;
+    if (request.url === "/health" || isWebAsset(request.url)) return;
     const header = request.headers.authorization;
     const presented =
       typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7).trim() : "";

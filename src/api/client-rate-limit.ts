@@ -3,6 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 import { OrchestratorError } from "../core/errors.ts";
+import { isWebAsset } from "./routes/web-routes.ts";
 
 // Per-client request limit on the API: clients are told apart by their API key when they send one,
 // else by address. Health checks are never limited, so a busy client cannot make the service look dead.
@@ -19,7 +20,7 @@ export async function registerClientRateLimit(
     max: requestsPerMinute,
     timeWindow: 60_000,
     keyGenerator: clientKey,
-    allowList: (request) => request.url === "/health",
+    allowList: (request) => request.url === "/health" || isWebAsset(request.url),
     errorResponseBuilder: (_request, context) =>
       new OrchestratorError({
         kind: "transient",

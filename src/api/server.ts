@@ -26,6 +26,7 @@ import { registerMetricsRoute } from "./routes/metrics-routes.ts";
 import { registerOpenAiRoutes } from "./routes/openai-routes.ts";
 import { registerSessionRoutes } from "./routes/session-routes.ts";
 import { registerStatsRoutes } from "./routes/stats-routes.ts";
+import { registerWebRoutes } from "./routes/web-routes.ts";
 import { registerWorkflowRoutes } from "./routes/workflow-routes.ts";
 
 export interface ServerDeps {
@@ -83,6 +84,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerWorkflowRoutes(app, deps);
   registerArtifactRoutes(app, deps.store);
   registerStatsRoutes(app, deps);
+  await registerWebRoutes(app);
   if (deps.config.monitoring.metricsEnabled) registerMetricsRoute(app, deps.metrics);
   return app;
 }

@@ -68,7 +68,7 @@ export class QueueRunner implements RunQueue {
       // Events may be missed (the run ended before this subscription, or a Redis hiccup): the store decides.
       const check = async () => {
         const run = await this.#store.getRun(id).catch(() => undefined);
-        if (!run || run.status !== "running") done();
+        if (run?.status !== "running") done();
       };
       timer = setInterval(() => void check(), 1_000);
       void check();

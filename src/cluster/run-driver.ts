@@ -46,7 +46,7 @@ export class RunDriver {
       let lastState = "";
       for (;;) {
         const run = await this.#deps.store.getRun(runId);
-        if (!run || run.status !== "running") return;
+        if (run?.status !== "running") return;
         const signal = this.#signal(runId, deadline);
         let usage = job.data.planUsage ?? zeroUsage;
         try {
@@ -89,7 +89,7 @@ export class RunDriver {
     const { runId, stage, index, deadline } = job.data;
     await inContext(job.data.context, runId, async () => {
       const run = await this.#deps.store.getRun(runId);
-      if (!run || run.status !== "running") return;
+      if (run?.status !== "running") return;
       const tasks = await this.#deps.store.listTasks(runId);
       const record = tasks.find((t) => t.stage === stage && t.index === index);
       // Exactly once from the user's view: a finished task is never run again.

@@ -117,7 +117,13 @@ export class Metrics implements LedgerListener {
       // Both gauges are collected in the same scrape: they share one read of Redis.
       let reading: ReturnType<typeof clusterStats> | undefined;
       const read = () => {
-        reading ??= clusterStats().finally(() => setImmediate(() => (reading = undefined)));
+        if (!reading) {
+          reading = clusterStats().finally(() =>
+            setImmediate(() => {
+              reading = undefined;
+            }),
+          );
+        }
         return reading;
       };
       new Gauge({

@@ -18,7 +18,8 @@ describe("deployment files", () => {
     assert.equal(railway.deploy.startCommand, "npm start");
     assert.equal(railway.deploy.healthcheckPath, "/health");
     assert.equal(railway.deploy.restartPolicyType, "ON_FAILURE");
-    assert.match(railway.build.buildCommand, /^npm ci --omit=dev/);
+    // npm ci builds the chat box (prepare) with the development dependencies, then they are pruned.
+    assert.equal(railway.build.buildCommand, "npm ci && npm prune --omit=dev");
     assert.equal(read("Procfile").trim(), "web: npm start");
     // Railway's builder reads the Node version from railpack.json; .nvmrc pins the same for everyone else.
     assert.equal(JSON.parse(read("railpack.json")).packages.node, "24");
@@ -33,6 +34,7 @@ describe("deployment files", () => {
     assert.ok(cmd, "the Dockerfile has an exec-form CMD");
     assert.deepEqual(JSON.parse(cmd), ["node", ...startArgs]);
     assert.match(dockerfile, /^FROM node:24-slim AS dependencies$/m);
+    assert.match(dockerfile, /^COPY --from=web \/app\/web\/dist \.\/web\/dist$/m);
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^HEALTHCHECK .*\n.*\/health/m);
     for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {

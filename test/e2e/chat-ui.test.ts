@@ -1,0 +1,227 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { type Browser, chromium, type Page } from "playwright-core";
+import type { FakeReply, RecordedRequest } from "../fakes/fake-openrouter.ts";
+import { callKind, lastUserText, models, orchestrationResponder } from "../support/responders.ts";
+import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+
+// The chat box in a real browser (Debian's Chromium) against the real server and the fake upstream.
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const skip = existsSync(chromiumPath) ? false : `no Chromium at ${chromiumPath}: browser tests skipped`;
+const webBuilt = existsSync(new URL("../../web/dist/index.html", import.meta.url));
+
+// Screenshots of the main states: kept in docs/ when UPDATE_SCREENSHOTS=1, else taken to a temporary folder.
+const screenshotDir = process.env.UPDATE_SCREENSHOTS
+  ? new URL("../../docs/screenshots/", import.meta.url).pathname
+  : mkdtempSync(join(tmpdir(), "screens-"));
+mkdirSync(screenshotDir, { recursive: true });
+
+const tinyPng = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+function streamingResponder(request: RecordedRequest): FakeReply {
+  if (callKind(request) === "categorize") return { kind: "text", content: "M", cost: 0.00001 };
+  if (/Warm-up/.test(JSON.stringify(request.body.messages))) return { kind: "text", content: "READY" };
+  return {
+    kind: "text",
+    content: `Heat pumps move heat instead of making it.\n\n- They are **efficient**\n- They also cool\n\n\`\`\`js\nconsole.log("cop", 3.5);\n\`\`\`\n\nAnswered by ${request.body.model}.`,
+    chunkSize: 6,
+    chunkDelayMs: 40,
+    cost: 0.000321,
+  };
+}
+
+describe("chat box in a browser", { skip: skip || (webBuilt ? false : "web/dist is not built") }, () => {
+  let browser: Browser;
+  let t: TestApp;
+  let page: Page;
+
+  before(async () => {
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+    t = await startTestApp();
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+    if (!process.env.UPDATE_SCREENSHOTS) rmSync(screenshotDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    t.fake?.clear();
+    page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    // Nothing the page loads may leave the service.
+    await page.route("**/*", (route) =>
+      route.request().url().startsWith(t.url) ? route.continue() : route.abort("blockedbyclient"),
+    );
+  });
+  afterEach(async () => {
+    await page?.close();
+  });
+
+  const open = async () => {
+    await page.goto(t.url);
+    await page.getByTestId("mode").waitFor();
+  };
+  const lastAnswer = () => page.getByTestId("message-assistant").last();
+
+  it("opens a session with warm-ups, shows the mode, and streams an M answer with its badge, model and cost", async () => {
+    t.fake?.respondWith(streamingResponder);
+    await open();
+    assert.equal(await page.getByTestId("mode").textContent(), "live");
+    await eventually(async () =>
+      t.fake?.requests.some((r) => /Warm-up/.test(JSON.stringify(r.body.messages))) ? true : undefined,
+    );
+
+    const box = page.getByRole("textbox", { name: "message" });
+    await box.fill("What is a heat pump?");
+    await box.press("Shift+Enter");
+    await box.pressSequentially("Briefly.");
+    assert.equal(await box.inputValue(), "What is a heat pump?\nBriefly.", "Shift+Enter is a new line");
+    await box.press("Enter");
+
+    // The text grows while the model writes: a partial answer is on screen before the whole one.
+    const partial = await eventually(async () => {
+      const text = (await lastAnswer().locator(".markdown").textContent()) ?? "";
+      return text.length > 0 && !text.includes("Answered by") ? text : undefined;
+    });
+    assert.ok(partial.length > 0);
+    await lastAnswer().getByText(`Answered by ${models.medium}.`).waitFor();
+    const meta = lastAnswer().locator(".meta");
+    assert.equal(await meta.locator(".badge").first().textContent(), "M");
+    assert.equal(await meta.locator(".model").textContent(), models.medium);
+    assert.match((await meta.locator(".cost").textContent()) ?? "", /^\$0\.000\d+/);
+    // Markdown renders: a list with bold text, and a code block.
+    assert.equal(await lastAnswer().locator("strong").first().textContent(), "efficient");
+    assert.match((await lastAnswer().locator("pre code").textContent()) ?? "", /console\.log/);
+    await page.screenshot({ path: join(screenshotDir, "chat-m.png") });
+  });
+
+  it("sends attached images as images, which pre-routing sends to the image model", async () => {
+    t.fake?.respondWith(streamingResponder);
+    await open();
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles({ name: "dot.png", mimeType: "image/png", buffer: tinyPng });
+    await page.getByAltText("attachment 1 to send").waitFor();
+    await page.getByRole("textbox", { name: "message" }).fill("What is in this picture?");
+    await page.getByRole("button", { name: "Send", exact: true }).click();
+    await lastAnswer().getByText(`Answered by ${models.gemini}.`).waitFor();
+    const toGemini = t.fake?.requests.find((r) => r.body.model === models.gemini);
+    assert.match(JSON.stringify(toGemini?.body.messages), /data:image\/png;base64,/);
+  });
+
+  it("shows an H request's acknowledgement at once, its tasks turning done, then the final answer", async () => {
+    t.fake?.respondWith(
+      orchestrationResponder({
+        finalAnswer: "## The campaign\n\nEverything you asked for, put together.",
+        override: (request, kind) =>
+          kind === "task"
+            ? {
+                kind: "text",
+                content: `output for: ${lastUserText(request).slice(0, 40)}`,
+                delayMs: 400,
+                cost: 0.001,
+              }
+            : undefined,
+      }),
+    );
+    await open();
+    await page
+      .getByRole("textbox", { name: "message" })
+      .fill("Plan a complete campaign with copy and visuals");
+    await page.keyboard.press("Enter");
+    const ack = page.getByTestId("message-assistant").first();
+    await ack.getByText("On it.").waitFor();
+    assert.equal(await ack.locator(".badge").first().textContent(), "H");
+    const workflow = page.getByRole("region", { name: "workflow progress" });
+    await workflow.locator('.task[data-status="running"]').first().waitFor();
+    await page.screenshot({ path: join(screenshotDir, "chat-h-running.png") });
+    await page.locator('.workflow[data-status="completed"]').waitFor();
+    assert.equal(await workflow.locator(".task").count(), 3);
+    assert.equal(await workflow.locator('.task[data-status="completed"]').count(), 3);
+    await page.getByRole("heading", { name: "The campaign" }).waitFor();
+    await page.screenshot({ path: join(screenshotDir, "chat-h-done.png") });
+  });
+
+  it("runs a template from its form and shows its progress and outputs", async () => {
+    t.fake?.respondWith(orchestrationResponder());
+    await open();
+    await page.getByRole("button", { name: "workflows" }).click();
+    await page.getByLabel("template").selectOption("code_project");
+    await page.locator('input[name="project"]').fill("a URL shortener");
+    assert.equal(
+      await page.locator('input[name="language"]').inputValue(),
+      "TypeScript",
+      "defaults are filled in",
+    );
+    await page.getByRole("button", { name: "Run code_project" }).click();
+    const workflow = page.getByRole("region", { name: "workflow progress" });
+    await page.locator('.workflow[data-status="completed"]').waitFor();
+    assert.equal(await workflow.locator('.task[data-status="completed"]').count(), 5);
+    for (const name of ["architecture", "implementation", "tests", "documentation", "code_review"]) {
+      await page.locator(".outputs summary", { hasText: name }).waitFor();
+    }
+    const sent =
+      t.fake?.requests
+        .filter((r) => callKind(r) === "task")
+        .map(lastUserText)
+        .join("\n") ?? "";
+    assert.match(sent, /a URL shortener/);
+    await page.screenshot({ path: join(screenshotDir, "template.png"), fullPage: true });
+  });
+
+  it("shows spend by model and the savings figure", async () => {
+    t.fake?.respondWith(streamingResponder);
+    await open();
+    await page.getByRole("textbox", { name: "message" }).fill("A quick question");
+    await page.keyboard.press("Enter");
+    await lastAnswer().locator(".meta .cost").waitFor();
+    await page.getByRole("button", { name: "stats" }).click();
+    await page.getByRole("cell", { name: models.medium }).waitFor();
+    assert.match((await page.getByTestId("saved-percent").textContent()) ?? "", /^-?\d+(\.\d+)?%$|^–$/);
+    await page.screenshot({ path: join(screenshotDir, "stats.png") });
+  });
+
+  it("says readably when the upstream fails", async () => {
+    t.fake?.respondWith(() => ({ kind: "error", status: 401, message: "No auth credentials found" }));
+    await open();
+    await page.getByRole("textbox", { name: "message" }).fill("Hello?");
+    await page.keyboard.press("Enter");
+    const alert = lastAnswer().getByRole("alert");
+    await alert.waitFor();
+    assert.match((await alert.textContent()) ?? "", /answered 401: No auth credentials found/);
+    await page.screenshot({ path: join(screenshotDir, "error.png") });
+  });
+
+  it("fits a phone-sized screen, in dark mode", async () => {
+    t.fake?.respondWith(streamingResponder);
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
+    try {
+      await phone.goto(t.url);
+      await phone.getByRole("textbox", { name: "message" }).fill("What is a heat pump?");
+      await phone.keyboard.press("Enter");
+      await phone.getByText(`Answered by ${models.medium}.`).waitFor();
+      const overflow = await phone.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+      assert.equal(overflow, 0, "nothing sticks out sideways");
+      const background = await phone.evaluate("getComputedStyle(document.body).backgroundColor");
+      assert.equal(background, "rgb(21, 22, 26)", "the dark palette is used");
+      await phone.screenshot({ path: join(screenshotDir, "phone-dark.png") });
+    } finally {
+      await phone.close();
+    }
+  });
+});
