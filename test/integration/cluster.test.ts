@@ -150,7 +150,9 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     const running = await eventually(async () => {
       const record = await api.get(`/workflow/${id}`);
       const slow = record.body.tasks.find((t: { output_variable: string }) => t.output_variable === "slow");
-      return slow?.status === "running" ? slow : undefined;
+      // Running, and its call has reached the upstream: the crash cuts off work in flight.
+      const sent = fake.requests.some((r) => lastUserText(r).startsWith("slow on"));
+      return slow?.status === "running" && sent ? slow : undefined;
     }, 10_000);
     const pid = Number(String(running.worker).split(":").at(-1));
     const victim = workers.find((w) => w.child.pid === pid);
