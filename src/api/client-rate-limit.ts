@@ -16,7 +16,8 @@ export async function registerClientRateLimit(
   if (requestsPerMinute <= 0) return;
   await app.register(rateLimit, {
     global: true,
-    ...(shared ? { redis: shared.redis, nameSpace: `${shared.keyPrefix}:clients:` } : {}),
+    // An unreachable Redis lets requests through rather than refusing everyone.
+    ...(shared ? { redis: shared.redis, nameSpace: `${shared.keyPrefix}:clients:`, skipOnError: true } : {}),
     max: requestsPerMinute,
     timeWindow: 60_000,
     keyGenerator: clientKey,

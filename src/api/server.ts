@@ -53,8 +53,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.system.maxBodyBytes,
-    // A caller's request id is kept when it looks like one, so a request can be followed across services.
-    requestIdHeader: "x-request-id",
+    // A caller's request id is kept when it looks like one, so a request can be followed across services;
+    // anything else (too long, odd characters) is replaced. (Fastify's requestIdHeader would take any value.)
+    requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : deps.newId();

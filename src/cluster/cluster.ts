@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
 import type { EventTransport, WorkflowEvent } from "../workflows/workflow-events.ts";
 import { type AdvanceJobData, advanceJob, type CancelMessage, type TaskJobData } from "./jobs.ts";
-import { connectRedis } from "./redis.ts";
+import { connectRedis, connectRedisFailFast } from "./redis.ts";
 import { RedisChannel } from "./redis-channel.ts";
 import type { RunDriver } from "./run-driver.ts";
 
@@ -39,7 +39,7 @@ export class Cluster {
     this.#config = config;
     this.#logger = logger;
     this.keyPrefix = config.keyPrefix;
-    this.redis = connectRedis(url);
+    this.redis = connectRedisFailFast(url);
     this.subscriber = connectRedis(url);
     for (const connection of [this.redis, this.subscriber]) {
       connection.on("error", (error) => logger.warn({ err: error }, "redis connection error"));
@@ -71,6 +71,8 @@ export class Cluster {
 
   // Subscriptions are in place, so no event or cancellation published from now on is missed.
   async ready(): Promise<void> {
+    // The fail-fast connection refuses commands until it is connected.
+    if (this.redis.status !== "ready") await new Promise((resolve) => this.redis.once("ready", resolve));
     await Promise.all([this.cancels.ready(), this.redis.ping()]);
   }
 
@@ -93,9 +95,16 @@ export class Cluster {
         maxStalledCount: this.#config.maxStalledCount,
       },
     );
-    worker.on("failed", (job, error) =>
-      this.#logger.error({ err: error, job: job?.name, jobId: job?.id }, "queue job failed"),
-    );
+    worker.on("failed", (job, error) => {
+      this.#logger.error({ err: error, job: job?.name, jobId: job?.id }, "queue job failed");
+      if (job?.name === advanceJob && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        driver
+          .abandon(job as Parameters<RunDriver["abandon"]>[0], error)
+          .catch((failure: unknown) =>
+            this.#logger.error({ err: failure }, "could not fail an abandoned run"),
+          );
+      }
+    });
     worker.on("error", (error) => this.#logger.warn({ err: error }, "queue worker error"));
     this.#worker = worker;
     return worker;

@@ -18,15 +18,15 @@ export interface AdvanceJobData {
   readonly runId: string;
   // Absolute time (ms) by which the run must be over.
   readonly deadline: number;
-  // When this attempt at the run started: task failures before it belong to an earlier attempt.
-  readonly attemptStartedAt: string;
-  readonly attempt: number;
+  // This attempt at the run (a resume starts another): jobs of other attempts stand down.
+  readonly attempt: string;
   readonly context: JobContext;
   readonly planUsage?: RunUsage;
 }
 
 export interface TaskJobData {
   readonly runId: string;
+  readonly attempt: string;
   readonly stage: number;
   readonly index: number;
   readonly deadline: number;

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import type { Queue } from "bullmq";
 import type { Clock } from "../core/clock.ts";
+import { OrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
 import type { Store } from "../store/store.ts";
 import type { WorkflowEvents } from "../workflows/workflow-events.ts";
@@ -35,19 +37,40 @@ export class QueueRunner implements RunQueue {
     const data: AdvanceJobData = {
       runId: id,
       deadline,
-      attemptStartedAt: this.#clock.isoNow(),
-      attempt: this.#clock.now(),
+      attempt: `${this.#clock.now().toString(36)}-${randomUUID().slice(0, 8)}`,
       context: {
         requestId: context?.requestId ?? `run-${id}`,
         sessionId: context?.sessionId,
         category: context?.category,
       },
     };
-    await this.#queue.add(advanceJob, data, {
-      jobId: `${id}.advance.${data.attempt}`,
-      removeOnComplete: true,
-      removeOnFail: 1000,
-    });
+    try {
+      await this.#store.setRunAttempt(id, data.attempt);
+      await this.#queue.add(advanceJob, data, {
+        jobId: `${id}.advance.${data.attempt}`,
+        removeOnComplete: true,
+        removeOnFail: 1000,
+        // The advance job is idempotent: a database blip is worth another try.
+        attempts: 3,
+        backoff: { type: "exponential", delay: 1_000 },
+      });
+    } catch (error) {
+      // A run that never reaches the queue must not stay "running" for ever.
+      const failure = new OrchestratorError({
+        kind: "transient",
+        code: "queue_unavailable",
+        status: 503,
+        message: `the workflow queue is not reachable: ${(error as Error).message}`,
+        cause: error,
+      });
+      await this.#store
+        .finishRun(id, {
+          status: "failed",
+          error: { type: failure.kind, code: failure.code, message: failure.message },
+        })
+        .catch(() => undefined);
+      throw failure;
+    }
   }
 
   async cancel(id: string): Promise<void> {
@@ -67,8 +90,9 @@ export class QueueRunner implements RunQueue {
       });
       // Events may be missed (the run ended before this subscription, or a Redis hiccup): the store decides.
       const check = async () => {
-        const run = await this.#store.getRun(id).catch(() => undefined);
-        if (run?.status !== "running") done();
+        // A failed read says nothing about the run: keep waiting.
+        const run = await this.#store.getRun(id).catch(() => "unknown" as const);
+        if (run !== "unknown" && run?.status !== "running") done();
       };
       timer = setInterval(() => void check(), 1_000);
       void check();

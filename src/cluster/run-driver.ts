@@ -6,7 +6,7 @@ import { runWithContext } from "../core/request-context.ts";
 import type { RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
 import { addUsage, type WorkflowEngine } from "../workflows/workflow-engine.ts";
 import type { WorkflowDefinition } from "../workflows/workflow-schema.ts";
-import { timeoutError, type WorkflowService, zeroUsage } from "../workflows/workflow-service.ts";
+import { type WorkflowService, zeroUsage } from "../workflows/workflow-service.ts";
 import { type AdvanceJobData, type JobContext, type TaskJobData, taskJob } from "./jobs.ts";
 
 export interface RunDriverDeps {
@@ -46,11 +46,12 @@ export class RunDriver {
       let lastState = "";
       for (;;) {
         const run = await this.#deps.store.getRun(runId);
-        if (run?.status !== "running") return;
+        // Ended, or superseded by a later attempt (cancelled and resumed): this job stands down.
+        if (run?.status !== "running" || run.attempt !== job.data.attempt) return;
         const signal = this.#signal(runId, deadline);
         let usage = job.data.planUsage ?? zeroUsage;
         try {
-          if (this.#deps.clock.now() >= deadline) throw timeoutError(deadline - Date.parse(run.createdAt));
+          if (this.#deps.clock.now() >= deadline) throw deadlineError();
           let definition = run.workflow as WorkflowDefinition | null;
           if (!definition) {
             const plan = await this.#deps.workflows.plan(run, signal.signal, deadline);
@@ -59,7 +60,7 @@ export class RunDriver {
             await job.updateData({ ...job.data, planUsage: plan.usage });
           }
           const tasks = await this.#deps.store.listTasks(runId);
-          const next = nextTasks(definition, tasks, job.data.attemptStartedAt);
+          const next = nextTasks(definition, tasks, job.data.attempt);
           if (next.kind === "done") {
             usage = addUsage(usage, sumUsage(tasks));
             await this.#deps.workflows.complete(run, outputsOf(tasks), usage, signal.signal, deadline);
@@ -85,11 +86,25 @@ export class RunDriver {
     });
   }
 
+  // The advance job gave up (its tries spent on errors outside the workflow, such as the database): the run
+  // is failed rather than left running for ever.
+  async abandon(job: Job<AdvanceJobData>, error: Error): Promise<void> {
+    const run = await this.#deps.store.getRun(job.data.runId);
+    if (run?.status !== "running" || run.attempt !== job.data.attempt) return;
+    const failure = new OrchestratorError({
+      kind: "fatal",
+      code: "workflow_abandoned",
+      message: `the workflow could not be driven on: ${error.message}`,
+      cause: error,
+    });
+    await this.#deps.workflows.fail(run, failure, await this.#deps.workflows.spentSoFar(run.id));
+  }
+
   async task(job: Job<TaskJobData>): Promise<void> {
     const { runId, stage, index, deadline } = job.data;
     await inContext(job.data.context, runId, async () => {
       const run = await this.#deps.store.getRun(runId);
-      if (run?.status !== "running") return;
+      if (run?.status !== "running" || run.attempt !== job.data.attempt) return;
       const tasks = await this.#deps.store.listTasks(runId);
       const record = tasks.find((t) => t.stage === stage && t.index === index);
       // Exactly once from the user's view: a finished task is never run again.
@@ -101,7 +116,7 @@ export class RunDriver {
       const signal = this.#signal(runId, deadline);
       try {
         await this.#deps.engine.runTask(
-          { runId, signal: signal.signal, deadline },
+          { runId, signal: signal.signal, deadline, attempt: job.data.attempt },
           stage,
           index,
           task,
@@ -126,6 +141,7 @@ export class RunDriver {
         name: taskJob,
         data: {
           runId: run.id,
+          attempt: job.data.attempt,
           stage,
           index,
           deadline: job.data.deadline,
@@ -149,10 +165,8 @@ export class RunDriver {
     const set = this.#running.get(runId) ?? new Set();
     set.add(controller);
     this.#running.set(runId, set);
-    const timer = setTimeout(
-      () => controller.abort(timeoutError(Math.max(0, deadline - this.#deps.clock.now()))),
-      Math.max(0, deadline - this.#deps.clock.now()),
-    );
+    const remainingMs = Math.max(0, deadline - this.#deps.clock.now());
+    const timer = setTimeout(() => controller.abort(deadlineError()), remainingMs);
     timer.unref();
     return {
       signal: controller.signal,
@@ -171,11 +185,11 @@ type NextTasks =
   | { kind: "run"; stage: number; indexes: number[] };
 
 // What the run needs next: the first stage with unfinished tasks gives all of them (linear) or its first one
-// (inline); a task that failed during this attempt fails the run.
+// (inline); a task that failed during this attempt fails the run (earlier attempts' failures are retried).
 export function nextTasks(
   definition: WorkflowDefinition,
   tasks: readonly TaskRecord[],
-  attemptStartedAt: string,
+  attempt: string,
 ): NextTasks {
   const byPosition = new Map(tasks.map((t) => [`${t.stage}:${t.index}`, t]));
   for (const [stage, { type, tasks: stageTasks }] of definition.stages.entries()) {
@@ -185,8 +199,7 @@ export function nextTasks(
     if (pending.length === 0) continue;
     const failed = pending.find(
       ({ record }) =>
-        (record?.status === "failed" || record?.status === "cancelled") &&
-        (record.finishedAt ?? "") >= attemptStartedAt,
+        (record?.status === "failed" || record?.status === "cancelled") && record.attempt === attempt,
     );
     if (failed?.record?.error) {
       const { type: kind, code, message } = failed.record.error;
@@ -215,6 +228,15 @@ function sumUsage(tasks: readonly TaskRecord[]): RunUsage {
 
 function reasonOf(signal: AbortSignal, raw: unknown): OrchestratorError {
   return OrchestratorError.isInstance(signal.reason) ? signal.reason : toOrchestratorError(raw);
+}
+
+function deadlineError(): OrchestratorError {
+  return new OrchestratorError({
+    kind: "resource",
+    code: "workflow_timeout",
+    status: 504,
+    message: "the workflow did not finish within its timeout",
+  });
 }
 
 function stuck(runId: string): OrchestratorError {

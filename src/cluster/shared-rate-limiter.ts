@@ -13,12 +13,13 @@ import {
 // answer 0) or answer how long until it would fit. Calls are a sorted set by time; their tokens a hash.
 const acquireScript = `
 local calls, tokens = KEYS[1], KEYS[2]
-local now, window, rpm, tpm, id = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local window, rpm, tpm, id = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+-- Redis's clock, not the callers': every replica sees the same minute.
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local old = redis.call('ZRANGEBYSCORE', calls, '-inf', now - window)
-if #old > 0 then
-  redis.call('ZREMRANGEBYSCORE', calls, '-inf', now - window)
-  redis.call('HDEL', tokens, unpack(old))
-end
+for i = 1, #old do redis.call('HDEL', tokens, old[i]) end
+redis.call('ZREMRANGEBYSCORE', calls, '-inf', now - window)
 local wait = 0
 local entries = redis.call('ZRANGE', calls, 0, -1, 'WITHSCORES')
 local count = #entries / 2
@@ -27,12 +28,14 @@ if rpm > 0 and count >= rpm then
   wait = math.max(wait, oldest + window - now)
 end
 if tpm > 0 and count > 0 then
-  local used = 0
-  local spent = redis.call('HMGET', tokens, unpack(redis.call('ZRANGE', calls, 0, -1)))
-  for i = 1, #spent do used = used + (tonumber(spent[i]) or 0) end
+  local spent, used = {}, 0
+  for i = 1, count do
+    spent[i] = tonumber(redis.call('HGET', tokens, entries[i * 2 - 1])) or 0
+    used = used + spent[i]
+  end
   local i = 1
   while used >= tpm and i <= count do
-    used = used - (tonumber(spent[i]) or 0)
+    used = used - spent[i]
     wait = math.max(wait, tonumber(entries[i * 2]) + window - now)
     i = i + 1
   end
@@ -78,19 +81,24 @@ export class SharedRateLimiter implements RateLimiter {
     const id = randomUUID();
     for (;;) {
       const now = this.#now();
-      const waitMs = Number(
-        await this.#redis.eval(
-          acquireScript,
-          2,
-          calls,
-          tokens,
-          now,
-          windowMs,
-          limit.requestsPerMinute,
-          limit.tokensPerMinute,
-          id,
-        ),
-      );
+      let waitMs: number;
+      try {
+        waitMs = Number(
+          await this.#redis.eval(
+            acquireScript,
+            2,
+            calls,
+            tokens,
+            windowMs,
+            limit.requestsPerMinute,
+            limit.tokensPerMinute,
+            id,
+          ),
+        );
+      } catch {
+        // Redis unreachable: the call goes ahead rather than the whole service stopping with it.
+        return { settle: () => undefined };
+      }
       if (waitMs <= 0) {
         return {
           settle: (used) => {

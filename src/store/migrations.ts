@@ -167,6 +167,18 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("workflow_tasks").dropColumn("worker").execute();
       },
     },
+    "0005_run_attempts": {
+      async up(db: Kysely<unknown>) {
+        // Which attempt at a run is current, so jobs of an earlier attempt (before a cancel and resume)
+        // stand down, and which attempt each task result belongs to.
+        await db.schema.alterTable("workflow_runs").addColumn("attempt", "text").execute();
+        await db.schema.alterTable("workflow_tasks").addColumn("attempt", "text").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("workflow_tasks").dropColumn("attempt").execute();
+        await db.schema.alterTable("workflow_runs").dropColumn("attempt").execute();
+      },
+    },
   };
 }
 

@@ -45,6 +45,7 @@ export interface WorkflowRunsTable {
   updated_at: string;
   finished_at: string | null;
   workflow: string | null;
+  attempt: string | null;
 }
 
 export interface WorkflowTasksTable {
@@ -61,6 +62,7 @@ export interface WorkflowTasksTable {
   started_at: string | null;
   finished_at: string | null;
   worker: string | null;
+  attempt: string | null;
 }
 
 export interface ArtifactsTable {

@@ -83,6 +83,7 @@ export class SqlStore implements Store {
       updated_at: now,
       finished_at: null,
       workflow: null,
+      attempt: null,
     };
     await this.#db.transaction().execute(async (trx) => {
       if (run.sessionId && sessionMessages.length > 0) await this.#ensureSession(trx, run.sessionId);
@@ -101,9 +102,13 @@ export class SqlStore implements Store {
     return row && toRun(row);
   }
 
-  async finishRun(id: string, update: RunUpdate, sessionMessages: readonly NewMessage[] = []): Promise<void> {
+  async finishRun(
+    id: string,
+    update: RunUpdate,
+    sessionMessages: readonly NewMessage[] = [],
+  ): Promise<boolean> {
     const now = this.#clock.isoNow();
-    await this.#db.transaction().execute(async (trx) => {
+    return this.#db.transaction().execute(async (trx) => {
       const run = await trx
         .updateTable("workflow_runs")
         .set({
@@ -116,13 +121,19 @@ export class SqlStore implements Store {
           finished_at: update.status === "running" ? null : now,
         })
         .where("id", "=", id)
+        .where("status", "=", "running")
         .returning(["session_id"])
         .executeTakeFirst();
       if (run?.session_id && sessionMessages.length > 0) {
         await this.#ensureSession(trx, run.session_id);
         await this.#insertMessages(trx, run.session_id, sessionMessages);
       }
+      return run !== undefined;
     });
+  }
+
+  async setRunAttempt(id: string, attempt: string): Promise<void> {
+    await this.#db.updateTable("workflow_runs").set({ attempt }).where("id", "=", id).execute();
   }
 
   async markRunningAsInterrupted(): Promise<number> {
@@ -183,6 +194,7 @@ export class SqlStore implements Store {
       started_at: task.startedAt,
       finished_at: task.finishedAt,
       worker: task.worker ?? null,
+      attempt: task.attempt ?? null,
     };
     await this.#db
       .insertInto("workflow_tasks")
@@ -199,6 +211,7 @@ export class SqlStore implements Store {
           started_at: row.started_at,
           finished_at: row.finished_at,
           worker: row.worker,
+          attempt: row.attempt,
         }),
       )
       .execute();
@@ -224,6 +237,7 @@ export class SqlStore implements Store {
       error: row.error === null ? null : JSON.parse(row.error),
       usage: row.usage === null ? null : JSON.parse(row.usage),
       worker: row.worker,
+      attempt: row.attempt,
       startedAt: row.started_at,
       finishedAt: row.finished_at,
     }));
@@ -330,5 +344,6 @@ function toRun(row: Selectable<WorkflowRunsTable>): RunRecord {
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
     workflow: row.workflow === null ? null : JSON.parse(row.workflow),
+    attempt: row.attempt,
   };
 }

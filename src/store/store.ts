@@ -58,8 +58,9 @@ export interface TaskRecord {
   readonly usage: RunUsage | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
-  // The process that ran (or runs) the task.
+  // The process that ran (or runs) the task, and the attempt at the run it belongs to (queue mode).
   readonly worker?: string | null;
+  readonly attempt?: string | null;
 }
 
 export interface ArtifactRecord {
@@ -87,6 +88,8 @@ export interface RunRecord {
   readonly finishedAt: string | null;
   // The workflow the run executes (stages and variables), once it is known.
   readonly workflow: unknown;
+  // The current attempt at the run when it runs on a queue; jobs of other attempts stand down.
+  readonly attempt: string | null;
 }
 
 export interface NewRun {
@@ -116,7 +119,9 @@ export interface Store {
   // The run and the session messages that announce it are written together or not at all.
   createRun(run: NewRun, sessionMessages?: readonly NewMessage[]): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord | undefined>;
-  finishRun(id: string, update: RunUpdate, sessionMessages?: readonly NewMessage[]): Promise<void>;
+  // Ends a running run; false (and nothing written) when it had already ended, say cancelled meanwhile.
+  finishRun(id: string, update: RunUpdate, sessionMessages?: readonly NewMessage[]): Promise<boolean>;
+  setRunAttempt(id: string, attempt: string): Promise<void>;
   // At start-up: runs left `running` by a previous process were cut off.
   markRunningAsInterrupted(): Promise<number>;
   // Runs in the running state, whichever process runs them.

@@ -38,6 +38,8 @@ export interface TaskRun {
   readonly runId: string;
   readonly signal: AbortSignal;
   readonly deadline: number;
+  // The attempt at the run this task belongs to (queue mode).
+  readonly attempt?: string;
 }
 
 export interface EngineRun extends TaskRun {
@@ -127,6 +129,7 @@ export class WorkflowEngine {
       model: resolved.definition.model,
       outputVariable: task.output_variable,
       worker: this.#deps.workerId,
+      ...(run.attempt === undefined ? {} : { attempt: run.attempt }),
     };
     const startedAt = clock.isoNow();
     await store.saveTask({

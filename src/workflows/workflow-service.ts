@@ -127,7 +127,7 @@ export class WorkflowService {
     if (!queue) return this.#deps.runs.cancel(id, reason);
     const run = await store.getRun(id);
     if (run?.status !== "running") return false;
-    await this.fail(run, reason, await this.spentSoFar(id));
+    if (!(await this.fail(run, reason, await this.spentSoFar(id)))) return false;
     await queue.cancel(id);
     return true;
   }
@@ -223,11 +223,9 @@ export class WorkflowService {
 
   // The run failed (or was cancelled or timed out). An H request's user is told, by the "workers failed"
   // model, what happened and what did finish; if even that fails, the error speaks for itself.
-  async fail(run: RunRecord, failure: OrchestratorError, usage: RunUsage): Promise<void> {
-    if (run.kind !== "chat" || failure.code === "cancelled") {
-      await this.#fail(run.id, failure, usage);
-      return;
-    }
+  // False when the run had already ended (say, completed while this failure was being decided).
+  async fail(run: RunRecord, failure: OrchestratorError, usage: RunUsage): Promise<boolean> {
+    if (run.kind !== "chat" || failure.code === "cancelled") return this.#fail(run.id, failure, usage);
     const { models, config, store, clock } = this.#deps;
     const request = run.request as OrchestrationRequest;
     const completed = (await store.listTasks(run.id))
@@ -242,7 +240,7 @@ export class WorkflowService {
       { deadline: clock.now() + config.errorHandling.requestTimeoutMs },
     ).catch(() => undefined);
     const text = explanation?.content ?? `The work on your request failed: ${failure.message}`;
-    await this.#fail(
+    return this.#fail(
       run.id,
       failure,
       explanation ? addUsage(usage, explanation.usage) : usage,
@@ -360,7 +358,8 @@ export class WorkflowService {
     update: { status: "completed"; result?: string; model?: string; usage: RunUsage },
     messages: readonly NewMessage[] = [],
   ): Promise<void> {
-    await this.#deps.store.finishRun(id, update, messages);
+    // Nothing to announce when the run had already ended (cancelled while it was finishing).
+    if (!(await this.#deps.store.finishRun(id, update, messages))) return;
     this.#deps.events.emit({
       type: "workflow_finished",
       workflowId: id,
@@ -375,20 +374,23 @@ export class WorkflowService {
     usage: RunUsage,
     result?: string,
     messages: readonly NewMessage[] = [],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const status = failure.code === "cancelled" ? "cancelled" : "failed";
-    this.#deps.logger.warn({ workflowId: id, code: failure.code }, `workflow ${status}`);
-    await this.#deps.store
+    const ended = await this.#deps.store
       .finishRun(id, { status, error: summary(failure), usage, ...(result ? { result } : {}) }, messages)
-      .catch((error: unknown) =>
-        this.#deps.logger.error({ workflowId: id, err: error }, "could not record the failure"),
-      );
+      .catch((error: unknown) => {
+        this.#deps.logger.error({ workflowId: id, err: error }, "could not record the failure");
+        return false;
+      });
+    if (!ended) return false;
+    this.#deps.logger.warn({ workflowId: id, code: failure.code }, `workflow ${status}`);
     this.#deps.events.emit({
       type: "workflow_finished",
       workflowId: id,
       status,
       at: this.#deps.clock.isoNow(),
     });
+    return true;
   }
 }
 

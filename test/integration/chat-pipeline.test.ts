@@ -316,6 +316,8 @@ describe("POST /chat against a fake OpenRouter", () => {
   it("returns a request id header and never echoes or logs the API key", async () => {
     const res = await t.post("/chat", { message: "hello" }, { "x-request-id": "trace-123" });
     assert.equal(res.headers.get("x-request-id"), "trace-123");
+    const odd = await t.post("/chat", { message: "hello" }, { "x-request-id": `evil id ${"x".repeat(300)}` });
+    assert.match(odd.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/, "an odd request id is replaced");
     assert.ok(!t.logs.join("").includes(fake.apiKey));
     for (const path of ["/health", "/models", "/addons"]) {
       assert.ok(!JSON.stringify((await t.get(path)).body).includes(fake.apiKey), path);

@@ -171,13 +171,13 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     const slowTask = record.body.tasks.find((t: { output_variable: string }) => t.output_variable === "slow");
     assert.notEqual(slowTask.worker, running.worker, "the other worker finished it");
   });
-  it("cancels a workflow running on a worker: its call is aborted and nothing after it starts", async () => {
+  it("cancels a workflow running on a worker (its call aborted, nothing after it started), then resumes it", async () => {
     const res = await api.post("/workflow", {
       async: true,
       workflow: [
         {
           type: "inline",
-          tasks: [task("medium_ai", "long [wait 5000]", "long"), task("medium_ai", "next {long}", "next")],
+          tasks: [task("medium_ai", "long [wait 2500]", "long"), task("medium_ai", "next {long}", "next")],
         },
       ],
     });
@@ -195,6 +195,16 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     }, 5_000);
     assert.equal(task0[1].status, "waiting");
     assert.equal(fake.requests.filter((r) => lastUserText(r).startsWith("next")).length, 0);
+
+    // Resumed, it runs again from the cancelled task: a new attempt, which the old jobs do not disturb.
+    const resumed = await api.post(`/workflow/${id}/resume`, {});
+    assert.equal(resumed.status, 202);
+    await api.app.workflows.waitFor(id);
+    const record = await api.get(`/workflow/${id}`);
+    assert.equal(record.body.status, "completed", JSON.stringify(record.body.error));
+    const count = (start: string) => fake.requests.filter((r) => lastUserText(r).startsWith(start)).length;
+    assert.equal(count("long"), 2);
+    assert.equal(count("next"), 1);
   });
 
   it("plans, runs and answers an H request on the workers, and posts the answer to the session", async () => {
