@@ -11,6 +11,7 @@ import { RunDriver } from "./cluster/run-driver.ts";
 import { shareCircuits } from "./cluster/shared-circuits.ts";
 import { SharedRateLimiter } from "./cluster/shared-rate-limiter.ts";
 import { SharedResponseCache } from "./cluster/shared-response-cache.ts";
+import { SharedSpendTotals } from "./cluster/shared-spend-totals.ts";
 import type { AppConfig } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, randomId } from "./core/ids.ts";
@@ -33,6 +34,7 @@ import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 import { BudgetGuard } from "./telemetry/budget-guard.ts";
 import { Metrics } from "./telemetry/metrics.ts";
+import { LocalSpendTotals } from "./telemetry/spend-totals.ts";
 import { UsageLedger } from "./telemetry/usage-ledger.ts";
 import { createTokenCounter } from "./tokens/token-counter.ts";
 import { RunRegistry } from "./workflows/run-registry.ts";
@@ -136,11 +138,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     runningWorkflows: () => workflows.runningCount(),
     cluster: cluster ? () => cluster.stats() : undefined,
   });
+  const flushLedger = () => ledger.flush();
   const budget = new BudgetGuard({
     limits: config.budgets,
-    store: store.usage,
     clock,
-    flush: () => ledger.flush(),
+    totals: cluster
+      ? new SharedSpendTotals({
+          redis: cluster.redis,
+          keyPrefix: config.cluster.keyPrefix,
+          store: store.usage,
+          flush: flushLedger,
+          logger,
+        })
+      : new LocalSpendTotals(store.usage, flushLedger),
   });
   const ledger = new UsageLedger({
     store: store.usage,
@@ -149,7 +159,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     listeners: [metrics, budget],
     logger,
   });
-  await budget.start();
   const cache = !config.cache.enabled
     ? undefined
     : cluster

@@ -32,7 +32,17 @@ export class SqlStore implements Store {
   }
 
   static async open(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock): Promise<SqlStore> {
-    const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+    // On PostgreSQL the migration bookkeeping lives in the connection's own schema (its search_path):
+    // left unnamed, another schema's bookkeeping on the same server could be taken for this one's.
+    const schema =
+      dialect === "postgres"
+        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+        : undefined;
+    const migrator = new Migrator({
+      db,
+      provider: migrationProvider(dialect),
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    });
     const { error } = await migrator.migrateToLatest();
     if (error) throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
     return new SqlStore(db, clock);

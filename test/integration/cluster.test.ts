@@ -301,4 +301,34 @@ describe("cluster: API replicas share state through Redis", {
     assert.match(refused.body.error.message, /circuit is open/);
     assert.equal(fake.requests.length, before, "B did not call the failing model");
   });
+  it("draws on one daily budget from every replica", async () => {
+    const config = {
+      cluster: { keyPrefix: `test-${randomUUID().slice(0, 8)}` },
+      budgets: { perDayUsd: 0.0005 },
+    };
+    const spendSchema = await freshPostgresSchema();
+    const [a, b] = [
+      await startTestApp({ fake, databaseUrl: spendSchema.url, redisUrl, config }),
+      await startTestApp({ fake, databaseUrl: spendSchema.url, redisUrl, config }),
+    ];
+    try {
+      fake.respondWith(() => ({ kind: "text", content: "paid", cost: 0.0002 }));
+      const spend = (replica: TestApp, content: string) =>
+        replica.post("/v1/chat/completions", { model: "fast_ai", messages: [{ role: "user", content }] });
+      assert.equal((await spend(a, "one")).status, 200);
+      assert.equal((await spend(b, "two")).status, 200);
+      assert.equal((await spend(a, "three")).status, 200);
+      // $0.0006 spent across the two replicas: both now refuse.
+      const refused = await eventually(async () => {
+        const res = await spend(b, "four");
+        return res.status === 402 ? res : undefined;
+      }, 3_000);
+      assert.equal(refused.body.error.code, "budget_exceeded");
+      assert.equal((await spend(a, "five")).status, 402);
+    } finally {
+      await a.close();
+      await b.close();
+      await spendSchema.drop();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import { runWithContext } from "../../../src/core/request-context.ts";
 import type { LedgerEntry, UsageStore } from "../../../src/store/usage-store.ts";
 import { baselineCost } from "../../../src/telemetry/baseline-cost.ts";
 import { BudgetGuard } from "../../../src/telemetry/budget-guard.ts";
+import { LocalSpendTotals } from "../../../src/telemetry/spend-totals.ts";
 import { percentiles } from "../../../src/telemetry/stats-report.ts";
 import { parseSince } from "../../../src/telemetry/stats-window.ts";
 import type { UpstreamCall } from "../../../src/telemetry/upstream-call.ts";
@@ -78,11 +79,9 @@ describe("budget guard", () => {
     const clock = { now: () => Date.parse(iso), isoNow: () => iso };
     const guard = new BudgetGuard({
       limits: { perDayUsd: 1, perSessionUsd: 0 },
-      store: storeSpending(0.9),
+      totals: new LocalSpendTotals(storeSpending(0.9), async () => {}),
       clock,
-      flush: async () => {},
     });
-    await guard.start();
     await guard.check();
     guard.onCall(entry(0.2));
     await assert.rejects(guard.check(), (error: unknown) => {
@@ -96,9 +95,8 @@ describe("budget guard", () => {
     const clock = { now: () => 0, isoNow: () => "2026-11-25T10:00:00.000Z" };
     const guard = new BudgetGuard({
       limits: { perDayUsd: 0, perSessionUsd: 0.5 },
-      store: storeSpending(0.3),
+      totals: new LocalSpendTotals(storeSpending(0.3), async () => {}),
       clock,
-      flush: async () => {},
     });
     const inSession = <T>(work: () => T) =>
       runWithContext({ requestId: "r", endpoint: "/chat", sessionId: "s1" }, work);
