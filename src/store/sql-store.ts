@@ -19,6 +19,25 @@ import type {
 } from "./store.ts";
 import type { UsageStore } from "./usage-store.ts";
 
+// An arbitrary constant that names this service's migration lock among PostgreSQL's advisory locks.
+const migrationLockKey = 724_190_531;
+
+async function migrate(db: Kysely<DatabaseSchema>, dialect: SqlDialectName): Promise<void> {
+  // On PostgreSQL the migration bookkeeping lives in the connection's own schema (its search_path):
+  // left unnamed, another schema's bookkeeping on the same server could be taken for this one's.
+  const schema =
+    dialect === "postgres"
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+}
+
 // One query layer over Kysely, whatever SQL database sits behind it.
 export class SqlStore implements Store {
   readonly #db: Kysely<DatabaseSchema>;
@@ -32,19 +51,20 @@ export class SqlStore implements Store {
   }
 
   static async open(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock): Promise<SqlStore> {
-    // On PostgreSQL the migration bookkeeping lives in the connection's own schema (its search_path):
-    // left unnamed, another schema's bookkeeping on the same server could be taken for this one's.
-    const schema =
-      dialect === "postgres"
-        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
-        : undefined;
-    const migrator = new Migrator({
-      db,
-      provider: migrationProvider(dialect),
-      ...(schema ? { migrationTableSchema: schema } : {}),
-    });
-    const { error } = await migrator.migrateToLatest();
-    if (error) throw new Error(`database migration failed: ${(error as Error).message ?? String(error)}`);
+    if (dialect === "postgres") {
+      // Replicas and workers may start together against a new database: one migrates at a time, on one
+      // connection holding an advisory lock, and the others then find nothing left to do.
+      await db.connection().execute(async (connection) => {
+        await sql`select pg_advisory_lock(${migrationLockKey})`.execute(connection);
+        try {
+          await migrate(connection, dialect);
+        } finally {
+          await sql`select pg_advisory_unlock(${migrationLockKey})`.execute(connection);
+        }
+      });
+    } else {
+      await migrate(db, dialect);
+    }
     return new SqlStore(db, clock);
   }
 

@@ -236,3 +236,19 @@ describe("SQL store files and URLs", () => {
     );
   });
 });
+
+describe("SQL store on a new PostgreSQL database", { skip: postgresUrl ? false : postgresSkipReason }, () => {
+  it("migrates once when several processes start at the same moment", async () => {
+    const schema = await freshPostgresSchema();
+    try {
+      const stores = await Promise.all(
+        [1, 2, 3].map(() => openStore({ dataDir: ".", databaseUrl: schema.url }, fixedClock)),
+      );
+      await stores[0]?.ensureSession(sessionId);
+      assert.ok(await stores[2]?.getSession(sessionId));
+      await Promise.all(stores.map((store) => store.close()));
+    } finally {
+      await schema.drop();
+    }
+  });
+});
