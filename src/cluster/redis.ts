@@ -16,7 +16,3 @@ export function connectRedisFailFast(url: string): Redis {
     enableReadyCheck: true,
   });
 }
-
-export function redactRedisUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
-}

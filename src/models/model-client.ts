@@ -432,15 +432,7 @@ export class ModelClient {
         message: `role '${role}' generates ${definition.kind === "image" ? "images" : "videos"}; it cannot answer chat messages`,
       });
     }
-    if (definition.provider !== "openrouter") {
-      throw new OrchestratorError({
-        kind: "persistent",
-        code: "unsupported_provider",
-        status: 500,
-        model: definition.model,
-        message: `role '${role}' uses provider '${definition.provider}', which does not serve chat models`,
-      });
-    }
+    // Chat roles are on OpenRouter (or its offline stand-in): the config check refuses anything else.
     return { resolved, provider: this.#openrouter ?? this.#simulated };
   }
 

@@ -67,8 +67,4 @@ export class MemoryResponseCache implements ResponseCache {
   set(key: string, answer: CachedAnswer): void {
     this.#entries.set(key, answer);
   }
-
-  get size(): number {
-    return this.#entries.size;
-  }
 }

@@ -57,10 +57,6 @@ export class WorkflowService {
     this.#deps = deps;
   }
 
-  get distributed(): boolean {
-    return this.#deps.queue !== undefined;
-  }
-
   // Running workflows: in this process, or in the whole cluster when they run on a queue.
   async runningCount(): Promise<number> {
     return this.#deps.queue ? this.#deps.store.countRunning() : this.#deps.runs.size;
@@ -410,8 +406,4 @@ export function failureOf(signal: AbortSignal, raw: unknown): OrchestratorError 
 
 function summary(error: OrchestratorError): RunError {
   return { type: error.kind, code: error.code, message: error.message };
-}
-
-export function isTerminal(run: RunRecord): boolean {
-  return run.status !== "running";
 }
