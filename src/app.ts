@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import packageJson from "../package.json" with { type: "json" };
@@ -15,6 +14,7 @@ import { SharedSpendTotals } from "./cluster/shared-spend-totals.ts";
 import type { AppConfig } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, randomId } from "./core/ids.ts";
+import { processName } from "./core/process-name.ts";
 import { createLogger } from "./logger.ts";
 import { MediaClient } from "./models/media-client.ts";
 import { ModelCatalog } from "./models/model-catalog.ts";
@@ -196,7 +196,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     addons: config.addons,
     clock,
     newId,
-    workerId: `${hostname()}:${process.pid}`,
+    workerId: processName(),
     taskRetries: {
       maxRetries: config.orchestration.maxRetries,
       backoff: config.errorHandling.retry,

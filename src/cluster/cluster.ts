@@ -1,8 +1,8 @@
-import { hostname } from "node:os";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
+import { processName } from "../core/process-name.ts";
 import type { EventTransport, WorkflowEvent } from "../workflows/workflow-events.ts";
 import { type AdvanceJobData, advanceJob, type CancelMessage, type TaskJobData } from "./jobs.ts";
 import { connectRedis, connectRedisFailFast } from "./redis.ts";
@@ -88,7 +88,7 @@ export class Cluster {
       {
         connection: this.#connect(),
         prefix: this.#config.keyPrefix,
-        name: `${hostname()}:${process.pid}`,
+        name: processName(),
         concurrency: this.#config.workerConcurrency,
         lockDuration: this.#config.lockDurationMs,
         stalledInterval: this.#config.stalledIntervalMs,

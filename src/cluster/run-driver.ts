@@ -6,7 +6,7 @@ import { runWithContext } from "../core/request-context.ts";
 import type { RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
 import { addUsage, type WorkflowEngine } from "../workflows/workflow-engine.ts";
 import type { WorkflowDefinition } from "../workflows/workflow-schema.ts";
-import { type WorkflowService, zeroUsage } from "../workflows/workflow-service.ts";
+import { timeoutError, type WorkflowService, zeroUsage } from "../workflows/workflow-service.ts";
 import { type AdvanceJobData, type JobContext, type TaskJobData, taskJob } from "./jobs.ts";
 
 export interface RunDriverDeps {
@@ -51,7 +51,7 @@ export class RunDriver {
         const signal = this.#signal(runId, deadline);
         let usage = job.data.planUsage ?? zeroUsage;
         try {
-          if (this.#deps.clock.now() >= deadline) throw deadlineError();
+          if (this.#deps.clock.now() >= deadline) throw timeoutError();
           let definition = run.workflow as WorkflowDefinition | null;
           if (!definition) {
             const plan = await this.#deps.workflows.plan(run, signal.signal, deadline);
@@ -166,7 +166,7 @@ export class RunDriver {
     set.add(controller);
     this.#running.set(runId, set);
     const remainingMs = Math.max(0, deadline - this.#deps.clock.now());
-    const timer = setTimeout(() => controller.abort(deadlineError()), remainingMs);
+    const timer = setTimeout(() => controller.abort(timeoutError()), remainingMs);
     timer.unref();
     return {
       signal: controller.signal,
@@ -228,15 +228,6 @@ function sumUsage(tasks: readonly TaskRecord[]): RunUsage {
 
 function reasonOf(signal: AbortSignal, raw: unknown): OrchestratorError {
   return OrchestratorError.isInstance(signal.reason) ? signal.reason : toOrchestratorError(raw);
-}
-
-function deadlineError(): OrchestratorError {
-  return new OrchestratorError({
-    kind: "resource",
-    code: "workflow_timeout",
-    status: 504,
-    message: "the workflow did not finish within its timeout",
-  });
 }
 
 function stuck(runId: string): OrchestratorError {

@@ -1,6 +1,6 @@
-import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { processName } from "../core/process-name.ts";
 import type { CircuitBreakers } from "../resilience/circuit-breaker.ts";
 import { RedisChannel } from "./redis-channel.ts";
 
@@ -23,7 +23,8 @@ export async function shareCircuits(options: {
   logger: Logger;
 }): Promise<void> {
   const { breakers, redis, keyPrefix, now } = options;
-  const self = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  // Two apps in one process (tests) must still tell their messages apart.
+  const self = `${processName()}:${Math.random().toString(36).slice(2, 8)}`;
   const hash = `${keyPrefix}:circuits`;
   const channel = new RedisChannel<CircuitMessage>({
     publisher: redis,

@@ -1,6 +1,5 @@
 import type { Redis } from "ioredis";
-import { type CachedAnswer, cacheKeyOf, type ResponseCache } from "../models/response-cache.ts";
-import type { ChatRequest } from "../providers/chat-provider.ts";
+import type { CachedAnswer, ResponseCache } from "../models/response-cache.ts";
 
 // The response cache of every replica together, in Redis, each answer expiring after the TTL. Redis's own
 // memory policy bounds its size.
@@ -13,10 +12,6 @@ export class SharedResponseCache implements ResponseCache {
     this.#redis = options.redis;
     this.#prefix = `${options.keyPrefix}:cache:`;
     this.#ttlMs = Math.round(options.ttlSeconds * 1000);
-  }
-
-  keyOf(request: ChatRequest): string {
-    return cacheKeyOf(request);
   }
 
   async get(key: string): Promise<CachedAnswer | undefined> {

@@ -18,7 +18,7 @@ import type { Resilience } from "../resilience/resilience.ts";
 import { planRetry, type RetryOptions, withRetry } from "../resilience/retry.ts";
 import type { CallRecorder, UpstreamCall } from "../telemetry/upstream-call.ts";
 import { costOf, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
-import type { ResponseCache } from "./response-cache.ts";
+import { cacheKeyOf, type ResponseCache } from "./response-cache.ts";
 
 export interface RoleCall extends GenerationOptions {
   readonly messages: readonly ChatMessage[];
@@ -328,9 +328,7 @@ export class ModelClient {
     if (!this.#cache || call.purpose === "warmup" || call.signal?.aborted) return undefined;
     const temperature = call.temperature ?? resolved.definition.temperature;
     if (temperature !== 0 && !currentContext()?.preferCache) return undefined;
-    return this.#cache.keyOf(
-      this.#request(resolved, call, resolved.definition.model, Number.POSITIVE_INFINITY),
-    );
+    return cacheKeyOf(this.#request(resolved, call, resolved.definition.model, Number.POSITIVE_INFINITY));
   }
 
   async #fromCache(

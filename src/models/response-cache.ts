@@ -22,7 +22,6 @@ export interface ResponseCacheSettings {
 // Answers to identical model calls, kept for a limited time: in this process, or in Redis when replicas
 // share them.
 export interface ResponseCache {
-  keyOf(request: ChatRequest): string;
   get(key: string): Promise<CachedAnswer | undefined>;
   set(key: string, answer: CachedAnswer): void;
 }
@@ -54,10 +53,6 @@ export class MemoryResponseCache implements ResponseCache {
       sizeCalculation: (answer) => (answer.content.length + answer.model.length) * 2 + 64,
       ttl: settings.ttlSeconds * 1000,
     });
-  }
-
-  keyOf(request: ChatRequest): string {
-    return cacheKeyOf(request);
   }
 
   async get(key: string): Promise<CachedAnswer | undefined> {

@@ -390,12 +390,16 @@ export class WorkflowService {
   }
 }
 
-export function timeoutError(timeoutMs: number): OrchestratorError {
+// `timeoutMs` when the caller knows the run's timeout (a queue worker knows only the deadline).
+export function timeoutError(timeoutMs?: number): OrchestratorError {
   return new OrchestratorError({
     kind: "resource",
     code: "workflow_timeout",
     status: 504,
-    message: `the workflow did not finish within its ${timeoutMs / 1000} s timeout`,
+    message:
+      timeoutMs === undefined
+        ? "the workflow did not finish within its timeout"
+        : `the workflow did not finish within its ${timeoutMs / 1000} s timeout`,
   });
 }
 

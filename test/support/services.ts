@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
+import { isPostgresUrl } from "../../src/store/open-store.ts";
 
 // The PostgreSQL server tests may use, from DATABASE_URL (set by CI). Without it, Postgres tests are skipped
 // and say so.
-export const postgresUrl = /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? "")
-  ? (process.env.DATABASE_URL as string)
+export const postgresUrl = isPostgresUrl(process.env.DATABASE_URL ?? "")
+  ? process.env.DATABASE_URL
   : undefined;
 
 export const postgresSkipReason = "DATABASE_URL does not name a PostgreSQL database: Postgres tests skipped";
