@@ -58,8 +58,10 @@ export class UsageLedger implements CallRecorder {
     };
     this.#calls.push(entry);
     for (const listener of this.#listeners) listener.onCall(entry);
-    // The request id and workflow id come from the logger's context, like on every other line.
-    this.#logger?.debug(
+    // Every upstream call passes here: build the debug line only when it will be written. The request id
+    // and workflow id come from the logger's context, like on every other line.
+    if (!this.#logger?.isLevelEnabled("debug")) return;
+    this.#logger.debug(
       {
         model: call.model,
         role: call.role,
