@@ -33,9 +33,11 @@ export function routeHeaders(route: {
   };
 }
 
-// Streams a chat run as OpenAI chat.completion.chunk events. The pipeline runs up to its first event
-// before anything is sent, so routing errors (bad model, context too large) still get their HTTP status;
-// an error after that arrives as an error event, the way OpenAI's own streams report one.
+// Streams a chat run as OpenAI chat.completion.chunk events. Nothing is sent until the answer's first
+// event arrives, so every failure before it (a bad model, a context too large, an upstream that refuses or
+// is down after every retry and fallback) gets its real HTTP status and error body, which the SDKs turn
+// into their typed errors and retry on. Only a failure after that arrives as an error event, the way
+// OpenAI's own streams report one.
 export async function streamCompletion(
   reply: FastifyReply,
   events: AsyncGenerator<ChatEvent, void, undefined>,
@@ -49,9 +51,17 @@ export async function streamCompletion(
       message: "the chat pipeline did not route",
     });
   }
-  const route = first.value.route;
+  const opening = await events.next();
+  if (opening.done) throw new Error("the chat pipeline ended without a reply");
+  // The model that actually answers: a fallback's id when the role's own model failed.
+  const head = opening.value;
+  const answering =
+    head.type === "done" ? head.reply.model : head.type === "routed" ? head.route.model : head.model;
+  const route = { ...first.value.route, model: answering };
   const stream = new EventStream(reply, routeHeaders(route));
-  let model = route.model;
+  let model = answering;
+  // With include_usage every chunk carries the field, null until the usage chunk, as OpenAI's do.
+  const usageField = options.includeUsage ? { usage: null } : {};
   const chunk = (
     delta: Record<string, unknown>,
     finishReason: string | null,
@@ -63,14 +73,19 @@ export async function streamCompletion(
     model,
     system_fingerprint: null,
     choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+    ...usageField,
     ...extra,
   });
+  async function* rest(): AsyncGenerator<ChatEvent> {
+    yield head;
+    yield* events;
+  }
   try {
     await stream.send(
       chunk({ role: "assistant", content: "" }, null, { orchestrator: options.describeRoute(route) }),
     );
     let done: ChatReply | undefined;
-    for await (const event of events) {
+    for await (const event of rest()) {
       if (stream.closed) return;
       if (event.type === "delta") await stream.send(chunk({ content: event.text }, null));
       else if (event.type === "tool_call_delta") await stream.send(chunk({ tool_calls: event.deltas }, null));

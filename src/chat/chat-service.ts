@@ -83,8 +83,8 @@ export interface ChatReply {
 
 export type ChatEvent =
   | { readonly type: "routed"; readonly route: RouteInfo }
-  | { readonly type: "delta"; readonly text: string }
-  | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[] }
+  | { readonly type: "delta"; readonly text: string; readonly model: string }
+  | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[]; readonly model: string }
   | { readonly type: "done"; readonly reply: ChatReply };
 
 export interface ChatServiceDeps {

@@ -50,9 +50,10 @@ export interface RoleCallResult {
   readonly cached?: true;
 }
 
+// Text and tool-call events name the model that produces them: after a fallback, not the role's own.
 export type RoleStreamEvent =
-  | { readonly type: "delta"; readonly text: string }
-  | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[] }
+  | { readonly type: "delta"; readonly text: string; readonly model: string }
+  | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[]; readonly model: string }
   | { readonly type: "done"; readonly result: RoleCallResult };
 
 export interface ModelClientOptions {
@@ -169,7 +170,7 @@ export class ModelClient {
     const cacheKey = this.#cacheKey(resolved, call);
     const hit = await this.#fromCache(resolved, call, cacheKey);
     if (hit) {
-      yield { type: "delta", text: hit.content };
+      yield { type: "delta", text: hit.content, model: hit.model };
       yield { type: "done", result: hit };
       return;
     }
@@ -182,7 +183,7 @@ export class ModelClient {
           for await (const event of this.#attemptStream(provider, model, resolved, call, retry.deadline)) {
             if (event.type !== "done") {
               emitted = true;
-              yield event;
+              yield { ...event, model };
             } else {
               const fallbackFrom = model === primary ? undefined : primary;
               const answer = this.#result(resolved, provider, event.result, started, fallbackFrom);
