@@ -19,6 +19,15 @@ export function routingView(info: RoutingInfo) {
           },
         }
       : {}),
+    ...(info.escalated
+      ? {
+          escalated: {
+            from_role: info.escalated.fromRole,
+            from_model: info.escalated.fromModel,
+            reason: info.escalated.reason,
+          },
+        }
+      : {}),
   };
 }
 

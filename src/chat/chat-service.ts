@@ -18,6 +18,7 @@ import { assertWithinContextLimit, preRoute } from "../routing/pre-route.ts";
 import type { NewMessage, Store, StoredMessage } from "../store/store.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
 import type { WorkflowService } from "../workflows/workflow-service.ts";
+import { type UnusableReason, unusableReason } from "./answer-check.ts";
 import { categorize } from "./categorize.ts";
 import { historyWindow } from "./history-window.ts";
 
@@ -50,6 +51,12 @@ export interface RoutingInfo {
     readonly source: "model" | "fallback";
     readonly model?: string;
     readonly fallbackReason?: string;
+  };
+  // The routed model's answer was unusable and a stronger role answered instead.
+  readonly escalated?: {
+    readonly fromRole: string;
+    readonly fromModel: string;
+    readonly reason: UnusableReason;
   };
 }
 
@@ -103,6 +110,9 @@ const acknowledgementPrompt =
   "that a planned workflow of specialised models will carry out in the background; the result will be posted " +
   "in this conversation when ready. In one or two sentences, acknowledge the request and say what will be " +
   "produced. Do not attempt the task itself.";
+
+// Where an unusable answer goes next: the category whose route is the next stronger role.
+const strongerCategory: Partial<Record<Category, Category>> = { M: "L" };
 
 // Reserve for the chat template's own tokens, which no tokenizer on our side sees.
 const messageOverheadTokens = 64;
@@ -188,7 +198,25 @@ export class ChatService {
       yield* this.#orchestrate(turn, outcome.category, routing, spent);
       return;
     }
-    yield* this.#answer(turn, this.#deps.models.resolve(route), outcome.category, routing, spent);
+    yield* this.#answer(
+      turn,
+      this.#deps.models.resolve(route),
+      outcome.category,
+      routing,
+      spent,
+      this.#escalationFor(outcome.category, route),
+    );
+  }
+
+  // The role that answers again when a category's routed answer is unusable, if escalation is on and
+  // the next category up is answered by another role.
+  #escalationFor(category: Category, role: string): ResolvedRole | undefined {
+    const { escalation, categories } = this.#deps.config.routing;
+    const next = strongerCategory[category];
+    if (!escalation.enabled || next === undefined) return undefined;
+    const target = categories[next];
+    if (target === "orchestration" || target === role) return undefined;
+    return this.#deps.models.resolve(target);
   }
 
   async #prepare(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): Promise<Turn> {
@@ -222,20 +250,41 @@ export class ChatService {
     category: Category | null,
     routing: RoutingInfo,
     spent: readonly RoleCallResult[],
+    escalateTo?: ResolvedRole,
   ): ChatRun {
     yield { type: "routed", route: this.#route(turn, answerer, category, routing) };
-    const call = yield* this.#generate(turn, answerer, {
-      messages: this.#conversation(turn, answerer),
-      purpose: "answer",
-      ...turn.input.generation,
-    });
+    const shown = { text: false };
+    const calls = [...spent];
+    let answeredRouting = routing;
+    let call = yield* this.#generate(turn, answerer, this.#answerCall(turn, answerer), shown);
+    // A streamed answer can be replaced only while none of its text has reached the client.
+    const reason = escalateTo && !shown.text ? unusableReason(call, turn.input.generation) : undefined;
+    if (escalateTo && reason) {
+      this.#deps.logger.warn(
+        { model: call.model, reason, to: escalateTo.definition.model },
+        "routed answer unusable; escalating to a stronger role",
+      );
+      const context = currentContext();
+      if (context) context.escalation = reason;
+      calls.push(call);
+      answeredRouting = {
+        ...routing,
+        escalated: { fromRole: call.role, fromModel: call.model, reason },
+      };
+      call = yield* this.#generate(turn, escalateTo, this.#answerCall(turn, escalateTo), shown);
+    }
+    calls.push(call);
     if (turn.sessionId !== null) {
       await this.#deps.store.appendMessages(turn.sessionId, [
         this.#userMessage(turn, category),
         await this.#assistantMessage(call, category),
       ]);
     }
-    yield { type: "done", reply: this.#reply(turn, call, category, routing, [...spent, call]) };
+    yield { type: "done", reply: this.#reply(turn, call, category, answeredRouting, calls) };
+  }
+
+  #answerCall(turn: Turn, answerer: ResolvedRole): RoleCall {
+    return { messages: this.#conversation(turn, answerer), purpose: "answer", ...turn.input.generation };
   }
 
   // H: an immediate acknowledgement now; the work itself runs in the background under a workflow id.
@@ -287,11 +336,13 @@ export class ChatService {
     turn: Turn,
     answerer: ResolvedRole,
     call: RoleCall,
+    shown?: { text: boolean },
   ): AsyncGenerator<ChatEvent, RoleCallResult> {
     const withSignal = turn.signal ? { ...call, signal: turn.signal } : call;
     if (!turn.streaming) return await this.#deps.models.call(answerer, withSignal);
     for await (const event of this.#deps.models.stream(answerer, withSignal)) {
       if (event.type === "done") return event.result;
+      if (shown && (event.type !== "delta" || event.text.trim() !== "")) shown.text = true;
       yield event;
     }
     throw new Error("the model stream ended without a result");

@@ -144,6 +144,9 @@ export const routingSchema = z.strictObject({
     })
     .prefault({}),
   acknowledgementRole: roleName.default("fast_ai"),
+  // An unusable answer (empty, cut off, a refusal, not the JSON asked for) to an M request is answered
+  // again by the L route's role before the response returns.
+  escalation: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   warmup: z
     .strictObject({
       enabled: z.boolean().default(true),

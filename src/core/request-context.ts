@@ -15,6 +15,8 @@ export interface RequestContext {
   preferCache?: boolean;
   // Set when the answer the client receives came from the response cache.
   cacheHit?: boolean;
+  // Why the routed answer was unusable, once a stronger role has been asked to answer instead.
+  escalation?: string | undefined;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

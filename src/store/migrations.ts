@@ -179,6 +179,15 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("workflow_runs").dropColumn("attempt").execute();
       },
     },
+    "0006_answer_escalation": {
+      async up(db: Kysely<unknown>) {
+        // Why an answer was escalated, on the call that answered instead of the unusable one.
+        await db.schema.alterTable("upstream_calls").addColumn("escalation", "text").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("upstream_calls").dropColumn("escalation").execute();
+      },
+    },
   };
 }
 

@@ -96,6 +96,7 @@ export interface UpstreamCallsTable {
   cost_source: string;
   baseline_usd: number;
   saved_usd: number;
+  escalation: string | null;
 }
 
 export interface ApiRequestsTable {

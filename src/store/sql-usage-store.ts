@@ -35,6 +35,7 @@ export class SqlUsageStore implements UsageStore {
       cost_source: e.costSource,
       baseline_usd: e.baselineUsd,
       saved_usd: e.savedUsd ?? 0,
+      escalation: e.escalation ?? null,
     }));
     await this.#db.transaction().execute(async (trx) => {
       for (const batch of batches(rows)) await trx.insertInto("upstream_calls").values(batch).execute();
@@ -135,6 +136,18 @@ export class SqlUsageStore implements UsageStore {
       requests: Number(r.requests),
       cacheHits: Number(r.cache_hits),
     }));
+  }
+
+  async escalationCounts(since: string): Promise<Record<string, number>> {
+    const rows = await this.#db
+      .selectFrom("upstream_calls")
+      .select(["escalation", sql<number>`count(*)`.as("answers")])
+      .where("at", ">=", since)
+      .where("escalation", "is not", null)
+      .where("outcome", "in", ["ok", "cached"])
+      .groupBy("escalation")
+      .execute();
+    return Object.fromEntries(rows.map((r) => [String(r.escalation), Number(r.answers)]));
   }
 }
 

@@ -11,6 +11,8 @@ export interface LedgerEntry extends UpstreamCall {
   readonly category: string | null;
   // What the call would have cost on the baseline role (see telemetry/baseline-cost.ts).
   readonly baselineUsd: number;
+  // On the calls that answered in place of an unusable routed answer: why it was unusable.
+  readonly escalation?: string | null;
 }
 
 export interface RequestEntry {
@@ -55,4 +57,6 @@ export interface UsageStore {
   // Latencies (ms) of answered calls since `since`, per model, for percentiles.
   latenciesByModel(since: string): Promise<Map<string, number[]>>;
   requestCounts(since: string): Promise<RequestCountRow[]>;
+  // Answers given in place of an unusable routed answer since `since`, by why it was unusable.
+  escalationCounts(since: string): Promise<Record<string, number>>;
 }

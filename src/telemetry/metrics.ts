@@ -71,6 +71,13 @@ export class Metrics implements LedgerListener {
     registers: [this.registry],
   });
 
+  readonly #escalations = new Counter({
+    name: "orchestrator_escalations_total",
+    help: "Answers given by a stronger role because the routed answer was unusable, by why it was",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+
   constructor(live: LiveState) {
     collectDefaultMetrics({ register: this.registry, prefix: "orchestrator_" });
     new Gauge({
@@ -156,6 +163,9 @@ export class Metrics implements LedgerListener {
       outcome: entry.outcome,
     });
     this.#baseline.inc(entry.baselineUsd);
+    if (entry.escalation && (entry.outcome === "ok" || entry.outcome === "cached")) {
+      this.#escalations.inc({ reason: entry.escalation });
+    }
     // A cache hit sent nothing upstream: no latency, tokens or cost to count.
     if (entry.outcome === "cached") {
       this.#cacheHits.inc({ model: entry.model, role: entry.role });

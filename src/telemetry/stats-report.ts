@@ -7,6 +7,7 @@ export interface StatsInput {
   readonly calls: readonly ModelUsageRow[];
   readonly latencies: ReadonlyMap<string, readonly number[]>;
   readonly requests: readonly RequestCountRow[];
+  readonly escalations: Readonly<Record<string, number>>;
   readonly baseline: { readonly role: string; readonly model: string };
 }
 
@@ -79,6 +80,10 @@ export function summarizeUsage(input: StatsInput) {
       by_category: byCategory,
       by_status: byStatus,
       answered_from_cache: requestCacheHits,
+      escalated: {
+        total: Object.values(input.escalations).reduce((sum, n) => sum + n, 0),
+        by_reason: input.escalations,
+      },
     },
     models: modelList,
     errors: {

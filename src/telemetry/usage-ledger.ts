@@ -55,6 +55,7 @@ export class UsageLedger implements CallRecorder {
       workflowId: context?.workflowId ?? null,
       category: context?.category ?? null,
       baselineUsd: baselineCost(call, this.#baseline),
+      escalation: context?.escalation ?? null,
     };
     this.#calls.push(entry);
     for (const listener of this.#listeners) listener.onCall(entry);

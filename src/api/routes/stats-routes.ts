@@ -42,10 +42,11 @@ export function registerStatsRoutes(
     const since = parseSince(query.since, deps.clock.now());
     await deps.ledger.flush();
     const usage = deps.store.usage;
-    const [calls, latencies, requests] = await Promise.all([
+    const [calls, latencies, requests, escalations] = await Promise.all([
       usage.callsByModel(since),
       usage.latenciesByModel(since),
       usage.requestCounts(since),
+      usage.escalationCounts(since),
     ]);
     const baseline = deps.models.resolve(deps.config.monitoring.baselineRole);
     const { breakers, scheduler } = deps.models.resilience;
@@ -57,6 +58,7 @@ export function registerStatsRoutes(
         calls,
         latencies,
         requests,
+        escalations,
         baseline: { role: baseline.role, model: baseline.definition.model },
       }),
       circuits: breakers.snapshots().map(circuitView),
