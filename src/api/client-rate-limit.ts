@@ -3,6 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 import { OrchestratorError } from "../core/errors.ts";
+import { presentedClientKey } from "./client-key.ts";
 import { isWebAsset } from "./routes/web-routes.ts";
 
 // Per-client request limit on the API: clients are told apart by their API key when they send one,
@@ -34,10 +35,10 @@ export async function registerClientRateLimit(
 }
 
 function clientKey(request: FastifyRequest): string {
-  const authorization = request.headers.authorization;
-  if (typeof authorization === "string" && authorization.startsWith("Bearer ")) {
+  const key = presentedClientKey(request.headers);
+  if (key) {
     // Keep a digest, never the key itself.
-    return `key:${createHash("sha256").update(authorization.slice(7)).digest("base64url").slice(0, 22)}`;
+    return `key:${createHash("sha256").update(key).digest("base64url").slice(0, 22)}`;
   }
   return `ip:${request.ip}`;
 }

@@ -16,6 +16,7 @@ import type { WorkflowEvents } from "../workflows/workflow-events.ts";
 import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { installClientAuth } from "./client-auth.ts";
 import { registerClientRateLimit } from "./client-rate-limit.ts";
+import { registerCors } from "./cors.ts";
 import { installErrorHandling } from "./error-handler.ts";
 import { installRequestTracking } from "./request-tracking.ts";
 import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
@@ -71,6 +72,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     now: () => deps.clock.isoNow(),
   });
   installErrorHandling(app);
+  await registerCors(app, deps.config.system.corsOrigins);
   installClientAuth(app, deps.config.api_keys.clients);
   await registerClientRateLimit(
     app,

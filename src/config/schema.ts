@@ -60,6 +60,15 @@ export const systemSchema = z.strictObject({
     .int()
     .positive()
     .default(16 * 1024 * 1024),
+  // Origins whose browser pages may call the API: "*" for any, exact origins such as
+  // "https://app.example.com", or none (an empty list) to send no CORS headers.
+  corsOrigins: z
+    .array(
+      z
+        .string()
+        .regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be "*" or an origin such as https://app.example.com'),
+    )
+    .default(["*"]),
 });
 
 export const orchestrationSchema = z.strictObject({
