@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isUuid } from "../core/ids.ts";
+import { imageUrlSchema } from "./media-urls.ts";
 
 // HTTP bodies and parameters, validated at the edge. Unknown fields are ignored for forward compatibility.
 
@@ -14,15 +15,6 @@ const uuid = (what: string) =>
     `must be a UUID such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427 (${what})`,
   );
 
-const dataUrl = /^data:image\/(png|jpe?g|webp|gif|heic|heif);base64,[A-Za-z0-9+/=\s]+$/i;
-
-const imageUrl = z
-  .string({ error: "must be a string: an https URL or a data:image/...;base64 URL" })
-  .refine(
-    (value) => dataUrl.test(value) || /^https?:\/\/\S+$/i.test(value),
-    "must be an http(s) URL or a data:image/(png|jpeg|webp|gif);base64 URL",
-  );
-
 export const chatBodySchema = z.object({
   message: requiredString("the user's message").refine(
     (value) => value.trim().length > 0,
@@ -35,7 +27,7 @@ export const chatBodySchema = z.object({
     .min(0, "must not be negative")
     .optional(),
   images: z
-    .array(imageUrl, { error: "must be an array of image URLs" })
+    .array(imageUrlSchema, { error: "must be an array of image URLs" })
     .max(16, "at most 16 images per message")
     .optional(),
   stream: z.boolean({ error: "must be true or false" }).optional(),

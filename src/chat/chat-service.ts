@@ -195,6 +195,14 @@ export class ChatService {
     const spent = outcome.call ? [outcome.call] : [];
     const route = config.routing.categories[outcome.category];
     if (route === "orchestration") {
+      // Tools and a response format shape one model's answer; a workflow's acknowledgement could honour
+      // neither, so such a request is answered by one call to the thinking role.
+      const generation = input.generation;
+      if (generation?.tools !== undefined || generation?.responseFormat !== undefined) {
+        const thinking = this.#deps.models.resolve(config.routing.preRouting.thinkingRole);
+        yield* this.#answer(turn, thinking, outcome.category, routing, spent);
+        return;
+      }
       yield* this.#orchestrate(turn, outcome.category, routing, spent);
       return;
     }

@@ -2,7 +2,17 @@
 
 export type ContentPart =
   | { readonly type: "text"; readonly text: string }
-  | { readonly type: "image"; readonly url: string };
+  | { readonly type: "image"; readonly url: string; readonly detail?: string }
+  // A document such as a PDF, inline as a data: URL or by an id the upstream issued.
+  | {
+      readonly type: "file";
+      readonly filename?: string;
+      readonly fileData?: string;
+      readonly fileId?: string;
+    }
+  | { readonly type: "audio"; readonly data: string; readonly format: string }
+  // An assistant turn in which the model declined.
+  | { readonly type: "refusal"; readonly refusal: string };
 
 export interface ToolCall {
   readonly id: string;
@@ -11,12 +21,16 @@ export interface ToolCall {
 }
 
 export interface ChatMessage {
-  readonly role: "system" | "user" | "assistant" | "tool";
+  // "function": the legacy form of a tool result, answering an assistant's function_call by name.
+  readonly role: "system" | "user" | "assistant" | "tool" | "function";
   readonly content: string | readonly ContentPart[];
+  readonly name?: string;
   // An assistant turn that called tools.
   readonly toolCalls?: readonly ToolCall[];
   // A tool turn: the call it answers.
   readonly toolCallId?: string;
+  // An assistant turn of the legacy functions API.
+  readonly functionCall?: { readonly name: string; readonly arguments: string };
 }
 
 // Generation options a client may pass through; each provider forwards what its upstream supports.

@@ -1,12 +1,36 @@
 import { z } from "zod";
 import type { ChatMessage, ContentPart, GenerationOptions } from "../../providers/chat-provider.ts";
+import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
 
 // The request body of POST /v1/chat/completions, as OpenAI defines it (the fields this service uses).
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 const imagePart = z.object({
   type: z.literal("image_url"),
-  image_url: z.object({ url: z.string().min(1), detail: z.string().optional() }),
+  image_url: z.object({ url: imageUrlSchema, detail: z.enum(["auto", "low", "high"]).optional() }),
+});
+const filePart = z.object({
+  type: z.literal("file"),
+  file: z
+    .object({
+      filename: z.string().max(255).optional(),
+      file_data: fileDataSchema.optional(),
+      file_id: z.string().min(1).max(256).optional(),
+    })
+    .refine((file) => file.file_data !== undefined || file.file_id !== undefined, {
+      error: "needs file_data (a data: URL) or file_id",
+    }),
+});
+const audioPart = z.object({
+  type: z.literal("input_audio"),
+  input_audio: z.object({
+    data: z.string().regex(/^[A-Za-z0-9+/=\s]+$/, "must be base64-encoded audio"),
+    format: z.string().regex(/^[a-z0-9]{2,10}$/, "must be an audio format such as wav or mp3"),
+  }),
+});
+const refusalPart = z.object({ type: z.literal("refusal"), refusal: z.string() });
+const contentPart = z.discriminatedUnion("type", [textPart, imagePart, filePart, audioPart, refusalPart], {
+  error: "type must be one of text, image_url, file, input_audio, refusal",
 });
 
 const toolCall = z.object({
@@ -15,19 +39,26 @@ const toolCall = z.object({
   function: z.object({ name: z.string(), arguments: z.string() }),
 });
 
-const message = z.object({
-  role: z.enum(["system", "developer", "user", "assistant", "tool"], {
-    error: "must be one of system, developer, user, assistant, tool",
-  }),
-  content: z
-    .union([z.string(), z.array(z.union([textPart, imagePart]))], {
-      error: "must be a string or an array of text and image_url parts",
-    })
-    .nullish(),
-  name: z.string().optional(),
-  tool_calls: z.array(toolCall).optional(),
-  tool_call_id: z.string().optional(),
-});
+const message = z
+  .object({
+    role: z.enum(["system", "developer", "user", "assistant", "tool", "function"], {
+      error: "must be one of system, developer, user, assistant, tool, function",
+    }),
+    content: z
+      .union([z.string(), z.array(contentPart)], {
+        error: "must be a string or an array of content parts (text, image_url, file, input_audio, refusal)",
+      })
+      .nullish(),
+    name: z.string().optional(),
+    tool_calls: z.array(toolCall).optional(),
+    tool_call_id: z.string().optional(),
+    // The legacy functions API: an assistant's call, answered by a role "function" message.
+    function_call: z.object({ name: z.string(), arguments: z.string() }).optional(),
+  })
+  .refine((m) => m.role !== "function" || (m.name ?? "") !== "", {
+    error: "a function message needs the name of the function it answers",
+    path: ["name"],
+  });
 
 export const chatCompletionBodySchema = z.object({
   model: z
@@ -87,15 +118,39 @@ function toChatMessage(wire: ChatCompletionBody["messages"][number]): ChatMessag
   const content: string | ContentPart[] =
     typeof wire.content === "string" || wire.content == null
       ? (wire.content ?? "")
-      : wire.content.map((part) =>
-          part.type === "text"
-            ? { type: "text", text: part.text }
-            : { type: "image", url: part.image_url.url },
-        );
+      : wire.content.map(toContentPart);
   return {
     role,
     content,
+    ...(wire.name ? { name: wire.name } : {}),
     ...(wire.tool_calls ? { toolCalls: wire.tool_calls } : {}),
     ...(wire.tool_call_id ? { toolCallId: wire.tool_call_id } : {}),
+    ...(wire.function_call ? { functionCall: wire.function_call } : {}),
   };
+}
+
+type WirePart = z.output<typeof contentPart>;
+
+function toContentPart(part: WirePart): ContentPart {
+  switch (part.type) {
+    case "text":
+      return { type: "text", text: part.text };
+    case "image_url":
+      return {
+        type: "image",
+        url: part.image_url.url,
+        ...(part.image_url.detail ? { detail: part.image_url.detail } : {}),
+      };
+    case "file":
+      return {
+        type: "file",
+        ...(part.file.filename === undefined ? {} : { filename: part.file.filename }),
+        ...(part.file.file_data === undefined ? {} : { fileData: part.file.file_data }),
+        ...(part.file.file_id === undefined ? {} : { fileId: part.file.file_id }),
+      };
+    case "input_audio":
+      return { type: "audio", data: part.input_audio.data, format: part.input_audio.format };
+    case "refusal":
+      return { type: "refusal", refusal: part.refusal };
+  }
 }

@@ -95,7 +95,12 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
           index: 0,
           message: {
             role: "assistant",
-            content: finished ? `${done.response}\n\n${finished.text}` : done.response,
+            // A reply that only calls tools has null content, as OpenAI's does.
+            content: finished
+              ? `${done.response}\n\n${finished.text}`
+              : done.toolCalls && done.response === ""
+                ? null
+                : done.response,
             refusal: null,
             ...(done.toolCalls ? { tool_calls: done.toolCalls } : {}),
           },

@@ -1,5 +1,6 @@
 import OpenAI, { APIUserAbortError } from "openai";
 import type {
+  ChatCompletionAssistantMessageParam,
   ChatCompletionChunk,
   ChatCompletionContentPart,
   ChatCompletionCreateParamsNonStreaming,
@@ -13,6 +14,7 @@ import type {
   ChatResult,
   ChatStreamEvent,
   ChatUsage,
+  ContentPart,
   ToolCall,
 } from "../chat-provider.ts";
 import { classifyUpstreamError } from "../upstream-error.ts";
@@ -151,26 +153,81 @@ export class OpenRouterProvider implements ChatProvider {
 }
 
 function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
-  if (message.role === "tool") {
-    return { role: "tool", content: plainText(message), tool_call_id: message.toolCallId ?? "" };
+  const name = message.name ? { name: message.name } : {};
+  switch (message.role) {
+    case "tool":
+      return { role: "tool", content: plainText(message), tool_call_id: message.toolCallId ?? "" };
+    case "function":
+      return { role: "function", name: message.name ?? "", content: plainText(message) };
+    case "system":
+      return { role: "system", content: plainText(message), ...name };
+    case "assistant": {
+      const toolCalls = message.toolCalls?.map((call) => ({ ...call, function: { ...call.function } }));
+      const text = plainText(message);
+      const hasRefusal =
+        typeof message.content !== "string" && message.content.some((p) => p.type === "refusal");
+      // A turn that only called tools has no content, as OpenAI sends it: null, not "".
+      const content = hasRefusal
+        ? assistantParts(message.content)
+        : text === "" && (toolCalls || message.functionCall)
+          ? null
+          : text;
+      return {
+        role: "assistant",
+        content,
+        ...name,
+        ...(toolCalls ? { tool_calls: toolCalls } : {}),
+        ...(message.functionCall ? { function_call: { ...message.functionCall } } : {}),
+      };
+    }
+    case "user":
+      if (typeof message.content === "string") return { role: "user", content: message.content, ...name };
+      return { role: "user", content: message.content.flatMap(userPart), ...name };
   }
-  if (message.role === "assistant") {
-    const toolCalls = message.toolCalls?.map((call) => ({ ...call, function: { ...call.function } }));
-    return {
-      role: "assistant",
-      content: plainText(message),
-      ...(toolCalls ? { tool_calls: toolCalls } : {}),
-    };
+}
+
+function userPart(part: ContentPart): ChatCompletionContentPart[] {
+  switch (part.type) {
+    case "text":
+      return [{ type: "text", text: part.text }];
+    case "image":
+      return [
+        {
+          type: "image_url",
+          image_url: {
+            url: part.url,
+            ...(part.detail ? { detail: part.detail as "auto" | "low" | "high" } : {}),
+          },
+        },
+      ];
+    case "file":
+      return [
+        {
+          type: "file",
+          file: {
+            ...(part.filename === undefined ? {} : { filename: part.filename }),
+            ...(part.fileData === undefined ? {} : { file_data: part.fileData }),
+            ...(part.fileId === undefined ? {} : { file_id: part.fileId }),
+          },
+        },
+      ];
+    case "audio":
+      return [
+        { type: "input_audio", input_audio: { data: part.data, format: part.format as "wav" | "mp3" } },
+      ];
+    case "refusal":
+      return [{ type: "text", text: part.refusal }];
   }
-  if (typeof message.content === "string" || message.role === "system") {
-    return { role: message.role, content: plainText(message) };
-  }
-  const parts: ChatCompletionContentPart[] = message.content.map((part) =>
-    part.type === "text"
-      ? { type: "text", text: part.text }
-      : { type: "image_url", image_url: { url: part.url } },
+}
+
+function assistantParts(content: ChatMessage["content"]): ChatCompletionAssistantMessageParam["content"] {
+  if (typeof content === "string") return content;
+  return content.flatMap(
+    (part): Exclude<ChatCompletionAssistantMessageParam["content"], string | null | undefined> => {
+      if (part.type === "refusal") return [{ type: "refusal", refusal: part.refusal }];
+      return part.type === "text" ? [{ type: "text", text: part.text }] : [];
+    },
   );
-  return { role: "user", content: parts };
 }
 
 function plainText(message: ChatMessage): string {
