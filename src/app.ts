@@ -21,15 +21,13 @@ import { ModelCatalog } from "./models/model-catalog.ts";
 import { ModelClient } from "./models/model-client.ts";
 import { MemoryResponseCache } from "./models/response-cache.ts";
 import { GoogleAiMediaProvider } from "./providers/google/google-ai-media-provider.ts";
-import type { MediaProvider } from "./providers/media-provider.ts";
 import { OpenRouterProvider } from "./providers/openrouter/openrouter-provider.ts";
-import {
-  SimulatedMediaProvider,
-  UnconfiguredMediaProvider,
-} from "./providers/simulated/simulated-media-provider.ts";
+import { ProviderRegistry } from "./providers/provider-registry.ts";
+import { SimulatedMediaProvider } from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { realSleep } from "./resilience/sleeper.ts";
+import { UpstreamGuard } from "./resilience/upstream-guard.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 import { BudgetGuard } from "./telemetry/budget-guard.ts";
@@ -98,7 +96,6 @@ export async function createApp(options: AppOptions): Promise<App> {
         defaultTimeoutMs: config.errorHandling.requestTimeoutMs,
       })
     : undefined;
-  const simulated = new SimulatedProvider({ latencyMs: options.simulatedLatencyMs ?? 0 });
   const resilience = createResilience(config, {
     now: () => clock.now(),
     ...(options.random ? { random: options.random } : {}),
@@ -168,25 +165,26 @@ export async function createApp(options: AppOptions): Promise<App> {
           ttlSeconds: config.cache.ttlSeconds,
         })
       : new MemoryResponseCache(config.cache);
+  const providers = registerProviders(config, openrouter, resilience, options.simulatedLatencyMs ?? 0);
+  const guard = new UpstreamGuard({
+    resilience,
+    now: () => clock.now(),
+    recorder: ledger,
+    onRetry: ({ call, attempt, delayMs, error }) =>
+      logger.info({ model: call.model, attempt, delayMs, code: error.code }, "retrying upstream call"),
+  });
   const models = new ModelClient({
     catalog,
-    openrouter,
-    simulated,
+    providers,
+    live: openrouter !== undefined,
+    guard,
     clock,
-    resilience,
     logger,
     recorder: ledger,
     budget,
     ...(cache ? { cache } : {}),
   });
-  const media = new MediaClient({
-    catalog,
-    provider: mediaProvider(config, !openrouter, resilience),
-    resilience,
-    clock,
-    recorder: ledger,
-    budget,
-  });
+  const media = new MediaClient({ catalog, providers, guard, clock, budget });
   const events = new WorkflowEvents(cluster?.events);
   const engine = new WorkflowEngine({
     models,
@@ -274,18 +272,37 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
 }
 
-// Google AI when its key is set; the offline mode's simulated images when nothing is configured at all;
-// otherwise a provider that fails image and video tasks with a clear message.
-function mediaProvider(config: AppConfig, offline: boolean, resilience: Resilience): MediaProvider {
+// What stands behind each provider name. With no OpenRouter key at all the service runs offline: chat
+// and media are simulated. With an OpenRouter key but no Google key, Google AI roles fail with a clear
+// message instead of pretending.
+function registerProviders(
+  config: AppConfig,
+  openrouter: OpenRouterProvider | undefined,
+  resilience: Resilience,
+  simulatedLatencyMs: number,
+): ProviderRegistry {
+  const providers = new ProviderRegistry();
+  const offline = !openrouter;
+  providers.register("openrouter", {
+    kinds: ["chat"],
+    chat: openrouter ?? new SimulatedProvider({ latencyMs: simulatedLatencyMs }),
+  });
   if (config.api_keys.google_ai) {
-    return new GoogleAiMediaProvider({
-      apiKey: config.api_keys.google_ai,
-      baseUrl: config.providers.google_ai.baseUrl,
-      pollIntervalMs: config.providers.google_ai.pollIntervalMs,
-      sleep: resilience.sleep,
+    providers.register("google_ai", {
+      kinds: ["image", "video"],
+      media: new GoogleAiMediaProvider({
+        apiKey: config.api_keys.google_ai,
+        baseUrl: config.providers.google_ai.baseUrl,
+        pollIntervalMs: config.providers.google_ai.pollIntervalMs,
+        sleep: resilience.sleep,
+      }),
     });
+  } else if (offline) {
+    providers.register("google_ai", { kinds: ["image", "video"], media: new SimulatedMediaProvider() });
+  } else {
+    providers.register("google_ai", { kinds: [], missing: "no GOOGLE_AI_API_KEY is set" });
   }
-  return offline ? new SimulatedMediaProvider() : new UnconfiguredMediaProvider();
+  return providers;
 }
 
 function delay(ms: number): Promise<void> {

@@ -1,9 +1,8 @@
 import type { Clock } from "../core/clock.ts";
-import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
-import type { MediaProvider, MediaResult } from "../providers/media-provider.ts";
-import type { Resilience } from "../resilience/resilience.ts";
-import { withRetry } from "../resilience/retry.ts";
-import type { CallRecorder } from "../telemetry/upstream-call.ts";
+import { OrchestratorError } from "../core/errors.ts";
+import type { MediaResult } from "../providers/media-provider.ts";
+import type { ProviderRegistry } from "../providers/provider-registry.ts";
+import type { UpstreamGuard } from "../resilience/upstream-guard.ts";
 import type { ModelCatalog } from "./model-catalog.ts";
 
 export interface MediaCallResult extends MediaResult {
@@ -12,34 +11,27 @@ export interface MediaCallResult extends MediaResult {
   readonly latencyMs: number;
 }
 
-// Generates an image or a video by role (image_generation_ai, video_generation_ai), through the same
-// circuit breaker, priority slots and retries as chat calls, and prices it per image or per video second.
+// Generates an image or a video by role (image_generation_ai, video_generation_ai) through the role's
+// provider and the same guard as every other upstream call, and prices it per image or per video second.
 export class MediaClient {
   readonly #catalog: ModelCatalog;
-  readonly #provider: MediaProvider;
-  readonly #res: Resilience;
+  readonly #providers: ProviderRegistry;
+  readonly #guard: UpstreamGuard;
   readonly #clock: Clock;
-  readonly #recorder: CallRecorder | undefined;
   readonly #budget: { check(): Promise<void> } | undefined;
 
   constructor(options: {
     catalog: ModelCatalog;
-    provider: MediaProvider;
-    resilience: Resilience;
+    providers: ProviderRegistry;
+    guard: UpstreamGuard;
     clock: Clock;
-    recorder?: CallRecorder;
     budget?: { check(): Promise<void> };
   }) {
     this.#catalog = options.catalog;
-    this.#provider = options.provider;
-    this.#res = options.resilience;
+    this.#providers = options.providers;
+    this.#guard = options.guard;
     this.#clock = options.clock;
-    this.#recorder = options.recorder;
     this.#budget = options.budget;
-  }
-
-  get providerName(): MediaProvider["name"] {
-    return this.#provider.name;
   }
 
   async generate(
@@ -48,7 +40,8 @@ export class MediaClient {
     options: { signal?: AbortSignal; deadline: number },
   ): Promise<MediaCallResult> {
     const { role, definition } = this.#catalog.require(roleName);
-    if (definition.kind === "chat") {
+    const { kind, model } = definition;
+    if (kind === "chat") {
       throw new OrchestratorError({
         kind: "logical",
         code: "not_a_media_model",
@@ -56,76 +49,33 @@ export class MediaClient {
         message: `role '${role}' is a chat model; it cannot generate images or videos`,
       });
     }
+    const provider = this.#providers.media(definition.provider, kind, model);
     await this.#budget?.check();
     const started = this.#clock.now();
-    const now = () => this.#clock.now();
     const unitPrice =
-      (definition.kind === "image" ? definition.pricing.perImage : definition.pricing.perVideoSecond) ?? 0;
-    const record = (
-      attemptStarted: number,
-      outcome: { outcome: "ok"; costUsd: number } | OrchestratorError,
-    ) =>
-      this.#recorder?.record({
-        purpose: "media",
-        kind: definition.kind,
-        role,
-        model: definition.model,
-        provider: this.#provider.name,
-        promptTokens: 0,
-        completionTokens: 0,
-        latencyMs: now() - attemptStarted,
-        ...(outcome instanceof OrchestratorError
-          ? { outcome: outcome.kind, errorCode: outcome.code, costUsd: 0, costSource: "none" }
-          : { outcome: "ok", costUsd: outcome.costUsd, costSource: "price" }),
-      });
-    const result = await withRetry(
-      async () => {
-        const breaker = this.#res.breakers.for(definition.model);
-        if (!breaker.tryAcquire()) {
-          const error = breaker.openError();
-          record(now(), error);
-          throw error;
-        }
-        const release = await this.#res.scheduler.acquire("medium", options.signal);
-        const attemptStarted = now();
-        try {
-          const request = {
-            model: definition.model,
-            prompt,
-            timeoutMs: Math.max(1, options.deadline - now()),
-            ...(options.signal ? { signal: options.signal } : {}),
-          };
-          const made =
-            definition.kind === "image"
-              ? await this.#provider.image(request)
-              : await this.#provider.video(request);
-          breaker.onSuccess();
-          record(attemptStarted, { outcome: "ok", costUsd: unitPrice * made.units });
-          return made;
-        } catch (raw) {
-          const error = toOrchestratorError(raw);
-          if (error.kind !== "logical") breaker.onFailure();
-          else breaker.onNeutral();
-          record(attemptStarted, error);
-          throw error;
-        } finally {
-          release();
-        }
-      },
+      (kind === "image" ? definition.pricing.perImage : definition.pricing.perVideoSecond) ?? 0;
+    const result = await this.#guard.execute(
       {
-        policy: this.#res.policy,
-        sleep: this.#res.sleep,
-        random: this.#res.random,
-        now,
+        kind,
+        purpose: "media",
+        role,
+        model,
+        provider: provider.name,
+        priority: "medium",
         deadline: options.deadline,
         signal: options.signal,
       },
+      ({ signal, timeoutMs }) => {
+        const request = { model, prompt, timeoutMs, signal };
+        return kind === "image" ? provider.image(request) : provider.video(request);
+      },
+      (made) => ({
+        promptTokens: 0,
+        completionTokens: 0,
+        costUsd: unitPrice * made.units,
+        costSource: "price",
+      }),
     );
-    return {
-      ...result,
-      role,
-      costUsd: unitPrice * result.units,
-      latencyMs: now() - started,
-    };
+    return { ...result, role, costUsd: unitPrice * result.units, latencyMs: this.#clock.now() - started };
   }
 }

@@ -1,5 +1,8 @@
+import { fallbackPrices } from "../config/defaults/models.ts";
 import type { AppConfig, ModelRoleDefinition } from "../config/index.ts";
 import { OrchestratorError } from "../core/errors.ts";
+
+export type Pricing = ModelRoleDefinition["pricing"];
 
 export interface ResolvedRole {
   // The canonical role, after following an alias; "passthrough" for a model id a client named directly.
@@ -57,6 +60,17 @@ export class ModelCatalog {
     };
   }
 
+  // What one model id costs: the role's own price for its own model, else the price of any role whose
+  // model it is, else the built-in list price of the default fallbacks. A fallback answer is priced at
+  // the fallback's price, never its primary's. Undefined: only the upstream's reported cost can price it.
+  pricingOf(model: string, resolved?: ResolvedRole): Pricing | undefined {
+    if (resolved && resolved.definition.model === model) return resolved.definition.pricing;
+    for (const definition of this.#roles.values()) {
+      if (definition.model === model) return definition.pricing;
+    }
+    return fallbackPrices[model];
+  }
+
   roles(): ReadonlyArray<readonly [string, ModelRoleDefinition]> {
     return [...this.#roles.entries()];
   }
@@ -68,7 +82,7 @@ export class ModelCatalog {
 
 // The upstream's own figure when it reports one, otherwise tokens × the configured list price.
 export function costOf(
-  definition: ModelRoleDefinition,
+  priced: { readonly pricing: Pricing } | undefined,
   usage: {
     readonly promptTokens: number;
     readonly completionTokens: number;
@@ -76,6 +90,7 @@ export function costOf(
   },
 ): number {
   if (usage.reportedCostUsd !== undefined) return usage.reportedCostUsd;
-  const { inputPerMillion, outputPerMillion } = definition.pricing;
+  if (!priced) return 0;
+  const { inputPerMillion, outputPerMillion } = priced.pricing;
   return (usage.promptTokens * inputPerMillion + usage.completionTokens * outputPerMillion) / 1_000_000;
 }

@@ -8,15 +8,15 @@ import type {
   ChatProvider,
   ChatRequest,
   ChatResult,
-  ChatStreamEvent,
   GenerationOptions,
   ProviderName,
   ToolCall,
 } from "../providers/chat-provider.ts";
+import type { ProviderRegistry } from "../providers/provider-registry.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Resilience } from "../resilience/resilience.ts";
-import { planRetry, type RetryOptions, withRetry } from "../resilience/retry.ts";
-import type { CallRecorder, UpstreamCall } from "../telemetry/upstream-call.ts";
+import type { Attempt, GuardedCall, Spend, UpstreamGuard } from "../resilience/upstream-guard.ts";
+import type { CallRecorder } from "../telemetry/upstream-call.ts";
 import { costOf, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
 import { cacheKeyOf, type ResponseCache } from "./response-cache.ts";
 
@@ -58,13 +58,14 @@ export type RoleStreamEvent =
 
 export interface ModelClientOptions {
   readonly catalog: ModelCatalog;
-  // Absent when no OpenRouter key is configured: chat roles then answer through the simulated provider.
-  readonly openrouter?: ChatProvider | undefined;
-  readonly simulated: ChatProvider;
+  // Which implementation serves each provider name; offline, the simulated one stands behind "openrouter".
+  readonly providers: ProviderRegistry;
+  readonly live: boolean;
+  // Every try at an upstream model goes through it, and is recorded in the cost ledger there.
+  readonly guard: UpstreamGuard;
   readonly clock: Clock;
-  readonly resilience: Resilience;
   readonly logger?: Logger;
-  // The cost ledger: every try at an upstream model is recorded there.
+  // Cache hits are recorded in the cost ledger here (they never reach the guard).
   readonly recorder?: CallRecorder;
   // Spending caps, checked before a paid call.
   readonly budget?: { check(): Promise<void> };
@@ -85,15 +86,15 @@ const priorityByPurpose: Record<CallPurpose, Priority> = {
 // Codes that mean the whole account is refused: another model behind the same key would fail the same way.
 const accountWideFailures = new Set(["upstream_auth_failed", "upstream_payment_required"]);
 
-// Calls a model by role: resolves the role to its model and fallbacks, and runs each try through the
-// resilience layer (circuit breaker → rate limit → priority slot → deadline-bound call), retrying
-// with backoff and falling back down the role's list. Everything above this speaks in roles.
+// Calls a model by role: resolves the role to its model and fallbacks and runs each model's call through
+// the upstream guard (breaker, rate limit, priority slot, timeout, retries), falling back down the
+// role's list. Everything above this speaks in roles.
 export class ModelClient {
   readonly #catalog: ModelCatalog;
-  readonly #openrouter: ChatProvider | undefined;
-  readonly #simulated: ChatProvider;
+  readonly #providers: ProviderRegistry;
+  readonly #live: boolean;
+  readonly #guard: UpstreamGuard;
   readonly #clock: Clock;
-  readonly #res: Resilience;
   readonly #logger: Logger | undefined;
   readonly #recorder: CallRecorder | undefined;
   readonly #budget: { check(): Promise<void> } | undefined;
@@ -101,10 +102,10 @@ export class ModelClient {
 
   constructor(options: ModelClientOptions) {
     this.#catalog = options.catalog;
-    this.#openrouter = options.openrouter;
-    this.#simulated = options.simulated;
+    this.#providers = options.providers;
+    this.#live = options.live;
+    this.#guard = options.guard;
     this.#clock = options.clock;
-    this.#res = options.resilience;
     this.#logger = options.logger;
     this.#recorder = options.recorder;
     this.#budget = options.budget;
@@ -112,7 +113,7 @@ export class ModelClient {
   }
 
   get mode(): "live" | "offline" {
-    return this.#openrouter ? "live" : "offline";
+    return this.#live ? "live" : "offline";
   }
 
   get catalog(): ModelCatalog {
@@ -120,7 +121,7 @@ export class ModelClient {
   }
 
   get resilience(): Resilience {
-    return this.#res;
+    return this.#guard.resilience;
   }
 
   resolve(roleName: string): ResolvedRole {
@@ -129,7 +130,7 @@ export class ModelClient {
 
   // `target` is a role or alias name, or a resolved role (such as a pass-through model from the catalog).
   async call(target: string | ResolvedRole, call: RoleCall): Promise<RoleCallResult> {
-    const { resolved, provider, started, retry, primary, candidates } = this.#plan(target, call);
+    const { resolved, provider, started, deadline, primary, candidates } = this.#plan(target, call);
     const cacheKey = this.#cacheKey(resolved, call);
     const hit = await this.#fromCache(resolved, call, cacheKey);
     if (hit) return hit;
@@ -137,17 +138,12 @@ export class ModelClient {
     const failures: OrchestratorError[] = [];
     for (const model of candidates) {
       try {
-        const result = await withRetry(
-          () => this.#attempt(provider, model, resolved, call, retry.deadline),
-          retry,
+        const result = await this.#guard.execute(
+          this.#guarded(provider, model, resolved, call, deadline),
+          (attempt) => provider.complete(this.#request(resolved, call, model, attempt)),
+          (done) => this.#spend(model, resolved, done),
         );
-        const answer = this.#result(
-          resolved,
-          provider,
-          result,
-          started,
-          model === primary ? undefined : primary,
-        );
+        const answer = this.#result(resolved, provider, model, result, started, primary);
         this.#toCache(cacheKey, answer);
         return answer;
       } catch (raw) {
@@ -166,7 +162,7 @@ export class ModelClient {
   // Streams the answer. Tries are retried and fallbacks used only until the first text arrives:
   // once part of an answer has been sent on, a failure ends the stream with the error.
   async *stream(target: string | ResolvedRole, call: RoleCall): AsyncIterable<RoleStreamEvent> {
-    const { resolved, provider, started, retry, primary, candidates } = this.#plan(target, call);
+    const { resolved, provider, started, deadline, primary, candidates } = this.#plan(target, call);
     const cacheKey = this.#cacheKey(resolved, call);
     const hit = await this.#fromCache(resolved, call, cacheKey);
     if (hit) {
@@ -177,150 +173,62 @@ export class ModelClient {
     await this.#budget?.check();
     const failures: OrchestratorError[] = [];
     for (const model of candidates) {
-      for (let attemptNumber = 1; ; attemptNumber++) {
-        let emitted = false;
-        try {
-          for await (const event of this.#attemptStream(provider, model, resolved, call, retry.deadline)) {
-            if (event.type !== "done") {
-              emitted = true;
-              yield { ...event, model };
-            } else {
-              const fallbackFrom = model === primary ? undefined : primary;
-              const answer = this.#result(resolved, provider, event.result, started, fallbackFrom);
-              this.#toCache(cacheKey, answer);
-              yield { type: "done", result: answer };
-              return;
-            }
+      let emitted = false;
+      try {
+        const events = this.#guard.stream(
+          this.#guarded(provider, model, resolved, call, deadline),
+          (attempt) => provider.stream(this.#request(resolved, call, model, attempt)),
+          (event) => (event.type === "done" ? this.#spend(model, resolved, event.result) : undefined),
+        );
+        for await (const event of events) {
+          if (event.type !== "done") {
+            emitted = true;
+            yield { ...event, model };
+            continue;
           }
+          const answer = this.#result(resolved, provider, model, event.result, started, primary);
+          this.#toCache(cacheKey, answer);
+          yield { type: "done", result: answer };
           return;
-        } catch (raw) {
-          const error = toOrchestratorError(raw);
-          if (emitted) throw error;
-          const delayMs = planRetry(error, attemptNumber, retry);
-          if (delayMs === undefined) {
-            failures.push(error);
-            break;
-          }
-          retry.onRetry?.({ attempt: attemptNumber, delayMs, error });
-          await this.#res.sleep(delayMs, call.signal);
         }
+        return;
+      } catch (raw) {
+        const error = toOrchestratorError(raw);
+        if (emitted) throw error;
+        failures.push(error);
+        if (!this.#worthFallingBack(error, call)) break;
       }
-      const last = failures.at(-1);
-      if (!last || !this.#worthFallingBack(last, call)) break;
     }
     throw allFailed(resolved.role, failures);
   }
 
-  async #attempt(
+  #guarded(
     provider: ChatProvider,
     model: string,
     resolved: ResolvedRole,
     call: RoleCall,
     deadline: number,
-  ): Promise<ChatResult> {
-    const guard = await this.#enter(provider, model, resolved, call, deadline);
-    try {
-      const result = await provider.complete(this.#request(resolved, call, model, deadline));
-      guard.succeeded(result);
-      return result;
-    } catch (error) {
-      throw guard.failed(error);
-    }
-  }
-
-  async *#attemptStream(
-    provider: ChatProvider,
-    model: string,
-    resolved: ResolvedRole,
-    call: RoleCall,
-    deadline: number,
-  ): AsyncIterable<ChatStreamEvent> {
-    const guard = await this.#enter(provider, model, resolved, call, deadline);
-    let finished = false;
-    try {
-      for await (const event of provider.stream(this.#request(resolved, call, model, deadline))) {
-        if (event.type === "done") {
-          guard.succeeded(event.result);
-          finished = true;
-        }
-        yield event;
-      }
-    } catch (error) {
-      finished = true;
-      throw guard.failed(error);
-    } finally {
-      // The consumer stopped reading early: the slot must still be given back.
-      if (!finished) guard.abandoned();
-    }
-  }
-
-  // Passes the breaker, the rate limit and the priority queue, in that order, and returns how to leave;
-  // each way out is recorded in the ledger.
-  async #enter(
-    provider: ChatProvider,
-    model: string,
-    resolved: ResolvedRole,
-    call: RoleCall,
-    deadline: number,
-  ) {
-    const record = (outcome: UpstreamCallOutcome, started: number) =>
-      this.#recorder?.record({
-        purpose: call.purpose,
-        kind: "chat",
-        role: resolved.role,
-        model,
-        provider: provider.name,
-        latencyMs: this.#clock.now() - started,
-        ...outcome,
-      });
-    const breaker = this.#res.breakers.for(model);
-    if (!breaker.tryAcquire()) {
-      const error = breaker.openError();
-      record(failedOutcome(error), this.#clock.now());
-      throw error;
-    }
-    let permit: Awaited<ReturnType<Resilience["limiter"]["acquire"]>>;
-    let release: () => void;
-    try {
-      permit = await this.#res.limiter.acquire(model, deadline, call.signal);
-      release = await this.#res.scheduler.acquire(
-        call.priority ?? priorityByPurpose[call.purpose],
-        call.signal,
-      );
-    } catch (error) {
-      breaker.onNeutral();
-      throw error;
-    }
-    const started = this.#clock.now();
+  ): GuardedCall {
     return {
-      succeeded: (result: ChatResult) => {
-        release();
-        breaker.onSuccess();
-        permit.settle(result.usage.promptTokens + result.usage.completionTokens);
-        record(
-          {
-            outcome: "ok",
-            promptTokens: result.usage.promptTokens,
-            completionTokens: result.usage.completionTokens,
-            costUsd: costOf(resolved.definition, result.usage),
-            costSource: result.usage.reportedCostUsd === undefined ? "price" : "upstream",
-          },
-          started,
-        );
-      },
-      failed: (raw: unknown): OrchestratorError => {
-        release();
-        const error = toOrchestratorError(raw);
-        if (error.kind === "logical" || call.signal?.aborted) breaker.onNeutral();
-        else breaker.onFailure();
-        record(failedOutcome(error), started);
-        return error;
-      },
-      abandoned: () => {
-        release();
-        breaker.onNeutral();
-        record({ ...noSpend, outcome: "logical", errorCode: "abandoned" }, started);
-      },
+      kind: "chat",
+      purpose: call.purpose,
+      role: resolved.role,
+      model,
+      provider: provider.name,
+      priority: call.priority ?? priorityByPurpose[call.purpose],
+      deadline,
+      signal: call.signal,
+    };
+  }
+
+  // Priced at the model that answered: a fallback's own price, not its primary's.
+  #spend(model: string, resolved: ResolvedRole, result: ChatResult): Spend {
+    const pricing = this.#catalog.pricingOf(model, resolved);
+    return {
+      promptTokens: result.usage.promptTokens,
+      completionTokens: result.usage.completionTokens,
+      costUsd: costOf(pricing && { pricing }, result.usage),
+      costSource: result.usage.reportedCostUsd === undefined ? (pricing ? "price" : "none") : "upstream",
     };
   }
 
@@ -329,7 +237,7 @@ export class ModelClient {
     if (!this.#cache || call.purpose === "warmup" || call.signal?.aborted) return undefined;
     const temperature = call.temperature ?? resolved.definition.temperature;
     if (temperature !== 0 && !currentContext()?.preferCache) return undefined;
-    return cacheKeyOf(this.#request(resolved, call, resolved.definition.model, Number.POSITIVE_INFINITY));
+    return cacheKeyOf(this.#request(resolved, call, resolved.definition.model));
   }
 
   async #fromCache(
@@ -388,22 +296,6 @@ export class ModelClient {
     return error.kind !== "logical" && !accountWideFailures.has(error.code);
   }
 
-  #retryOptions(call: RoleCall, started: number): RetryOptions {
-    return {
-      policy: this.#res.policy,
-      sleep: this.#res.sleep,
-      random: this.#res.random,
-      now: () => this.#clock.now(),
-      deadline: call.deadline ?? started + this.#res.callDeadlineMs,
-      signal: call.signal,
-      onRetry: ({ attempt, delayMs, error }) =>
-        this.#logger?.info(
-          { model: error.model, attempt, delayMs, code: error.code },
-          "retrying upstream call",
-        ),
-    };
-  }
-
   // What one role call will try: the role's model first, then its fallbacks, under one deadline.
   #plan(target: string | ResolvedRole, call: RoleCall) {
     const { resolved, provider } = this.#target(target);
@@ -413,7 +305,7 @@ export class ModelClient {
       resolved,
       provider,
       started,
-      retry: this.#retryOptions(call, started),
+      deadline: call.deadline ?? started + this.#guard.resilience.callDeadlineMs,
       primary,
       candidates: [primary, ...resolved.definition.fallbacks],
     };
@@ -431,40 +323,39 @@ export class ModelClient {
         message: `role '${role}' generates ${definition.kind === "image" ? "images" : "videos"}; it cannot answer chat messages`,
       });
     }
-    // Chat roles are on OpenRouter (or its offline stand-in): the config check refuses anything else.
-    return { resolved, provider: this.#openrouter ?? this.#simulated };
+    return { resolved, provider: this.#providers.chat(definition.provider, definition.model) };
   }
 
-  #request(resolved: ResolvedRole, call: RoleCall, model: string, deadline: number): ChatRequest {
+  #request(resolved: ResolvedRole, call: RoleCall, model: string, attempt?: Attempt): ChatRequest {
     const { definition } = resolved;
     const temperature = call.temperature ?? definition.temperature;
     // A pass-through model has no configured ceiling: only the caller's own max_tokens is sent.
     const maxTokens = resolved.passthrough
       ? call.maxTokens
       : Math.min(call.maxTokens ?? definition.maxOutputTokens, definition.maxOutputTokens);
-    const timeoutMs = Math.max(1, Math.min(this.#res.requestTimeoutMs, deadline - this.#clock.now()));
     return {
       model,
       messages: call.messages,
       purpose: call.purpose,
-      timeoutMs,
+      ...(attempt ? { timeoutMs: attempt.timeoutMs, signal: attempt.signal } : {}),
       ...(maxTokens === undefined ? {} : { maxTokens }),
       ...(temperature === undefined ? {} : { temperature }),
       ...(call.responseFormat === undefined ? {} : { responseFormat: call.responseFormat }),
       ...(call.tools === undefined ? {} : { tools: call.tools }),
       ...(call.toolChoice === undefined ? {} : { toolChoice: call.toolChoice }),
       ...(call.user === undefined ? {} : { user: call.user }),
-      ...(call.signal ? { signal: call.signal } : {}),
     };
   }
 
   #result(
     resolved: ResolvedRole,
     provider: ChatProvider,
+    model: string,
     result: ChatResult,
     started: number,
-    fallbackFrom: string | undefined,
+    primary: string,
   ): RoleCallResult {
+    const fallbackFrom = model === primary ? undefined : primary;
     return {
       content: result.content,
       role: resolved.role,
@@ -474,24 +365,13 @@ export class ModelClient {
       usage: {
         promptTokens: result.usage.promptTokens,
         completionTokens: result.usage.completionTokens,
-        costUsd: costOf(resolved.definition, result.usage),
+        costUsd: this.#spend(model, resolved, result).costUsd,
       },
       latencyMs: this.#clock.now() - started,
       ...(fallbackFrom ? { fallbackFrom } : {}),
       ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
     };
   }
-}
-
-type UpstreamCallOutcome = Pick<
-  UpstreamCall,
-  "outcome" | "errorCode" | "promptTokens" | "completionTokens" | "costUsd" | "costSource"
->;
-
-const noSpend = { promptTokens: 0, completionTokens: 0, costUsd: 0, costSource: "none" } as const;
-
-function failedOutcome(error: OrchestratorError): UpstreamCallOutcome {
-  return { ...noSpend, outcome: error.kind, errorCode: error.code };
 }
 
 // One failure is passed on as it is; several (the role's model and its fallbacks) become one error

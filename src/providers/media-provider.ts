@@ -18,7 +18,7 @@ export interface MediaResult {
 }
 
 export interface MediaProvider {
-  readonly name: "google_ai" | "simulated" | "unconfigured";
+  readonly name: "google_ai" | "openrouter" | "simulated";
   image(request: MediaRequest): Promise<MediaResult>;
   video(request: MediaRequest): Promise<MediaResult>;
 }

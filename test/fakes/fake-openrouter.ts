@@ -29,7 +29,8 @@ export type FakeReply =
       model?: string;
       promptTokens?: number;
       completionTokens?: number;
-      cost?: number;
+      // null: the usage carries no cost, so the service has to price the call itself.
+      cost?: number | null;
       delayMs?: number;
       chunkDelayMs?: number;
       chunkSize?: number;
@@ -310,12 +311,14 @@ function usageOf(reply: Extract<FakeReply, { kind: "text" }>, body: ChatCompleti
     reply.promptTokens ?? Math.max(1, wordCount(body.messages.map((m) => textOf(m.content)).join(" ")));
   const completionTokens = reply.completionTokens ?? Math.max(1, wordCount(reply.content));
   const cost =
-    reply.cost ?? Math.round((promptTokens * 0.000001 + completionTokens * 0.000002) * 1e10) / 1e10;
+    reply.cost === null
+      ? undefined
+      : (reply.cost ?? Math.round((promptTokens * 0.000001 + completionTokens * 0.000002) * 1e10) / 1e10);
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
-    cost,
+    ...(cost === undefined ? {} : { cost }),
     is_byok: false,
     prompt_tokens_details: { cached_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0 },

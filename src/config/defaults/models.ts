@@ -76,3 +76,15 @@ export const defaultModels = {
   finished_task_ai: "thinking_ai",
   workers_failed_ai: "fast_ai",
 } as const;
+
+// OpenRouter list prices (USD per million tokens) of the default fallbacks, so a fallback's answer is
+// priced at its own rate when the upstream does not report the cost.
+export const fallbackPrices: Readonly<
+  Record<string, { readonly inputPerMillion: number; readonly outputPerMillion: number }>
+> = {
+  "meta-llama/llama-3.2-3b-instruct": { inputPerMillion: 0.02, outputPerMillion: 0.02 },
+  "openai/gpt-oss-20b": { inputPerMillion: 0.03, outputPerMillion: 0.14 },
+  "meta-llama/llama-3.1-70b-instruct": { inputPerMillion: 0.4, outputPerMillion: 0.4 },
+  "moonshotai/kimi-k2-0905": { inputPerMillion: 0.39, outputPerMillion: 1.9 },
+  "google/gemini-2.5-flash": { inputPerMillion: 0.3, outputPerMillion: 2.5 },
+};

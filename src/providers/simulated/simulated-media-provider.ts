@@ -1,4 +1,3 @@
-import { OrchestratorError } from "../../core/errors.ts";
 import type { MediaProvider, MediaRequest, MediaResult } from "../media-provider.ts";
 
 // Offline mode: an SVG card that says plainly it is a simulated image or video, with the prompt on it.
@@ -12,29 +11,6 @@ export class SimulatedMediaProvider implements MediaProvider {
   async video(request: MediaRequest): Promise<MediaResult> {
     return card("simulated video (poster)", request, 8);
   }
-}
-
-// Live chat without a Google key: image and video tasks fail with a clear, persistent error.
-export class UnconfiguredMediaProvider implements MediaProvider {
-  readonly name = "unconfigured" as const;
-
-  async image(request: MediaRequest): Promise<MediaResult> {
-    throw missingKey(request.model);
-  }
-
-  async video(request: MediaRequest): Promise<MediaResult> {
-    throw missingKey(request.model);
-  }
-}
-
-function missingKey(model: string): OrchestratorError {
-  return new OrchestratorError({
-    kind: "persistent",
-    code: "provider_not_configured",
-    status: 502,
-    model,
-    message: `${model} runs on Google AI, and no GOOGLE_AI_API_KEY is set`,
-  });
 }
 
 function card(label: string, request: MediaRequest, units: number): MediaResult {

@@ -1,0 +1,437 @@
+import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
+import type { CallPurpose } from "../providers/chat-provider.ts";
+import type { CallRecorder, CostSource } from "../telemetry/upstream-call.ts";
+import { breakerVerdict } from "./failure-classification.ts";
+import type { Priority } from "./priority-scheduler.ts";
+import type { Resilience } from "./resilience.ts";
+import { planRetry, type RetryOptions } from "./retry.ts";
+
+export type UpstreamKind = "chat" | "image" | "video" | "embeddings";
+
+// One call to one upstream model, as the guard sees it: the model actually called (a fallback's own id,
+// never the role's primary) and everything needed to account for it.
+export interface GuardedCall {
+  readonly kind: UpstreamKind;
+  readonly purpose: CallPurpose | "media";
+  readonly role: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly priority: Priority;
+  // Absolute time (ms) by which every try, wait and retry of this call must be over.
+  readonly deadline: number;
+  readonly signal?: AbortSignal | undefined;
+  // Worst case of what one try may cost (for reservations); undefined when it cannot be known.
+  readonly worstCaseUsd?: number | undefined;
+}
+
+// What one try hands the provider: the signal that ends it (caller's cancellation, or the guard's timeout)
+// and the time it has left. Providers must stop when the signal aborts; the guard decides what that meant.
+export interface Attempt {
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number;
+  readonly number: number;
+}
+
+// What a successful try used and cost, priced at the called model's own price.
+export interface Spend {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly reasoningTokens?: number;
+  readonly costUsd: number;
+  readonly costSource: CostSource;
+}
+
+// A plug-in around every try (for instance a budget reservation): `before` runs once the breaker lets the
+// try through and may refuse it by throwing; the ticket it returns is settled with the try's spend on
+// success, or released on any other way out. The guard guarantees exactly one of the two per ticket.
+export interface CallHook {
+  before(call: GuardedCall): Promise<HookTicket | undefined>;
+}
+
+export interface HookTicket {
+  settle(spend: Spend): void;
+  release(): void;
+}
+
+export interface UpstreamGuardOptions {
+  readonly resilience: Resilience;
+  readonly now: () => number;
+  readonly recorder?: CallRecorder | undefined;
+  readonly hooks?: readonly CallHook[];
+  readonly onRetry?: (event: {
+    call: GuardedCall;
+    attempt: number;
+    delayMs: number;
+    error: OrchestratorError;
+  }) => void;
+  // Which breaker and rate-limit window a model id shares (bounds what pass-through ids can create).
+  readonly keyOf?: (model: string) => string;
+}
+
+// The one way to call an upstream model (chat, stream, image, video). For every try it takes, in order,
+// the circuit breaker's permission, each hook's ticket, a rate-limit permit and a priority slot, runs the
+// call under a timeout, and gives everything back on every way out — success, failure, timeout, the
+// caller's abort while waiting or while running, a consumer that stops reading a stream. Retries with
+// backoff live here too, so the breaker can tell a 429 that was retried from one that was final.
+export class UpstreamGuard {
+  readonly #res: Resilience;
+  readonly #now: () => number;
+  readonly #recorder: CallRecorder | undefined;
+  readonly #hooks: CallHook[];
+  readonly #onRetry: UpstreamGuardOptions["onRetry"];
+  readonly #keyOf: (model: string) => string;
+
+  constructor(options: UpstreamGuardOptions) {
+    this.#res = options.resilience;
+    this.#now = options.now;
+    this.#recorder = options.recorder;
+    this.#hooks = [...(options.hooks ?? [])];
+    this.#onRetry = options.onRetry;
+    this.#keyOf = options.keyOf ?? ((model) => model);
+  }
+
+  get resilience(): Resilience {
+    return this.#res;
+  }
+
+  addHook(hook: CallHook): void {
+    this.#hooks.push(hook);
+  }
+
+  // Runs `run` until it succeeds or retrying cannot help; `spendOf` prices a success.
+  async execute<T>(
+    call: GuardedCall,
+    run: (attempt: Attempt) => Promise<T>,
+    spendOf: (result: T) => Spend,
+  ): Promise<T> {
+    for (let number = 1; ; number++) {
+      try {
+        return await this.#once(call, number, async (attempt, pass) => {
+          const result = await run(attempt);
+          pass.succeed(spendOf(result));
+          return result;
+        });
+      } catch (raw) {
+        await this.#beforeRetry(call, number, toOrchestratorError(raw));
+      }
+    }
+  }
+
+  // Streams through the guard. Tries are retried only until the first event has been passed on; after
+  // that a failure ends the stream with the error. `doneOf` recognises the final event and prices it.
+  async *stream<E>(
+    call: GuardedCall,
+    open: (attempt: Attempt) => AsyncIterable<E>,
+    spendOf: (event: E) => Spend | undefined,
+  ): AsyncGenerator<E> {
+    for (let number = 1; ; number++) {
+      let emitted = false;
+      try {
+        yield* this.#streamOnce(call, number, open, spendOf, () => {
+          emitted = true;
+        });
+        return;
+      } catch (raw) {
+        const error = toOrchestratorError(raw);
+        if (emitted) throw error;
+        await this.#beforeRetry(call, number, error);
+      }
+    }
+  }
+
+  async *#streamOnce<E>(
+    call: GuardedCall,
+    number: number,
+    open: (attempt: Attempt) => AsyncIterable<E>,
+    spendOf: (event: E) => Spend | undefined,
+    onEmit: () => void,
+  ): AsyncGenerator<E> {
+    const pass = await this.#enter(call, number);
+    try {
+      for await (const event of open(pass.attempt)) {
+        const spend = spendOf(event);
+        if (spend) pass.succeed(spend);
+        onEmit();
+        yield event;
+      }
+      // A stream that ended without its final event is not an answer.
+      if (!pass.succeeded) throw truncated(call);
+    } catch (raw) {
+      throw pass.fail(raw);
+    } finally {
+      // Also reached when the consumer stops reading early: everything taken is still given back.
+      pass.leave();
+    }
+  }
+
+  async #once<T>(
+    call: GuardedCall,
+    number: number,
+    work: (attempt: Attempt, pass: Pass) => Promise<T>,
+  ): Promise<T> {
+    const pass = await this.#enter(call, number);
+    try {
+      return await work(pass.attempt, pass);
+    } catch (raw) {
+      throw pass.fail(raw);
+    } finally {
+      pass.leave();
+    }
+  }
+
+  // Waits out the backoff before try number + 1, or rethrows when the error is final.
+  async #beforeRetry(call: GuardedCall, number: number, error: OrchestratorError): Promise<void> {
+    const delayMs = planRetry(error, number, this.#retryOptions(call));
+    if (delayMs === undefined) throw error;
+    this.#onRetry?.({ call, attempt: number, delayMs, error });
+    await this.#res.sleep(delayMs, call.signal);
+  }
+
+  #retryOptions(call: GuardedCall): RetryOptions {
+    return {
+      policy: this.#res.policy,
+      sleep: this.#res.sleep,
+      random: this.#res.random,
+      now: this.#now,
+      deadline: call.deadline,
+      signal: call.signal,
+    };
+  }
+
+  // Takes the breaker, hook tickets, rate-limit permit and slot in that order. If any step fails, what was
+  // already taken is given back before the error leaves; otherwise the returned pass owns all of it.
+  async #enter(call: GuardedCall, number: number): Promise<Pass> {
+    const breaker = this.#res.breakers.for(this.#keyOf(call.model));
+    const entered = this.#now();
+    if (!breaker.tryAcquire()) {
+      const error = breaker.openError();
+      this.#record(call, entered, { failed: error });
+      throw error;
+    }
+    const tickets: HookTicket[] = [];
+    let release: (() => void) | undefined;
+    // Waiting for room is bounded by the call's deadline as well as by the caller.
+    const waiting = deadlineSignal(call, this.#now());
+    try {
+      for (const hook of this.#hooks) {
+        const ticket = await hook.before(call);
+        if (ticket) tickets.push(ticket);
+      }
+      const permit = await this.#res.limiter.acquire(this.#keyOf(call.model), call.deadline, waiting.signal);
+      release = await this.#res.scheduler.acquire(call.priority, waiting.signal);
+      waiting.dispose();
+      return new Pass({
+        call,
+        number,
+        breaker,
+        tickets,
+        permit,
+        release,
+        now: this.#now,
+        requestTimeoutMs: this.#res.requestTimeoutMs,
+        willRetry: (error) => planRetry(error, number, this.#retryOptions(call)) !== undefined,
+        record: (started, outcome) => this.#record(call, started, outcome),
+      });
+    } catch (raw) {
+      waiting.dispose();
+      release?.();
+      for (const ticket of tickets) ticket.release();
+      breaker.onNeutral();
+      if (waiting.expired()) throw deadlinePassed(call);
+      throw call.signal?.aborted ? cancelled(call, raw) : toOrchestratorError(raw);
+    }
+  }
+
+  #record(
+    call: GuardedCall,
+    started: number,
+    outcome: { failed: OrchestratorError } | { spend: Spend },
+  ): void {
+    if (!this.#recorder || call.kind === "embeddings") return;
+    const base = {
+      purpose: call.purpose,
+      kind: call.kind,
+      role: call.role,
+      model: call.model,
+      provider: call.provider,
+      latencyMs: this.#now() - started,
+    };
+    if ("spend" in outcome) {
+      const { promptTokens, completionTokens, costUsd, costSource } = outcome.spend;
+      this.#recorder.record({
+        ...base,
+        outcome: "ok",
+        promptTokens,
+        completionTokens,
+        costUsd,
+        costSource,
+      });
+    } else {
+      this.#recorder.record({
+        ...base,
+        outcome: outcome.failed.kind,
+        errorCode: outcome.failed.code,
+        promptTokens: 0,
+        completionTokens: 0,
+        costUsd: 0,
+        costSource: "none",
+      });
+    }
+  }
+}
+
+interface PassParts {
+  readonly call: GuardedCall;
+  readonly number: number;
+  readonly breaker: ReturnType<Resilience["breakers"]["for"]>;
+  readonly tickets: readonly HookTicket[];
+  readonly permit: Awaited<ReturnType<Resilience["limiter"]["acquire"]>>;
+  readonly release: () => void;
+  readonly now: () => number;
+  readonly requestTimeoutMs: number;
+  readonly willRetry: (error: OrchestratorError) => boolean;
+  readonly record: (started: number, outcome: { failed: OrchestratorError } | { spend: Spend }) => void;
+}
+
+// Everything one try holds, with the only ways to give it back. `leave` is idempotent and always runs.
+class Pass {
+  readonly attempt: Attempt;
+  #parts: PassParts;
+  #started: number;
+  #timer: NodeJS.Timeout;
+  #timeout = new AbortController();
+  #spend: Spend | undefined;
+  #failure: OrchestratorError | undefined;
+  #left = false;
+
+  constructor(parts: PassParts) {
+    this.#parts = parts;
+    this.#started = parts.now();
+    const { call } = parts;
+    const timeoutMs = Math.max(1, Math.min(parts.requestTimeoutMs, call.deadline - this.#started));
+    this.#timer = setTimeout(() => this.#timeout.abort(timeoutReason(call)), timeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, this.#timeout.signal]) : this.#timeout.signal;
+    this.attempt = { signal, timeoutMs, number: parts.number };
+  }
+
+  get succeeded(): boolean {
+    return this.#spend !== undefined;
+  }
+
+  succeed(spend: Spend): void {
+    this.#spend ??= spend;
+  }
+
+  // Decides what a thrown value means: the guard's own timeout is an upstream timeout whatever the
+  // provider made of the abort; the caller's abort is a cancellation.
+  fail(raw: unknown): OrchestratorError {
+    const { call } = this.#parts;
+    let error = toOrchestratorError(raw);
+    if (call.signal?.aborted) {
+      if (error.code !== "cancelled") error = cancelled(call, raw);
+    } else if (this.#timeout.signal.aborted && error.code !== "upstream_timeout") {
+      error = timedOut(call, this.attempt.timeoutMs, raw);
+    }
+    this.#failure ??= error;
+    return error;
+  }
+
+  leave(): void {
+    if (this.#left) return;
+    this.#left = true;
+    clearTimeout(this.#timer);
+    const { breaker, tickets, permit, release, call, record } = this.#parts;
+    release();
+    const spend = this.#spend;
+    if (spend) {
+      breaker.onSuccess();
+      permit.settle(spend.promptTokens + spend.completionTokens);
+      for (const ticket of tickets) ticket.settle(spend);
+      record(this.#started, { spend });
+      return;
+    }
+    for (const ticket of tickets) ticket.release();
+    const failure = this.#failure ?? abandoned(call);
+    const verdict = breakerVerdict(failure, {
+      callerAborted: call.signal?.aborted === true || failure.code === "abandoned",
+      willRetry: this.#parts.willRetry(failure),
+    });
+    if (verdict === "unhealthy") breaker.onFailure();
+    else breaker.onNeutral();
+    record(this.#started, { failed: failure });
+  }
+}
+
+function deadlineSignal(call: GuardedCall, now: number) {
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(), Math.max(0, call.deadline - now));
+  return {
+    signal: call.signal ? AbortSignal.any([call.signal, expiry.signal]) : expiry.signal,
+    expired: () => expiry.signal.aborted && !call.signal?.aborted,
+    dispose: () => clearTimeout(timer),
+  };
+}
+
+function timeoutReason(call: GuardedCall): OrchestratorError {
+  return new OrchestratorError({
+    kind: "resource",
+    code: "upstream_timeout",
+    status: 504,
+    retryable: true,
+    model: call.model,
+    message: `${call.provider} model ${call.model} did not answer in time`,
+  });
+}
+
+function timedOut(call: GuardedCall, timeoutMs: number, cause: unknown): OrchestratorError {
+  return new OrchestratorError({
+    kind: "resource",
+    code: "upstream_timeout",
+    status: 504,
+    retryable: true,
+    model: call.model,
+    message: `${call.provider} model ${call.model} did not answer within ${Math.ceil(timeoutMs / 1000)} s`,
+    cause,
+  });
+}
+
+function cancelled(call: GuardedCall, cause: unknown): OrchestratorError {
+  return new OrchestratorError({
+    kind: "logical",
+    code: "cancelled",
+    status: 499,
+    model: call.model,
+    message: `call to ${call.provider} model ${call.model} was cancelled`,
+    cause,
+  });
+}
+
+function abandoned(call: GuardedCall): OrchestratorError {
+  return new OrchestratorError({
+    kind: "logical",
+    code: "abandoned",
+    status: 499,
+    model: call.model,
+    message: `the reader of ${call.model}'s stream stopped before it ended`,
+  });
+}
+
+function deadlinePassed(call: GuardedCall): OrchestratorError {
+  return new OrchestratorError({
+    kind: "resource",
+    code: "deadline_exceeded",
+    status: 504,
+    model: call.model,
+    message: `no room to call ${call.model} freed up before the call's deadline`,
+  });
+}
+
+export function truncated(call: { readonly model: string; readonly provider: string }): OrchestratorError {
+  return new OrchestratorError({
+    kind: "transient",
+    code: "upstream_truncated",
+    status: 502,
+    model: call.model,
+    message: `${call.provider} model ${call.model} ended its stream before the answer was complete`,
+  });
+}

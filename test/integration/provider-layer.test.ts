@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
+import { models, requestsTo, routingResponder } from "../support/responders.ts";
+import { eventually, startTestApp } from "../support/test-app.ts";
+
+describe("one provider layer: every upstream call through one guard", () => {
+  it("a media call aborted while it waits for a slot leaves no circuit half-open behind", async () => {
+    const google = await startFakeGoogleAi();
+    const t = await startTestApp({
+      google,
+      config: {
+        queuing: { maxConcurrentUpstreamCalls: 1 },
+        errorHandling: {
+          circuitBreaker: { failureThreshold: 1, timeoutSeconds: 0.1 },
+          retry: { baseDelayMs: 1, maxDelayMs: 4, maxAttempts: { transient: 1 } },
+        },
+      },
+    });
+    try {
+      const { media, models: client } = t.app;
+      const imageModel = client.resolve("image_generation_ai").definition.model;
+      const breaker = () => client.resilience.breakers.for(imageModel).snapshot().state;
+      const deadline = () => Date.now() + 10_000;
+      google.enqueueFault({ status: 503, message: "overloaded" });
+      await assert.rejects(media.generate("image_generation_ai", "a cat", { deadline: deadline() }), {
+        code: "upstream_unavailable",
+      });
+      await eventually(async () => (breaker() === "half_open" ? true : undefined));
+
+      const holdSlot = await client.resilience.scheduler.acquire("high");
+      const controller = new AbortController();
+      const waiting = media.generate("image_generation_ai", "a dog", {
+        deadline: deadline(),
+        signal: controller.signal,
+      });
+      await eventually(async () =>
+        client.resilience.scheduler.stats().waiting.medium === 1 ? true : undefined,
+      );
+      controller.abort(new Error("the workflow was cancelled"));
+      await assert.rejects(waiting, { code: "cancelled" });
+      holdSlot();
+
+      const made = await media.generate("image_generation_ai", "a bird", { deadline: deadline() });
+      assert.equal(made.contentType, "image/png");
+      assert.equal(breaker(), "closed");
+    } finally {
+      await t.close();
+      await google.close();
+    }
+  });
+
+  it("one client's bad requests do not open the circuit for everyone else", async () => {
+    const t = await startTestApp();
+    try {
+      t.fake?.respondWith((request) =>
+        request.body.tools
+          ? { kind: "error", status: 400, message: "Invalid schema for function 'f'" }
+          : routingResponder("M")(request),
+      );
+      const bad = {
+        model: "medium_ai",
+        messages: [{ role: "user", content: "hi" }],
+        tools: [{ type: "function", function: { name: "f", parameters: { type: "nope" } } }],
+      };
+      for (let i = 0; i < 8; i++) {
+        const res = await t.post("/v1/chat/completions", bad);
+        assert.equal(res.status, 502);
+        assert.equal(res.body.error.code, "upstream_bad_request");
+      }
+      const other = await t.post("/chat", { message: "what is the capital of France?" });
+      assert.equal(other.status, 200, JSON.stringify(other.body));
+      assert.match(other.body.response, new RegExp(`answer from ${models.medium}`));
+      const states = (await t.get("/stats")).body;
+      assert.ok(!JSON.stringify(states).includes('"open"'), "no circuit opened");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("prices a fallback's answer at the fallback's price, not the primary's", async () => {
+    const t = await startTestApp();
+    try {
+      const fallback = "meta-llama/llama-3.1-70b-instruct";
+      t.fake?.respondWith((request) => {
+        if (request.body.model === models.categorizer) return { kind: "text", content: "M", cost: 0 };
+        if (request.body.model === models.medium)
+          return { kind: "error", status: 503, message: "overloaded" };
+        return {
+          kind: "text",
+          content: "from the fallback",
+          promptTokens: 1_000_000,
+          completionTokens: 0,
+          cost: null,
+        };
+      });
+      const res = await t.post("/chat", { message: "hello there" });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.model, fallback);
+      assert.ok(requestsTo(t.fake?.requests ?? [], fallback).length > 0);
+      // llama-3.1-70b's list price is $0.40 per million input tokens; the primary's is $0.10.
+      assert.ok(Math.abs(res.body.usage.cost_usd - 0.4) < 1e-9, `cost ${res.body.usage.cost_usd}`);
+    } finally {
+      await t.close();
+    }
+  });
+});
