@@ -132,6 +132,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const metrics = new Metrics({
     breakers: resilience.breakers,
     scheduler: resilience.scheduler,
+    modelLabel: (model) => resilience.modelKeys.keyOf(model),
     runningWorkflows: () => workflows.runningCount(),
     cluster: cluster ? () => cluster.stats() : undefined,
   });

@@ -251,6 +251,9 @@ export const monitoringSchema = z.strictObject({
   baselineRole: roleName.default("thinking_ai"),
   // GET /metrics in Prometheus text format.
   metricsEnabled: z.boolean().default(true),
+  // Model ids a client names directly that get their own circuit breaker, rate-limit window and /stats and
+  // /metrics entries (once they have answered); the rest share the label "other".
+  maxTrackedModels: z.number().int().min(0).max(10_000).default(100),
 });
 
 // Distributed execution (with system.redisUrl): the workflow queue and its workers.

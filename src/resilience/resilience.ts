@@ -1,6 +1,7 @@
 import type { AppConfig } from "../config/index.ts";
 import type { RandomSource } from "./backoff.ts";
 import { CircuitBreakers } from "./circuit-breaker.ts";
+import { ModelKeys } from "./model-keys.ts";
 import { PriorityScheduler } from "./priority-scheduler.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { realSleep, type Sleeper } from "./sleeper.ts";
@@ -11,6 +12,8 @@ export interface Resilience {
   readonly breakers: CircuitBreakers;
   readonly limiter: RateLimiter;
   readonly scheduler: PriorityScheduler;
+  // Bounds the model ids breakers, rate-limit windows and metrics are kept for.
+  readonly modelKeys: ModelKeys;
   readonly policy: RetryPolicy;
   readonly sleep: Sleeper;
   readonly random: RandomSource;
@@ -50,10 +53,17 @@ export function createResilience(config: AppConfig, options: ResilienceOptions):
       medium: queuing.mediumPriorityRatio,
       low: queuing.lowPriorityRatio,
     }),
+    modelKeys: new ModelKeys(configuredModelIds(config), config.monitoring.maxTrackedModels),
     policy: errorHandling.retry,
     sleep,
     random: options.random ?? Math.random,
     requestTimeoutMs: errorHandling.requestTimeoutMs,
     callDeadlineMs: errorHandling.callDeadlineMs,
   };
+}
+
+function configuredModelIds(config: AppConfig): string[] {
+  return Object.values(config.models).flatMap((entry) =>
+    typeof entry === "string" ? [] : [entry.model, ...entry.fallbacks],
+  );
 }

@@ -64,8 +64,6 @@ export interface UpstreamGuardOptions {
     delayMs: number;
     error: OrchestratorError;
   }) => void;
-  // Which breaker and rate-limit window a model id shares (bounds what pass-through ids can create).
-  readonly keyOf?: (model: string) => string;
 }
 
 // The one way to call an upstream model (chat, stream, image, video). For every try it takes, in order,
@@ -79,7 +77,6 @@ export class UpstreamGuard {
   readonly #recorder: CallRecorder | undefined;
   readonly #hooks: CallHook[];
   readonly #onRetry: UpstreamGuardOptions["onRetry"];
-  readonly #keyOf: (model: string) => string;
 
   constructor(options: UpstreamGuardOptions) {
     this.#res = options.resilience;
@@ -87,7 +84,6 @@ export class UpstreamGuard {
     this.#recorder = options.recorder;
     this.#hooks = [...(options.hooks ?? [])];
     this.#onRetry = options.onRetry;
-    this.#keyOf = options.keyOf ?? ((model) => model);
   }
 
   get resilience(): Resilience {
@@ -201,7 +197,9 @@ export class UpstreamGuard {
   // Takes the breaker, hook tickets, rate-limit permit and slot in that order. If any step fails, what was
   // already taken is given back before the error leaves; otherwise the returned pass owns all of it.
   async #enter(call: GuardedCall, number: number): Promise<Pass> {
-    const breaker = this.#res.breakers.for(this.#keyOf(call.model));
+    // Pass-through ids share one breaker and rate-limit window ("other") until they have earned their own.
+    const key = this.#res.modelKeys.keyOf(call.model);
+    const breaker = this.#res.breakers.for(key);
     const entered = this.#now();
     if (!breaker.tryAcquire()) {
       const error = breaker.openError();
@@ -217,7 +215,7 @@ export class UpstreamGuard {
         const ticket = await hook.before(call);
         if (ticket) tickets.push(ticket);
       }
-      const permit = await this.#res.limiter.acquire(this.#keyOf(call.model), call.deadline, waiting.signal);
+      const permit = await this.#res.limiter.acquire(key, call.deadline, waiting.signal);
       release = await this.#res.scheduler.acquire(call.priority, waiting.signal);
       waiting.dispose();
       return new Pass({
@@ -230,6 +228,7 @@ export class UpstreamGuard {
         now: this.#now,
         requestTimeoutMs: this.#res.requestTimeoutMs,
         willRetry: (error) => planRetry(error, number, this.#retryOptions(call)) !== undefined,
+        answered: () => this.#res.modelKeys.noteSuccess(call.model),
         record: (started, outcome) => this.#record(call, started, outcome),
       });
     } catch (raw) {
@@ -290,6 +289,7 @@ interface PassParts {
   readonly now: () => number;
   readonly requestTimeoutMs: number;
   readonly willRetry: (error: OrchestratorError) => boolean;
+  readonly answered: () => void;
   readonly record: (started: number, outcome: { failed: OrchestratorError } | { spend: Spend }) => void;
 }
 
@@ -345,6 +345,7 @@ class Pass {
     const spend = this.#spend;
     if (spend) {
       breaker.onSuccess();
+      this.#parts.answered();
       permit.settle(spend.promptTokens + spend.completionTokens);
       for (const ticket of tickets) ticket.settle(spend);
       record(this.#started, { spend });

@@ -8,6 +8,8 @@ export interface LiveState {
   readonly breakers: CircuitBreakers;
   readonly scheduler: PriorityScheduler;
   readonly runningWorkflows: () => number | Promise<number>;
+  // The label a model id is counted under: pass-through ids past the tracked ones share "other".
+  readonly modelLabel: (model: string) => string;
   // With a queue: the cluster's jobs by state and its workers.
   readonly cluster?:
     | (() => Promise<{ queue: Record<string, number>; workers: readonly string[] }>)
@@ -21,6 +23,7 @@ const circuitStateValue = { closed: 0, half_open: 1, open: 2 } as const;
 // Prometheus expects; /stats reads the stored ledger instead and so spans restarts.
 export class Metrics implements LedgerListener {
   readonly registry = new Registry();
+  readonly #modelLabel: (model: string) => string;
   readonly #requests = new Counter({
     name: "orchestrator_requests_total",
     help: "API requests by endpoint, category and HTTP status",
@@ -79,6 +82,7 @@ export class Metrics implements LedgerListener {
   });
 
   constructor(live: LiveState) {
+    this.#modelLabel = live.modelLabel;
     collectDefaultMetrics({ register: this.registry, prefix: "orchestrator_" });
     new Gauge({
       name: "orchestrator_circuit_state",
@@ -153,7 +157,8 @@ export class Metrics implements LedgerListener {
     }
   }
 
-  onCall(entry: LedgerEntry): void {
+  onCall(call: LedgerEntry): void {
+    const entry = { ...call, model: this.#modelLabel(call.model) };
     const category = entry.category ?? "none";
     this.#calls.inc({
       model: entry.model,

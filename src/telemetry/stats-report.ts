@@ -1,4 +1,5 @@
 import { errorKinds } from "../core/errors.ts";
+import { otherModels } from "../resilience/model-keys.ts";
 import type { ModelUsageRow, RequestCountRow } from "../store/usage-store.ts";
 
 export interface StatsInput {
@@ -159,4 +160,38 @@ function usd(value: number): number {
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+// Keeps configured models and the `limit` most-called other ids by name and folds the rest into "other",
+// so model ids made up by clients cannot grow /stats without bound.
+export function foldModels(
+  calls: readonly ModelUsageRow[],
+  latencies: ReadonlyMap<string, readonly number[]>,
+  isConfigured: (model: string) => boolean,
+  limit: number,
+): { calls: ModelUsageRow[]; latencies: Map<string, number[]> } {
+  const callsPerModel = new Map<string, number>();
+  for (const row of calls) {
+    if (!isConfigured(row.model))
+      callsPerModel.set(row.model, (callsPerModel.get(row.model) ?? 0) + row.calls);
+  }
+  const kept = new Set(
+    [...callsPerModel.entries()]
+      .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+      .slice(0, limit)
+      .map(([model]) => model),
+  );
+  const label = (model: string) => (isConfigured(model) || kept.has(model) ? model : otherModels);
+  const folded = calls.map((row) => {
+    const model = label(row.model);
+    return model === row.model ? row : { ...row, model, role: "passthrough" };
+  });
+  const foldedLatencies = new Map<string, number[]>();
+  for (const [model, values] of latencies) {
+    const key = label(model);
+    foldedLatencies.set(key, [...(foldedLatencies.get(key) ?? []), ...values]);
+  }
+  const other = foldedLatencies.get(otherModels);
+  other?.sort((a, b) => a - b);
+  return { calls: folded, latencies: foldedLatencies };
 }

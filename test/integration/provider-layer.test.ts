@@ -104,4 +104,46 @@ describe("one provider layer: every upstream call through one guard", () => {
       await t.close();
     }
   });
+
+  it("bounds the model ids breakers, rate limits, /stats and /metrics keep: the rest are 'other'", async () => {
+    const t = await startTestApp({ config: { monitoring: { maxTrackedModels: 3 } } });
+    try {
+      t.fake?.respondWith((request) =>
+        request.body.model.startsWith("junk/")
+          ? { kind: "error", status: 404, message: `No endpoints found for ${request.body.model}` }
+          : { kind: "text", content: `hi from ${request.body.model}` },
+      );
+      const ask = (model: string) =>
+        t.post("/v1/chat/completions", { model, messages: [{ role: "user", content: "hi" }] });
+      for (let i = 0; i < 60; i++) assert.equal((await ask(`junk/model-${i}`)).status, 502);
+      // Each real id twice: it earns its key by answering, and uses it from the next call on.
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 5; i++) assert.equal((await ask(`real/model-${i}`)).status, 200);
+      }
+
+      const { breakers } = t.app.models.resilience;
+      const keys = breakers.snapshots().map((b) => b.key);
+      assert.ok(!keys.some((key) => key.startsWith("junk/")), `no breaker per junk id: ${keys.join(", ")}`);
+      assert.deepEqual(
+        keys.filter((key) => key.startsWith("real/")),
+        ["real/model-0", "real/model-1", "real/model-2"],
+        "the first three that answered earn their own breaker; the rest share 'other'",
+      );
+      assert.ok(keys.includes("other"));
+
+      const metrics = await fetch(`${t.url}/metrics`).then((r) => r.text());
+      assert.ok(!metrics.includes("junk/"), "no metrics series per junk id");
+      assert.ok(!metrics.includes('model="real/model-4"'));
+      assert.match(metrics, /model="other"/);
+
+      const stats = (await t.get("/stats")).body;
+      const statModels: string[] = stats.models.map((m: { model: string }) => m.model);
+      assert.ok(!statModels.some((model) => model.startsWith("junk/")), statModels.join(", "));
+      assert.ok(statModels.filter((model) => model.startsWith("real/")).length <= 3);
+      const other = stats.models.find((m: { model: string }) => m.model === "other");
+      assert.equal(other.calls, 60 + 2 * 2);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -5,7 +5,7 @@ import type { Clock } from "../../core/clock.ts";
 import type { ModelClient } from "../../models/model-client.ts";
 import type { CircuitSnapshot } from "../../resilience/circuit-breaker.ts";
 import type { Store } from "../../store/store.ts";
-import { summarizeUsage } from "../../telemetry/stats-report.ts";
+import { foldModels, summarizeUsage } from "../../telemetry/stats-report.ts";
 import { parseSince } from "../../telemetry/stats-window.ts";
 import type { UsageLedger } from "../../telemetry/usage-ledger.ts";
 import type { WorkflowService } from "../../workflows/workflow-service.ts";
@@ -34,7 +34,7 @@ export function registerStatsRoutes(
     ledger: UsageLedger;
     cluster: Cluster | undefined;
     clock: Clock;
-    config: { monitoring: { baselineRole: string } };
+    config: { monitoring: { baselineRole: string; maxTrackedModels: number } };
   },
 ): void {
   app.get("/stats", async (request) => {
@@ -42,15 +42,21 @@ export function registerStatsRoutes(
     const since = parseSince(query.since, deps.clock.now());
     await deps.ledger.flush();
     const usage = deps.store.usage;
-    const [calls, latencies, requests, escalations] = await Promise.all([
+    const [rawCalls, rawLatencies, requests, escalations] = await Promise.all([
       usage.callsByModel(since),
       usage.latenciesByModel(since),
       usage.requestCounts(since),
       usage.escalationCounts(since),
     ]);
     const baseline = deps.models.resolve(deps.config.monitoring.baselineRole);
-    const { breakers, scheduler } = deps.models.resilience;
+    const { breakers, scheduler, modelKeys } = deps.models.resilience;
     const queue = scheduler.stats();
+    const { calls, latencies } = foldModels(
+      rawCalls,
+      rawLatencies,
+      (model) => modelKeys.isConfigured(model),
+      deps.config.monitoring.maxTrackedModels,
+    );
     return {
       ...summarizeUsage({
         since,

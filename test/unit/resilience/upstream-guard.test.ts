@@ -14,7 +14,8 @@ import {
 import type { UpstreamCall } from "../../../src/telemetry/upstream-call.ts";
 import { virtualTime } from "../../support/virtual-time.ts";
 
-const model = "vendor/model";
+// A configured model id: it has its own breaker (made-up ids share "other").
+const model = "meta-llama/llama-3.3-70b-instruct";
 
 function setup(overrides: Record<string, unknown> = {}) {
   const time = virtualTime(1_000_000);
