@@ -107,8 +107,9 @@ export const providersSchema = z.strictObject({
   openrouter: z
     .strictObject({
       baseUrl: z.url().default("https://openrouter.ai/api/v1"),
-      // Sent as HTTP-Referer and X-Title so calls show up under this app in OpenRouter's dashboard.
-      appUrl: z.string().default("https://github.com/master-ai-orchestrator"),
+      // Sent as HTTP-Referer and X-OpenRouter-Title so calls show up under this app in OpenRouter's
+      // dashboard; no URL is sent unless one is set (a made-up address would credit someone else).
+      appUrl: z.string().default(""),
       appName: z.string().default("Master AI Orchestration System"),
     })
     .prefault({}),

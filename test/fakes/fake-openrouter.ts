@@ -46,6 +46,12 @@ export type FakeReply =
       metadata?: Record<string, unknown>;
     }
   | { kind: "midstream-error"; contentBefore: string; message: string; code?: number }
+  // HTTP 200 whose body is an error object and no choices: OpenRouter answers so when the provider fails
+  // after the request was accepted (https://openrouter.ai/docs/api-reference/errors).
+  | { kind: "error-in-200"; code: number; message: string }
+  // A stream whose connection closes after some text, with neither a finish_reason nor [DONE]: a
+  // close-delimited answer cut off (https://openrouter.ai/docs/api-reference/streaming).
+  | { kind: "truncated"; contentBefore: string }
   | { kind: "reset" }
   | { kind: "hang" }
   | { kind: "malformed" };
@@ -181,6 +187,22 @@ export async function startFakeOpenRouter(
           },
           headers,
         );
+      }
+      case "error-in-200":
+        return sendJson(res, 200, {
+          id: `gen-${randomUUID()}`,
+          model: body.model,
+          object: "chat.completion",
+          created: nowSeconds(),
+          error: { code: reply.code, message: reply.message, metadata: { provider_name: "FakeProvider" } },
+        });
+      case "truncated": {
+        const id = `gen-${randomUUID()}`;
+        startStream(res);
+        for (const piece of split(reply.contentBefore, 8))
+          writeEvent(res, chunk(id, body.model, { content: piece }, null));
+        res.end();
+        return;
       }
       case "midstream-error": {
         const id = `gen-${randomUUID()}`;

@@ -43,8 +43,46 @@ describe("OpenRouterProvider on the wire", () => {
     assert.equal(sent?.path, "/api/v1/chat/completions");
     assert.equal(sent?.body.temperature, 0.2);
     assert.equal(sent?.body.max_tokens, 50);
-    assert.equal(sent?.headers["x-title"], "Test Orchestrator");
+    assert.equal(sent?.headers["x-openrouter-title"], "Test Orchestrator");
     assert.equal(sent?.headers["http-referer"], "https://example.test");
+    assert.equal(sent?.headers["x-title"], undefined, "the deprecated header is not sent");
+    assert.equal(sent?.body.usage, undefined, "usage accounting is always on; usage.include is deprecated");
+  });
+
+  it("reads HTTP 200 with an error object as the upstream's error, classified by its code", async () => {
+    fake.enqueue({ kind: "error-in-200", code: 502, message: "Provider returned error" });
+    await assert.rejects(
+      provider.complete({ model: "m/x", messages: [{ role: "user", content: "go" }] }),
+      (error: unknown) =>
+        OrchestratorError.isInstance(error) &&
+        error.code === "upstream_error" &&
+        error.kind === "transient" &&
+        error.upstreamStatus === 502 &&
+        /Provider returned error/.test(error.message),
+    );
+    fake.enqueue({ kind: "error-in-200", code: 400, message: "Invalid tool schema" });
+    await assert.rejects(
+      provider.complete({ model: "m/x", messages: [{ role: "user", content: "go" }] }),
+      (error: unknown) => OrchestratorError.isInstance(error) && error.code === "upstream_bad_request",
+    );
+  });
+
+  it("fails a stream that closes with neither [DONE] nor a finish_reason as truncated", async () => {
+    fake.enqueue({ kind: "truncated", contentBefore: "The answer is forty" });
+    const texts: string[] = [];
+    await assert.rejects(
+      async () => {
+        for await (const event of provider.stream({
+          model: "m/x",
+          messages: [{ role: "user", content: "go" }],
+        })) {
+          if (event.type === "delta") texts.push(event.text);
+          assert.notEqual(event.type, "done", "a cut-off answer never completes");
+        }
+      },
+      (error: unknown) => OrchestratorError.isInstance(error) && error.code === "upstream_truncated",
+    );
+    assert.equal(texts.join(""), "The answer is forty");
   });
 
   it("streams deltas as they arrive and ends with the usage chunk", async () => {

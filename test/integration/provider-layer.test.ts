@@ -146,4 +146,33 @@ describe("one provider layer: every upstream call through one guard", () => {
       await t.close();
     }
   });
+
+  it("a /chat stream cut off with neither [DONE] nor a finish_reason fails and is not stored as complete", async () => {
+    const t = await startTestApp();
+    try {
+      t.fake?.respondWith((request) =>
+        request.body.model === models.categorizer
+          ? { kind: "text", content: "M" }
+          : { kind: "truncated", contentBefore: "The first half of an answer" },
+      );
+      const response = await fetch(`${t.url}/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "tell me everything", stream: true }),
+      });
+      const blocks = (await response.text()).split("\n\n").filter((b) => b.startsWith("data: "));
+      const events = blocks
+        .map((b) => b.slice(6))
+        .filter((d) => d !== "[DONE]")
+        .map((d) => JSON.parse(d));
+      const failure = events.find((e) => e.error);
+      assert.equal(failure?.error.code, "upstream_truncated", JSON.stringify(events.at(-1)));
+      const sessionId = events[0].orchestrator.session_id;
+      const history = await t.get(`/sessions/${sessionId}`);
+      const stored = (history.body.messages ?? []).map((m: { role: string; content: string }) => m.content);
+      assert.ok(!stored.includes("The first half of an answer"), `stored: ${JSON.stringify(stored)}`);
+    } finally {
+      await t.close();
+    }
+  });
 });

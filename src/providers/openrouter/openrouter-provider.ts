@@ -1,3 +1,4 @@
+import { EventSourceParserStream } from "eventsource-parser/stream";
 import OpenAI, { APIUserAbortError } from "openai";
 import type {
   ChatCompletionAssistantMessageParam,
@@ -7,6 +8,7 @@ import type {
   ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
+import { OrchestratorError } from "../../core/errors.ts";
 import type {
   ChatMessage,
   ChatProvider,
@@ -17,7 +19,7 @@ import type {
   ContentPart,
   ToolCall,
 } from "../chat-provider.ts";
-import { classifyUpstreamError } from "../upstream-error.ts";
+import { classifyUpstreamError, errorFromHttpStatus } from "../upstream-error.ts";
 
 export interface OpenRouterProviderOptions {
   readonly apiKey: string;
@@ -43,9 +45,10 @@ export class OpenRouterProvider implements ChatProvider {
       // Retry policy belongs to the service's resilience layer, never to the client.
       maxRetries: 0,
       timeout: options.defaultTimeoutMs,
+      // App attribution (https://openrouter.ai/docs/app-attribution): X-OpenRouter-Title replaces X-Title.
       defaultHeaders: {
         ...(options.appUrl ? { "HTTP-Referer": options.appUrl } : {}),
-        ...(options.appName ? { "X-Title": options.appName } : {}),
+        ...(options.appName ? { "X-OpenRouter-Title": options.appName } : {}),
       },
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
@@ -56,6 +59,13 @@ export class OpenRouterProvider implements ChatProvider {
     try {
       const body: ChatCompletionCreateParamsNonStreaming = { ...this.#body(request), stream: false };
       const completion = await this.#client.chat.completions.create(body, { signal: deadline.signal });
+      // OpenRouter may answer 200 with an error object and no choices (the provider failed after the
+      // request was accepted): that is the upstream's error, not an empty answer.
+      const failure = (completion as { error?: unknown }).error;
+      if (failure) throw this.#bodyError(failure, request.model);
+      if (!Array.isArray(completion.choices) || completion.choices.length === 0) {
+        throw malformed(request.model, "the answer has no choices");
+      }
       const choice = completion.choices[0];
       const toolCalls = (choice?.message.tool_calls ?? []).filter((call) => call.type === "function");
       return {
@@ -80,16 +90,26 @@ export class OpenRouterProvider implements ChatProvider {
         stream: true,
         stream_options: { include_usage: true },
       };
-      const stream = await this.#client.chat.completions.create(body, { signal: deadline.signal });
+      // The raw event stream, read here rather than by the client, so an answer cut off before both
+      // [DONE] and a finish_reason is told apart from a complete one.
+      const response = await this.#client.chat.completions
+        .create(body, { signal: deadline.signal })
+        .asResponse();
       let content = "";
       let model = request.model;
-      let finishReason = "stop";
+      let finishReason: string | undefined;
+      let sawDone = false;
       let usage: ChatUsage = { promptTokens: 0, completionTokens: 0 };
       const toolCalls = new ToolCallAssembler();
-      for await (const chunk of stream) {
+      for await (const data of eventData(response)) {
+        if (data === "[DONE]") {
+          sawDone = true;
+          break;
+        }
+        const chunk = this.#parseChunk(data, request.model);
         if (chunk.model) model = chunk.model;
         if (chunk.usage) usage = readUsage(chunk.usage);
-        const choice: ChatCompletionChunk.Choice | undefined = chunk.choices[0];
+        const choice: ChatCompletionChunk.Choice | undefined = chunk.choices?.[0];
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         const text = choice?.delta?.content;
         if (text) {
@@ -104,16 +124,57 @@ export class OpenRouterProvider implements ChatProvider {
       }
       // The client ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
       if (deadline.signal.aborted) throw new APIUserAbortError();
+      if (!sawDone && finishReason === undefined) throw truncated(request.model, content.length);
       const calls = toolCalls.calls();
       yield {
         type: "done",
-        result: { content, model, finishReason, usage, ...(calls.length > 0 ? { toolCalls: calls } : {}) },
+        result: {
+          content,
+          model,
+          finishReason: finishReason ?? "stop",
+          usage,
+          ...(calls.length > 0 ? { toolCalls: calls } : {}),
+        },
       };
     } catch (error) {
+      // A body cut by our own abort surfaces as a stream error; it is the abort that counts.
+      if (deadline.signal.aborted && !OrchestratorError.isInstance(error)) {
+        throw this.#classify(new APIUserAbortError(), request, deadline);
+      }
       throw this.#classify(error, request, deadline);
     } finally {
       deadline.dispose();
     }
+  }
+
+  #parseChunk(data: string, model: string): ChatCompletionChunk & { error?: unknown } {
+    let chunk: ChatCompletionChunk & { error?: unknown };
+    try {
+      chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown };
+    } catch {
+      throw malformed(model, "a stream event is not JSON");
+    }
+    // An error event inside a stream that had already started (OpenRouter sends finish_reason "error").
+    if (chunk.error) throw this.#bodyError(chunk.error, model, "mid-stream");
+    return chunk;
+  }
+
+  // An error object in a 200 body or a stream event: its code is an HTTP status when it is one.
+  #bodyError(failure: unknown, model: string, when?: "mid-stream"): OrchestratorError {
+    const { code, message } = (failure ?? {}) as { code?: unknown; message?: unknown };
+    const reason = typeof message === "string" && message ? message : "no reason given";
+    const status = typeof code === "number" && code >= 400 && code <= 599 ? code : 502;
+    const error = errorFromHttpStatus({ status, reason, where: `${this.name} model ${model}`, model });
+    if (when !== "mid-stream") return error;
+    return new OrchestratorError({
+      kind: "transient",
+      code: "upstream_stream_error",
+      status: 502,
+      model,
+      upstreamStatus: status,
+      message: `${this.name} model ${model} failed mid-stream: ${reason}`,
+      cause: error,
+    });
   }
 
   #classify(error: unknown, request: ChatRequest, deadline: { timedOut: () => boolean }) {
@@ -134,8 +195,6 @@ export class OpenRouterProvider implements ChatProvider {
       ...(request.tools === undefined ? {} : { tools: request.tools as never }),
       ...(request.toolChoice === undefined ? {} : { tool_choice: request.toolChoice as never }),
       ...(request.user === undefined ? {} : { user: request.user }),
-      // OpenRouter extension: report the call's cost in the usage object.
-      usage: { include: true },
     };
   }
 
@@ -273,4 +332,33 @@ function readUsage(usage: WireUsage | null | undefined): ChatUsage {
     completionTokens: usage?.completion_tokens ?? 0,
     ...(typeof cost === "number" && Number.isFinite(cost) ? { reportedCostUsd: cost } : {}),
   };
+}
+
+// The data lines of a server-sent event stream (comments such as ": OPENROUTER PROCESSING" are skipped).
+async function* eventData(response: Response): AsyncGenerator<string> {
+  if (!response.body) return;
+  const events = response.body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream());
+  for await (const event of events) yield event.data;
+}
+
+function malformed(model: string, what: string): OrchestratorError {
+  return new OrchestratorError({
+    kind: "transient",
+    code: "upstream_malformed",
+    status: 502,
+    model,
+    message: `openrouter model ${model}: ${what}`,
+  });
+}
+
+function truncated(model: string, received: number): OrchestratorError {
+  return new OrchestratorError({
+    kind: "transient",
+    code: "upstream_truncated",
+    status: 502,
+    model,
+    message: `openrouter model ${model} ended its stream after ${received} characters without [DONE] or a finish_reason: the answer was cut off`,
+  });
 }
