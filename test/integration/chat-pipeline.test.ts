@@ -60,7 +60,11 @@ describe("POST /chat against a fake OpenRouter", () => {
     assert.deepEqual(answerCall?.body.messages, [
       { role: "user", content: "What are the benefits of renewable energy?" },
     ]);
-    assert.equal(answerCall?.body.usage, undefined, "usage.include is deprecated: OpenRouter always reports usage");
+    assert.equal(
+      answerCall?.body.usage,
+      undefined,
+      "usage.include is deprecated: OpenRouter always reports usage",
+    );
     assert.equal(answerCall?.headers.authorization, `Bearer ${fake.apiKey}`);
   });
 
