@@ -1,7 +1,8 @@
 import type { FastifyReply } from "fastify";
 import type { ChatEvent, ChatReply, RouteInfo } from "../chat/chat-service.ts";
-import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
+import { toOrchestratorError } from "../core/errors.ts";
 import { EventStream } from "./event-stream.ts";
+import { openChatStream } from "./open-chat-stream.ts";
 import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
 
 export interface CompletionStreamOptions {
@@ -34,32 +35,17 @@ export function routeHeaders(route: {
 }
 
 // Streams a chat run as OpenAI chat.completion.chunk events. Nothing is sent until the answer's first
-// event arrives, so every failure before it (a bad model, a context too large, an upstream that refuses or
-// is down after every retry and fallback) gets its real HTTP status and error body, which the SDKs turn
-// into their typed errors and retry on. Only a failure after that arrives as an error event, the way
-// OpenAI's own streams report one.
+// event arrives (see openChatStream), so the SDKs get typed errors with a status for every failure before
+// it. Only a failure after that arrives as an error event, the way OpenAI's own streams report one.
 export async function streamCompletion(
   reply: FastifyReply,
   events: AsyncGenerator<ChatEvent, void, undefined>,
   options: CompletionStreamOptions,
 ): Promise<void> {
-  const first = await events.next();
-  if (first.done || first.value.type !== "routed") {
-    throw new OrchestratorError({
-      kind: "fatal",
-      code: "internal_error",
-      message: "the chat pipeline did not route",
-    });
-  }
-  const opening = await events.next();
-  if (opening.done) throw new Error("the chat pipeline ended without a reply");
-  // The model that actually answers: a fallback's id when the role's own model failed.
-  const head = opening.value;
-  const answering =
-    head.type === "done" ? head.reply.model : head.type === "routed" ? head.route.model : head.model;
-  const route = { ...first.value.route, model: answering };
+  const opened = await openChatStream(events);
+  const route = opened.route;
   const stream = new EventStream(reply, routeHeaders(route));
-  let model = answering;
+  let model = route.model;
   // With include_usage every chunk carries the field, null until the usage chunk, as OpenAI's do.
   const usageField = options.includeUsage ? { usage: null } : {};
   const chunk = (
@@ -76,16 +62,12 @@ export async function streamCompletion(
     ...usageField,
     ...extra,
   });
-  async function* rest(): AsyncGenerator<ChatEvent> {
-    yield head;
-    yield* events;
-  }
   try {
     await stream.send(
       chunk({ role: "assistant", content: "" }, null, { orchestrator: options.describeRoute(route) }),
     );
     let done: ChatReply | undefined;
-    for await (const event of rest()) {
+    for await (const event of opened.events) {
       if (stream.closed) return;
       if (event.type === "delta") await stream.send(chunk({ content: event.text }, null));
       else if (event.type === "tool_call_delta") await stream.send(chunk({ tool_calls: event.deltas }, null));

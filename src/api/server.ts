@@ -25,6 +25,7 @@ import { registerChatRoutes } from "./routes/chat-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
 import { registerMetricsRoute } from "./routes/metrics-routes.ts";
 import { registerOpenAiRoutes } from "./routes/openai-routes.ts";
+import { registerResponsesRoutes } from "./routes/responses-routes.ts";
 import { registerSessionRoutes } from "./routes/session-routes.ts";
 import { registerStatsRoutes } from "./routes/stats-routes.ts";
 import { registerWebRoutes } from "./routes/web-routes.ts";
@@ -83,6 +84,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerCatalogRoutes(app, deps.models.catalog, deps.config.addons);
   registerChatRoutes(app, deps.chat, deps.newId);
   registerOpenAiRoutes(app, deps);
+  registerResponsesRoutes(app, deps);
   registerSessionRoutes(app, deps.sessions, deps.models);
   registerWorkflowRoutes(app, deps);
   registerArtifactRoutes(app, deps.store);

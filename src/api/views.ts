@@ -53,3 +53,17 @@ export function chatResponseView(result: ChatReply) {
     routing: routingView(result.routing),
   };
 }
+
+// The `orchestrator` extension of the OpenAI-style endpoints' answers: who answered, why, and the cost.
+export function orchestratorView(done: ChatReply, extraCostUsd: number) {
+  return {
+    category: done.category,
+    role: done.role,
+    provider: done.provider,
+    cost_usd: roundUsd(done.usage.costUsd + extraCostUsd),
+    routing: routingView(done.routing),
+    ...(done.fallbackFrom ? { fallback_from: done.fallbackFrom } : {}),
+    ...(done.cached ? { cached: true } : {}),
+    ...(done.workflowId ? { workflow_id: done.workflowId } : {}),
+  };
+}

@@ -92,16 +92,10 @@ export interface ConvertedRequest {
 
 export function convertRequest(body: ChatCompletionBody): ConvertedRequest {
   const conversation = body.messages.map(toChatMessage);
-  const lastUser = conversation.findLast((m) => m.role === "user");
-  const parts =
-    typeof lastUser?.content === "string"
-      ? [{ type: "text", text: lastUser.content } as const]
-      : (lastUser?.content ?? []);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   return {
     conversation,
-    message: parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("\n"),
-    images: parts.flatMap((p) => (p.type === "image" ? [p.url] : [])),
+    ...latestUserInput(conversation),
     generation: {
       ...(body.temperature == null ? {} : { temperature: body.temperature }),
       ...(maxTokens == null ? {} : { maxTokens }),
@@ -110,6 +104,19 @@ export function convertRequest(body: ChatCompletionBody): ConvertedRequest {
       ...(body.tool_choice === undefined ? {} : { toolChoice: body.tool_choice }),
       ...(body.user == null ? {} : { user: body.user }),
     },
+  };
+}
+
+// The latest user message's text and images: what routing (model auto) looks at.
+export function latestUserInput(conversation: readonly ChatMessage[]): { message: string; images: string[] } {
+  const lastUser = conversation.findLast((m) => m.role === "user");
+  const parts =
+    typeof lastUser?.content === "string"
+      ? [{ type: "text", text: lastUser.content } as const]
+      : (lastUser?.content ?? []);
+  return {
+    message: parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("\n"),
+    images: parts.flatMap((p) => (p.type === "image" ? [p.url] : [])),
   };
 }
 

@@ -1,16 +1,17 @@
 import type { FastifyInstance } from "fastify";
-import type { ChatReply, ChatService, ChatTarget } from "../../chat/chat-service.ts";
+import type { ChatService } from "../../chat/chat-service.ts";
 import type { Clock } from "../../core/clock.ts";
-import { invalidRequest, OrchestratorError } from "../../core/errors.ts";
+import { invalidRequest } from "../../core/errors.ts";
 import type { IdGenerator } from "../../core/ids.ts";
 import type { ModelClient } from "../../models/model-client.ts";
 import type { Store } from "../../store/store.ts";
 import type { WorkflowService } from "../../workflows/workflow-service.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
-import { type ExtraUsage, routeHeaders, streamCompletion } from "../completion-stream.ts";
+import { finishedWorkflow, resolveTarget } from "../chat-target.ts";
+import { routeHeaders, streamCompletion } from "../completion-stream.ts";
 import { chatCompletionBodySchema, convertRequest } from "../openai/openai-schemas.ts";
 import { parseInput } from "../validation.ts";
-import { roundUsd, routingView } from "../views.ts";
+import { orchestratorView, routingView } from "../views.ts";
 
 export interface OpenAiRouteDeps {
   readonly chat: ChatService;
@@ -69,7 +70,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
           role: route.role,
           routing: routingView(route.routing),
         }),
-        describeReply: (done, extraCostUsd) => describe(done, extraCostUsd),
+        describeReply: (done, extraCostUsd) => orchestratorView(done, extraCostUsd),
         continueWith: async (done) => {
           if (!done.workflowId) return undefined;
           const finished = await finishedWorkflow(deps, done.workflowId);
@@ -113,56 +114,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
         completion_tokens: completionTokens,
         total_tokens: promptTokens + completionTokens,
       },
-      orchestrator: describe(done, finished?.usage.costUsd ?? 0),
+      orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
     };
   });
-}
-
-function resolveTarget(models: ModelClient, name: string): ChatTarget {
-  if (name === "auto") return { kind: "auto" };
-  const role = models.catalog.resolve(name);
-  if (role?.definition.kind === "chat") return { kind: "role", role: name };
-  const passthrough = role ? undefined : models.catalog.passthrough(name);
-  if (passthrough) return { kind: "model", resolved: passthrough };
-  throw new OrchestratorError({
-    kind: "logical",
-    code: "model_not_found",
-    status: 404,
-    field: "model",
-    message: `The model '${name}' does not exist here: use auto, a chat role (see GET /v1/models) or an upstream model id such as vendor/model`,
-  });
-}
-
-// An H request's answer comes from its background workflow; the OpenAI API waits for it.
-async function finishedWorkflow(
-  deps: OpenAiRouteDeps,
-  workflowId: string,
-): Promise<{ text: string; usage: ExtraUsage }> {
-  await deps.workflows.waitFor(workflowId);
-  const run = await deps.store.getRun(workflowId);
-  if (run?.status !== "completed" || run.result === null) {
-    throw new OrchestratorError({
-      kind: run?.status === "cancelled" ? "logical" : "transient",
-      code: run?.error?.code ?? "workflow_failed",
-      status: 502,
-      message: `the workflow ${workflowId} did not complete: ${run?.error?.message ?? run?.status ?? "unknown"}`,
-    });
-  }
-  return {
-    text: run.result,
-    usage: run.usage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 },
-  };
-}
-
-function describe(done: ChatReply, extraCostUsd: number) {
-  return {
-    category: done.category,
-    role: done.role,
-    provider: done.provider,
-    cost_usd: roundUsd(done.usage.costUsd + extraCostUsd),
-    routing: routingView(done.routing),
-    ...(done.fallbackFrom ? { fallback_from: done.fallbackFrom } : {}),
-    ...(done.cached ? { cached: true } : {}),
-    ...(done.workflowId ? { workflow_id: done.workflowId } : {}),
-  };
 }

@@ -1,0 +1,271 @@
+import { z } from "zod";
+import { invalidRequest } from "../../core/errors.ts";
+import type { ChatMessage, ContentPart, GenerationOptions, ToolCall } from "../../providers/chat-provider.ts";
+import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
+import { latestUserInput } from "../openai/openai-schemas.ts";
+
+// The request body of POST /v1/responses, as OpenAI defines it (the fields this service uses), and its
+// translation into the chat pipeline's conversation and generation options.
+// https://platform.openai.com/docs/api-reference/responses/create
+
+const inputText = z.object({ type: z.enum(["input_text", "output_text"]), text: z.string() });
+const inputImage = z.object({
+  type: z.literal("input_image"),
+  image_url: imageUrlSchema.optional(),
+  file_id: z.string().min(1).max(256).optional(),
+  detail: z.enum(["auto", "low", "high"]).optional(),
+});
+const inputFile = z.object({
+  type: z.literal("input_file"),
+  filename: z.string().max(255).optional(),
+  file_data: fileDataSchema.optional(),
+  file_url: fileDataSchema.optional(),
+  file_id: z.string().min(1).max(256).optional(),
+});
+const refusal = z.object({ type: z.literal("refusal"), refusal: z.string() });
+const contentPart = z.discriminatedUnion("type", [inputText, inputImage, inputFile, refusal], {
+  error: "type must be one of input_text, output_text, input_image, input_file, refusal",
+});
+
+const messageItem = z.object({
+  type: z.literal("message").optional(),
+  id: z.string().optional(),
+  role: z.enum(["user", "assistant", "system", "developer"], {
+    error: "must be one of user, assistant, system, developer",
+  }),
+  content: z.union([z.string(), z.array(contentPart)], {
+    error: "must be a string or an array of input_text, input_image, input_file parts",
+  }),
+});
+const functionCallItem = z.object({
+  type: z.literal("function_call"),
+  id: z.string().optional(),
+  call_id: z.string().min(1),
+  name: z.string().min(1),
+  arguments: z.string(),
+});
+const functionCallOutputItem = z.object({
+  type: z.literal("function_call_output"),
+  call_id: z.string().min(1),
+  output: z.union([z.string(), z.array(contentPart)]),
+});
+// Reasoning a model returned earlier: nothing here can replay it, so it is left out.
+const reasoningItem = z.object({ type: z.literal("reasoning") }).loose();
+const itemReference = z.object({ type: z.literal("item_reference"), id: z.string().min(1) });
+
+const inputItem = z.union(
+  [messageItem, functionCallItem, functionCallOutputItem, reasoningItem, itemReference],
+  {
+    error: "must be a message, function_call, function_call_output or item_reference item",
+  },
+);
+
+const functionTool = z.object({
+  type: z.literal("function", { error: "only function tools are supported here" }),
+  name: z.string().min(1),
+  description: z.string().nullish(),
+  parameters: z.record(z.string(), z.unknown()).nullish(),
+  strict: z.boolean().nullish(),
+});
+
+const textFormat = z.discriminatedUnion(
+  "type",
+  [
+    z.object({ type: z.literal("text") }),
+    z.object({ type: z.literal("json_object") }),
+    z.object({
+      type: z.literal("json_schema"),
+      name: z.string().min(1),
+      schema: z.record(z.string(), z.unknown()),
+      description: z.string().optional(),
+      strict: z.boolean().nullish(),
+    }),
+  ],
+  { error: "type must be one of text, json_object, json_schema" },
+);
+
+export const responsesBodySchema = z.object({
+  model: z
+    .string({ error: "is required: auto, a role such as medium_ai, or a model id" })
+    .min(1, "must not be empty"),
+  input: z.union([z.string(), z.array(inputItem)], {
+    error: "is required: a string or an array of input items",
+  }),
+  instructions: z.string().nullish(),
+  previous_response_id: z.string().nullish(),
+  tools: z.array(functionTool).nullish(),
+  tool_choice: z
+    .union([
+      z.enum(["auto", "none", "required"]),
+      z.object({ type: z.literal("function"), name: z.string().min(1) }),
+    ])
+    .nullish(),
+  text: z.object({ format: textFormat.optional() }).loose().nullish(),
+  max_output_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  user: z.string().nullish(),
+  store: z.boolean().nullish(),
+  stream: z.boolean().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  // Extension, as on /v1/chat/completions: answer from (and keep in) the response cache.
+  cache: z.boolean().nullish(),
+});
+
+export type ResponsesBody = z.output<typeof responsesBodySchema>;
+
+// What an item_reference or previous_response_id points at: the items of an earlier response.
+export interface ItemLookup {
+  item(id: string): ChatMessage | undefined;
+  conversation(responseId: string): readonly ChatMessage[] | undefined;
+}
+
+export interface ConvertedResponsesRequest {
+  readonly conversation: ChatMessage[];
+  readonly message: string;
+  readonly images: string[];
+  readonly generation: GenerationOptions;
+}
+
+export function convertResponsesRequest(body: ResponsesBody, lookup: ItemLookup): ConvertedResponsesRequest {
+  const earlier = body.previous_response_id ? lookup.conversation(body.previous_response_id) : [];
+  if (earlier === undefined) {
+    throw invalidRequest(
+      "previous_response_id",
+      `no response '${body.previous_response_id}' is kept here (responses are kept in memory for a while, unless store is false); send the conversation as input instead`,
+    );
+  }
+  const items: readonly InputItem[] =
+    typeof body.input === "string" ? [{ role: "user", content: body.input }] : body.input;
+  const conversation: ChatMessage[] = [
+    ...(body.instructions ? [{ role: "system" as const, content: body.instructions }] : []),
+    ...earlier.filter((m) => !(body.instructions && m.role === "system")),
+  ];
+  items.forEach((item, index) => {
+    appendItem(conversation, item, lookup, index);
+  });
+  return { conversation, ...latestUserInput(conversation), generation: generationOf(body) };
+}
+
+type MessageItem = z.output<typeof messageItem> | { role: "user"; content: string; type?: undefined };
+type InputItem = z.output<typeof inputItem> | MessageItem;
+
+function isMessage(item: InputItem): item is MessageItem {
+  return item.type === undefined || item.type === "message";
+}
+
+function appendItem(conversation: ChatMessage[], item: InputItem, lookup: ItemLookup, index: number): void {
+  if (isMessage(item)) {
+    const role = item.role === "developer" ? "system" : item.role;
+    const content = typeof item.content === "string" ? item.content : item.content.map(toContentPart);
+    conversation.push({ role, content });
+    return;
+  }
+  switch (item.type) {
+    case "function_call":
+      // Consecutive calls belong to one assistant turn, as chat completions carry them.
+      appendToolCall(conversation, {
+        id: item.call_id,
+        type: "function",
+        function: { name: item.name, arguments: item.arguments },
+      });
+      return;
+    case "function_call_output":
+      conversation.push({
+        role: "tool",
+        toolCallId: item.call_id,
+        content:
+          typeof item.output === "string"
+            ? item.output
+            : item.output.map((part) => ("text" in part ? part.text : "")).join("\n"),
+      });
+      return;
+    case "item_reference": {
+      const referenced = lookup.item(item.id);
+      if (!referenced) {
+        throw invalidRequest(
+          `input[${index}].id`,
+          `no item '${item.id}' is kept here; send the item itself (or set store: false in the client)`,
+        );
+      }
+      if (referenced.toolCalls && referenced.content === "") {
+        for (const call of referenced.toolCalls) appendToolCall(conversation, call);
+      } else conversation.push(referenced);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function appendToolCall(conversation: ChatMessage[], call: ToolCall): void {
+  const last = conversation.at(-1);
+  if (last?.role === "assistant" && last.toolCalls) {
+    conversation[conversation.length - 1] = { ...last, toolCalls: [...last.toolCalls, call] };
+    return;
+  }
+  conversation.push({ role: "assistant", content: "", toolCalls: [call] });
+}
+
+function toContentPart(part: z.output<typeof contentPart>): ContentPart {
+  switch (part.type) {
+    case "input_text":
+    case "output_text":
+      return { type: "text", text: part.text };
+    case "input_image":
+      if (part.image_url === undefined) {
+        // An uploaded file's id: passed on as a file part, which the upstream resolves.
+        return { type: "file", ...(part.file_id ? { fileId: part.file_id } : {}) };
+      }
+      return { type: "image", url: part.image_url, ...(part.detail ? { detail: part.detail } : {}) };
+    case "input_file":
+      return {
+        type: "file",
+        ...(part.filename === undefined ? {} : { filename: part.filename }),
+        ...((part.file_data ?? part.file_url) === undefined
+          ? {}
+          : { fileData: part.file_data ?? part.file_url }),
+        ...(part.file_id === undefined ? {} : { fileId: part.file_id }),
+      };
+    case "refusal":
+      return { type: "refusal", refusal: part.refusal };
+  }
+}
+
+function generationOf(body: ResponsesBody): GenerationOptions {
+  const format = body.text?.format;
+  const responseFormat =
+    format === undefined || format.type === "text"
+      ? undefined
+      : format.type === "json_object"
+        ? { type: "json_object" }
+        : {
+            type: "json_schema",
+            json_schema: {
+              name: format.name,
+              schema: format.schema,
+              ...(format.description === undefined ? {} : { description: format.description }),
+              ...(format.strict == null ? {} : { strict: format.strict }),
+            },
+          };
+  const tools = body.tools?.map((tool) => ({
+    type: "function",
+    function: {
+      name: tool.name,
+      ...(tool.description == null ? {} : { description: tool.description }),
+      ...(tool.parameters == null ? {} : { parameters: tool.parameters }),
+      ...(tool.strict == null ? {} : { strict: tool.strict }),
+    },
+  }));
+  const toolChoice =
+    body.tool_choice == null || typeof body.tool_choice === "string"
+      ? body.tool_choice
+      : { type: "function", function: { name: body.tool_choice.name } };
+  return {
+    ...(body.temperature == null ? {} : { temperature: body.temperature }),
+    ...(body.max_output_tokens == null ? {} : { maxTokens: body.max_output_tokens }),
+    ...(responseFormat === undefined ? {} : { responseFormat }),
+    ...(tools === undefined ? {} : { tools }),
+    ...(toolChoice == null ? {} : { toolChoice }),
+    ...(body.user == null ? {} : { user: body.user }),
+  };
+}

@@ -1,0 +1,90 @@
+import type { ToolCall } from "../../providers/chat-provider.ts";
+import type { ResponsesBody } from "./responses-request.ts";
+
+// The Response object and its output items, as OpenAI's Responses API returns them.
+// https://platform.openai.com/docs/api-reference/responses/object
+
+export interface ResponseShell {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly body: ResponsesBody;
+}
+
+export type OutputItem = ReturnType<typeof messageItem> | ReturnType<typeof functionCallItem>;
+
+export function messageItem(id: string, text: string, status: "in_progress" | "completed") {
+  return {
+    type: "message" as const,
+    id,
+    status,
+    role: "assistant" as const,
+    content: status === "in_progress" && text === "" ? [] : [outputText(text)],
+  };
+}
+
+export function outputText(text: string) {
+  return { type: "output_text" as const, text, annotations: [], logprobs: [] };
+}
+
+export function functionCallItem(id: string, call: ToolCall, status: "in_progress" | "completed") {
+  return {
+    type: "function_call" as const,
+    id,
+    call_id: call.id,
+    name: call.function.name,
+    arguments: call.function.arguments,
+    status,
+  };
+}
+
+export function usageView(usage: { readonly promptTokens: number; readonly completionTokens: number }) {
+  return {
+    input_tokens: usage.promptTokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: usage.completionTokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: usage.promptTokens + usage.completionTokens,
+  };
+}
+
+export interface ResponseState {
+  readonly status: "in_progress" | "completed" | "incomplete";
+  readonly model: string;
+  readonly output: readonly OutputItem[];
+  readonly usage?: ReturnType<typeof usageView>;
+  readonly orchestrator?: Record<string, unknown>;
+}
+
+export function responseObject(shell: ResponseShell, state: ResponseState) {
+  const { body } = shell;
+  const text = state.output
+    .flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : []))
+    .join("");
+  return {
+    id: shell.id,
+    object: "response" as const,
+    created_at: shell.createdAt,
+    status: state.status,
+    error: null,
+    incomplete_details: state.status === "incomplete" ? { reason: "max_output_tokens" } : null,
+    instructions: body.instructions ?? null,
+    max_output_tokens: body.max_output_tokens ?? null,
+    model: state.model,
+    output: state.output,
+    output_text: text,
+    parallel_tool_calls: true,
+    previous_response_id: body.previous_response_id ?? null,
+    reasoning: { effort: null, summary: null },
+    store: body.store ?? true,
+    temperature: body.temperature ?? null,
+    text: { format: body.text?.format ?? { type: "text" } },
+    tool_choice: body.tool_choice ?? "auto",
+    tools: body.tools ?? [],
+    top_p: null,
+    truncation: "disabled",
+    usage: state.usage ?? null,
+    user: body.user ?? null,
+    metadata: body.metadata ?? {},
+    ...(state.orchestrator ? { orchestrator: state.orchestrator } : {}),
+  };
+}

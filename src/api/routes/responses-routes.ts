@@ -1,0 +1,114 @@
+import type { FastifyInstance } from "fastify";
+import { invalidRequest } from "../../core/errors.ts";
+import type { ChatMessage } from "../../providers/chat-provider.ts";
+import { abortOnDisconnect } from "../abort-on-disconnect.ts";
+import { finishedWorkflow, resolveTarget } from "../chat-target.ts";
+import { routeHeaders } from "../completion-stream.ts";
+import { ResponseMemory } from "../responses/response-memory.ts";
+import { convertResponsesRequest, responsesBodySchema } from "../responses/responses-request.ts";
+import { streamResponse } from "../responses/responses-stream.ts";
+import {
+  functionCallItem,
+  messageItem,
+  type OutputItem,
+  type ResponseShell,
+  responseObject,
+  usageView,
+} from "../responses/responses-view.ts";
+import { parseInput } from "../validation.ts";
+import { orchestratorView } from "../views.ts";
+import type { OpenAiRouteDeps } from "./openai-routes.ts";
+
+// POST /v1/responses: OpenAI's Responses API (the Vercel AI SDK's default OpenAI model, LangChain's
+// useResponsesApi) translated onto the same chat pipeline as /v1/chat/completions: `model` is auto, a role
+// or a model id; input items become the conversation; function tools, text.format and the rest become the
+// generation options. Stored responses can be continued with previous_response_id.
+export function registerResponsesRoutes(app: FastifyInstance, deps: OpenAiRouteDeps): void {
+  const memory = new ResponseMemory();
+  const compactId = () => deps.newId().replaceAll("-", "");
+
+  app.post("/v1/responses", async (request, reply) => {
+    const body = parseInput(responsesBodySchema, request.body);
+    if (body.cache && request.orchestration) request.orchestration.preferCache = true;
+    const converted = convertResponsesRequest(body, memory);
+    const target = resolveTarget(deps.models, body.model);
+    if (target.kind === "auto" && converted.message.trim() === "") {
+      throw invalidRequest("input", "model auto needs a user message with text to route by");
+    }
+    const input = {
+      message: converted.message,
+      images: converted.images,
+      conversation: converted.conversation,
+      target,
+      generation: converted.generation,
+    };
+    const signal = abortOnDisconnect(reply);
+    const shell: ResponseShell = {
+      id: `resp_${compactId()}`,
+      createdAt: Math.floor(deps.clock.now() / 1000),
+      body,
+    };
+    const remember = (output: readonly OutputItem[]) => {
+      if (body.store === false) return;
+      memory.remember(shell.id, [...converted.conversation, ...conversationOf(output)], itemsOf(output));
+    };
+
+    if (body.stream) {
+      await streamResponse(reply, deps.chat.chatStream(input, signal), {
+        shell,
+        newItemId: (prefix) => `${prefix}_${compactId()}`,
+        describeReply: orchestratorView,
+        continueWith: async (done) => {
+          if (!done.workflowId) return undefined;
+          const finished = await finishedWorkflow(deps, done.workflowId);
+          return { text: `\n\n${finished.text}`, usage: finished.usage };
+        },
+        onCompleted: remember,
+      });
+      return reply;
+    }
+
+    const done = await deps.chat.chat(input, signal);
+    const finished = done.workflowId ? await finishedWorkflow(deps, done.workflowId) : undefined;
+    const text = finished ? `${done.response}\n\n${finished.text}` : done.response;
+    const output: OutputItem[] = [
+      ...(text === "" && done.toolCalls ? [] : [messageItem(`msg_${compactId()}`, text, "completed")]),
+      ...(done.toolCalls ?? []).map((call) => functionCallItem(`fc_${compactId()}`, call, "completed")),
+    ];
+    remember(output);
+    reply.headers(routeHeaders(done));
+    return responseObject(shell, {
+      status: done.finishReason === "length" ? "incomplete" : "completed",
+      model: done.model,
+      output,
+      usage: usageView({
+        promptTokens: done.usage.promptTokens + (finished?.usage.promptTokens ?? 0),
+        completionTokens: done.usage.completionTokens + (finished?.usage.completionTokens ?? 0),
+      }),
+      orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
+    });
+  });
+}
+
+// The response's output as the assistant turn of a conversation: text, and the tool calls it made.
+function conversationOf(output: readonly OutputItem[]): ChatMessage[] {
+  const text = output
+    .flatMap((item) => (item.type === "message" ? item.content.map((p) => p.text) : []))
+    .join("");
+  const toolCalls = output.flatMap((item) =>
+    item.type === "function_call"
+      ? [
+          {
+            id: item.call_id,
+            type: "function" as const,
+            function: { name: item.name, arguments: item.arguments },
+          },
+        ]
+      : [],
+  );
+  return [{ role: "assistant", content: text, ...(toolCalls.length > 0 ? { toolCalls } : {}) }];
+}
+
+function itemsOf(output: readonly OutputItem[]): Map<string, ChatMessage> {
+  return new Map(output.map((item) => [item.id, conversationOf([item])[0] as ChatMessage]));
+}

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
+import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
+
+// Event wire format: https://platform.openai.com/docs/api-reference/responses-streaming
+async function events(response: Response): Promise<Array<{ event: string; data: any }>> {
+  return (await response.text())
+    .split("\n\n")
+    .filter((block) => block.startsWith("event: "))
+    .map((block) => {
+      const [eventLine, dataLine] = block.split("\n");
+      return { event: eventLine?.slice(7) ?? "", data: JSON.parse(dataLine?.slice(6) ?? "null") };
+    });
+}
+
+describe("POST /v1/responses", () => {
+  let fake: FakeOpenRouter;
+  let t: TestApp;
+  let client: OpenAI;
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    t = await startTestApp({ fake });
+    client = new OpenAI({ apiKey: "unused-locally", baseURL: `${t.url}/v1`, maxRetries: 0 });
+  });
+  after(async () => {
+    await t.close();
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.clear();
+    fake.respondWith(() => ({ kind: "text", content: "hello there", chunkSize: 3 }));
+  });
+
+  const post = (body: unknown) =>
+    fetch(`${t.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  it("streams events named as their type, numbered in order, with consistent item ids", async () => {
+    const list = await events(await post({ model: "medium_ai", input: "hi", stream: true }));
+    for (const [index, { event, data }] of list.entries()) {
+      assert.equal(data.type, event);
+      assert.equal(data.sequence_number, index);
+    }
+    const added = list.find((e) => e.event === "response.output_item.added")?.data;
+    const deltas = list.filter((e) => e.event === "response.output_text.delta").map((e) => e.data);
+    assert.ok(deltas.length > 1);
+    for (const delta of deltas) assert.equal(delta.item_id, added.item.id);
+    const completed = list.at(-1)?.data.response;
+    assert.equal(completed.status, "completed");
+    assert.equal(completed.output[0].id, added.item.id);
+    assert.equal(completed.output[0].content[0].text, "hello there");
+    assert.match(completed.id, /^resp_/);
+    assert.equal(list[0]?.data.response.id, completed.id);
+  });
+
+  it("reports a failure after the first token as an error event, one before it with its status", async () => {
+    fake.respondWith(() => ({
+      kind: "midstream-error",
+      contentBefore: "partial",
+      message: "provider crashed",
+    }));
+    const list = await events(await post({ model: "medium_ai", input: "hi", stream: true }));
+    const last = list.at(-1);
+    assert.equal(last?.event, "error");
+    assert.match(last?.data.message, /provider crashed/);
+    assert.ok(!list.some((e) => e.event === "response.completed"));
+
+    fake.respondWith(() => ({ kind: "error", status: 400, message: "bad prompt" }));
+    const refused = await post({ model: "medium_ai", input: "hi", stream: true });
+    assert.equal(refused.status, 502);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /bad prompt/);
+  });
+
+  it("marks an answer cut off by max_output_tokens as incomplete", async () => {
+    fake.respondWith(() => ({ kind: "text", content: "cut", finishReason: "length" }));
+    const reply = await client.responses.create({ model: "medium_ai", input: "hi", max_output_tokens: 1 });
+    assert.equal(reply.status, "incomplete");
+    assert.deepEqual(reply.incomplete_details, { reason: "max_output_tokens" });
+  });
+
+  it("refuses what it cannot honour with a 400 naming the field", async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ model: "medium_ai" }, "input"],
+      [{ model: "medium_ai", input: "hi", tools: [{ type: "web_search" }] }, "tools[0].type"],
+      [{ model: "medium_ai", input: "hi", previous_response_id: "resp_unknown" }, "previous_response_id"],
+      [{ model: "medium_ai", input: [{ type: "item_reference", id: "msg_unknown" }] }, "input[0].id"],
+      [
+        {
+          model: "medium_ai",
+          input: [{ role: "user", content: [{ type: "input_image", image_url: "file:///etc/passwd" }] }],
+        },
+        "input[0].content[0].image_url",
+      ],
+      [{ model: "medium_ai", input: "hi", text: { format: { type: "json_schema" } } }, "text.format.name"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await t.post("/v1/responses", body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.error.param, field, JSON.stringify(res.body));
+    }
+    assert.equal(fake.requests.length, 0, "nothing refused reached the upstream");
+  });
+
+  it("continues a stored response, refers to its items, and keeps nothing with store: false", async () => {
+    const first = await client.responses.create({ model: "medium_ai", input: "my name is Ada" });
+    const message = first.output[0];
+    assert.equal(message?.type, "message");
+    await client.responses.create({ model: "medium_ai", previous_response_id: first.id, input: "my name?" });
+    assert.deepEqual(
+      fake.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]),
+      [
+        ["user", "my name is Ada"],
+        ["assistant", "hello there"],
+        ["user", "my name?"],
+      ],
+    );
+    await client.responses.create({
+      model: "medium_ai",
+      input: [
+        { role: "user", content: "my name is Ada" },
+        { type: "item_reference", id: message?.id ?? "" },
+        { role: "user", content: "my name?" },
+      ],
+    });
+    assert.equal(fake.requests.at(-1)?.body.messages[1]?.content, "hello there");
+    const unstored = await client.responses.create({ model: "medium_ai", input: "secret", store: false });
+    const res = await t.post("/v1/responses", {
+      model: "medium_ai",
+      input: "hi",
+      previous_response_id: unstored.id,
+    });
+    assert.equal(res.status, 400);
+  });
+});
