@@ -196,6 +196,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     newId,
     workerId: processName(),
+    maxPromptChars: config.orchestration.maxPromptChars,
     taskRetries: {
       maxRetries: config.orchestration.maxRetries,
       backoff: config.errorHandling.retry,

@@ -79,6 +79,9 @@ export const orchestrationSchema = z.strictObject({
   plannerRole: roleName.default("thinking_ai"),
   finishRole: roleName.default("finished_task_ai"),
   failureRole: roleName.default("workers_failed_ai"),
+  // The longest prompt a workflow task may send once its variables are filled in. Checked when a workflow
+  // is submitted (with earlier outputs at their max output tokens) and again before each task runs.
+  maxPromptChars: z.number().int().positive().default(2_000_000),
   // On SIGTERM, how long running background work may take to finish before it is cancelled.
   shutdownGraceSeconds: z.number().min(0).default(30),
 });

@@ -9,6 +9,17 @@ export function referencedVariables(template: string): string[] {
   return names;
 }
 
+// The length `interpolate` would produce, computed without building the string; `lengthOf` gives each
+// variable's length (or its worst case), undefined for a variable without a value (counted as 0).
+export function interpolatedLength(template: string, lengthOf: (name: string) => number | undefined): number {
+  let length = template.length;
+  for (const match of template.matchAll(token)) {
+    const name = match[1];
+    length -= name === undefined ? 1 : match[0].length - (lengthOf(name) ?? 0);
+  }
+  return length;
+}
+
 export function interpolate(template: string, values: Readonly<Record<string, string>>): string {
   return template.replace(token, (whole, name: string | undefined) => {
     if (whole === "{{") return "{";

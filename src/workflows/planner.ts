@@ -2,7 +2,7 @@ import { OrchestratorError } from "../core/errors.ts";
 import type { ModelCatalog } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCallResult } from "../models/model-client.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
-import { findWorkflowProblems } from "./validate-workflow.ts";
+import { findWorkflowProblems, type WorkflowLimits } from "./validate-workflow.ts";
 import { type WorkflowDefinition, workflowStagesSchema } from "./workflow-schema.ts";
 
 export interface PlanOutcome {
@@ -14,6 +14,7 @@ export interface PlannerDeps {
   readonly models: ModelClient;
   readonly addons: Readonly<Record<string, { readonly description: string }>>;
   readonly role: string;
+  readonly limits: WorkflowLimits;
 }
 
 // The planner model turns an H request into a workflow. Its JSON is extracted and validated like any
@@ -72,7 +73,7 @@ function readPlan(
     };
   }
   const definition = { stages: parsed.data, variables: { request } };
-  const problems = findWorkflowProblems(definition, deps.models.catalog, deps.addons);
+  const problems = findWorkflowProblems(definition, deps.models.catalog, deps.addons, deps.limits);
   if (problems.length > 0) return { problem: problems.map((p) => `${p.path}: ${p.message}`).join("; ") };
   return { definition };
 }

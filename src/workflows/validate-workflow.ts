@@ -1,6 +1,7 @@
 import { OrchestratorError } from "../core/errors.ts";
 import type { ModelCatalog } from "../models/model-catalog.ts";
-import { referencedVariables } from "./interpolate.ts";
+import { interpolatedLength, referencedVariables } from "./interpolate.ts";
+import { outputCharsBound, promptCharLimit } from "./prompt-size.ts";
 import { type WorkflowDefinition, workflowLimits } from "./workflow-schema.ts";
 
 export interface WorkflowProblem {
@@ -8,15 +9,25 @@ export interface WorkflowProblem {
   readonly message: string;
 }
 
+export interface WorkflowLimits {
+  // The longest prompt a task may send once its variables are filled in.
+  readonly maxPromptChars: number;
+}
+
 // Checks what a schema cannot: roles and addons exist, every {variable} has a value by the time its task
-// runs, no output name is used twice. Returns every problem, each naming the stage and task.
+// runs, no output name is used twice, and no prompt can grow past its limit once filled in (a client's
+// variables count at their length, an earlier task's output at its max output tokens). Returns every
+// problem, each naming the stage and task.
 export function findWorkflowProblems(
   definition: WorkflowDefinition,
   catalog: ModelCatalog,
   addons: Readonly<Record<string, unknown>>,
+  // Absent: sizes are not checked (a template's, which depend on the values a client gives it later).
+  limits?: WorkflowLimits,
 ): WorkflowProblem[] {
   const problems: WorkflowProblem[] = [];
   const known = new Set(Object.keys(definition.variables));
+  const worstLength = new Map(Object.entries(definition.variables).map(([name, v]) => [name, v.length]));
   const producedBy = new Map<string, string>();
   let total = 0;
   definition.stages.forEach((stage, stageIndex) => {
@@ -41,7 +52,18 @@ export function findWorkflowProblems(
               : " (it is neither given in variables nor produced by an earlier task; write {{ and }} for literal braces)";
         problems.push({ path: `${path}.prompt`, message: `uses {${name}}, which has no value yet${hint}` });
       }
+      if (role && limits) {
+        const maxTokens = task.config?.max_tokens;
+        const chars = interpolatedLength(task.prompt, (variable) => worstLength.get(variable));
+        const limit = promptCharLimit(role.definition, maxTokens, limits.maxPromptChars);
+        if (chars > limit.chars)
+          problems.push({
+            path: `${path}.prompt`,
+            message: `can grow to ${chars} characters once its variables are filled in; at most ${limit.chars} are allowed (${limit.reason})`,
+          });
+      }
       const name = task.output_variable;
+      if (role) worstLength.set(name, outputCharsBound(role.definition, task.config?.max_tokens));
       const clash =
         producedBy.get(name) ?? (name in definition.variables ? "the given variables" : undefined);
       if (clash)
@@ -68,8 +90,9 @@ export function assertValidWorkflow(
   definition: WorkflowDefinition,
   catalog: ModelCatalog,
   addons: Readonly<Record<string, unknown>>,
+  limits?: WorkflowLimits,
 ): void {
-  const problems = findWorkflowProblems(definition, catalog, addons);
+  const problems = findWorkflowProblems(definition, catalog, addons, limits);
   const first = problems[0];
   if (!first) return;
   throw new OrchestratorError({

@@ -7,7 +7,8 @@ import type { ChatMessage } from "../providers/chat-provider.ts";
 import { type BackoffSettings, type RandomSource, retryDelay } from "../resilience/backoff.ts";
 import type { Sleeper } from "../resilience/sleeper.ts";
 import type { RunUsage, Store, TaskRecord } from "../store/store.ts";
-import { interpolate } from "./interpolate.ts";
+import { interpolate, interpolatedLength } from "./interpolate.ts";
+import { promptCharLimit, promptTooLarge } from "./prompt-size.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
 import type { WorkflowDefinition, WorkflowTask } from "./workflow-schema.ts";
 
@@ -22,6 +23,8 @@ export interface EngineDeps {
   readonly taskRetries: TaskRetrySettings;
   // Names this process in the task records (host and process id).
   readonly workerId: string;
+  // orchestration.maxPromptChars: a filled-in prompt past it fails its task instead of being built.
+  readonly maxPromptChars: number;
 }
 
 // A task whose model call failed with a retryable error, after that call's own retries and fallbacks
@@ -151,7 +154,7 @@ export class WorkflowEngine {
       at: startedAt,
     });
     try {
-      const prompt = interpolate(task.prompt, values);
+      const prompt = this.#fillIn(task, values, stage, index);
       const result = await this.#withTaskRetries(run, stage, index, () =>
         resolved.definition.kind === "chat"
           ? this.#chatTask(run, task, prompt)
@@ -202,6 +205,19 @@ export class WorkflowEngine {
       });
       throw error;
     }
+  }
+
+  // Measures before building: an output far longer than its estimate must not become a giant string.
+  #fillIn(task: WorkflowTask, values: Readonly<Record<string, string>>, stage: number, index: number) {
+    const chars = interpolatedLength(task.prompt, (name) => values[name]?.length);
+    const limit = promptCharLimit(
+      this.#deps.models.resolve(task.model).definition,
+      task.config?.max_tokens,
+      this.#deps.maxPromptChars,
+    );
+    if (chars > limit.chars)
+      throw promptTooLarge(`the prompt of task ${index} of stage ${stage}`, chars, limit);
+    return interpolate(task.prompt, values);
   }
 
   async #withTaskRetries<T>(run: TaskRun, stage: number, index: number, attempt: () => Promise<T>) {

@@ -95,8 +95,11 @@ export class WorkflowService {
     return id;
   }
 
-  assertValid(definition: WorkflowDefinition): void {
-    assertValidWorkflow(definition, this.#deps.models.catalog, this.#deps.config.addons);
+  // `checkSizes: false` skips the prompt-size limits, for templates checked with placeholder values.
+  assertValid(definition: WorkflowDefinition, options: { checkSizes?: boolean } = {}): void {
+    const { config, models } = this.#deps;
+    const limits = options.checkSizes === false ? undefined : config.orchestration;
+    assertValidWorkflow(definition, models.catalog, config.addons, limits);
   }
 
   // The run record (with the messages announcing it) is already stored by the chat pipeline.
@@ -172,7 +175,12 @@ export class WorkflowService {
     const { models, config, store, events, clock } = this.#deps;
     const request = run.request as OrchestrationRequest;
     const plan = await planWorkflow(
-      { models, addons: config.addons, role: config.orchestration.plannerRole },
+      {
+        models,
+        addons: config.addons,
+        role: config.orchestration.plannerRole,
+        limits: config.orchestration,
+      },
       request.message,
       { signal, deadline },
     );
