@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { OrchestratorError } from "../core/errors.ts";
+import { toAnthropicErrorBody } from "./anthropic/messages-view.ts";
 import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
 
 // Maps every failure to the one error body. Fastify's own errors (bad JSON, oversized body,
@@ -26,8 +27,10 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
-// The OpenAI-compatible endpoints answer in OpenAI's error shape; everything else in the service's own.
+// The Anthropic-compatible endpoint answers in Anthropic's error shape, the OpenAI-compatible ones in
+// OpenAI's, everything else in the service's own.
 function errorBody(url: string, error: OrchestratorError) {
+  if (url === "/v1/messages" || url.startsWith("/v1/messages?")) return toAnthropicErrorBody(error);
   return url.startsWith("/v1/") ? toOpenAiErrorBody(error) : error.toBody();
 }
 

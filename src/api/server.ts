@@ -23,6 +23,7 @@ import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
 import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
 import { registerChatRoutes } from "./routes/chat-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
+import { registerMessagesRoutes } from "./routes/messages-routes.ts";
 import { registerMetricsRoute } from "./routes/metrics-routes.ts";
 import { registerOpenAiRoutes } from "./routes/openai-routes.ts";
 import { registerResponsesRoutes } from "./routes/responses-routes.ts";
@@ -85,6 +86,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerChatRoutes(app, deps.chat, deps.newId);
   registerOpenAiRoutes(app, deps);
   registerResponsesRoutes(app, deps);
+  registerMessagesRoutes(app, deps);
   registerSessionRoutes(app, deps.sessions, deps.models);
   registerWorkflowRoutes(app, deps);
   registerArtifactRoutes(app, deps.store);

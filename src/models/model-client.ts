@@ -344,6 +344,7 @@ export class ModelClient {
       ...(call.tools === undefined ? {} : { tools: call.tools }),
       ...(call.toolChoice === undefined ? {} : { toolChoice: call.toolChoice }),
       ...(call.user === undefined ? {} : { user: call.user }),
+      ...(call.stop === undefined ? {} : { stop: call.stop }),
     };
   }
 

@@ -37,6 +37,7 @@ export function cacheKeyOf(request: ChatRequest): string {
     responseFormat: request.responseFormat,
     tools: request.tools,
     toolChoice: request.toolChoice,
+    stop: request.stop,
   };
   return createHash("sha256").update(JSON.stringify(shape)).digest("base64url");
 }

@@ -41,6 +41,8 @@ export interface GenerationOptions {
   readonly tools?: readonly Readonly<Record<string, unknown>>[];
   readonly toolChoice?: unknown;
   readonly user?: string;
+  // Sequences that end the answer where they appear.
+  readonly stop?: readonly string[];
 }
 
 // Why a call is made. Real providers ignore it; the simulated provider answers by it.

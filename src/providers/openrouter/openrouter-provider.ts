@@ -195,6 +195,7 @@ export class OpenRouterProvider implements ChatProvider {
       ...(request.tools === undefined ? {} : { tools: request.tools as never }),
       ...(request.toolChoice === undefined ? {} : { tool_choice: request.toolChoice as never }),
       ...(request.user === undefined ? {} : { user: request.user }),
+      ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
     };
   }
 

@@ -1,0 +1,204 @@
+import { z } from "zod";
+import type { ChatMessage, ContentPart, GenerationOptions, ToolCall } from "../../providers/chat-provider.ts";
+import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
+import { latestUserInput } from "../openai/openai-schemas.ts";
+
+// The request body of POST /v1/messages, as Anthropic defines it (the fields this service uses), and its
+// translation into the chat pipeline's conversation and generation options.
+// https://docs.anthropic.com/en/api/messages
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/=\s]+$/, "must be base64");
+const imageSource = z.discriminatedUnion(
+  "type",
+  [
+    z.object({
+      type: z.literal("base64"),
+      media_type: z.enum(["image/jpeg", "image/png", "image/gif", "image/webp"]),
+      data: base64,
+    }),
+    z.object({ type: z.literal("url"), url: imageUrlSchema }),
+  ],
+  { error: "type must be base64 or url" },
+);
+const documentSource = z.discriminatedUnion(
+  "type",
+  [
+    z.object({ type: z.literal("base64"), media_type: z.literal("application/pdf"), data: base64 }),
+    z.object({ type: z.literal("url"), url: fileDataSchema }),
+    z.object({ type: z.literal("text"), media_type: z.literal("text/plain").optional(), data: z.string() }),
+  ],
+  { error: "type must be base64, url or text" },
+);
+
+const textBlock = z.object({ type: z.literal("text"), text: z.string() });
+const imageBlock = z.object({ type: z.literal("image"), source: imageSource });
+const documentBlock = z.object({
+  type: z.literal("document"),
+  source: documentSource,
+  title: z.string().nullish(),
+});
+const toolUseBlock = z.object({
+  type: z.literal("tool_use"),
+  id: z.string().min(1),
+  name: z.string().min(1),
+  input: z.record(z.string(), z.unknown()),
+});
+const toolResultBlock = z.object({
+  type: z.literal("tool_result"),
+  tool_use_id: z.string().min(1),
+  content: z.union([z.string(), z.array(z.discriminatedUnion("type", [textBlock, imageBlock]))]).optional(),
+  is_error: z.boolean().optional(),
+});
+// Extended thinking a model returned earlier: nothing here can replay it, so it is left out.
+const thinkingBlock = z.object({ type: z.enum(["thinking", "redacted_thinking"]) }).loose();
+const block = z.discriminatedUnion(
+  "type",
+  [textBlock, imageBlock, documentBlock, toolUseBlock, toolResultBlock, thinkingBlock],
+  { error: "type must be one of text, image, document, tool_use, tool_result" },
+);
+
+const message = z.object({
+  role: z.enum(["user", "assistant"], { error: "must be user or assistant" }),
+  content: z.union([z.string(), z.array(block)], { error: "must be a string or an array of content blocks" }),
+});
+
+const tool = z.object({
+  type: z.literal("custom").optional(),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  input_schema: z.record(z.string(), z.unknown(), {
+    error: "is required: a JSON schema (only client tools with an input_schema are supported here)",
+  }),
+});
+
+export const messagesBodySchema = z.object({
+  model: z
+    .string({ error: "is required: auto, a role such as medium_ai, or a model id" })
+    .min(1, "must not be empty"),
+  max_tokens: z.number({ error: "is required: a number of tokens" }).int().positive(),
+  messages: z
+    .array(message, { error: "is required: an array of messages" })
+    .min(1, "must hold at least one message"),
+  system: z.union([z.string(), z.array(textBlock)]).optional(),
+  stop_sequences: z.array(z.string().min(1)).max(16).optional(),
+  temperature: z.number().min(0).max(1).optional(),
+  tools: z.array(tool).optional(),
+  tool_choice: z
+    .discriminatedUnion("type", [
+      z.object({ type: z.literal("auto") }).loose(),
+      z.object({ type: z.literal("any") }).loose(),
+      z.object({ type: z.literal("none") }),
+      z.object({ type: z.literal("tool"), name: z.string().min(1) }).loose(),
+    ])
+    .optional(),
+  metadata: z.object({ user_id: z.string().nullish() }).loose().optional(),
+  stream: z.boolean().optional(),
+});
+
+export type MessagesBody = z.output<typeof messagesBodySchema>;
+
+export interface ConvertedMessagesRequest {
+  readonly conversation: ChatMessage[];
+  readonly message: string;
+  readonly images: string[];
+  readonly generation: GenerationOptions;
+}
+
+export function convertMessagesRequest(body: MessagesBody): ConvertedMessagesRequest {
+  const system = typeof body.system === "string" ? body.system : body.system?.map((b) => b.text).join("\n");
+  const conversation: ChatMessage[] = system ? [{ role: "system", content: system }] : [];
+  for (const wire of body.messages) conversation.push(...toChatMessages(wire));
+  return { conversation, ...latestUserInput(conversation), generation: generationOf(body) };
+}
+
+type WireMessage = MessagesBody["messages"][number];
+type Block = z.output<typeof block>;
+
+// A user turn's tool results become tool messages, placed first because they answer the assistant turn
+// just before; an assistant turn's tool_use blocks become its tool calls.
+function toChatMessages(wire: WireMessage): ChatMessage[] {
+  if (typeof wire.content === "string") return [{ role: wire.role, content: wire.content }];
+  if (wire.role === "assistant") {
+    const text = wire.content.flatMap((b) => (b.type === "text" ? [b.text] : [])).join("");
+    const toolCalls: ToolCall[] = wire.content.flatMap((b) =>
+      b.type === "tool_use"
+        ? [
+            {
+              id: b.id,
+              type: "function" as const,
+              function: { name: b.name, arguments: JSON.stringify(b.input) },
+            },
+          ]
+        : [],
+    );
+    return [{ role: "assistant", content: text, ...(toolCalls.length > 0 ? { toolCalls } : {}) }];
+  }
+  const results: ChatMessage[] = wire.content.flatMap((b) =>
+    b.type === "tool_result"
+      ? [{ role: "tool" as const, toolCallId: b.tool_use_id, content: resultText(b) }]
+      : [],
+  );
+  const parts = wire.content.flatMap(toContentParts);
+  return parts.length > 0 ? [...results, { role: "user", content: parts }] : results;
+}
+
+function resultText(result: Extract<Block, { type: "tool_result" }>): string {
+  const text =
+    typeof result.content === "string"
+      ? result.content
+      : (result.content ?? []).map((b) => (b.type === "text" ? b.text : "[image]")).join("\n");
+  return result.is_error ? `Error: ${text}` : text;
+}
+
+function toContentParts(b: Block): ContentPart[] {
+  switch (b.type) {
+    case "text":
+      return [{ type: "text", text: b.text }];
+    case "image":
+      return [
+        {
+          type: "image",
+          url: b.source.type === "url" ? b.source.url : `data:${b.source.media_type};base64,${b.source.data}`,
+        },
+      ];
+    case "document":
+      if (b.source.type === "text") return [{ type: "text", text: b.source.data }];
+      return [
+        {
+          type: "file",
+          ...(b.title ? { filename: b.title } : {}),
+          fileData: b.source.type === "url" ? b.source.url : `data:application/pdf;base64,${b.source.data}`,
+        },
+      ];
+    default:
+      return [];
+  }
+}
+
+function generationOf(body: MessagesBody): GenerationOptions {
+  const tools = body.tools?.map((t) => ({
+    type: "function",
+    function: {
+      name: t.name,
+      ...(t.description === undefined ? {} : { description: t.description }),
+      parameters: t.input_schema,
+    },
+  }));
+  const choice = body.tool_choice;
+  const toolChoice =
+    choice === undefined
+      ? undefined
+      : choice.type === "any"
+        ? "required"
+        : choice.type === "tool"
+          ? { type: "function", function: { name: choice.name } }
+          : choice.type;
+  return {
+    maxTokens: body.max_tokens,
+    ...(body.temperature === undefined ? {} : { temperature: body.temperature }),
+    ...(body.stop_sequences === undefined ? {} : { stop: body.stop_sequences }),
+    ...(tools === undefined ? {} : { tools }),
+    ...(toolChoice === undefined ? {} : { toolChoice }),
+    ...(body.metadata?.user_id ? { user: body.metadata.user_id } : {}),
+  };
+}

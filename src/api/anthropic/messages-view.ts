@@ -1,0 +1,71 @@
+import type { OrchestratorError } from "../../core/errors.ts";
+import type { ToolCall } from "../../providers/chat-provider.ts";
+
+// The Message object and error shape of Anthropic's Messages API, so the Anthropic SDK reads the service's
+// answers and raises its own typed errors. https://docs.anthropic.com/en/api/messages
+// https://docs.anthropic.com/en/api/errors
+
+export function stopReason(finishReason: string): "end_turn" | "max_tokens" | "tool_use" {
+  if (finishReason === "length") return "max_tokens";
+  if (finishReason === "tool_calls" || finishReason === "function_call") return "tool_use";
+  return "end_turn";
+}
+
+export function toolUseBlock(call: ToolCall) {
+  return {
+    type: "tool_use" as const,
+    id: call.id,
+    name: call.function.name,
+    input: parseInput(call.function.arguments),
+  };
+}
+
+// A tool's input is an object; arguments a model left unparseable arrive as an empty one rather than
+// failing the whole answer.
+export function parseInput(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text === "" ? "{}" : text);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+export function usageView(usage: { readonly promptTokens: number; readonly completionTokens: number }) {
+  return {
+    input_tokens: usage.promptTokens,
+    output_tokens: usage.completionTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
+}
+
+export function toAnthropicErrorBody(error: OrchestratorError) {
+  return { type: "error" as const, error: { type: anthropicType(error.status), message: error.message } };
+}
+
+function anthropicType(status: number): string {
+  switch (status) {
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 402:
+      return "billing_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 413:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 503:
+    case 529:
+      return "overloaded_error";
+    default:
+      return status < 500 ? "invalid_request_error" : "api_error";
+  }
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from "fastify";
+import { invalidRequest } from "../../core/errors.ts";
+import { abortOnDisconnect } from "../abort-on-disconnect.ts";
+import { convertMessagesRequest, messagesBodySchema } from "../anthropic/messages-request.ts";
+import { streamMessage } from "../anthropic/messages-stream.ts";
+import { stopReason, toolUseBlock, usageView } from "../anthropic/messages-view.ts";
+import { finishedWorkflow, resolveTarget } from "../chat-target.ts";
+import { routeHeaders } from "../completion-stream.ts";
+import { parseInput } from "../validation.ts";
+import { orchestratorView } from "../views.ts";
+import type { OpenAiRouteDeps } from "./openai-routes.ts";
+
+// POST /v1/messages: Anthropic's Messages API (the Anthropic SDK, Claude Code, agent frameworks) translated
+// onto the same chat pipeline: `model` is auto, a role or a model id; system, content blocks, tools and
+// stop sequences become the conversation and generation options. Keys come as x-api-key, as that SDK sends
+// them; anthropic-version is accepted and not needed.
+export function registerMessagesRoutes(app: FastifyInstance, deps: OpenAiRouteDeps): void {
+  app.post("/v1/messages", async (request, reply) => {
+    const body = parseInput(messagesBodySchema, request.body);
+    const converted = convertMessagesRequest(body);
+    const target = resolveTarget(deps.models, body.model);
+    if (target.kind === "auto" && converted.message.trim() === "") {
+      throw invalidRequest("messages", "model auto needs a user message with text to route by");
+    }
+    const input = {
+      message: converted.message,
+      images: converted.images,
+      conversation: converted.conversation,
+      target,
+      generation: converted.generation,
+    };
+    const signal = abortOnDisconnect(reply);
+    const id = `msg_${deps.newId().replaceAll("-", "")}`;
+
+    if (body.stream) {
+      await streamMessage(reply, deps.chat.chatStream(input, signal), {
+        id,
+        describeReply: orchestratorView,
+        continueWith: async (done) => {
+          if (!done.workflowId) return undefined;
+          const finished = await finishedWorkflow(deps, done.workflowId);
+          return { text: `\n\n${finished.text}`, usage: finished.usage };
+        },
+      });
+      return reply;
+    }
+
+    const done = await deps.chat.chat(input, signal);
+    const finished = done.workflowId ? await finishedWorkflow(deps, done.workflowId) : undefined;
+    const text = finished ? `${done.response}\n\n${finished.text}` : done.response;
+    reply.headers(routeHeaders(done));
+    return {
+      id,
+      type: "message",
+      role: "assistant",
+      model: done.model,
+      content: [
+        ...(text === "" && done.toolCalls ? [] : [{ type: "text", text }]),
+        ...(done.toolCalls ?? []).map(toolUseBlock),
+      ],
+      stop_reason: stopReason(done.finishReason),
+      stop_sequence: null,
+      usage: usageView({
+        promptTokens: done.usage.promptTokens + (finished?.usage.promptTokens ?? 0),
+        completionTokens: done.usage.completionTokens + (finished?.usage.completionTokens ?? 0),
+      }),
+      orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
+    };
+  });
+}
