@@ -61,6 +61,19 @@ export async function startUpstream(latencyMs: number): Promise<Running> {
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
 
+// The reference: a bare node:http + undici pass-through proxy in front of the same upstream.
+export async function startRawProxy(upstreamUrl: string): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [...strip, join(repoRoot, "bench/lib/raw-proxy.ts"), String(port), upstreamUrl],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url, child, "the raw proxy");
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
+}
+
 // The orchestrator exactly as `npm start` runs it, in its own process, with a config made for the run.
 export async function startOrchestrator(
   upstreamUrl: string,

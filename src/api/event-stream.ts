@@ -1,4 +1,5 @@
 import type { FastifyReply } from "fastify";
+import { overheadHeader, overheadSoFar } from "./request-tracking.ts";
 
 // A server-sent event stream on a hijacked Fastify reply: writes wait for the socket to drain, and a
 // comment line every few seconds keeps proxies from closing a quiet stream.
@@ -15,6 +16,7 @@ export class EventStream {
       connection: "keep-alive",
       "x-accel-buffering": "no",
       "x-request-id": String(reply.request.id),
+      [overheadHeader]: overheadSoFar(reply),
       ...headers,
     });
     this.#keepAlive = setInterval(() => void this.#write(": keep-alive\n\n"), keepAliveMs);

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { type RequestContext, runWithContext } from "../core/request-context.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
+import { overheadMs, UpstreamTime } from "../telemetry/upstream-time.ts";
 import type { UsageLedger } from "../telemetry/usage-ledger.ts";
 
 declare module "fastify" {
@@ -28,6 +29,7 @@ export function installRequestTracking(
       requestId: request.id,
       endpoint: endpointOf(request),
       skipCache: /\b(no-cache|no-store)\b/i.test(cacheControl),
+      upstreamTime: new UpstreamTime(),
     };
     request.orchestration = context;
     runWithContext(context, done);
@@ -35,6 +37,7 @@ export function installRequestTracking(
 
   app.addHook("onSend", async (request, reply) => {
     if (request.orchestration?.cacheHit) reply.header("x-cache", "HIT");
+    reply.header(overheadHeader, overheadSoFar(reply));
   });
 
   app.addHook("onResponse", async (request, reply) => {
@@ -51,6 +54,7 @@ export function installRequestTracking(
       sessionId: context?.sessionId ?? null,
     };
     deps.metrics.onRequest(entry);
+    deps.metrics.onOverhead(entry.endpoint, overheadMs(reply.elapsedTime, context?.upstreamTime));
     const quiet = quietEndpoints.has(entry.endpoint);
     if (!quiet) deps.ledger.recordRequest(entry);
     const fields = {
@@ -65,6 +69,15 @@ export function installRequestTracking(
     if (quiet) deps.logger.debug(fields, "request completed");
     else deps.logger.info(fields, "request completed");
   });
+}
+
+export const overheadHeader = "x-orchestrator-overhead-ms";
+
+// The service's own time in the request so far (everything but upstream calls), in ms with 0.01 ms
+// precision, for the response header. A stream's headers leave before its answer, so its header covers
+// the time until then; the metrics take the whole request.
+export function overheadSoFar(reply: FastifyReply): string {
+  return overheadMs(reply.elapsedTime, reply.request.orchestration?.upstreamTime).toFixed(2);
 }
 
 // The route's pattern (/workflow/:id), so metrics and logs group by endpoint, not by id.

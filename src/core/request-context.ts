@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { UpstreamTime } from "../telemetry/upstream-time.ts";
 
 // What is known about the request a piece of work serves. It follows the work through routing, workflow
 // tasks (also when they run in the background) and upstream calls, so logs, the cost ledger, budgets and
@@ -17,6 +18,8 @@ export interface RequestContext {
   cacheHit?: boolean;
   // Why the routed answer was unusable, once a stronger role has been asked to answer instead.
   escalation?: string | undefined;
+  // Time spent waiting on upstream calls; shared by reference with everything the request starts.
+  readonly upstreamTime?: UpstreamTime;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -1,4 +1,5 @@
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
+import { currentContext } from "../core/request-context.ts";
 import type { CallPurpose } from "../providers/chat-provider.ts";
 import type { CallRecorder, CostSource } from "../telemetry/upstream-call.ts";
 import { breakerVerdict } from "./failure-classification.ts";
@@ -143,12 +144,27 @@ export class UpstreamGuard {
     onEmit: () => void,
   ): AsyncGenerator<E> {
     const pass = await this.#enter(call, number);
+    const upstream = currentContext()?.upstreamTime;
     try {
-      for await (const event of open(pass.attempt)) {
-        const spend = spendOf(event);
-        if (spend) pass.succeed(spend);
-        onEmit();
-        yield event;
+      const events = open(pass.attempt)[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          // Only the waits for the next event are upstream time; handling an event is the service's.
+          upstream?.enter();
+          let next: IteratorResult<E>;
+          try {
+            next = await events.next();
+          } finally {
+            upstream?.leave();
+          }
+          if (next.done) break;
+          const spend = spendOf(next.value);
+          if (spend) pass.succeed(spend);
+          onEmit();
+          yield next.value;
+        }
+      } finally {
+        await events.return?.();
       }
       // A stream that ended without its final event is not an answer.
       if (!pass.succeeded) throw truncated(call);
@@ -166,11 +182,14 @@ export class UpstreamGuard {
     work: (attempt: Attempt, pass: Pass) => Promise<T>,
   ): Promise<T> {
     const pass = await this.#enter(call, number);
+    const upstream = currentContext()?.upstreamTime;
+    upstream?.enter();
     try {
       return await work(pass.attempt, pass);
     } catch (raw) {
       throw pass.fail(raw);
     } finally {
+      upstream?.leave();
       pass.leave();
     }
   }

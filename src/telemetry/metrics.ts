@@ -37,6 +37,13 @@ export class Metrics implements LedgerListener {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
+  readonly #overhead = new Histogram({
+    name: "orchestrator_overhead_seconds",
+    help: "Time the service itself spent on an API request: the whole request minus the time its upstream calls were in flight (the x-orchestrator-overhead-ms header)",
+    labelNames: ["endpoint"] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
   readonly #calls = new Counter({
     name: "orchestrator_upstream_calls_total",
     help: "Upstream model calls (each try) by model, role, category, purpose and outcome",
@@ -192,6 +199,10 @@ export class Metrics implements LedgerListener {
       status: String(entry.status),
     });
     this.#requestDuration.observe({ endpoint: entry.endpoint }, entry.latencyMs / 1000);
+  }
+
+  onOverhead(endpoint: string, overheadMs: number): void {
+    this.#overhead.observe({ endpoint }, overheadMs / 1000);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

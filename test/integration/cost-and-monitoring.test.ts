@@ -183,6 +183,75 @@ describe("/metrics", () => {
   });
 });
 
+describe("x-orchestrator-overhead-ms", () => {
+  // Each upstream call takes 250 ms: a header that counted upstream time would be above that.
+  const slowUpstream = (request: RecordedRequest): FakeReply => {
+    const reply = mixResponder(request);
+    return reply.kind === "text" ? { ...reply, delayMs: 250 } : reply;
+  };
+  const overheadOf = (headers: Headers) => {
+    const value = headers.get("x-orchestrator-overhead-ms");
+    assert.ok(value !== null, "the header is present");
+    assert.match(value, /^\d+\.\d{2}$/);
+    return Number(value);
+  };
+
+  it("is on every response, counts only the service's own time, and feeds a /metrics histogram", async () => {
+    const t = await startTestApp();
+    try {
+      t.fake?.respondWith(slowUpstream);
+      const started = performance.now();
+      const chat = await t.post("/chat", { message: "MED: what is a heat pump?" });
+      const wallMs = performance.now() - started;
+      assert.equal(chat.status, 200);
+      assert.equal(t.fake?.requests.length, 2, "the categorizer and the answer");
+      assert.ok(wallMs >= 500);
+      const chatOverhead = overheadOf(chat.headers);
+      assert.ok(chatOverhead < wallMs - 500, `${chatOverhead} ms excludes two 250 ms upstream calls`);
+
+      const completion = await t.post("/v1/chat/completions", {
+        model: "medium_ai",
+        messages: [{ role: "user", content: "hello" }],
+      });
+      assert.equal(completion.status, 200);
+      assert.ok(overheadOf(completion.headers) < 250);
+
+      // Errors and endpoints with no upstream call carry it too.
+      const missing = await t.post("/v1/chat/completions", { model: "no_such_model", messages: [] });
+      assert.ok(missing.status >= 400 && missing.status < 500);
+      overheadOf(missing.headers);
+      overheadOf((await t.get("/health")).headers);
+
+      // A stream's header leaves before the answer; it still excludes the upstream's time.
+      const stream = await fetch(`${t.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "medium_ai",
+          stream: true,
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      });
+      assert.match(stream.headers.get("content-type") ?? "", /^text\/event-stream/);
+      assert.ok(overheadOf(stream.headers) < 250);
+      await stream.text();
+
+      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      assert.match(metrics, /^# TYPE orchestrator_overhead_seconds histogram$/m);
+      const series = (name: string) =>
+        Number(
+          new RegExp(`^orchestrator_overhead_seconds_${name}\\{endpoint="/chat"\\} (\\S+)$`, "m").exec(
+            metrics,
+          )?.[1],
+        );
+      assert.equal(series("count"), 1);
+      assert.ok(series("sum") < 0.25, "the histogram excludes upstream time as the header does");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("response cache", () => {
   const ask = (t: TestApp, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
     t.post(
