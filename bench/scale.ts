@@ -30,7 +30,7 @@ export async function scale(): Promise<string> {
     rateLimits: { clients: { requestsPerMinute: 0 } },
     cache: { enabled: false },
     // Let every call reach the upstream at once: the point is to hold all of them in flight.
-    queuing: { maxConcurrentUpstreamCalls: 20_000 },
+    queuing: { maxConcurrentCallsPerModel: 20_000 },
   });
   const post = (path: string, body: unknown) =>
     fetch(`${orchestrator.url}${path}`, {

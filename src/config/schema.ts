@@ -91,8 +91,11 @@ export const queuingSchema = z
     highPriorityRatio: z.number().min(0).max(1).default(0.6),
     mediumPriorityRatio: z.number().min(0).max(1).default(0.3),
     lowPriorityRatio: z.number().min(0).max(1).default(0.1),
-    // Upstream calls in flight at once; past it, calls wait and are served by priority class.
-    maxConcurrentUpstreamCalls: z.number().int().positive().default(64),
+    // Upstream calls in flight at once to one model; past it, that model's calls wait and are served by
+    // priority class. The default is above what one process drives, so it bounds rather than throttles.
+    maxConcurrentCallsPerModel: z.number().int().positive().default(1024),
+    // A lower (or higher) limit for particular model ids.
+    models: z.record(z.string().min(1), z.number().int().positive()).default({}),
   })
   .refine(
     (q) => Math.abs(q.highPriorityRatio + q.mediumPriorityRatio + q.lowPriorityRatio - 1) < 1e-6,

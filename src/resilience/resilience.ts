@@ -2,7 +2,7 @@ import type { AppConfig } from "../config/index.ts";
 import type { RandomSource } from "./backoff.ts";
 import { CircuitBreakers } from "./circuit-breaker.ts";
 import { ModelKeys } from "./model-keys.ts";
-import { PriorityScheduler } from "./priority-scheduler.ts";
+import { ModelSchedulers } from "./model-schedulers.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { realSleep, type Sleeper } from "./sleeper.ts";
 import { type RateLimiter, UpstreamRateLimiter } from "./upstream-rate-limiter.ts";
@@ -11,7 +11,7 @@ import { type RateLimiter, UpstreamRateLimiter } from "./upstream-rate-limiter.t
 export interface Resilience {
   readonly breakers: CircuitBreakers;
   readonly limiter: RateLimiter;
-  readonly scheduler: PriorityScheduler;
+  readonly scheduler: ModelSchedulers;
   // Bounds the model ids breakers, rate-limit windows and metrics are kept for.
   readonly modelKeys: ModelKeys;
   readonly policy: RetryPolicy;
@@ -48,7 +48,7 @@ export function createResilience(config: AppConfig, options: ResilienceOptions):
         options.now,
         sleep,
       ),
-    scheduler: new PriorityScheduler(queuing.maxConcurrentUpstreamCalls, {
+    scheduler: new ModelSchedulers((model) => queuing.models[model] ?? queuing.maxConcurrentCallsPerModel, {
       high: queuing.highPriorityRatio,
       medium: queuing.mediumPriorityRatio,
       low: queuing.lowPriorityRatio,

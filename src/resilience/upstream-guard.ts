@@ -235,7 +235,7 @@ export class UpstreamGuard {
         if (ticket) tickets.push(ticket);
       }
       const permit = await this.#res.limiter.acquire(key, call.deadline, waiting.signal);
-      release = await this.#res.scheduler.acquire(call.priority, waiting.signal);
+      release = await this.#res.scheduler.acquire(key, call.priority, waiting.signal);
       waiting.dispose();
       return new Pass({
         call,

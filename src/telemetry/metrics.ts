@@ -1,12 +1,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { CircuitBreakers } from "../resilience/circuit-breaker.ts";
-import type { PriorityScheduler } from "../resilience/priority-scheduler.ts";
+import type { ModelSchedulers } from "../resilience/model-schedulers.ts";
 import type { LedgerEntry, RequestEntry } from "../store/usage-store.ts";
 import type { LedgerListener } from "./usage-ledger.ts";
 
 export interface LiveState {
   readonly breakers: CircuitBreakers;
-  readonly scheduler: PriorityScheduler;
+  readonly scheduler: ModelSchedulers;
   readonly runningWorkflows: () => number | Promise<number>;
   // The label a model id is counted under: pass-through ids past the tracked ones share "other".
   readonly modelLabel: (model: string) => string;

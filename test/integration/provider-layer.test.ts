@@ -10,7 +10,7 @@ describe("one provider layer: every upstream call through one guard", () => {
     const t = await startTestApp({
       google,
       config: {
-        queuing: { maxConcurrentUpstreamCalls: 1 },
+        queuing: { maxConcurrentCallsPerModel: 1 },
         errorHandling: {
           circuitBreaker: { failureThreshold: 1, timeoutSeconds: 0.1 },
           retry: { baseDelayMs: 1, maxDelayMs: 4, maxAttempts: { transient: 1 } },
@@ -28,7 +28,7 @@ describe("one provider layer: every upstream call through one guard", () => {
       });
       await eventually(async () => (breaker() === "half_open" ? true : undefined));
 
-      const holdSlot = await client.resilience.scheduler.acquire("high");
+      const holdSlot = await client.resilience.scheduler.acquire(imageModel, "high");
       const controller = new AbortController();
       const waiting = media.generate("image_generation_ai", "a dog", {
         deadline: deadline(),

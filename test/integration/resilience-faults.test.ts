@@ -186,7 +186,7 @@ describe("fault injection against the fake upstream", () => {
     };
     const t = await startTestApp({
       config: {
-        queuing: { maxConcurrentUpstreamCalls: 32 },
+        queuing: { maxConcurrentCallsPerModel: 32 },
         rateLimits: { clients: { requestsPerMinute: 0 } },
         errorHandling: { circuitBreaker: { failureThreshold: 1000 } },
       },

@@ -34,7 +34,10 @@ export function registerStatsRoutes(
     ledger: UsageLedger;
     cluster: Cluster | undefined;
     clock: Clock;
-    config: { monitoring: { baselineRole: string; maxTrackedModels: number } };
+    config: {
+      monitoring: { baselineRole: string; maxTrackedModels: number };
+      queuing: { maxConcurrentCallsPerModel: number };
+    };
   },
 ): void {
   app.get("/stats", async (request) => {
@@ -68,7 +71,12 @@ export function registerStatsRoutes(
         baseline: { role: baseline.role, model: baseline.definition.model },
       }),
       circuits: breakers.snapshots().map(circuitView),
-      upstream_calls: { running: queue.running, capacity: queue.capacity, waiting: queue.waiting },
+      upstream_calls: {
+        running: queue.running,
+        waiting: queue.waiting,
+        capacity_per_model: deps.config.queuing.maxConcurrentCallsPerModel,
+        models: scheduler.byModel(),
+      },
       workflows: { running: await deps.workflows.runningCount() },
       ...(deps.cluster ? { cluster: await deps.cluster.stats() } : {}),
     };

@@ -21,7 +21,7 @@ function setup(overrides: Record<string, unknown> = {}) {
   const time = virtualTime(1_000_000);
   const config = parseConfig({
     errorHandling: { circuitBreaker: { failureThreshold: 1, timeoutSeconds: 60 } },
-    queuing: { maxConcurrentUpstreamCalls: 1 },
+    queuing: { maxConcurrentCallsPerModel: 1 },
     ...overrides,
   });
   const resilience = createResilience(config, { now: time.now, sleep: time.sleep, random: () => 0.5 });
@@ -65,8 +65,8 @@ describe("UpstreamGuard", () => {
     time.advance(61_000);
     assert.equal(breaker().state, "half_open");
 
-    // Every slot is taken, so the trial call waits for one, and its caller gives up while it waits.
-    const holdSlot = await resilience.scheduler.acquire("high");
+    // Every slot of the model is taken, so the trial call waits for one, and its caller gives up while it waits.
+    const holdSlot = await resilience.scheduler.acquire(model, "high");
     const controller = new AbortController();
     const waiting = guard.execute(
       call({ signal: controller.signal }),
