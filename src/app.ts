@@ -156,6 +156,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     listeners: [metrics, budget],
     logger,
+    flushIntervalMs: config.monitoring.writeBatchMs,
   });
   const cache = !config.cache.enabled
     ? undefined
@@ -244,7 +245,10 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const startWorker = () => {
     if (!cluster) throw new Error("a worker needs REDIS_URL: the queue lives in Redis");
-    cluster.startWorker(new RunDriver({ workflows, engine, store, queue: cluster.queue, clock, logger }));
+    cluster.startWorker(
+      new RunDriver({ workflows, engine, store, queue: cluster.queue, clock, logger }),
+      () => ledger.flush(),
+    );
   };
 
   const close = async (graceMs = 10_000) => {

@@ -35,7 +35,17 @@ export function installRequestTracking(
     runWithContext(context, done);
   });
 
+  // Once the server is stopping, answers to the requests still in flight close their connection: a
+  // keep-alive connection left open would hold the graceful stop for the whole keep-alive timeout, and the
+  // stop would then end with a kill (losing what it had yet to write) instead of a clean exit.
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+
   app.addHook("onSend", async (request, reply) => {
+    if (closing) reply.header("connection", "close");
     if (request.orchestration?.cacheHit) reply.header("x-cache", "HIT");
     reply.header(overheadHeader, overheadSoFar(reply));
   });

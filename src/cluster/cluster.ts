@@ -76,15 +76,22 @@ export class Cluster {
     await Promise.all([this.cancels.ready(), this.redis.ping()]);
   }
 
-  // Makes this process a worker: it takes run steps and tasks from the queue.
-  startWorker(driver: RunDriver): Worker {
+  // Makes this process a worker: it takes run steps and tasks from the queue. `afterJob` runs before a
+  // job is reported done (the cost ledger writes its rows then, so whoever sees the job done, in any
+  // process, also sees what it cost).
+  startWorker(driver: RunDriver, afterJob?: () => Promise<void>): Worker {
     this.cancels.onMessage(({ runId }) => driver.cancel(runId));
     const worker = new Worker<AdvanceJobData | TaskJobData>(
       this.#config.queueName,
-      async (job, token) =>
-        job.name === advanceJob
-          ? driver.advance(job as Parameters<RunDriver["advance"]>[0], token ?? "")
-          : driver.task(job as Parameters<RunDriver["task"]>[0]),
+      async (job, token) => {
+        try {
+          return job.name === advanceJob
+            ? await driver.advance(job as Parameters<RunDriver["advance"]>[0], token ?? "")
+            : await driver.task(job as Parameters<RunDriver["task"]>[0]);
+        } finally {
+          await afterJob?.();
+        }
+      },
       {
         connection: this.#connect(),
         prefix: this.#config.keyPrefix,

@@ -261,6 +261,9 @@ export const monitoringSchema = z.strictObject({
   // Model ids a client names directly that get their own circuit breaker, rate-limit window and /stats and
   // /metrics entries (once they have answered); the rest share the label "other".
   maxTrackedModels: z.number().int().min(0).max(10_000).default(100),
+  // Ledger and request-log rows are written in batches, at most this long after the first row (ms), or
+  // sooner when 500 are queued; a graceful stop writes whatever is queued.
+  writeBatchMs: z.number().int().min(1).max(60_000).default(200),
 });
 
 // Distributed execution (with system.redisUrl): the workflow queue and its workers.

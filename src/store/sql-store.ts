@@ -44,10 +44,10 @@ export class SqlStore implements Store {
   readonly #clock: Clock;
   readonly usage: UsageStore;
 
-  private constructor(db: Kysely<DatabaseSchema>, clock: Clock) {
+  private constructor(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock) {
     this.#db = db;
     this.#clock = clock;
-    this.usage = new SqlUsageStore(db);
+    this.usage = new SqlUsageStore(db, dialect);
   }
 
   static async open(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock): Promise<SqlStore> {
@@ -65,7 +65,7 @@ export class SqlStore implements Store {
     } else {
       await migrate(db, dialect);
     }
-    return new SqlStore(db, clock);
+    return new SqlStore(db, dialect, clock);
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {

@@ -1,62 +1,129 @@
 import { type Kysely, sql } from "kysely";
 import type { CallOutcome } from "../telemetry/upstream-call.ts";
+import type { SqlDialectName } from "./migrations.ts";
 import type { DatabaseSchema } from "./schema.ts";
 import type { LedgerEntry, ModelUsageRow, RequestCountRow, RequestEntry, UsageStore } from "./usage-store.ts";
 
-// Rows per INSERT statement: well under SQLite's limit on bound parameters.
-const batchSize = 40;
+type ColumnType = "text" | "integer" | "real";
+
+const callColumns = {
+  at: "text",
+  request_id: "text",
+  endpoint: "text",
+  session_id: "text",
+  workflow_id: "text",
+  category: "text",
+  purpose: "text",
+  kind: "text",
+  role: "text",
+  model: "text",
+  provider: "text",
+  outcome: "text",
+  error_code: "text",
+  prompt_tokens: "integer",
+  completion_tokens: "integer",
+  latency_ms: "real",
+  cost_usd: "real",
+  cost_source: "text",
+  baseline_usd: "real",
+  saved_usd: "real",
+  escalation: "text",
+} as const satisfies Record<string, ColumnType>;
+
+const requestColumns = {
+  at: "text",
+  request_id: "text",
+  method: "text",
+  endpoint: "text",
+  status: "integer",
+  category: "text",
+  latency_ms: "real",
+  cache_hit: "integer",
+  session_id: "text",
+} as const satisfies Record<string, ColumnType>;
+
+type Row<Columns> = { [K in keyof Columns]: string | number | null };
+
+// One INSERT for a whole batch of rows, passed as a single JSON parameter and unpacked by the database
+// (json_each in SQLite, jsonb_to_recordset in PostgreSQL). The SQL text never changes, so the database
+// prepares it once and every batch, of any size, reuses that statement.
+function batchInsert<Columns extends Record<string, ColumnType>>(
+  table: keyof DatabaseSchema,
+  columns: Columns,
+  dialect: SqlDialectName,
+): (db: Kysely<DatabaseSchema>, rows: readonly Row<Columns>[]) => Promise<void> {
+  const names = Object.keys(columns);
+  const head = `insert into ${table} (${names.join(", ")}) select `;
+  const [select, tail] =
+    dialect === "postgres"
+      ? [
+          `${names.join(", ")} from jsonb_to_recordset(`,
+          `::jsonb) as r(${names.map((n) => `${n} ${columns[n] === "real" ? "double precision" : columns[n]}`).join(", ")})`,
+        ]
+      : [`${names.map((n) => `json_extract(value, '$.${n}')`).join(", ")} from json_each(`, ")"];
+  const before = sql.raw(head + select);
+  const after = sql.raw(tail);
+  return async (db, rows) => {
+    if (rows.length === 0) return;
+    await sql`${before}${JSON.stringify(rows)}${after}`.execute(db);
+  };
+}
 
 export class SqlUsageStore implements UsageStore {
   readonly #db: Kysely<DatabaseSchema>;
+  readonly #insertCalls: ReturnType<typeof batchInsert<typeof callColumns>>;
+  readonly #insertRequests: ReturnType<typeof batchInsert<typeof requestColumns>>;
 
-  constructor(db: Kysely<DatabaseSchema>) {
+  constructor(db: Kysely<DatabaseSchema>, dialect: SqlDialectName) {
     this.#db = db;
+    this.#insertCalls = batchInsert("upstream_calls", callColumns, dialect);
+    this.#insertRequests = batchInsert("api_requests", requestColumns, dialect);
   }
 
   async recordCalls(entries: readonly LedgerEntry[]): Promise<void> {
-    const rows = entries.map((e) => ({
-      at: e.at,
-      request_id: e.requestId,
-      endpoint: e.endpoint,
-      session_id: e.sessionId,
-      workflow_id: e.workflowId,
-      category: e.category,
-      purpose: e.purpose,
-      kind: e.kind,
-      role: e.role,
-      model: e.model,
-      provider: e.provider,
-      outcome: e.outcome,
-      error_code: e.errorCode ?? null,
-      prompt_tokens: e.promptTokens,
-      completion_tokens: e.completionTokens,
-      latency_ms: e.latencyMs,
-      cost_usd: e.costUsd,
-      cost_source: e.costSource,
-      baseline_usd: e.baselineUsd,
-      saved_usd: e.savedUsd ?? 0,
-      escalation: e.escalation ?? null,
-    }));
-    await this.#db.transaction().execute(async (trx) => {
-      for (const batch of batches(rows)) await trx.insertInto("upstream_calls").values(batch).execute();
-    });
+    await this.#insertCalls(
+      this.#db,
+      entries.map((e) => ({
+        at: e.at,
+        request_id: e.requestId,
+        endpoint: e.endpoint,
+        session_id: e.sessionId,
+        workflow_id: e.workflowId,
+        category: e.category,
+        purpose: e.purpose,
+        kind: e.kind,
+        role: e.role,
+        model: e.model,
+        provider: e.provider,
+        outcome: e.outcome,
+        error_code: e.errorCode ?? null,
+        prompt_tokens: e.promptTokens,
+        completion_tokens: e.completionTokens,
+        latency_ms: e.latencyMs,
+        cost_usd: e.costUsd,
+        cost_source: e.costSource,
+        baseline_usd: e.baselineUsd,
+        saved_usd: e.savedUsd ?? 0,
+        escalation: e.escalation ?? null,
+      })),
+    );
   }
 
   async recordRequests(entries: readonly RequestEntry[]): Promise<void> {
-    const rows = entries.map((e) => ({
-      at: e.at,
-      request_id: e.requestId,
-      method: e.method,
-      endpoint: e.endpoint,
-      status: e.status,
-      category: e.category,
-      latency_ms: e.latencyMs,
-      cache_hit: e.cacheHit ? 1 : 0,
-      session_id: e.sessionId,
-    }));
-    await this.#db.transaction().execute(async (trx) => {
-      for (const batch of batches(rows)) await trx.insertInto("api_requests").values(batch).execute();
-    });
+    await this.#insertRequests(
+      this.#db,
+      entries.map((e) => ({
+        at: e.at,
+        request_id: e.requestId,
+        method: e.method,
+        endpoint: e.endpoint,
+        status: e.status,
+        category: e.category,
+        latency_ms: e.latencyMs,
+        cache_hit: e.cacheHit ? 1 : 0,
+        session_id: e.sessionId,
+      })),
+    );
   }
 
   async spentUsd(filter: { readonly since?: string; readonly sessionId?: string }): Promise<number> {
@@ -149,8 +216,4 @@ export class SqlUsageStore implements UsageStore {
       .execute();
     return Object.fromEntries(rows.map((r) => [String(r.escalation), Number(r.answers)]));
   }
-}
-
-function* batches<Row>(rows: readonly Row[]): Generator<Row[]> {
-  for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize);
 }

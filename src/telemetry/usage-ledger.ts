@@ -27,21 +27,19 @@ export class UsageLedger implements CallRecorder {
     clock: Clock;
     listeners: LedgerListener[];
     logger?: Logger;
+    // How long a row may wait for its batch (ms).
+    flushIntervalMs?: number;
   }) {
     this.#baseline = options.baseline;
     this.#clock = options.clock;
     this.#listeners = options.listeners;
     this.#logger = options.logger;
-    this.#calls = new WriteQueue(
-      "cost ledger rows",
-      (rows) => options.store.recordCalls(rows),
-      options.logger,
-    );
-    this.#requests = new WriteQueue(
-      "request log rows",
-      (rows) => options.store.recordRequests(rows),
-      options.logger,
-    );
+    this.#calls = new WriteQueue("cost ledger rows", (rows) => options.store.recordCalls(rows), {
+      logger: options.logger,
+    });
+    this.#requests = new WriteQueue("request log rows", (rows) => options.store.recordRequests(rows), {
+      logger: options.logger,
+    });
   }
 
   record(call: UpstreamCall): void {

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { lastUserText, orchestrationResponder } from "../support/responders.ts";
@@ -153,6 +154,57 @@ describe("npm start (src/main.ts)", () => {
     } finally {
       first.kill("SIGKILL");
       second?.kill("SIGKILL");
+      await fake.close();
+    }
+  });
+
+  it("on SIGTERM answers the requests in flight and writes every one of their ledger and request-log rows", async () => {
+    const fake = await startFakeOpenRouter();
+    fake.respondWith(() => ({ kind: "text", content: "answered", delayMs: 300 }));
+    const dataDir = mkdtempSync(join(tmpdir(), "data-"));
+    // Batches wait up to a minute: only the stop itself can have written these rows.
+    const configFile = join(dataDir, "config.json");
+    writeFileSync(configFile, JSON.stringify({ monitoring: { writeBatchMs: 60_000 } }));
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const server = startServer({
+      ORCHESTRATION_CONFIG: configFile,
+      PORT: port,
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      OPENROUTER_API_KEY: fake.apiKey,
+      OPENROUTER_BASE_URL: fake.baseUrl,
+    });
+    try {
+      await waitFor(() => server.output().includes("Server listening"), "the server to listen");
+      const count = 40;
+      const answers = Array.from({ length: count }, (_, i) =>
+        fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "medium_ai",
+            messages: [{ role: "user", content: `question ${i}` }],
+          }),
+        }).then((r) => r.status),
+      );
+      // Every request is accepted and waiting on the upstream when the stop comes.
+      await waitFor(() => fake.requests.length === count, "every request to reach the upstream");
+      server.kill("SIGTERM");
+      assert.deepEqual(await Promise.all(answers), Array(count).fill(200));
+      assert.equal(await server.exited, 0);
+      const db = new DatabaseSync(join(dataDir, "orchestrator.sqlite"), { readOnly: true });
+      try {
+        const calls = db.prepare("select count(*) as n from upstream_calls where outcome = 'ok'").get();
+        const requests = db
+          .prepare("select count(*) as n from api_requests where endpoint = '/v1/chat/completions'")
+          .get();
+        assert.equal(calls?.n, count);
+        assert.equal(requests?.n, count);
+      } finally {
+        db.close();
+      }
+    } finally {
+      server.kill("SIGKILL");
       await fake.close();
     }
   });

@@ -153,6 +153,42 @@ for (const backend of backends)
       assert.equal(loaded?.simulated, true);
     });
 
+    it("writes a ledger batch of any size in one statement, keeping every value exactly", async () => {
+      const awkward = `it's "quoted", ünïcode 🚀, \\ and '); drop table upstream_calls; --`;
+      const rows = Array.from({ length: 1500 }, (_, i) => ({
+        at: "2026-03-01T00:00:00.000Z",
+        requestId: `r${i}`,
+        endpoint: "/v1/chat/completions",
+        sessionId: i % 2 === 0 ? awkward : null,
+        workflowId: null,
+        category: null,
+        purpose: "answer" as const,
+        kind: "chat" as const,
+        role: "medium_ai",
+        model: i === 0 ? awkward : "m",
+        provider: "openrouter",
+        outcome: "ok" as const,
+        promptTokens: i,
+        completionTokens: 1,
+        latencyMs: i + 0.25,
+        costUsd: 0.000001,
+        costSource: "price" as const,
+        baselineUsd: 0,
+      }));
+      await store.usage.recordCalls(rows);
+      await store.usage.recordCalls([]);
+      const byModel = await store.usage.callsByModel("2026-01-01T00:00:00.000Z");
+      assert.deepEqual(
+        byModel.map((r) => [r.model, r.calls, r.promptTokens]),
+        [
+          [awkward, 1, 0],
+          ["m", 1499, (1499 * 1500) / 2],
+        ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
+      assert.equal((await store.usage.latenciesByModel("2026-01-01T00:00:00.000Z")).get("m")?.[0], 1.25);
+      assert.ok(Math.abs((await store.usage.spentUsd({ sessionId: awkward })) - 750 * 0.000001) < 1e-12);
+    });
+
     it("sums the cost ledger by session and window, and groups it by model", async () => {
       const call = {
         at: "2026-01-01T00:00:00.000Z",
