@@ -1,15 +1,21 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { OrchestratorError } from "../core/errors.ts";
+import { UpstreamHttpError, UpstreamProtocolError } from "./upstream-http.ts";
 
 // Translates whatever an upstream call threw into the service's error model, once, at the edge.
+// `timedOut` and `cancelled` say whether the call's own signal ended it, and why.
 export function classifyUpstreamError(
   error: unknown,
-  context: { readonly provider: string; readonly model: string; readonly timedOut: boolean },
+  context: {
+    readonly provider: string;
+    readonly model: string;
+    readonly timedOut: boolean;
+    readonly cancelled?: boolean;
+  },
 ): OrchestratorError {
   if (OrchestratorError.isInstance(error)) return error;
   const where = `${context.provider} model ${context.model}`;
   const { model } = context;
-  if (context.timedOut || error instanceof APIConnectionTimeoutError) {
+  if (context.timedOut) {
     return new OrchestratorError({
       kind: "resource",
       code: "upstream_timeout",
@@ -20,7 +26,7 @@ export function classifyUpstreamError(
       cause: error,
     });
   }
-  if (error instanceof APIUserAbortError) {
+  if (context.cancelled) {
     return new OrchestratorError({
       kind: "logical",
       code: "cancelled",
@@ -30,18 +36,39 @@ export function classifyUpstreamError(
       cause: error,
     });
   }
-  if (error instanceof APIConnectionError) {
+  if (error instanceof UpstreamHttpError) {
+    return errorFromHttpStatus({
+      status: error.status,
+      reason: error.reason,
+      where,
+      model,
+      retryAfterMs: parseRetryAfter(error.retryAfter),
+      cause: error,
+    });
+  }
+  if (error instanceof UpstreamProtocolError) {
+    return new OrchestratorError({
+      kind: "transient",
+      code: "upstream_malformed",
+      status: 502,
+      model,
+      message: `${where}: ${error.message}`,
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  // Socket-level failures (refused, reset, closed mid-answer) carry a system or undici error code.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^(E[A-Z]+|UND_ERR)/.test(code)) {
     return new OrchestratorError({
       kind: "transient",
       code: "upstream_unreachable",
       status: 503,
       model,
-      message: `cannot reach ${where}: ${error.message}`,
+      message: `cannot reach ${where}: ${message}`,
       cause: error,
     });
   }
-  if (error instanceof APIError) return fromStatus(error, where, model);
-  const message = error instanceof Error ? error.message : String(error);
   return new OrchestratorError({
     kind: "transient",
     code: "upstream_error",
@@ -50,23 +77,6 @@ export function classifyUpstreamError(
     message: `${where} failed: ${message}`,
     cause: error,
   });
-}
-
-function fromStatus(error: APIError, where: string, model: string): OrchestratorError {
-  const reason = upstreamReason(error);
-  if (error.status === undefined) {
-    // An error event inside a stream that had already started.
-    return new OrchestratorError({
-      kind: "transient",
-      code: "upstream_stream_error",
-      status: 502,
-      model,
-      cause: error,
-      message: `${where} failed mid-stream: ${reason}`,
-    });
-  }
-  const retryAfterMs = parseRetryAfter(error.headers?.get("retry-after") ?? null);
-  return errorFromHttpStatus({ status: error.status, reason, where, model, retryAfterMs, cause: error });
 }
 
 // One mapping from an upstream's HTTP status to the service's error kinds, for every provider.
@@ -154,12 +164,6 @@ export function errorFromHttpStatus(input: {
     status: 502,
     message,
   });
-}
-
-function upstreamReason(error: APIError): string {
-  const body = error.error as { message?: unknown } | undefined;
-  if (body && typeof body.message === "string" && body.message) return body.message;
-  return error.message;
 }
 
 // Retry-After is either delay-seconds or an HTTP date.

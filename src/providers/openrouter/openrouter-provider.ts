@@ -1,11 +1,8 @@
-import { EventSourceParserStream } from "eventsource-parser/stream";
-import OpenAI, { APIUserAbortError } from "openai";
 import type {
+  ChatCompletion,
   ChatCompletionAssistantMessageParam,
   ChatCompletionChunk,
   ChatCompletionContentPart,
-  ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionCreateParamsStreaming,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import { OrchestratorError } from "../../core/errors.ts";
@@ -20,6 +17,7 @@ import type {
   ToolCall,
 } from "../chat-provider.ts";
 import { classifyUpstreamError, errorFromHttpStatus } from "../upstream-error.ts";
+import { UpstreamHttp } from "../upstream-http.ts";
 
 export interface OpenRouterProviderOptions {
   readonly apiKey: string;
@@ -27,49 +25,49 @@ export interface OpenRouterProviderOptions {
   readonly appUrl?: string;
   readonly appName?: string;
   readonly defaultTimeoutMs: number;
-  readonly fetch?: typeof globalThis.fetch;
 }
 
-// OpenRouter speaks OpenAI's chat-completions dialect, so the official client does the wire work;
-// any OpenAI-compatible server (Ollama, vLLM, ...) can stand in through the base URL.
+// OpenRouter speaks OpenAI's chat-completions dialect (https://openrouter.ai/docs/api-reference/overview);
+// any OpenAI-compatible server (Ollama, vLLM, ...) can stand in through the base URL. The wire work is a
+// shared keep-alive pool to the upstream's origin (see upstream-http.ts), not a client SDK: this sits on
+// every call, so it must cost next to nothing.
 export class OpenRouterProvider implements ChatProvider {
   readonly name = "openrouter" as const;
-  readonly #client: OpenAI;
+  readonly #http: UpstreamHttp;
   readonly #defaultTimeoutMs: number;
 
   constructor(options: OpenRouterProviderOptions) {
     this.#defaultTimeoutMs = options.defaultTimeoutMs;
-    this.#client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseUrl,
-      // Retry policy belongs to the service's resilience layer, never to the client.
-      maxRetries: 0,
-      timeout: options.defaultTimeoutMs,
-      // App attribution (https://openrouter.ai/docs/app-attribution): X-OpenRouter-Title replaces X-Title.
-      defaultHeaders: {
-        ...(options.appUrl ? { "HTTP-Referer": options.appUrl } : {}),
-        ...(options.appName ? { "X-OpenRouter-Title": options.appName } : {}),
+    this.#http = new UpstreamHttp({
+      baseUrl: options.baseUrl,
+      headers: {
+        authorization: `Bearer ${options.apiKey}`,
+        // App attribution (https://openrouter.ai/docs/app-attribution): X-OpenRouter-Title replaces X-Title.
+        ...(options.appUrl ? { "http-referer": options.appUrl } : {}),
+        ...(options.appName ? { "x-openrouter-title": options.appName } : {}),
       },
-      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
   }
 
   async complete(request: ChatRequest): Promise<ChatResult> {
     const deadline = this.#deadline(request);
     try {
-      const body: ChatCompletionCreateParamsNonStreaming = { ...this.#body(request), stream: false };
-      const completion = await this.#client.chat.completions.create(body, { signal: deadline.signal });
+      const completion = (await this.#http.postJson(
+        "/chat/completions",
+        { ...this.#body(request), stream: false },
+        deadline.signal,
+      )) as ChatCompletion & { error?: unknown };
       // OpenRouter may answer 200 with an error object and no choices (the provider failed after the
       // request was accepted): that is the upstream's error, not an empty answer.
-      const failure = (completion as { error?: unknown }).error;
+      const failure = completion?.error;
       if (failure) throw this.#bodyError(failure, request.model);
-      if (!Array.isArray(completion.choices) || completion.choices.length === 0) {
+      if (!Array.isArray(completion?.choices) || completion.choices.length === 0) {
         throw malformed(request.model, "the answer has no choices");
       }
       const choice = completion.choices[0];
-      const toolCalls = (choice?.message.tool_calls ?? []).filter((call) => call.type === "function");
+      const toolCalls = (choice?.message?.tool_calls ?? []).filter((call) => call.type === "function");
       return {
-        content: choice?.message.content ?? "",
+        content: choice?.message?.content ?? "",
         model: completion.model || request.model,
         finishReason: choice?.finish_reason ?? "stop",
         usage: readUsage(completion.usage),
@@ -85,23 +83,16 @@ export class OpenRouterProvider implements ChatProvider {
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamEvent> {
     const deadline = this.#deadline(request);
     try {
-      const body: ChatCompletionCreateParamsStreaming = {
-        ...this.#body(request),
-        stream: true,
-        stream_options: { include_usage: true },
-      };
-      // The raw event stream, read here rather than by the client, so an answer cut off before both
-      // [DONE] and a finish_reason is told apart from a complete one.
-      const response = await this.#client.chat.completions
-        .create(body, { signal: deadline.signal })
-        .asResponse();
+      const body = { ...this.#body(request), stream: true, stream_options: { include_usage: true } };
       let content = "";
       let model = request.model;
       let finishReason: string | undefined;
       let sawDone = false;
       let usage: ChatUsage = { promptTokens: 0, completionTokens: 0 };
       const toolCalls = new ToolCallAssembler();
-      for await (const data of eventData(response)) {
+      // The raw event stream, so an answer cut off before both [DONE] and a finish_reason is told apart
+      // from a complete one.
+      for await (const data of this.#http.postEvents("/chat/completions", body, deadline.signal)) {
         if (data === "[DONE]") {
           sawDone = true;
           break;
@@ -122,8 +113,8 @@ export class OpenRouterProvider implements ChatProvider {
           yield { type: "tool_call_delta", deltas: toolDeltas };
         }
       }
-      // The client ends an aborted stream quietly; a cut-off answer must not pass for a whole one.
-      if (deadline.signal.aborted) throw new APIUserAbortError();
+      // A cut-off answer must not pass for a whole one.
+      if (deadline.signal.aborted) throw new Error("the call was stopped");
       if (!sawDone && finishReason === undefined) throw truncated(request.model, content.length);
       const calls = toolCalls.calls();
       yield {
@@ -137,10 +128,6 @@ export class OpenRouterProvider implements ChatProvider {
         },
       };
     } catch (error) {
-      // A body cut by our own abort surfaces as a stream error; it is the abort that counts.
-      if (deadline.signal.aborted && !OrchestratorError.isInstance(error)) {
-        throw this.#classify(new APIUserAbortError(), request, deadline);
-      }
       throw this.#classify(error, request, deadline);
     } finally {
       deadline.dispose();
@@ -177,11 +164,14 @@ export class OpenRouterProvider implements ChatProvider {
     });
   }
 
+  // Whatever the call threw: when its own signal ended it, the reason is the deadline or the caller.
   #classify(error: unknown, request: ChatRequest, deadline: { timedOut: () => boolean }) {
+    const stopped = !OrchestratorError.isInstance(error) && request.signal?.aborted === true;
     return classifyUpstreamError(error, {
       provider: this.name,
       model: request.model,
-      timedOut: deadline.timedOut(),
+      timedOut: !OrchestratorError.isInstance(error) && deadline.timedOut(),
+      cancelled: stopped,
     });
   }
 
@@ -191,9 +181,9 @@ export class OpenRouterProvider implements ChatProvider {
       messages: request.messages.map(toWireMessage),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
-      ...(request.responseFormat === undefined ? {} : { response_format: request.responseFormat as never }),
-      ...(request.tools === undefined ? {} : { tools: request.tools as never }),
-      ...(request.toolChoice === undefined ? {} : { tool_choice: request.toolChoice as never }),
+      ...(request.responseFormat === undefined ? {} : { response_format: request.responseFormat }),
+      ...(request.tools === undefined ? {} : { tools: request.tools }),
+      ...(request.toolChoice === undefined ? {} : { tool_choice: request.toolChoice }),
       ...(request.user === undefined ? {} : { user: request.user }),
       ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
     };
@@ -333,15 +323,6 @@ function readUsage(usage: WireUsage | null | undefined): ChatUsage {
     completionTokens: usage?.completion_tokens ?? 0,
     ...(typeof cost === "number" && Number.isFinite(cost) ? { reportedCostUsd: cost } : {}),
   };
-}
-
-// The data lines of a server-sent event stream (comments such as ": OPENROUTER PROCESSING" are skipped).
-async function* eventData(response: Response): AsyncGenerator<string> {
-  if (!response.body) return;
-  const events = response.body
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(new EventSourceParserStream());
-  for await (const event of events) yield event.data;
 }
 
 function malformed(model: string, what: string): OrchestratorError {

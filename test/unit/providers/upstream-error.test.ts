@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { classifyUpstreamError, parseRetryAfter } from "../../../src/providers/upstream-error.ts";
+import { UpstreamHttpError, UpstreamProtocolError } from "../../../src/providers/upstream-http.ts";
 
 const context = { provider: "openrouter", model: "m/x", timedOut: false };
 
 function apiError(status: number, message: string, headers: Record<string, string> = {}) {
-  return APIError.generate(status, { error: { message, code: status } }, message, new Headers(headers));
+  return new UpstreamHttpError(
+    status,
+    JSON.stringify({ error: { message, code: status } }),
+    headers["retry-after"] ?? null,
+  );
 }
 
 describe("classifyUpstreamError", () => {
@@ -50,16 +54,25 @@ describe("classifyUpstreamError", () => {
     );
   });
 
-  it("tells timeouts, cancellations and network failures apart", () => {
-    assert.equal(classifyUpstreamError(new APIConnectionTimeoutError(), context).code, "upstream_timeout");
-    assert.equal(
-      classifyUpstreamError(new APIUserAbortError(), { ...context, timedOut: true }).code,
-      "upstream_timeout",
-    );
-    assert.equal(classifyUpstreamError(new APIUserAbortError(), context).code, "cancelled");
-    const network = classifyUpstreamError(new APIConnectionError({ message: "ECONNRESET" }), context);
+  it("tells timeouts, cancellations, network failures and broken answers apart", () => {
+    const aborted = new DOMException("This operation was aborted", "AbortError");
+    assert.equal(classifyUpstreamError(aborted, { ...context, timedOut: true }).code, "upstream_timeout");
+    assert.equal(classifyUpstreamError(aborted, { ...context, cancelled: true }).code, "cancelled");
+    const reset = Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" });
+    const network = classifyUpstreamError(reset, context);
     assert.equal(network.kind, "transient");
     assert.equal(network.code, "upstream_unreachable");
+    const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    assert.equal(classifyUpstreamError(refused, context).code, "upstream_unreachable");
+    const broken = classifyUpstreamError(new UpstreamProtocolError("the answer is not JSON"), context);
+    assert.equal(broken.code, "upstream_malformed");
+    assert.equal(broken.kind, "transient");
+  });
+
+  it("reads the reason from a JSON error body, or from the text when it is not JSON", () => {
+    assert.match(classifyUpstreamError(apiError(500, "model crashed"), context).message, /model crashed/);
+    const html = new UpstreamHttpError(502, "<html>Bad Gateway</html>", null);
+    assert.match(classifyUpstreamError(html, context).message, /Bad Gateway/);
   });
 });
 
