@@ -16,6 +16,7 @@ import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, randomId } from "./core/ids.ts";
 import { processName } from "./core/process-name.ts";
 import { createLogger } from "./logger.ts";
+import { EmbeddingsClient } from "./models/embeddings-client.ts";
 import { MediaClient } from "./models/media-client.ts";
 import { ModelCatalog } from "./models/model-catalog.ts";
 import { ModelClient } from "./models/model-client.ts";
@@ -23,6 +24,7 @@ import { MemoryResponseCache } from "./models/response-cache.ts";
 import { GoogleAiMediaProvider } from "./providers/google/google-ai-media-provider.ts";
 import { OpenRouterProvider } from "./providers/openrouter/openrouter-provider.ts";
 import { ProviderRegistry } from "./providers/provider-registry.ts";
+import { SimulatedEmbeddingsProvider } from "./providers/simulated/simulated-embeddings-provider.ts";
 import { SimulatedMediaProvider } from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
@@ -187,6 +189,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     ...(cache ? { cache } : {}),
   });
   const media = new MediaClient({ catalog, providers, guard, clock, budget });
+  const embeddings = new EmbeddingsClient({ catalog, providers, guard, clock, budget });
   const events = new WorkflowEvents(cluster?.events);
   const engine = new WorkflowEngine({
     models,
@@ -229,6 +232,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     newId,
     models,
+    media,
+    embeddings,
     store,
     chat,
     sessions,
@@ -290,8 +295,9 @@ function registerProviders(
   const providers = new ProviderRegistry();
   const offline = !openrouter;
   providers.register("openrouter", {
-    kinds: ["chat"],
+    kinds: ["chat", "embeddings"],
     chat: openrouter ?? new SimulatedProvider({ latencyMs: simulatedLatencyMs }),
+    embeddings: openrouter ?? new SimulatedEmbeddingsProvider(),
   });
   if (config.api_keys.google_ai) {
     providers.register("google_ai", {

@@ -6,6 +6,8 @@ import type { Cluster } from "../cluster/cluster.ts";
 import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import type { IdGenerator } from "../core/ids.ts";
+import type { EmbeddingsClient } from "../models/embeddings-client.ts";
+import type { MediaClient } from "../models/media-client.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { Store } from "../store/store.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
@@ -22,9 +24,12 @@ import { installRequestTracking } from "./request-tracking.ts";
 import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
 import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
 import { registerChatRoutes } from "./routes/chat-routes.ts";
+import { registerEmbeddingsRoutes } from "./routes/embeddings-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
+import { registerImagesRoutes } from "./routes/images-routes.ts";
 import { registerMessagesRoutes } from "./routes/messages-routes.ts";
 import { registerMetricsRoute } from "./routes/metrics-routes.ts";
+import { registerModelListRoutes } from "./routes/model-list-routes.ts";
 import { registerOpenAiRoutes } from "./routes/openai-routes.ts";
 import { registerResponsesRoutes } from "./routes/responses-routes.ts";
 import { registerSessionRoutes } from "./routes/session-routes.ts";
@@ -38,6 +43,8 @@ export interface ServerDeps {
   readonly clock: Clock;
   readonly newId: IdGenerator;
   readonly models: ModelClient;
+  readonly media: MediaClient;
+  readonly embeddings: EmbeddingsClient;
   readonly store: Store;
   readonly chat: ChatService;
   readonly sessions: SessionService;
@@ -87,6 +94,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerOpenAiRoutes(app, deps);
   registerResponsesRoutes(app, deps);
   registerMessagesRoutes(app, deps);
+  registerModelListRoutes(app, {
+    catalog: deps.models.catalog,
+    internalRoles: [
+      deps.config.routing.categorizer.role,
+      deps.config.orchestration.finishRole,
+      deps.config.orchestration.failureRole,
+    ],
+    autoContextTokens: deps.config.routing.preRouting.maxContextTokens,
+  });
+  registerEmbeddingsRoutes(app, deps.embeddings);
+  registerImagesRoutes(app, {
+    media: deps.media,
+    catalog: deps.models.catalog,
+    store: deps.store,
+    newId: deps.newId,
+    clock: deps.clock,
+    callDeadlineMs: deps.config.errorHandling.callDeadlineMs,
+  });
   registerSessionRoutes(app, deps.sessions, deps.models);
   registerWorkflowRoutes(app, deps);
   registerArtifactRoutes(app, deps.store);

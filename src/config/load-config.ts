@@ -205,12 +205,20 @@ function checkReferences(config: AppConfig): string[] {
       problems.push(`models.${name}: alias of '${entry}', which is not a model role defined in models`);
     }
     // Chat goes through the OpenAI-compatible provider; Google AI serves the image and video roles.
-    if (typeof entry === "object" && entry.kind === "chat" && entry.provider !== "openrouter") {
+    if (
+      typeof entry === "object" &&
+      (entry.kind === "chat" || entry.kind === "embedding") &&
+      entry.provider !== "openrouter"
+    ) {
       problems.push(
         `models.${name}.provider: chat roles are served by 'openrouter' (any OpenAI-compatible server); '${entry.provider}' serves image and video roles`,
       );
     }
-    if (typeof entry === "object" && entry.kind !== "chat" && entry.provider !== "google_ai") {
+    if (
+      typeof entry === "object" &&
+      (entry.kind === "image" || entry.kind === "video") &&
+      entry.provider !== "google_ai"
+    ) {
       problems.push(`models.${name}.provider: ${entry.kind} roles are served by 'google_ai'`);
     }
   }

@@ -14,7 +14,7 @@ export const pricingSchema = z.strictObject({
 
 export const modelRoleSchema = z.strictObject({
   provider: z.enum(["openrouter", "google_ai"]).default("openrouter"),
-  kind: z.enum(["chat", "image", "video"]).default("chat"),
+  kind: z.enum(["chat", "image", "video", "embedding"]).default("chat"),
   model: z.string().min(1),
   description: z.string().default(""),
   contextWindow: z.number().int().positive().default(131072),

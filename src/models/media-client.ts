@@ -41,12 +41,12 @@ export class MediaClient {
   ): Promise<MediaCallResult> {
     const { role, definition } = this.#catalog.require(roleName);
     const { kind, model } = definition;
-    if (kind === "chat") {
+    if (kind !== "image" && kind !== "video") {
       throw new OrchestratorError({
         kind: "logical",
         code: "not_a_media_model",
         status: 400,
-        message: `role '${role}' is a chat model; it cannot generate images or videos`,
+        message: `role '${role}' is a${kind === "chat" ? " chat" : "n embedding"} model; it cannot generate images or videos`,
       });
     }
     const provider = this.#providers.media(definition.provider, kind, model);

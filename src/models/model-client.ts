@@ -320,7 +320,7 @@ export class ModelClient {
         code: "not_a_chat_model",
         status: 400,
         model: definition.model,
-        message: `role '${role}' generates ${definition.kind === "image" ? "images" : "videos"}; it cannot answer chat messages`,
+        message: `role '${role}' makes ${definition.kind === "image" ? "images" : definition.kind === "video" ? "videos" : "embeddings"}; it cannot answer chat messages`,
       });
     }
     return { resolved, provider: this.#providers.chat(definition.provider, definition.model) };

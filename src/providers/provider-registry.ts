@@ -1,6 +1,7 @@
 import { OrchestratorError } from "../core/errors.ts";
 import type { UpstreamKind } from "../resilience/upstream-guard.ts";
 import type { ChatProvider } from "./chat-provider.ts";
+import type { EmbeddingsProvider } from "./embeddings-provider.ts";
 import type { MediaProvider } from "./media-provider.ts";
 
 // A provider as configured under one name (the `provider` of a model role): what it serves and how.
@@ -8,6 +9,7 @@ export interface ProviderEntry {
   readonly kinds: readonly UpstreamKind[];
   readonly chat?: ChatProvider;
   readonly media?: MediaProvider;
+  readonly embeddings?: EmbeddingsProvider;
   // Why this entry cannot serve a kind it does not list (a missing key, say); shown in the error.
   readonly missing?: string;
 }
@@ -36,6 +38,12 @@ export class ProviderRegistry {
   media(name: string, kind: "image" | "video", model: string): MediaProvider {
     const provider = this.#entry(name, kind, model).media;
     if (!provider) throw notServed(name, kind, model, undefined);
+    return provider;
+  }
+
+  embeddings(name: string, model: string): EmbeddingsProvider {
+    const provider = this.#entry(name, "embeddings", model).embeddings;
+    if (!provider) throw notServed(name, "embeddings", model, undefined);
     return provider;
   }
 

@@ -13,7 +13,7 @@ export type UpstreamKind = "chat" | "image" | "video" | "embeddings";
 // never the role's primary) and everything needed to account for it.
 export interface GuardedCall {
   readonly kind: UpstreamKind;
-  readonly purpose: CallPurpose | "media";
+  readonly purpose: CallPurpose | "media" | "embeddings";
   readonly role: string;
   readonly model: string;
   readonly provider: string;
@@ -265,7 +265,7 @@ export class UpstreamGuard {
     started: number,
     outcome: { failed: OrchestratorError } | { spend: Spend },
   ): void {
-    if (!this.#recorder || call.kind === "embeddings") return;
+    if (!this.#recorder) return;
     const base = {
       purpose: call.purpose,
       kind: call.kind,

@@ -8,8 +8,8 @@ export type CallOutcome = "ok" | "cached" | ErrorKind;
 export type CostSource = "upstream" | "price" | "none";
 
 export interface UpstreamCall {
-  readonly purpose: CallPurpose | "media";
-  readonly kind: "chat" | "image" | "video";
+  readonly purpose: CallPurpose | "media" | "embeddings";
+  readonly kind: "chat" | "image" | "video" | "embeddings";
   readonly role: string;
   readonly model: string;
   readonly provider: string;

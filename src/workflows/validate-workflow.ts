@@ -37,6 +37,12 @@ export function findWorkflowProblems(
       const path = `workflow[${stageIndex}].tasks[${taskIndex}]`;
       const role = catalog.resolve(task.model);
       if (!role) problems.push({ path: `${path}.model`, message: `unknown model role '${task.model}'` });
+      else if (role.definition.kind === "embedding") {
+        problems.push({
+          path: `${path}.model`,
+          message: `'${task.model}' makes embeddings, which no workflow task can use; pick a chat, image or video role`,
+        });
+      }
       for (const addon of task.config?.addons ?? []) {
         if (!(addon in addons))
           problems.push({ path: `${path}.config.addons`, message: `unknown addon '${addon}'` });

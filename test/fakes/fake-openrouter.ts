@@ -110,6 +110,7 @@ export async function startFakeOpenRouter(
     if (req.method === "GET" && url.pathname === "/api/v1/models") {
       return sendJson(res, 200, { data: modelList });
     }
+    if (req.method === "POST" && url.pathname === "/api/v1/embeddings") return embeddings(req, url, raw, res);
     if (req.method !== "POST" || url.pathname !== "/api/v1/chat/completions") {
       return sendJson(res, 404, { error: { code: 404, message: `no route ${req.method} ${url.pathname}` } });
     }
@@ -139,6 +140,38 @@ export async function startFakeOpenRouter(
     }
     const reply = queue.shift() ?? (await responder(requests[requests.length - 1] as RecordedRequest));
     await answer(reply, body, req, res);
+  }
+
+  // OpenRouter's embeddings endpoint (https://openrouter.ai/docs/api-reference/embeddings), OpenAI's format:
+  // a vector per input (its length `dimensions`, 8 by default, values from the text so equal texts match),
+  // usage with cost. A queued error reply fails the call.
+  function embeddings(req: IncomingMessage, url: URL, raw: string, res: ServerResponse): void {
+    const body = JSON.parse(raw) as { model: string; input: string | string[]; dimensions?: number };
+    record(req, url, { ...body, messages: [] });
+    if (req.headers.authorization !== `Bearer ${apiKey}`) {
+      sendJson(res, 401, { error: { code: 401, message: "No auth credentials found" } });
+      return;
+    }
+    const queued = queue[0];
+    if (queued?.kind === "error") {
+      queue.shift();
+      sendJson(res, queued.status, { error: { code: queued.status, message: queued.message } });
+      return;
+    }
+    const inputs = typeof body.input === "string" ? [body.input] : body.input;
+    const dimensions = body.dimensions ?? 8;
+    const tokens = inputs.reduce((sum, text) => sum + Math.max(1, wordCount(text)), 0);
+    sendJson(res, 200, {
+      object: "list",
+      model: body.model,
+      provider: "FakeProvider",
+      data: inputs.map((text, index) => ({
+        object: "embedding",
+        index,
+        embedding: Array.from({ length: dimensions }, (_, i) => ((text.length + i) % 7) / 7),
+      })),
+      usage: { prompt_tokens: tokens, total_tokens: tokens, cost: tokens * 0.00000002 },
+    });
   }
 
   function record(req: IncomingMessage, url: URL, body: ChatCompletionBody): void {

@@ -315,7 +315,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
     const ids = (await client.models.list()).data.map((m) => m.id);
     for (const id of ["auto", "medium_ai", "thinking_ai", "research_ai", models.medium, models.thinking])
       assert.ok(ids.includes(id), id);
-    assert.ok(!ids.includes("image_generation_ai"), "only chat models");
+    assert.ok(!ids.includes("video_generation_ai"), "only models a /v1 endpoint can call");
   });
 });
 

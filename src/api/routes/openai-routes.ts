@@ -25,22 +25,6 @@ export interface OpenAiRouteDeps {
 // The OpenAI-compatible face of the service: existing SDKs and tools point their base URL here and get
 // routing, fallbacks and cost control. `model` is "auto" (the full pipeline), a role, or an upstream model id.
 export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps): void {
-  app.get("/v1/models", async () => {
-    const created = Math.floor(deps.clock.now() / 1000);
-    const entry = (id: string, ownedBy: string) => ({ id, object: "model", created, owned_by: ownedBy });
-    const roles = deps.models.catalog.roles().filter(([, d]) => d.kind === "chat");
-    const upstream = [...new Set(roles.flatMap(([, d]) => [d.model, ...d.fallbacks]))];
-    return {
-      object: "list",
-      data: [
-        entry("auto", "orchestrator"),
-        ...roles.map(([role]) => entry(role, "orchestrator")),
-        ...deps.models.catalog.aliases().map(([alias]) => entry(alias, "orchestrator")),
-        ...upstream.map((id) => entry(id, id.split("/")[0] ?? "openrouter")),
-      ],
-    };
-  });
-
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseInput(chatCompletionBodySchema, request.body);
     if (body.cache && request.orchestration) request.orchestration.preferCache = true;

@@ -16,6 +16,7 @@ import type {
   ContentPart,
   ToolCall,
 } from "../chat-provider.ts";
+import type { EmbeddingsProvider, EmbeddingsRequest, EmbeddingsResult } from "../embeddings-provider.ts";
 import { classifyUpstreamError, errorFromHttpStatus } from "../upstream-error.ts";
 import { UpstreamHttp } from "../upstream-http.ts";
 
@@ -31,7 +32,7 @@ export interface OpenRouterProviderOptions {
 // any OpenAI-compatible server (Ollama, vLLM, ...) can stand in through the base URL. The wire work is a
 // shared keep-alive pool to the upstream's origin (see upstream-http.ts), not a client SDK: this sits on
 // every call, so it must cost next to nothing.
-export class OpenRouterProvider implements ChatProvider {
+export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider {
   readonly name = "openrouter" as const;
   readonly #http: UpstreamHttp;
   readonly #defaultTimeoutMs: number;
@@ -164,8 +165,52 @@ export class OpenRouterProvider implements ChatProvider {
     });
   }
 
+  // OpenRouter's embeddings endpoint speaks OpenAI's format too
+  // (https://openrouter.ai/docs/api-reference/embeddings). Vectors are asked for as floats; the API route
+  // encodes them as base64 itself when its client asks for that.
+  async embed(request: EmbeddingsRequest): Promise<EmbeddingsResult> {
+    const deadline = this.#deadline(request);
+    try {
+      const response = (await this.#http.postJson(
+        "/embeddings",
+        {
+          model: request.model,
+          input: [...request.input],
+          encoding_format: "float",
+          ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+          ...(request.user === undefined ? {} : { user: request.user }),
+        },
+        deadline.signal,
+      )) as WireEmbeddings;
+      if (response?.error) throw this.#bodyError(response.error, request.model);
+      const data = Array.isArray(response?.data) ? response.data : [];
+      const vectors = [...data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      if (vectors.length !== request.input.length || !vectors.every(Array.isArray)) {
+        throw malformed(
+          request.model,
+          `${vectors.length} embeddings came back for ${request.input.length} inputs`,
+        );
+      }
+      const cost = response.usage?.cost;
+      return {
+        vectors,
+        model: response.model || request.model,
+        promptTokens: response.usage?.prompt_tokens ?? 0,
+        ...(typeof cost === "number" && Number.isFinite(cost) ? { reportedCostUsd: cost } : {}),
+      };
+    } catch (error) {
+      throw this.#classify(error, request, deadline);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
   // Whatever the call threw: when its own signal ended it, the reason is the deadline or the caller.
-  #classify(error: unknown, request: ChatRequest, deadline: { timedOut: () => boolean }) {
+  #classify(
+    error: unknown,
+    request: { model: string; signal?: AbortSignal | undefined },
+    deadline: { timedOut: () => boolean },
+  ) {
     const stopped = !OrchestratorError.isInstance(error) && request.signal?.aborted === true;
     return classifyUpstreamError(error, {
       provider: this.name,
@@ -190,7 +235,7 @@ export class OpenRouterProvider implements ChatProvider {
   }
 
   // One deadline for the whole call, streaming included, joined with the caller's own cancellation.
-  #deadline(request: ChatRequest) {
+  #deadline(request: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined }) {
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(), request.timeoutMs ?? this.#defaultTimeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
@@ -200,6 +245,13 @@ export class OpenRouterProvider implements ChatProvider {
       dispose: () => clearTimeout(timer),
     };
   }
+}
+
+interface WireEmbeddings {
+  readonly data?: ReadonlyArray<{ readonly index: number; readonly embedding: number[] }>;
+  readonly model?: string;
+  readonly usage?: { readonly prompt_tokens?: number; readonly cost?: unknown };
+  readonly error?: unknown;
 }
 
 function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
