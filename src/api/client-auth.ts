@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { OrchestratorError } from "../core/errors.ts";
+import { clientKeyId } from "./client-identity.ts";
 import { presentedClientKey } from "./client-key.ts";
 import { isWebAsset } from "./routes/web-routes.ts";
 
@@ -15,7 +16,11 @@ export function installClientAuth(app: FastifyInstance, keys: readonly string[])
     const presented = presentedClientKey(request.headers) ?? "";
     const candidate = digest(presented);
     // Compare digests in constant time, so response timing says nothing about a key's prefix.
-    if (presented && digests.some((known) => timingSafeEqual(known, candidate))) return;
+    if (presented && digests.some((known) => timingSafeEqual(known, candidate))) {
+      // What the request's sessions, runs and limits belong to.
+      if (request.orchestration) request.orchestration.clientId = clientKeyId(presented);
+      return;
+    }
     throw new OrchestratorError({
       kind: "persistent",
       code: "invalid_api_key",

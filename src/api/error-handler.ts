@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OrchestratorError } from "../core/errors.ts";
 import { toAnthropicErrorBody } from "./anthropic/messages-view.ts";
 import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
@@ -25,6 +25,24 @@ export function installErrorHandling(app: FastifyInstance): void {
     });
     return reply.status(404).send(errorBody(request.url, error));
   });
+}
+
+export const maxPathParamLength = 256;
+
+// Errors the router raises before any route or hook runs (a path parameter past maxPathParamLength, a
+// malformed URL): the same error body as everything else, instead of Fastify's own.
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const mapped =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? refusal("uri_too_long", 414, `a path parameter is longer than ${maxPathParamLength} characters`)
+      : error.code === "FST_ERR_BAD_URL"
+        ? refusal(
+            "invalid_request",
+            400,
+            "the URL is malformed: a path segment is not valid percent-encoding",
+          )
+        : fromFastifyError(error);
+  void reply.status(mapped.status).send(errorBody(request.url, mapped));
 }
 
 // The Anthropic-compatible endpoint answers in Anthropic's error shape, the OpenAI-compatible ones in

@@ -15,12 +15,19 @@ const uuid = (what: string) =>
     `must be a UUID such as 1b4e28ba-2fa1-11d2-883f-0016d3cca427 (${what})`,
   );
 
+// The spec's example is "optional-session-id": any id a client picks, within a safe alphabet.
+export const sessionId = (what: string) =>
+  requiredString(what).regex(
+    /^[A-Za-z0-9._:-]{1,128}$/,
+    `must be 1 to 128 letters, digits or . _ : - (${what})`,
+  );
+
 export const chatBodySchema = z.object({
   message: requiredString("the user's message").refine(
     (value) => value.trim().length > 0,
     "must not be empty",
   ),
-  session_id: uuid("the session to continue").optional(),
+  session_id: sessionId("the session to continue").optional(),
   context_tokens: z
     .number({ error: "must be a number of tokens" })
     .int("must be a whole number of tokens")
@@ -37,5 +44,5 @@ export const chatBodySchema = z.object({
 
 export type ChatBody = z.output<typeof chatBodySchema>;
 
-export const sessionParamsSchema = z.object({ id: uuid("session id") });
+export const sessionParamsSchema = z.object({ id: sessionId("session id") });
 export const workflowParamsSchema = z.object({ id: uuid("workflow id") });

@@ -19,7 +19,7 @@ import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { installClientAuth } from "./client-auth.ts";
 import { registerClientRateLimit } from "./client-rate-limit.ts";
 import { registerCors } from "./cors.ts";
-import { installErrorHandling } from "./error-handler.ts";
+import { frameworkErrors, installErrorHandling, maxPathParamLength } from "./error-handler.ts";
 import { installRequestTracking } from "./request-tracking.ts";
 import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
 import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
@@ -63,6 +63,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.system.maxBodyBytes,
+    trustProxy: deps.config.system.trustProxy,
+    // Room for the longest ids the API takes (session ids of 128 characters); longer ones get the error shape.
+    routerOptions: { maxParamLength: maxPathParamLength },
+    frameworkErrors,
     // A caller's request id is kept when it looks like one, so a request can be followed across services;
     // anything else (too long, odd characters) is replaced. (Fastify's requestIdHeader would take any value.)
     requestIdHeader: false,

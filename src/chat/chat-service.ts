@@ -21,6 +21,7 @@ import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { type UnusableReason, unusableReason } from "./answer-check.ts";
 import { categorize } from "./categorize.ts";
 import { historyWindow } from "./history-window.ts";
+import { storedSessionId, visibleSessionId } from "./session-scope.ts";
 
 // Who answers: the full pipeline ("auto"), a role chosen by the client, or a model id passed through.
 export type ChatTarget =
@@ -230,10 +231,11 @@ export class ChatService {
   async #prepare(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): Promise<Turn> {
     const { store, tokens, newId } = this.#deps;
     const stateless = input.conversation !== undefined;
-    const sessionId = stateless ? null : (input.sessionId ?? newId());
     const context = currentContext();
+    // Stored under the client's key id: a session id names a session of this client only.
+    const sessionId = stateless ? null : storedSessionId(context?.clientId, input.sessionId ?? newId());
     if (context && sessionId) context.sessionId = sessionId;
-    const history = !stateless && input.sessionId ? await store.listMessages(input.sessionId) : [];
+    const history = sessionId && input.sessionId ? await store.listMessages(sessionId) : [];
     const messageTokens = await tokens.count(input.message);
     let contextTokens = history.reduce((sum, m) => sum + m.tokens, 0) + messageTokens;
     if (input.conversation) {
@@ -328,6 +330,7 @@ export class ChatService {
         sessionId: turn.sessionId,
         kind: "chat",
         request,
+        owner: currentContext()?.clientId ?? null,
       },
       announce,
     );
@@ -394,7 +397,7 @@ export class ChatService {
 
   #route(turn: Turn, answerer: ResolvedRole, category: Category | null, routing: RoutingInfo): RouteInfo {
     return {
-      sessionId: turn.sessionId,
+      sessionId: visibleSessionId(turn.sessionId),
       category,
       role: answerer.role,
       model: answerer.definition.model,
@@ -431,7 +434,7 @@ export class ChatService {
     calls: readonly RoleCallResult[],
   ): ChatReply {
     return {
-      sessionId: turn.sessionId,
+      sessionId: visibleSessionId(turn.sessionId),
       response: call.content,
       timestamp: this.#deps.clock.isoNow(),
       category,

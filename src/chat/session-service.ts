@@ -4,6 +4,7 @@ import { notFound, toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { SessionRecord, Store, StoredMessage } from "../store/store.ts";
+import { storedSessionId, visibleSessionId } from "./session-scope.ts";
 
 export interface OpenedSession {
   readonly session: SessionRecord;
@@ -34,18 +35,25 @@ export class SessionService {
     this.#logger = deps.logger;
   }
 
-  async open(): Promise<OpenedSession> {
-    const session = await this.#store.ensureSession(this.#newId());
+  // `clientId`: the client's key id, under which its sessions are kept (undefined in open mode).
+  async open(clientId: string | undefined): Promise<OpenedSession> {
+    const stored = await this.#store.ensureSession(storedSessionId(clientId, this.#newId()));
+    const session = { ...stored, id: visibleSessionId(stored.id) };
     const warmup = this.#config.routing.warmup;
     const roles = warmup.enabled ? warmup.roles : [];
     for (const role of roles) this.#track(this.#warm(role, warmup.prompt));
     return { session, warmupRoles: roles };
   }
 
-  async history(id: string): Promise<{ session: SessionRecord; messages: StoredMessage[] }> {
-    const session = await this.#store.getSession(id);
+  // Another client's session with the same id is not this client's: it is not found.
+  async history(
+    id: string,
+    clientId: string | undefined,
+  ): Promise<{ session: SessionRecord; messages: StoredMessage[] }> {
+    const stored = storedSessionId(clientId, id);
+    const session = await this.#store.getSession(stored);
     if (!session) throw notFound("session", id);
-    return { session, messages: await this.#store.listMessages(id) };
+    return { session: { ...session, id }, messages: await this.#store.listMessages(stored) };
   }
 
   // Lets shutdown and tests wait for warm-ups still in flight.

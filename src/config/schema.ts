@@ -60,6 +60,10 @@ export const systemSchema = z.strictObject({
     .int()
     .positive()
     .default(16 * 1024 * 1024),
+  // Behind a reverse proxy (Railway, a load balancer): which proxies' X-Forwarded-For to believe for the
+  // client address that open-mode limits count by. false: none (the socket's address); true: any (only when
+  // nothing reaches the service except through the proxy); a string: comma-separated proxy addresses or CIDRs.
+  trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
   // Origins whose browser pages may call the API: "*" for any, exact origins such as
   // "https://app.example.com", or none (an empty list) to send no CORS headers.
   corsOrigins: z

@@ -7,6 +7,8 @@ import type { UpstreamTime } from "../telemetry/upstream-time.ts";
 export interface RequestContext {
   readonly requestId: string;
   readonly endpoint: string;
+  // The id (a digest) of the client key the request presented, once validated; undefined in open mode.
+  clientId?: string | undefined;
   sessionId?: string | undefined;
   workflowId?: string | undefined;
   category?: string | undefined;

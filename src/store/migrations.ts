@@ -188,6 +188,15 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("upstream_calls").dropColumn("escalation").execute();
       },
     },
+    "0007_run_owner": {
+      async up(db: Kysely<unknown>) {
+        // Which client (the id of its key, never the key) started the run: other clients cannot see it.
+        await db.schema.alterTable("workflow_runs").addColumn("owner", "text").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("workflow_runs").dropColumn("owner").execute();
+      },
+    },
   };
 }
 

@@ -46,6 +46,7 @@ export interface WorkflowRunsTable {
   finished_at: string | null;
   workflow: string | null;
   attempt: string | null;
+  owner: string | null;
 }
 
 export interface WorkflowTasksTable {

@@ -114,6 +114,7 @@ export class SqlStore implements Store {
       finished_at: null,
       workflow: null,
       attempt: null,
+      owner: run.owner ?? null,
     };
     await this.#db.transaction().execute(async (trx) => {
       if (run.sessionId && sessionMessages.length > 0) await this.#ensureSession(trx, run.sessionId);
@@ -375,5 +376,6 @@ function toRun(row: Selectable<WorkflowRunsTable>): RunRecord {
     finishedAt: row.finished_at,
     workflow: row.workflow === null ? null : JSON.parse(row.workflow),
     attempt: row.attempt,
+    owner: row.owner,
   };
 }

@@ -90,6 +90,8 @@ export interface RunRecord {
   readonly workflow: unknown;
   // The current attempt at the run when it runs on a queue; jobs of other attempts stand down.
   readonly attempt: string | null;
+  // The id of the client key that started the run (null in open mode); only that client may see it.
+  readonly owner: string | null;
 }
 
 export interface NewRun {
@@ -97,6 +99,7 @@ export interface NewRun {
   readonly sessionId: string | null;
   readonly kind: string;
   readonly request: unknown;
+  readonly owner?: string | null;
 }
 
 export interface RunUpdate {

@@ -77,7 +77,8 @@ export class WorkflowService {
 
   async submit(
     definition: WorkflowDefinition,
-    options: { timeoutSeconds?: number | undefined },
+    // `owner`: the id of the client key submitting it (null in open mode).
+    options: { timeoutSeconds?: number | undefined; owner?: string | null },
   ): Promise<string> {
     this.assertValid(definition);
     await this.assertCapacity();
@@ -86,6 +87,7 @@ export class WorkflowService {
       id,
       sessionId: null,
       kind: "workflow",
+      owner: options.owner ?? null,
       request: options.timeoutSeconds === undefined ? {} : { timeout_seconds: options.timeoutSeconds },
     });
     await this.#deps.store.setRunWorkflow(id, definition);

@@ -4,6 +4,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import {
   type CompatApps,
   clientKey,
+  limitedKey,
   person,
   personSchema,
   redPixel,
@@ -183,7 +184,11 @@ describe("the Anthropic SDK on /v1/messages", () => {
         .finalMessage(),
       Anthropic.NotFoundError,
     );
-    const limited = new Anthropic({ apiKey: "any-key", baseURL: apps.limited.url, maxRetries: 0 });
+    const limited = new Anthropic({
+      apiKey: limitedKey("anthropic"),
+      baseURL: apps.limited.url,
+      maxRetries: 0,
+    });
     await ask(limited);
     await assert.rejects(ask(limited), Anthropic.RateLimitError);
     await assert.rejects(

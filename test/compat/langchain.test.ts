@@ -5,6 +5,7 @@ import { ChatOpenAI } from "@langchain/openai";
 import {
   type CompatApps,
   clientKey,
+  limitedKey,
   person,
   personSchema,
   redPixel,
@@ -102,7 +103,7 @@ describe("LangChain ChatOpenAI", () => {
           401,
         );
         assert.equal(await statusOf(chat("no_such_model").invoke("hi")), 404);
-        const limited = chat("medium_ai", apps.limited.url, `key-for-langchain-${flavour}`);
+        const limited = chat("medium_ai", apps.limited.url, limitedKey(`langchain-${flavour}`));
         await limited.invoke("hi");
         assert.equal(await statusOf(limited.invoke("hi")), 429);
       });

@@ -4,6 +4,7 @@ import OpenAI from "openai";
 import {
   type CompatApps,
   clientKey,
+  limitedKey,
   person,
   personSchema,
   redPixel,
@@ -220,7 +221,11 @@ describe("the official openai SDK", () => {
       client.responses.create({ model: "no_such_model", input: "hi", stream: true }),
       OpenAI.NotFoundError,
     );
-    const limited = new OpenAI({ apiKey: "any", baseURL: `${apps.limited.url}/v1`, maxRetries: 0 });
+    const limited = new OpenAI({
+      apiKey: limitedKey("openai"),
+      baseURL: `${apps.limited.url}/v1`,
+      maxRetries: 0,
+    });
     await limited.responses.create({ model: "medium_ai", input: "hi" });
     await assert.rejects(
       limited.responses.create({ model: "medium_ai", input: "hi" }),

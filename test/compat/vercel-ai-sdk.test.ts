@@ -15,6 +15,7 @@ import {
 import {
   type CompatApps,
   clientKey,
+  limitedKey,
   person,
   personSchema,
   redPixel,
@@ -154,7 +155,7 @@ describe("the Vercel AI SDK", () => {
           ),
           404,
         );
-        const limited = modelFor(flavour, `${apps.limited.url}/v1`, `key-for-${flavour}`, "medium_ai");
+        const limited = modelFor(flavour, `${apps.limited.url}/v1`, limitedKey(flavour), "medium_ai");
         await generateText({ model: limited, prompt: "hi", maxRetries: 0 });
         assert.equal(await statusOf(generateText({ model: limited, prompt: "hi", maxRetries: 0 })), 429);
         // A stream that fails before its first token is a typed error too, not a generic stream error.

@@ -1,7 +1,33 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { type FakeGoogleAi, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
+
+// A request as one client sends it: with its key (or none), any method, any headers.
+async function send(
+  t: TestApp,
+  method: string,
+  path: string,
+  options: { key?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<TestResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${t.url}${path}`, {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON (an artifact, an event stream): keep the text.
+  }
+  return { status: response.status, headers: response.headers, body };
+}
 
 // Each reproduction of an attack or a busy multi-client deployment, run against a real server.
 
@@ -72,5 +98,218 @@ describe("hostile input: memory bombs", () => {
     assert.equal(res.body.error.type, "logical");
     assert.match(res.body.error.message, /360000 characters/);
     assert.equal(fake.requests.length, 1, "the oversized prompt was never sent");
+  });
+});
+
+describe("hostile input: tenants", () => {
+  const alice = "alice-key-0123456789abcdef";
+  const bob = "bob-key-0123456789abcdef01";
+  let fake: FakeOpenRouter;
+  let google: FakeGoogleAi;
+  let t: TestApp;
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    google = await startFakeGoogleAi();
+    t = await startTestApp({ fake, google, config: { api_keys: { clients: [alice, bob] } } });
+  });
+  after(async () => {
+    await t.close();
+    await fake.close();
+    await google.close();
+  });
+
+  it("keeps a client's session from every other client, and scopes client-chosen ids per client", async () => {
+    const said = await send(t, "POST", "/chat", {
+      key: alice,
+      body: { message: "my password is hunter2", session_id: "optional-session-id" },
+    });
+    assert.equal(said.status, 200);
+    assert.equal(said.body.session_id, "optional-session-id");
+
+    assert.equal((await send(t, "GET", "/sessions/optional-session-id", { key: bob })).status, 404);
+    // Bob choosing the same id gets a session of his own, and appends nothing to Alice's.
+    const bobs = await send(t, "POST", "/chat", {
+      key: bob,
+      body: { message: "hello from bob", session_id: "optional-session-id" },
+    });
+    assert.equal(bobs.status, 200);
+    const bobHistory = await send(t, "GET", "/sessions/optional-session-id", { key: bob });
+    assert.deepEqual(
+      bobHistory.body.messages.map((m: { content: string }) => m.content.includes("hunter2")),
+      [false, false],
+    );
+    const aliceHistory = await send(t, "GET", "/sessions/optional-session-id", { key: alice });
+    assert.equal(aliceHistory.body.session_id, "optional-session-id");
+    assert.equal(aliceHistory.body.messages.length, 2);
+    assert.equal(aliceHistory.body.messages[0].content, "my password is hunter2");
+
+    const opened = await send(t, "POST", "/sessions", { key: alice });
+    assert.equal(opened.status, 201);
+    assert.equal((await send(t, "GET", `/sessions/${opened.body.session_id}`, { key: bob })).status, 404);
+    assert.equal((await send(t, "GET", `/sessions/${opened.body.session_id}`, { key: alice })).status, 200);
+  });
+
+  it("keeps a client's workflows, their events and artifacts from every other client", async () => {
+    const started = await send(t, "POST", "/workflow", {
+      key: alice,
+      body: {
+        workflow: [
+          {
+            type: "linear",
+            tasks: [{ model: "image_generation_ai", prompt: "a private sketch", output_variable: "sketch" }],
+          },
+        ],
+      },
+    });
+    assert.equal(started.status, 200);
+    assert.equal(started.body.status, "completed");
+    const id = started.body.workflow_id;
+    const artifact = started.body.outputs.sketch;
+    assert.match(artifact, /^\/artifacts\//);
+
+    for (const [method, path] of [
+      ["GET", `/workflow/${id}`],
+      ["DELETE", `/workflow/${id}`],
+      ["POST", `/workflow/${id}/resume`],
+      ["GET", `/workflow/${id}/events`],
+      ["GET", artifact],
+    ] as const) {
+      const res = await send(t, method, path, { key: bob });
+      assert.equal(res.status, 404, `${method} ${path} as another client`);
+      assert.equal(res.body.error.code, "not_found");
+    }
+    assert.equal((await send(t, "GET", `/workflow/${id}`, { key: alice })).status, 200);
+    const own = await send(t, "GET", artifact, { key: alice });
+    assert.equal(own.status, 200);
+    assert.match(own.headers.get("cache-control") ?? "", /^private/);
+
+    // The run records its client by a digest of the key, never the key.
+    const record = await t.app.store.getRun(id);
+    assert.ok(record?.owner);
+    assert.ok(!record.owner.includes(alice) && !alice.includes(record.owner));
+  });
+
+  it("accepts the spec's own example session id in open mode too", async () => {
+    const open = await startTestApp({ mode: "offline" });
+    try {
+      const res = await open.post("/chat", { message: "hi", session_id: "optional-session-id" });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.session_id, "optional-session-id");
+      assert.equal((await open.get("/sessions/optional-session-id")).body.messages.length, 2);
+    } finally {
+      await open.close();
+    }
+  });
+});
+
+describe("hostile input: client limits by identity", () => {
+  it("counts made-up bearer tokens in open mode as the one address they come from", async () => {
+    const t = await startTestApp({
+      mode: "offline",
+      config: { rateLimits: { clients: { requestsPerMinute: 10 } } },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        statuses.push((await send(t, "GET", "/models", { key: `made-up-${i}` })).status);
+      }
+      assert.equal(statuses.filter((s) => s === 200).length, 10);
+      assert.equal(statuses.filter((s) => s === 429).length, 10);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("gives every valid key its own allowance", async () => {
+    const keys = ["first-key-0123456789abcdef", "second-key-0123456789abcdef"];
+    const t = await startTestApp({
+      mode: "offline",
+      config: { api_keys: { clients: keys }, rateLimits: { clients: { requestsPerMinute: 3 } } },
+    });
+    try {
+      for (const key of keys) {
+        const statuses = [];
+        for (let i = 0; i < 4; i++) statuses.push((await send(t, "GET", "/models", { key })).status);
+        assert.deepEqual(statuses, [200, 200, 200, 429], key);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("believes X-Forwarded-For only from a trusted proxy (system.trustProxy)", async () => {
+    const config = (trustProxy: boolean) => ({
+      system: { trustProxy },
+      rateLimits: { clients: { requestsPerMinute: 2 } },
+    });
+    const direct = await startTestApp({ mode: "offline", config: config(false) });
+    const proxied = await startTestApp({ mode: "offline", config: config(true) });
+    try {
+      const from = (t: TestApp, address: string) =>
+        send(t, "GET", "/models", { headers: { "x-forwarded-for": address } });
+      const spoofed = [];
+      for (let i = 0; i < 3; i++) spoofed.push((await from(direct, `203.0.113.${i}`)).status);
+      assert.deepEqual(spoofed, [200, 200, 429], "a forged header is no new client");
+      const viaProxy = [];
+      for (let i = 0; i < 3; i++) viaProxy.push((await from(proxied, `203.0.113.${i}`)).status);
+      assert.deepEqual(viaProxy, [200, 200, 200], "behind a trusted proxy each forwarded address counts");
+    } finally {
+      await direct.close();
+      await proxied.close();
+    }
+  });
+});
+
+describe("hostile input: smaller things found on the way", () => {
+  let fake: FakeOpenRouter;
+  let t: TestApp;
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    t = await startTestApp({ fake });
+  });
+  after(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  it("answers an overlong id in the documented error shape", async () => {
+    const res = await t.get(`/workflow/${"x".repeat(300)}`);
+    assert.equal(res.status, 414);
+    assert.equal(res.body.error.type, "logical");
+    assert.equal(res.body.error.code, "uri_too_long");
+    assert.equal(res.body.error.retryable, false);
+    const longSession = await t.get(`/sessions/${"x".repeat(129)}`);
+    assert.equal(longSession.status, 400);
+    assert.equal(longSession.body.error.field, "id");
+  });
+
+  it("follows the events of a 30-task run without piling up close listeners", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      fake.respondWith(() => ({ kind: "text", content: "ok", delayMs: 2 }));
+      const tasks = Array.from({ length: 30 }, (_, i) => ({
+        model: "fast_ai",
+        prompt: `step ${i}`,
+        output_variable: `step${i}`,
+      }));
+      const started = await t.post("/workflow", { workflow: [{ type: "inline", tasks }], async: true });
+      assert.equal(started.status, 202);
+      const events = await fetch(`${t.url}/workflow/${started.body.workflow_id}/events`);
+      const text = await events.text();
+      assert.equal(text.match(/event: task_completed/g)?.length, 30);
+      assert.match(text, /event: workflow_finished/);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(
+        warnings.filter((name) => name === "MaxListenersExceededWarning"),
+        [],
+      );
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 });

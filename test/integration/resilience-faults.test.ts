@@ -152,26 +152,22 @@ describe("fault injection against the fake upstream", () => {
   });
 
   it("limits each API client, by key, with 429 and Retry-After; health checks pass", async () => {
-    const t = await startTestApp({ config: { rateLimits: { clients: { requestsPerMinute: 3 } } } });
+    const [a, b] = ["client-a-key-0123456789", "client-b-key-0123456789"];
+    const t = await startTestApp({
+      config: { api_keys: { clients: [a, b] }, rateLimits: { clients: { requestsPerMinute: 3 } } },
+    });
     try {
       for (let i = 0; i < 3; i++) {
         assert.equal(
-          (await t.post("/chat", { message: `hi ${i}` }, { authorization: "Bearer client-a" })).status,
+          (await t.post("/chat", { message: `hi ${i}` }, { authorization: `Bearer ${a}` })).status,
           200,
         );
       }
-      const limited = await t.post(
-        "/chat",
-        { message: "one too many" },
-        { authorization: "Bearer client-a" },
-      );
+      const limited = await t.post("/chat", { message: "one too many" }, { authorization: `Bearer ${a}` });
       assert.equal(limited.status, 429);
       assert.equal(limited.body.error.code, "rate_limited");
       assert.ok(Number(limited.headers.get("retry-after")) > 0);
-      assert.equal(
-        (await t.post("/chat", { message: "hi" }, { authorization: "Bearer client-b" })).status,
-        200,
-      );
+      assert.equal((await t.post("/chat", { message: "hi" }, { authorization: `Bearer ${b}` })).status, 200);
       for (let i = 0; i < 5; i++) assert.equal((await t.get("/health")).status, 200);
     } finally {
       await t.close();

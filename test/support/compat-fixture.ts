@@ -4,9 +4,21 @@ import { startTestApp, type TestApp } from "./test-app.ts";
 
 // What the client-compatibility tests share: a service with a client key in front of a fake upstream that
 // answers like a model would (a tool call when tools are offered, JSON when a schema is asked for), and a
-// second service whose rate limit lets one request a minute through, for the 429 case.
+// second service whose rate limit lets one request a minute through per client key, for the 429 case.
 
 export const clientKey = "sk-compat-test-key-000000000001";
+
+// The second service's clients: each SDK flavour is one client, with its own allowance.
+const limitedClients = [
+  "openai",
+  "anthropic",
+  "langchain-chat",
+  "langchain-responses",
+  "responses",
+  "chat",
+  "compatible",
+];
+export const limitedKey = (client: (typeof limitedClients)[number]) => `sk-limited-client-${client}-0000`;
 export const person = { name: "Ada", age: 36 };
 export const personSchema = {
   type: "object",
@@ -23,7 +35,12 @@ export interface CompatApps {
 
 export async function startCompatApps(): Promise<CompatApps> {
   const main = await startTestApp({ config: { api_keys: { clients: [clientKey] } } });
-  const limited = await startTestApp({ config: { rateLimits: { clients: { requestsPerMinute: 1 } } } });
+  const limited = await startTestApp({
+    config: {
+      api_keys: { clients: limitedClients.map(limitedKey) },
+      rateLimits: { clients: { requestsPerMinute: 1 } },
+    },
+  });
   main.fake?.respondWith(modelLikeResponder);
   limited.fake?.respondWith(modelLikeResponder);
   return {

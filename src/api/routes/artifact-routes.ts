@@ -3,6 +3,7 @@ import { z } from "zod";
 import { notFound } from "../../core/errors.ts";
 import { isUuid } from "../../core/ids.ts";
 import type { Store } from "../../store/store.ts";
+import { clientIdOf } from "../client-identity.ts";
 import { parseInput } from "../validation.ts";
 
 const paramsSchema = z.object({ id: z.string().refine(isUuid, "must be a UUID (artifact id)") });
@@ -12,11 +13,16 @@ export function registerArtifactRoutes(app: FastifyInstance, store: Store): void
   app.get("/artifacts/:id", async (request, reply) => {
     const { id } = parseInput(paramsSchema, request.params, "path");
     const artifact = await store.getArtifact(id);
-    if (!artifact) throw notFound("artifact", id);
-    return reply
-      .header("content-type", artifact.contentType)
-      .header("cache-control", "public, max-age=31536000, immutable")
-      .header("x-simulated", String(artifact.simulated))
-      .send(Buffer.from(artifact.data));
+    // An artifact belongs to the client whose run made it; another client's is not found.
+    const run = artifact?.runId ? await store.getRun(artifact.runId) : undefined;
+    if (!artifact || (run?.owner ?? null) !== (clientIdOf(request) ?? null)) throw notFound("artifact", id);
+    return (
+      reply
+        .header("content-type", artifact.contentType)
+        // Private: with client keys, a shared cache must not hand one client's artifact to another.
+        .header("cache-control", "private, max-age=31536000, immutable")
+        .header("x-simulated", String(artifact.simulated))
+        .send(Buffer.from(artifact.data))
+    );
   });
 }

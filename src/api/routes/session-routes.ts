@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { SessionService } from "../../chat/session-service.ts";
 import type { ModelClient } from "../../models/model-client.ts";
+import { clientIdOf } from "../client-identity.ts";
 import { sessionParamsSchema } from "../schemas.ts";
 import { parseInput } from "../validation.ts";
 
@@ -9,8 +10,8 @@ export function registerSessionRoutes(
   sessions: SessionService,
   models: ModelClient,
 ): void {
-  app.post("/sessions", async (_request, reply) => {
-    const { session, warmupRoles } = await sessions.open();
+  app.post("/sessions", async (request, reply) => {
+    const { session, warmupRoles } = await sessions.open(clientIdOf(request));
     return reply.status(201).send({
       session_id: session.id,
       created_at: session.createdAt,
@@ -21,7 +22,7 @@ export function registerSessionRoutes(
 
   app.get("/sessions/:id", async (request) => {
     const { id } = parseInput(sessionParamsSchema, request.params, "path");
-    const { session, messages } = await sessions.history(id);
+    const { session, messages } = await sessions.history(id, clientIdOf(request));
     return {
       session_id: session.id,
       created_at: session.createdAt,

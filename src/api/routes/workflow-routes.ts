@@ -1,11 +1,13 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { visibleSessionId } from "../../chat/session-scope.ts";
 import { notFound } from "../../core/errors.ts";
 import type { RunRecord, Store, TaskRecord } from "../../store/store.ts";
 import type { TemplateCatalog } from "../../workflows/template-catalog.ts";
 import type { WorkflowEvent, WorkflowEvents } from "../../workflows/workflow-events.ts";
 import { type WorkflowDefinition, workflowRequestSchema } from "../../workflows/workflow-schema.ts";
 import type { WorkflowService } from "../../workflows/workflow-service.ts";
+import { clientIdOf } from "../client-identity.ts";
 import { EventStream } from "../event-stream.ts";
 import { workflowParamsSchema } from "../schemas.ts";
 import { parseInput } from "../validation.ts";
@@ -28,21 +30,23 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
 
   // Runs the workflow; waits for it unless "async": true, in which case 202 comes back at once.
   const run = async (
+    request: FastifyRequest,
     reply: FastifyReply,
     definition: WorkflowDefinition,
     isAsync: boolean,
     timeoutSeconds?: number,
   ) => {
-    const id = await workflows.submit(definition, { timeoutSeconds });
+    const id = await workflows.submit(definition, { timeoutSeconds, owner: clientIdOf(request) ?? null });
     if (isAsync)
       return reply.status(202).send({ workflow_id: id, status: "running", workflow_url: `/workflow/${id}` });
     await workflows.waitFor(id);
-    return reply.send(await workflowView(store, id));
+    return reply.send(await workflowView(store, request, id));
   };
 
   app.post("/workflow", async (request, reply) => {
     const body = parseInput(workflowRequestSchema, request.body);
     return run(
+      request,
       reply,
       { stages: body.workflow, variables: body.variables ?? {} },
       body.async === true,
@@ -68,18 +72,17 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
     const body = request.body ?? {};
     const given = parseInput(z.record(z.string(), z.unknown()), body);
     const definition = templates.instantiate(request.params.name, given);
-    return run(reply, definition, options.async === "true", options.timeout_seconds);
+    return run(request, reply, definition, options.async === "true", options.timeout_seconds);
   });
 
   app.get("/workflow/:id", async (request) => {
     const { id } = parseInput(workflowParamsSchema, request.params, "path");
-    return workflowView(store, id);
+    return workflowView(store, request, id);
   });
 
   app.delete("/workflow/:id", async (request, reply) => {
     const { id } = parseInput(workflowParamsSchema, request.params, "path");
-    const record = await store.getRun(id);
-    if (!record) throw notFound("workflow", id);
+    const record = await ownedRun(store, request, id);
     if (!(await workflows.cancel(id))) {
       return reply.status(409).send({
         error: {
@@ -91,11 +94,12 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
       });
     }
     await workflows.waitFor(id);
-    return workflowView(store, id);
+    return workflowView(store, request, id);
   });
 
   app.post("/workflow/:id/resume", async (request, reply) => {
     const { id } = parseInput(workflowParamsSchema, request.params, "path");
+    await ownedRun(store, request, id);
     await workflows.resume(id);
     return reply.status(202).send({ workflow_id: id, status: "running", workflow_url: `/workflow/${id}` });
   });
@@ -109,9 +113,11 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
       live.push(event);
       wake?.();
     });
+    // One close listener for the whole stream (one per wait would pile up on a long run).
+    const onClose = () => wake?.();
+    reply.raw.once("close", onClose);
     try {
-      const record = await store.getRun(id);
-      if (!record) throw notFound("workflow", id);
+      const record = await ownedRun(store, request, id);
       const stream = new EventStream(reply, {});
       for (const task of await store.listTasks(id)) {
         for (const event of replay(task)) await stream.sendEvent(event.type, eventView(event));
@@ -123,7 +129,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
         if (!event) {
           await new Promise<void>((resolve) => {
             wake = resolve;
-            reply.raw.once("close", resolve);
+            if (stream.closed) resolve();
           });
           continue;
         }
@@ -133,14 +139,21 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
       stream.end();
       return reply;
     } finally {
+      reply.raw.off("close", onClose);
       unsubscribe();
     }
   });
 }
 
-async function workflowView(store: Store, id: string) {
+// A run another client started is not found, exactly like one that does not exist.
+async function ownedRun(store: Store, request: FastifyRequest, id: string): Promise<RunRecord> {
   const record = await store.getRun(id);
-  if (!record) throw notFound("workflow", id);
+  if (!record || record.owner !== (clientIdOf(request) ?? null)) throw notFound("workflow", id);
+  return record;
+}
+
+async function workflowView(store: Store, request: FastifyRequest, id: string) {
+  const record = await ownedRun(store, request, id);
   return runView(record, await store.listTasks(id));
 }
 
@@ -184,7 +197,7 @@ export function runView(run: RunRecord, tasks: readonly TaskRecord[]) {
     workflow_id: run.id,
     kind: run.kind,
     status: run.status,
-    session_id: run.sessionId,
+    session_id: visibleSessionId(run.sessionId),
     created_at: run.createdAt,
     updated_at: run.updatedAt,
     finished_at: run.finishedAt,
