@@ -6,8 +6,10 @@ import {
   type ChatRequest,
   type ChatResult,
   type ChatStreamEvent,
+  type ToolCall,
   textOf,
 } from "../chat-provider.ts";
+import { exampleOf } from "./schema-example.ts";
 
 export interface SimulatedProviderOptions {
   // Pause before answering, to make the offline mode feel like a network call; 0 in tests.
@@ -27,23 +29,85 @@ export class SimulatedProvider implements ChatProvider {
   async complete(request: ChatRequest): Promise<ChatResult> {
     if (this.#latencyMs > 0) await delay(this.#latencyMs, request.signal);
     request.signal?.throwIfAborted();
-    const content = answerFor(request);
+    const toolCall = forcedToolCall(request);
+    const content = toolCall ? "" : (structuredAnswer(request) ?? answerFor(request));
     return {
       content,
       model: request.model,
-      finishReason: "stop",
+      finishReason: toolCall ? "tool_calls" : "stop",
       usage: {
         promptTokens: request.messages.reduce((sum, m) => sum + countTokensNow(textOf(m.content)), 0),
-        completionTokens: countTokensNow(content),
+        completionTokens: countTokensNow(content || (toolCall?.function.arguments ?? "")),
       },
+      ...(toolCall ? { toolCalls: [toolCall] } : {}),
     };
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamEvent> {
     const result = await this.complete(request);
     for (const piece of result.content.match(/\S+\s*/g) ?? []) yield { type: "delta", text: piece };
+    // Tool calls arrive as OpenAI streams them: id and name first, then the arguments.
+    for (const [index, call] of (result.toolCalls ?? []).entries()) {
+      const head = {
+        index,
+        id: call.id,
+        type: "function",
+        function: { name: call.function.name, arguments: "" },
+      };
+      yield { type: "tool_call_delta", deltas: [head] };
+      yield {
+        type: "tool_call_delta",
+        deltas: [{ index, function: { arguments: call.function.arguments } }],
+      };
+    }
     yield { type: "done", result };
   }
+}
+
+// Purposes the service itself asks for answer in their own formats; only client requests get these.
+const internalPurposes = new Set([
+  "categorize",
+  "warmup",
+  "plan",
+  "finish",
+  "explain_failure",
+  "acknowledge",
+]);
+
+// tool_choice "required" or a named function forces a call: to that function (or the first tool), with
+// arguments that satisfy its parameters' schema, so a client's tool loop runs without a key.
+function forcedToolCall(request: ChatRequest): ToolCall | undefined {
+  if (internalPurposes.has(request.purpose ?? "answer")) return undefined;
+  const tools = (request.tools ?? []).map((tool) => tool.function as FunctionTool | undefined);
+  const choice = request.toolChoice as { function?: { name?: string } } | string | undefined;
+  const named = typeof choice === "object" ? choice?.function?.name : undefined;
+  if (choice !== "required" && named === undefined) return undefined;
+  const tool = named === undefined ? tools[0] : tools.find((t) => t?.name === named);
+  if (!tool?.name) return undefined;
+  return {
+    id: `call_simulated_${tool.name}`,
+    type: "function",
+    function: {
+      name: tool.name,
+      arguments: JSON.stringify(exampleOf(tool.parameters ?? { type: "object" })),
+    },
+  };
+}
+
+interface FunctionTool {
+  readonly name?: string;
+  readonly parameters?: unknown;
+}
+
+// response_format json_schema: an object that satisfies the schema; json_object: a small JSON object.
+function structuredAnswer(request: ChatRequest): string | undefined {
+  if (internalPurposes.has(request.purpose ?? "answer")) return undefined;
+  const format = request.responseFormat as { type?: string; json_schema?: { schema?: unknown } } | undefined;
+  if (format?.type === "json_schema") return JSON.stringify(exampleOf(format.json_schema?.schema ?? {}));
+  if (format?.type === "json_object") {
+    return JSON.stringify({ simulated: true, answer: "offline mode: no model was called" });
+  }
+  return undefined;
 }
 
 function answerFor(request: ChatRequest): string {
