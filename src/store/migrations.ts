@@ -197,6 +197,15 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("workflow_runs").dropColumn("owner").execute();
       },
     },
+    "0008_artifact_owner": {
+      async up(db: Kysely<unknown>) {
+        // Artifacts made outside a run (the images endpoint) name their client themselves.
+        await db.schema.alterTable("artifacts").addColumn("owner", "text").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("artifacts").dropColumn("owner").execute();
+      },
+    },
   };
 }
 

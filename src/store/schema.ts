@@ -73,6 +73,7 @@ export interface ArtifactsTable {
   data: Uint8Array;
   simulated: number;
   created_at: string;
+  owner: string | null;
 }
 
 export interface UpstreamCallsTable {

@@ -281,6 +281,7 @@ export class SqlStore implements Store {
       .values({
         id: artifact.id,
         run_id: artifact.runId,
+        owner: artifact.owner ?? null,
         content_type: artifact.contentType,
         data: artifact.data,
         simulated: artifact.simulated ? 1 : 0,
@@ -296,6 +297,7 @@ export class SqlStore implements Store {
       row && {
         id: row.id,
         runId: row.run_id,
+        owner: row.owner,
         contentType: row.content_type,
         data: row.data,
         simulated: row.simulated === 1,

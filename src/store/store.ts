@@ -71,6 +71,8 @@ export interface ArtifactRecord {
   // Made by the offline mode, not by a real model.
   readonly simulated: boolean;
   readonly createdAt: string;
+  // The id of the client key it was made for when it belongs to no run (a run's artifacts are its owner's).
+  readonly owner?: string | null;
 }
 
 export interface RunRecord {

@@ -13,9 +13,10 @@ export function registerArtifactRoutes(app: FastifyInstance, store: Store): void
   app.get("/artifacts/:id", async (request, reply) => {
     const { id } = parseInput(paramsSchema, request.params, "path");
     const artifact = await store.getArtifact(id);
-    // An artifact belongs to the client whose run made it; another client's is not found.
+    // An artifact belongs to the client whose run (or images request) made it; another client's is not found.
     const run = artifact?.runId ? await store.getRun(artifact.runId) : undefined;
-    if (!artifact || (run?.owner ?? null) !== (clientIdOf(request) ?? null)) throw notFound("artifact", id);
+    const owner = artifact?.owner ?? run?.owner ?? null;
+    if (!artifact || owner !== (clientIdOf(request) ?? null)) throw notFound("artifact", id);
     return (
       reply
         .header("content-type", artifact.contentType)

@@ -6,6 +6,7 @@ import type { MediaClient } from "../../models/media-client.ts";
 import type { ModelCatalog } from "../../models/model-catalog.ts";
 import type { Store } from "../../store/store.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
+import { clientIdOf } from "../client-identity.ts";
 import { parseInput } from "../validation.ts";
 import { roundUsd } from "../views.ts";
 
@@ -64,6 +65,7 @@ export function registerImagesRoutes(app: FastifyInstance, deps: ImagesRouteDeps
         const artifact = await deps.store.saveArtifact({
           id: deps.newId(),
           runId: null,
+          owner: clientIdOf(request) ?? null,
           contentType: image.contentType,
           data: image.data,
           simulated: image.simulated,
