@@ -27,6 +27,7 @@ import { ProviderRegistry } from "./providers/provider-registry.ts";
 import { SimulatedEmbeddingsProvider } from "./providers/simulated/simulated-embeddings-provider.ts";
 import { SimulatedMediaProvider } from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
+import { ShadowSampler } from "./quality/shadow-sampler.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { realSleep } from "./resilience/sleeper.ts";
 import { UpstreamGuard } from "./resilience/upstream-guard.ts";
@@ -49,7 +50,7 @@ export interface AppOptions {
   readonly clock?: Clock;
   readonly newId?: IdGenerator;
   readonly simulatedLatencyMs?: number;
-  // Randomness of retry jitter; tests pin it to make backoff gaps exact.
+  // Randomness of retry jitter, shadow sampling and the judge's answer order; tests pin it to make them exact.
   readonly random?: () => number;
 }
 
@@ -61,6 +62,8 @@ export interface App {
   readonly runs: RunRegistry;
   readonly workflows: WorkflowService;
   readonly sessions: SessionService;
+  // Background answers and judgings for the quality figure.
+  readonly shadow: ShadowSampler;
   readonly logger: Logger;
   readonly interruptedRuns: number;
   // Present when workflows run on a queue (system.redisUrl).
@@ -156,7 +159,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     store: store.usage,
     baseline: catalog.require(config.monitoring.baselineRole).definition,
     clock,
-    listeners: [metrics, budget],
+    // The shadow sampler is made once the model client exists; by the first call it does.
+    listeners: [metrics, budget, { onCall: (entry) => shadow.onCall(entry) }],
     logger,
     flushIntervalMs: config.monitoring.writeBatchMs,
   });
@@ -224,7 +228,19 @@ export async function createApp(options: AppOptions): Promise<App> {
       : undefined,
   });
   const templates = new TemplateCatalog(config.templates, workflows);
-  const chat = new ChatService({ config, models, store, tokens, workflows, clock, newId, logger });
+  const { shadow: shadowConfig } = config.monitoring;
+  const shadow = new ShadowSampler({
+    config: shadowConfig,
+    models,
+    baselineRole: shadowConfig.baselineRole ?? config.monitoring.baselineRole,
+    judgeRole: shadowConfig.judgeRole,
+    store: store.usage,
+    clock,
+    random: options.random ?? Math.random,
+    flushLedger,
+    logger,
+  });
+  const chat = new ChatService({ config, models, store, tokens, workflows, clock, newId, logger, shadow });
   const sessions = new SessionService({ config, store, models, newId, logger });
   const server = await buildServer({
     config,
@@ -263,6 +279,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     const inTime = await Promise.race([idle, delay(graceMs).then(() => false)]);
     if (!inTime) await runs.abortAll(new Error("server shutting down"));
     await sessions.settled();
+    await shadow.close();
     await tokens.close();
     await ledger.flush();
     await store.close();
@@ -275,6 +292,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     runs,
     workflows,
     sessions,
+    shadow,
     logger,
     interruptedRuns,
     cluster,

@@ -13,6 +13,7 @@ import {
   type ToolCall,
   textOf,
 } from "../providers/chat-provider.ts";
+import type { ShadowSampler } from "../quality/shadow-sampler.ts";
 import type { Category } from "../routing/category.ts";
 import { assertWithinContextLimit, preRoute } from "../routing/pre-route.ts";
 import type { NewMessage, Store, StoredMessage } from "../store/store.ts";
@@ -104,6 +105,8 @@ export interface ChatServiceDeps {
   readonly clock: Clock;
   readonly newId: IdGenerator;
   readonly logger: Logger;
+  // Offered every answer, to sample some for the quality figure in the background.
+  readonly shadow?: ShadowSampler | undefined;
 }
 
 const acknowledgementPrompt =
@@ -266,7 +269,8 @@ export class ChatService {
     const shown = { text: false };
     const calls = [...spent];
     let answeredRouting = routing;
-    let call = yield* this.#generate(turn, answerer, this.#answerCall(turn, answerer), shown);
+    const routedCall = this.#answerCall(turn, answerer);
+    let call = yield* this.#generate(turn, answerer, routedCall, shown);
     // A streamed answer can be replaced only while none of its text has reached the client.
     const reason = escalateTo && !shown.text ? unusableReason(call, turn.input.generation) : undefined;
     if (escalateTo && reason) {
@@ -289,6 +293,16 @@ export class ChatService {
         this.#userMessage(turn, category),
         await this.#assistantMessage(call, category),
       ]);
+    }
+    if (!answeredRouting.escalated) {
+      this.#deps.shadow?.offer({
+        category,
+        routedByCategory: routing.rule === "category",
+        answer: call,
+        conversation: routedCall.messages,
+        conversationFor: (role) => this.#conversation(turn, role),
+        generation: turn.input.generation,
+      });
     }
     yield { type: "done", reply: this.#reply(turn, call, category, answeredRouting, calls) };
   }

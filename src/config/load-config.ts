@@ -235,6 +235,9 @@ function checkReferences(config: AppConfig): string[] {
   mustExist("orchestration.finishRole", config.orchestration.finishRole);
   mustExist("orchestration.failureRole", config.orchestration.failureRole);
   mustExist("monitoring.baselineRole", config.monitoring.baselineRole);
+  if (config.monitoring.shadow.baselineRole !== undefined)
+    mustExist("monitoring.shadow.baselineRole", config.monitoring.shadow.baselineRole);
+  mustExist("monitoring.shadow.judgeRole", config.monitoring.shadow.judgeRole);
   config.routing.warmup.roles.forEach((role, index) => {
     mustExist(`routing.warmup.roles.${index}`, role);
   });

@@ -257,6 +257,20 @@ export const budgetsSchema = z.strictObject({
   perDayUsd: z.number().min(0).default(0),
 });
 
+// The quality figure: a share of the requests routed to a cheaper role is answered again by the baseline in the
+// background, and a judge compares the two answers.
+export const shadowSchema = z.strictObject({
+  // Share of eligible requests sampled, 0 to 1; 0 turns sampling off.
+  sampleRate: z.number().min(0).max(1).default(0),
+  // Who gives the baseline answer; by default monitoring.baselineRole, what the savings are measured against.
+  baselineRole: roleName.optional(),
+  judgeRole: roleName.default("thinking_ai"),
+  // Spending cap of shadow calls per UTC day, in USD; once spent, sampling pauses until the next day.
+  maxDailyUsd: z.number().positive().default(1),
+  // Sampled pairs being answered and judged at once; a sample beyond it is skipped, never queued.
+  maxConcurrent: z.number().int().positive().default(4),
+});
+
 export const monitoringSchema = z.strictObject({
   // The savings figure compares actual cost with sending the same traffic to this role.
   baselineRole: roleName.default("thinking_ai"),
@@ -268,6 +282,7 @@ export const monitoringSchema = z.strictObject({
   // Ledger and request-log rows are written in batches, at most this long after the first row (ms), or
   // sooner when 500 are queued; a graceful stop writes whatever is queued.
   writeBatchMs: z.number().int().min(1).max(60_000).default(200),
+  shadow: shadowSchema.prefault({}),
 });
 
 // Distributed execution (with system.redisUrl): the workflow queue and its workers.

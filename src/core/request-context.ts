@@ -22,6 +22,8 @@ export interface RequestContext {
   escalation?: string | undefined;
   // Time spent waiting on upstream calls; shared by reference with everything the request starts.
   readonly upstreamTime?: UpstreamTime;
+  // Work for the quality figure (a baseline answer, a judging), done in the background after the answer.
+  readonly shadow?: boolean;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

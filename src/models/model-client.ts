@@ -81,6 +81,8 @@ const priorityByPurpose: Record<CallPurpose, Priority> = {
   finish: "medium",
   explain_failure: "medium",
   warmup: "low",
+  shadow: "low",
+  judge: "low",
 };
 
 // Codes that mean the whole account is refused: another model behind the same key would fail the same way.

@@ -54,7 +54,10 @@ export type CallPurpose =
   | "task"
   | "finish"
   | "explain_failure"
-  | "warmup";
+  | "warmup"
+  // The quality figure: the baseline role's answer to a sampled request, and the judging of the pair.
+  | "shadow"
+  | "judge";
 
 export interface ChatRequest extends GenerationOptions {
   readonly model: string;

@@ -206,6 +206,44 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("artifacts").dropColumn("owner").execute();
       },
     },
+    "0009_shadow_samples": {
+      async up(db: Kysely<unknown>) {
+        // Shadow calls (a baseline answer and its judging) are marked, so the savings figure can leave them out.
+        await db.schema
+          .alterTable("upstream_calls")
+          .addColumn("shadow", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createTable("shadow_samples")
+          .addColumn("id", type.serialId, autoId)
+          .addColumn("at", "text", (c) => c.notNull())
+          .addColumn("request_id", "text")
+          .addColumn("session_id", "text")
+          .addColumn("category", "text")
+          .addColumn("routed_role", "text", (c) => c.notNull())
+          .addColumn("routed_model", "text", (c) => c.notNull())
+          .addColumn("baseline_role", "text", (c) => c.notNull())
+          .addColumn("baseline_model", "text")
+          .addColumn("judge_model", "text")
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("verdict", "text")
+          .addColumn("reason", "text")
+          .addColumn("routed_first", "integer")
+          .addColumn("error_code", "text")
+          .addColumn("cost_usd", type.real, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex("shadow_samples_by_time").on("shadow_samples").column("at").execute();
+        await db.schema
+          .createIndex("shadow_samples_by_request")
+          .on("shadow_samples")
+          .column("request_id")
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await sql`drop table if exists shadow_samples`.execute(db);
+        await db.schema.alterTable("upstream_calls").dropColumn("shadow").execute();
+      },
+    },
   };
 }
 

@@ -9,6 +9,7 @@ export interface DatabaseSchema {
   artifacts: ArtifactsTable;
   upstream_calls: UpstreamCallsTable;
   api_requests: ApiRequestsTable;
+  shadow_samples: ShadowSamplesTable;
 }
 
 export interface SessionsTable {
@@ -99,6 +100,26 @@ export interface UpstreamCallsTable {
   baseline_usd: number;
   saved_usd: number;
   escalation: string | null;
+  shadow: Generated<number>;
+}
+
+export interface ShadowSamplesTable {
+  id: Generated<number>;
+  at: string;
+  request_id: string | null;
+  session_id: string | null;
+  category: string | null;
+  routed_role: string;
+  routed_model: string;
+  baseline_role: string;
+  baseline_model: string | null;
+  judge_model: string | null;
+  status: string;
+  verdict: string | null;
+  reason: string | null;
+  routed_first: number | null;
+  error_code: string | null;
+  cost_usd: number;
 }
 
 export interface ApiRequestsTable {

@@ -2,7 +2,15 @@ import { type Kysely, sql } from "kysely";
 import type { CallOutcome } from "../telemetry/upstream-call.ts";
 import type { SqlDialectName } from "./migrations.ts";
 import type { DatabaseSchema } from "./schema.ts";
-import type { LedgerEntry, ModelUsageRow, RequestCountRow, RequestEntry, UsageStore } from "./usage-store.ts";
+import type {
+  LedgerEntry,
+  ModelUsageRow,
+  RequestCountRow,
+  RequestEntry,
+  ShadowSampleCountRow,
+  ShadowSampleEntry,
+  UsageStore,
+} from "./usage-store.ts";
 
 type ColumnType = "text" | "integer" | "real";
 
@@ -28,6 +36,7 @@ const callColumns = {
   baseline_usd: "real",
   saved_usd: "real",
   escalation: "text",
+  shadow: "integer",
 } as const satisfies Record<string, ColumnType>;
 
 const requestColumns = {
@@ -105,6 +114,7 @@ export class SqlUsageStore implements UsageStore {
         baseline_usd: e.baselineUsd,
         saved_usd: e.savedUsd ?? 0,
         escalation: e.escalation ?? null,
+        shadow: e.shadow ? 1 : 0,
       })),
     );
   }
@@ -147,9 +157,10 @@ export class SqlUsageStore implements UsageStore {
         sql<number>`sum(cost_usd)`.as("cost_usd"),
         sql<number>`sum(baseline_usd)`.as("baseline_usd"),
         sql<number>`sum(saved_usd)`.as("saved_usd"),
+        "shadow",
       ])
       .where("at", ">=", since)
-      .groupBy(["model", "role", "outcome"])
+      .groupBy(["model", "role", "outcome", "shadow"])
       .orderBy("model")
       .execute();
     return rows.map((r) => ({
@@ -162,6 +173,7 @@ export class SqlUsageStore implements UsageStore {
       costUsd: Number(r.cost_usd),
       baselineUsd: Number(r.baseline_usd),
       savedUsd: Number(r.saved_usd),
+      shadow: Number(r.shadow) === 1,
     }));
   }
 
@@ -215,5 +227,63 @@ export class SqlUsageStore implements UsageStore {
       .groupBy("escalation")
       .execute();
     return Object.fromEntries(rows.map((r) => [String(r.escalation), Number(r.answers)]));
+  }
+
+  async recordShadowSample(e: ShadowSampleEntry): Promise<void> {
+    await this.#db
+      .insertInto("shadow_samples")
+      .values({
+        at: e.at,
+        request_id: e.requestId,
+        session_id: e.sessionId,
+        category: e.category,
+        routed_role: e.routedRole,
+        routed_model: e.routedModel,
+        baseline_role: e.baselineRole,
+        baseline_model: e.baselineModel,
+        judge_model: e.judgeModel,
+        status: e.status,
+        verdict: e.verdict,
+        reason: e.reason,
+        routed_first: e.routedFirst === null ? null : e.routedFirst ? 1 : 0,
+        error_code: e.errorCode,
+        cost_usd: e.costUsd,
+      })
+      .execute();
+  }
+
+  async shadowSampleCounts(since: string): Promise<ShadowSampleCountRow[]> {
+    const rows = await this.#db
+      .selectFrom("shadow_samples")
+      .select([
+        "category",
+        "routed_model",
+        "status",
+        "verdict",
+        sql<number>`count(*)`.as("samples"),
+        sql<number>`sum(cost_usd)`.as("cost_usd"),
+      ])
+      .where("at", ">=", since)
+      .groupBy(["category", "routed_model", "status", "verdict"])
+      .orderBy("routed_model")
+      .execute();
+    return rows.map((r) => ({
+      category: r.category,
+      routedModel: r.routed_model,
+      status: r.status as ShadowSampleEntry["status"],
+      verdict: r.verdict as ShadowSampleEntry["verdict"],
+      samples: Number(r.samples),
+      costUsd: Number(r.cost_usd),
+    }));
+  }
+
+  async shadowSpentUsd(since: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom("upstream_calls")
+      .select(sql<number | null>`sum(cost_usd)`.as("spent"))
+      .where("at", ">=", since)
+      .where("shadow", "=", 1)
+      .executeTakeFirst();
+    return Number(row?.spent ?? 0);
   }
 }

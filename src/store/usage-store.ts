@@ -13,6 +13,39 @@ export interface LedgerEntry extends UpstreamCall {
   readonly baselineUsd: number;
   // On the calls that answered in place of an unusable routed answer: why it was unusable.
   readonly escalation?: string | null;
+  // A shadow call (a baseline answer or its judging for the quality figure), not part of the user's request.
+  readonly shadow?: boolean;
+}
+
+// One sampled request: the baseline's answer to it and the judge's verdict on the routed answer.
+export interface ShadowSampleEntry {
+  readonly at: string;
+  readonly requestId: string | null;
+  readonly sessionId: string | null;
+  readonly category: string | null;
+  readonly routedRole: string;
+  readonly routedModel: string;
+  readonly baselineRole: string;
+  readonly baselineModel: string | null;
+  readonly judgeModel: string | null;
+  // judged: a verdict was read; unparsed: the judge answered but named no winner; failed: a call failed;
+  // over_budget: monitoring.shadow.maxDailyUsd was spent, so nothing was called.
+  readonly status: "judged" | "unparsed" | "failed" | "over_budget";
+  readonly verdict: "better" | "equal" | "worse" | null;
+  readonly reason: string | null;
+  // Whether the judge saw the routed answer as A (first) or as B.
+  readonly routedFirst: boolean | null;
+  readonly errorCode: string | null;
+  readonly costUsd: number;
+}
+
+export interface ShadowSampleCountRow {
+  readonly category: string | null;
+  readonly routedModel: string;
+  readonly status: ShadowSampleEntry["status"];
+  readonly verdict: ShadowSampleEntry["verdict"];
+  readonly samples: number;
+  readonly costUsd: number;
 }
 
 export interface RequestEntry {
@@ -37,6 +70,7 @@ export interface ModelUsageRow {
   readonly costUsd: number;
   readonly baselineUsd: number;
   readonly savedUsd: number;
+  readonly shadow: boolean;
 }
 
 export interface RequestCountRow {
@@ -59,4 +93,9 @@ export interface UsageStore {
   requestCounts(since: string): Promise<RequestCountRow[]>;
   // Answers given in place of an unusable routed answer since `since`, by why it was unusable.
   escalationCounts(since: string): Promise<Record<string, number>>;
+  recordShadowSample(entry: ShadowSampleEntry): Promise<void>;
+  // Shadow samples since `since`, counted by category, routed model, status and verdict.
+  shadowSampleCounts(since: string): Promise<ShadowSampleCountRow[]>;
+  // What shadow calls have cost since `since`: what monitoring.shadow.maxDailyUsd is checked against.
+  shadowSpentUsd(since: string): Promise<number>;
 }

@@ -17,7 +17,9 @@ export const savingsMethod =
   "baseline role's list prices per token, as if all traffic had gone to that model unrouted; routing overhead " +
   "(categorizer, acknowledgements, warm-ups) is left out of the baseline, images and videos cost the same in both, " +
   "and answers from the response cache count at their original tokens. actual_usd is what the window really " +
-  "cost, overhead included. saved_usd = baseline_usd - actual_usd; saved_percent = saved_usd / baseline_usd.";
+  "cost, overhead included. saved_usd = baseline_usd - actual_usd; saved_percent = saved_usd / baseline_usd. " +
+  "Shadow calls (baseline answers and judgings sampled for the quality figure) are left out of both sides; " +
+  "their cost is cost.shadow_usd.";
 
 // The stored part of /stats: requests, calls, latency, errors, cost and savings over a window of the ledger.
 export function summarizeUsage(input: StatsInput) {
@@ -25,8 +27,10 @@ export function summarizeUsage(input: StatsInput) {
   const errorsByKind: Record<string, number> = Object.fromEntries(errorKinds.map((kind) => [kind, 0]));
   let upstreamTries = 0;
   let failedTries = 0;
+  let totalUsd = 0;
   let actualUsd = 0;
   let baselineUsd = 0;
+  let shadowUsd = 0;
   let cacheSavedUsd = 0;
   let cacheHits = 0;
   for (const row of input.calls) {
@@ -36,8 +40,12 @@ export function summarizeUsage(input: StatsInput) {
     summary.prompt_tokens += row.outcome === "cached" ? 0 : row.promptTokens;
     summary.completion_tokens += row.outcome === "cached" ? 0 : row.completionTokens;
     summary.cost_usd += row.costUsd;
-    actualUsd += row.costUsd;
-    baselineUsd += row.baselineUsd;
+    totalUsd += row.costUsd;
+    if (row.shadow) shadowUsd += row.costUsd;
+    else {
+      actualUsd += row.costUsd;
+      baselineUsd += row.baselineUsd;
+    }
     if (row.outcome === "cached") {
       summary.cached += row.calls;
       cacheHits += row.calls;
@@ -100,7 +108,8 @@ export function summarizeUsage(input: StatsInput) {
       ),
     },
     cost: {
-      total_usd: usd(actualUsd),
+      total_usd: usd(totalUsd),
+      shadow_usd: usd(shadowUsd),
       by_model: Object.fromEntries(modelList.map((m) => [m.model, m.cost_usd])),
     },
     savings: {

@@ -54,6 +54,7 @@ export class UsageLedger implements CallRecorder {
       category: context?.category ?? null,
       baselineUsd: baselineCost(call, this.#baseline),
       escalation: context?.escalation ?? null,
+      shadow: context?.shadow === true,
     };
     this.#calls.push(entry);
     for (const listener of this.#listeners) listener.onCall(entry);

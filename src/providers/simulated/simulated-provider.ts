@@ -117,6 +117,11 @@ function answerFor(request: ChatRequest): string {
       return categorizeLocally(extractRequestToClassify(question));
     case "warmup":
       return "READY";
+    case "judge":
+      return JSON.stringify({
+        winner: "tie",
+        reason: "[simulated] offline mode: no model compared these answers",
+      });
     case "plan":
       return JSON.stringify({ workflow: simulatedPlan });
     case "finish":

@@ -240,6 +240,7 @@ for (const backend of backends)
         costUsd: 0.000246913578,
         baselineUsd: 0.002,
         savedUsd: 0,
+        shadow: false,
       });
       assert.deepEqual((await store.usage.latenciesByModel("2025-01-01T00:00:00.000Z")).get("m"), [12.5, 30]);
       assert.deepEqual(await store.usage.requestCounts("2025-01-01T00:00:00.000Z"), [
