@@ -138,3 +138,27 @@ describe("POST /v1/responses", () => {
     assert.equal(res.status, 400);
   });
 });
+
+describe("stored responses with client keys", () => {
+  it("can be continued only by the client that made them", async () => {
+    const [alice, bob] = ["sk-alice-key-000000000000", "sk-bob-key-00000000000000"];
+    const t = await startTestApp({ config: { api_keys: { clients: [alice, bob] } } });
+    try {
+      t.fake?.respondWith(() => ({ kind: "text", content: "noted" }));
+      const as = (key: string) => new OpenAI({ apiKey: key, baseURL: `${t.url}/v1`, maxRetries: 0 });
+      const first = await as(alice).responses.create({ model: "medium_ai", input: "my secret is 42" });
+      const item = first.output[0]?.id ?? "";
+      await as(alice).responses.create({ model: "medium_ai", previous_response_id: first.id, input: "and?" });
+      await assert.rejects(
+        as(bob).responses.create({ model: "medium_ai", previous_response_id: first.id, input: "and?" }),
+        (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === "previous_response_id",
+      );
+      await assert.rejects(
+        as(bob).responses.create({ model: "medium_ai", input: [{ type: "item_reference", id: item }] }),
+        OpenAI.BadRequestError,
+      );
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import type { ItemLookup } from "./responses-request.ts";
 // Stored responses (store: true, OpenAI's default), so a client can continue with previous_response_id or
 // refer to an earlier output item by id, as the Vercel AI SDK does. Kept in this process's memory, bounded
 // in size and age: a short-lived convenience, not a history (sessions are that).
-export class ResponseMemory implements ItemLookup {
+export class ResponseMemory {
   readonly #conversations: LRUCache<string, readonly ChatMessage[]>;
   readonly #items: LRUCache<string, ChatMessage>;
 
@@ -24,23 +24,27 @@ export class ResponseMemory implements ItemLookup {
     });
   }
 
+  // What one client (its key's id; none in open mode) stored: no client sees another's responses.
+  of(clientId: string | undefined): ClientResponses {
+    const key = (id: string) => `${clientId ?? ""}:${id}`;
+    return {
+      remember: (responseId, conversation, items) => {
+        this.#conversations.set(key(responseId), conversation);
+        for (const [id, message] of items) this.#items.set(key(id), message);
+      },
+      conversation: (responseId) => this.#conversations.get(key(responseId)),
+      item: (id) => this.#items.get(key(id)),
+    };
+  }
+}
+
+export interface ClientResponses extends ItemLookup {
   // The whole conversation as it stands after the response, and each output item by its id.
   remember(
     responseId: string,
     conversation: readonly ChatMessage[],
     items: ReadonlyMap<string, ChatMessage>,
-  ): void {
-    this.#conversations.set(responseId, conversation);
-    for (const [id, message] of items) this.#items.set(id, message);
-  }
-
-  conversation(responseId: string): readonly ChatMessage[] | undefined {
-    return this.#conversations.get(responseId);
-  }
-
-  item(id: string): ChatMessage | undefined {
-    return this.#items.get(id);
-  }
+  ): void;
 }
 
 function sizeOf(value: unknown): number {

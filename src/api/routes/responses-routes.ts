@@ -3,6 +3,7 @@ import { invalidRequest } from "../../core/errors.ts";
 import type { ChatMessage } from "../../providers/chat-provider.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
 import { finishedWorkflow, resolveTarget } from "../chat-target.ts";
+import { clientIdOf } from "../client-identity.ts";
 import { routeHeaders } from "../completion-stream.ts";
 import { ResponseMemory } from "../responses/response-memory.ts";
 import { convertResponsesRequest, responsesBodySchema } from "../responses/responses-request.ts";
@@ -30,7 +31,8 @@ export function registerResponsesRoutes(app: FastifyInstance, deps: OpenAiRouteD
   app.post("/v1/responses", async (request, reply) => {
     const body = parseInput(responsesBodySchema, request.body);
     if (body.cache && request.orchestration) request.orchestration.preferCache = true;
-    const converted = convertResponsesRequest(body, memory);
+    const stored = memory.of(clientIdOf(request));
+    const converted = convertResponsesRequest(body, stored);
     const target = resolveTarget(deps.models, body.model);
     if (target.kind === "auto" && converted.message.trim() === "") {
       throw invalidRequest("input", "model auto needs a user message with text to route by");
@@ -50,7 +52,7 @@ export function registerResponsesRoutes(app: FastifyInstance, deps: OpenAiRouteD
     };
     const remember = (output: readonly OutputItem[]) => {
       if (body.store === false) return;
-      memory.remember(shell.id, [...converted.conversation, ...conversationOf(output)], itemsOf(output));
+      stored.remember(shell.id, [...converted.conversation, ...conversationOf(output)], itemsOf(output));
     };
 
     if (body.stream) {
