@@ -121,6 +121,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerArtifactRoutes(app, deps.store);
   registerStatsRoutes(app, deps);
   await registerWebRoutes(app);
-  if (deps.config.monitoring.metricsEnabled) registerMetricsRoute(app, deps.metrics);
+  if (deps.config.monitoring.metricsEnabled)
+    registerMetricsRoute(app, {
+      metrics: deps.metrics,
+      usage: deps.store.usage,
+      clock: deps.clock,
+      monitoring: deps.config.monitoring,
+    });
   return app;
 }

@@ -88,6 +88,12 @@ export class Metrics implements LedgerListener {
     registers: [this.registry],
   });
 
+  readonly #shadowCost = new Counter({
+    name: "orchestrator_shadow_cost_usd_total",
+    help: "Cost of shadow calls (baseline answers and judgings for the quality figure), also in orchestrator_cost_usd_total",
+    registers: [this.registry],
+  });
+
   constructor(live: LiveState) {
     this.#modelLabel = live.modelLabel;
     collectDefaultMetrics({ register: this.registry, prefix: "orchestrator_" });
@@ -175,6 +181,7 @@ export class Metrics implements LedgerListener {
       outcome: entry.outcome,
     });
     this.#baseline.inc(entry.baselineUsd);
+    if (entry.shadow) this.#shadowCost.inc(entry.costUsd);
     if (entry.escalation && (entry.outcome === "ok" || entry.outcome === "cached")) {
       this.#escalations.inc({ reason: entry.escalation });
     }

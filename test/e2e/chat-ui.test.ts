@@ -196,6 +196,59 @@ describe("chat box in a browser", { skip: skip || (webBuilt ? false : "web/dist 
     await page.screenshot({ path: join(screenshotDir, "stats.png") });
   });
 
+  it("shows the judged quality next to the savings, with its interval, per category and model", async () => {
+    // Its own server: every M answer is sampled, the baseline answers and the judge finds the routed answer
+    // as good (a tie), and the coin shows the routed answer first.
+    const judged = await startTestApp({
+      random: () => 0.1,
+      config: { monitoring: { shadow: { sampleRate: 1 } } },
+    });
+    judged.fake?.respondWith((request) =>
+      /impartial judge/.test(JSON.stringify(request.body.messages))
+        ? { kind: "text", content: '{"winner": "tie", "reason": "Both answer it."}' }
+        : streamingResponder(request),
+    );
+    try {
+      await page.route("**/*", (route) =>
+        route.request().url().startsWith(judged.url) ? route.continue() : route.abort("blockedbyclient"),
+      );
+      await page.goto(judged.url);
+      await page.getByTestId("mode").waitFor();
+      for (const question of ["What is a heat pump?", "And a cold pump?"]) {
+        await page.getByRole("textbox", { name: "message" }).fill(question);
+        await page.keyboard.press("Enter");
+        await page
+          .getByText(`Answered by ${models.medium}.`)
+          .nth(question.startsWith("And") ? 1 : 0)
+          .waitFor();
+      }
+      await judged.app.shadow.settled();
+      await page.getByRole("button", { name: "stats" }).click();
+      // Two of two judged as good: 100%, with the Wilson interval [n/(n + z²), 1] = [2/5.84, 1] = [34%, 100%].
+      assert.equal(await page.getByTestId("quality-share").textContent(), "100%");
+      assert.match(
+        (await page
+          .getByText(/95% CI/)
+          .first()
+          .textContent()) ?? "",
+        /95% CI 34–100%, 2 judged/,
+      );
+      const quality = page.getByRole("table", { name: "quality" });
+      const row = quality.getByRole("row", { name: /category M/ });
+      assert.deepEqual(await row.getByRole("cell").allTextContents(), [
+        "category M",
+        "2",
+        "2",
+        "100%",
+        "34–100%",
+      ]);
+      await quality.getByRole("cell", { name: models.medium }).waitFor();
+      await page.screenshot({ path: join(screenshotDir, "stats-quality.png") });
+    } finally {
+      await judged.close();
+    }
+  });
+
   it("says readably when the upstream fails", async () => {
     t.fake?.respondWith(() => ({ kind: "error", status: 401, message: "No auth credentials found" }));
     await open();

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, beforeEach, describe, it } from "node:test";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { FakeReply, RecordedRequest } from "../fakes/fake-openrouter.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { lastUserText, models, systemText } from "../support/responders.ts";
@@ -314,6 +315,163 @@ describe("shadow sampling limits", () => {
     } finally {
       await t.close();
       await fake.close();
+    }
+  });
+});
+
+describe("the quality figure in /stats and /metrics", () => {
+  // The judge's verdict is written into each question: "[better]", "[equal]", "[worse]", "[ramble]" (no
+  // verdict); "[fail]" makes the baseline call fail. "(L)" makes the categorizer say L.
+  const verdictFor = (text: string) =>
+    /\[better\]/.test(text) ? "A" : /\[worse\]/.test(text) ? "B" : /\[equal\]/.test(text) ? "tie" : undefined;
+  const responder = (request: RecordedRequest): FakeReply => {
+    const text = lastUserText(request);
+    if (request.body.model === models.categorizer)
+      return { kind: "text", content: /\(L\)/.test(text) ? "L" : "M" };
+    if (isJudge(request)) {
+      const winner = verdictFor(text);
+      return winner
+        ? { kind: "text", content: JSON.stringify({ winner, reason: `judged ${winner}` }), cost: 0.0003 }
+        : { kind: "text", content: "Both have merits; hard to say." };
+    }
+    if (request.body.model.startsWith("moonshotai/"))
+      return /\[fail\]/.test(text)
+        ? { kind: "error", status: 400, message: "refused" }
+        : { kind: "text", content: "the baseline answer", cost: 0.002 };
+    return { kind: "text", content: `routed answer to: ${text}`, cost: 0.0001 };
+  };
+
+  it("shows sampled counts and the share as good or better with its 95% Wilson interval, per category and model", async () => {
+    const fake = await startFakeOpenRouter({ responder });
+    // The coin always shows the routed answer as A, so the judge's letter is the verdict written above.
+    // L is routed to fast_ai here, so that L traffic is cheaper than the baseline and sampled too.
+    const t = await startTestApp({
+      fake,
+      random: () => 0.1,
+      config: {
+        monitoring: { shadow: { sampleRate: 1, maxDailyUsd: 100 } },
+        routing: { categories: { L: "fast_ai" } },
+        errorHandling: { circuitBreaker: { failureThreshold: 1000 } },
+      },
+    });
+    try {
+      const mix = [
+        "[better] m1",
+        "[better] m2",
+        "[equal] m3",
+        "[worse] m4",
+        "[ramble] m5",
+        "[fail] m6",
+        "(L) [worse] l1",
+        "(L) [worse] l2",
+        "(L) [equal] l3",
+      ];
+      for (const message of mix) {
+        assert.equal((await t.post("/chat", { message })).status, 200);
+        await t.app.shadow.settled();
+      }
+      const stats = await t.get("/stats?since=1h");
+      assert.equal(stats.status, 200);
+      const quality = stats.body.quality;
+      assert.equal(quality.baseline_role, "thinking_ai");
+      assert.equal(quality.judge_role, "thinking_ai");
+      assert.equal(quality.sample_rate, 1);
+      assert.equal(quality.sampled, 9);
+      assert.equal(quality.judged, 7);
+      assert.equal(quality.unparsed, 1);
+      assert.equal(quality.failed, 1);
+      assert.deepEqual(quality.verdicts, { better: 2, equal: 2, worse: 3 });
+
+      // M: 3 of 4 as good or better (2 better, 1 equal). By hand, z = 1.959964, z² = 3.841459:
+      //   denominator = 1 + z²/n = 1 + 0.960365 = 1.960365
+      //   centre = (p + z²/2n) / denominator = (0.75 + 0.480182) / 1.960365 = 0.627527
+      //   half = z/denominator · √(p(1−p)/n + z²/4n²) = 0.999796 · √(0.046875 + 0.060023) = 0.999796 · 0.326952 = 0.326885
+      //   interval = [0.300642, 0.954413]
+      const m = quality.by_category.M;
+      assert.deepEqual([m.sampled, m.judged, m.unparsed, m.failed], [6, 4, 1, 1]);
+      assert.deepEqual(m.as_good_or_better, {
+        count: 3,
+        share: 0.75,
+        ci95: { lower: 0.3006, upper: 0.9544 },
+      });
+
+      // L: 1 of 3 (1 equal). denominator = 1 + 3.841459/3 = 2.280486; centre = (0.333333 + 0.640243) / 2.280486
+      //   = 0.426916; half = 0.859450 · √(0.074074 + 0.106707) = 0.859450 · 0.425184 = 0.365424
+      //   interval = [0.061492, 0.792340]
+      const l = quality.by_category.L;
+      assert.deepEqual(l.as_good_or_better, {
+        count: 1,
+        share: 0.3333,
+        ci95: { lower: 0.0615, upper: 0.7923 },
+      });
+
+      // Everything: 4 of 7. denominator = 1 + 3.841459/7 = 1.548780; centre = (0.571429 + 0.274390) / 1.548780
+      //   = 0.546119; half = 1.265489 · √(0.034985 + 0.019599) = 1.265489 · 0.233634 = 0.295661
+      //   interval = [0.250458, 0.841780]
+      assert.deepEqual(quality.as_good_or_better, {
+        count: 4,
+        share: 0.5714,
+        ci95: { lower: 0.2505, upper: 0.8418 },
+      });
+
+      // Per routed model: the same groups, by the model that answered.
+      assert.deepEqual(Object.keys(quality.by_model).sort(), [models.fast, models.medium].sort());
+      assert.deepEqual(quality.by_model[models.medium].as_good_or_better, m.as_good_or_better);
+      assert.deepEqual(quality.by_model[models.fast].as_good_or_better, l.as_good_or_better);
+      assert.match(quality.method, /95% Wilson score interval/);
+      assert.ok(Math.abs(quality.cost_usd - stats.body.cost.shadow_usd) < 1e-9);
+
+      // /metrics shows the same figure over the same window.
+      const metrics = parsePrometheusTextFormat((await t.get("/metrics?since=1h")).body as string);
+      const value = (name: string, scope: string, key: string) =>
+        metrics
+          .find((family) => family.name === name)
+          ?.metrics.find((s: any) => s.labels.scope === scope && s.labels.key === key)?.value;
+      assert.equal(value("orchestrator_quality_samples", "all", "all"), "9");
+      assert.equal(value("orchestrator_quality_judged", "category", "M"), "4");
+      assert.equal(value("orchestrator_quality_as_good_or_better_ratio", "all", "all"), "0.5714");
+      assert.equal(value("orchestrator_quality_as_good_or_better_ratio_lower", "category", "L"), "0.0615");
+      assert.equal(
+        value("orchestrator_quality_as_good_or_better_ratio_upper", "model", models.medium),
+        "0.9544",
+      );
+
+      // A window that starts after the samples has none, in both places.
+      const later = new Date(Date.now() + 60_000).toISOString();
+      const empty = await t.get(`/stats?since=${later}`);
+      assert.equal(empty.body.quality.sampled, 0);
+      assert.equal(empty.body.quality.as_good_or_better.share, null);
+      const emptyMetrics = parsePrometheusTextFormat((await t.get(`/metrics?since=${later}`)).body as string);
+      const samples = emptyMetrics.find((f) => f.name === "orchestrator_quality_samples");
+      assert.equal(samples?.metrics.find((s: any) => s.labels.scope === "all")?.value, "0");
+      assert.equal((await t.get("/metrics?since=yesterday")).status, 400);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
+  it("runs the whole loop in offline mode with the simulated provider", async () => {
+    const t = await startTestApp({
+      mode: "offline",
+      random: () => 0.1,
+      config: { monitoring: { shadow: { sampleRate: 1 } } },
+    });
+    try {
+      const res = await t.post("/chat", { message: "What are the benefits of renewable energy?" });
+      assert.equal(res.body.category, "M");
+      assert.equal(res.body.provider, "simulated");
+      await t.app.shadow.settled();
+      const { quality, cost } = (await t.get("/stats")).body;
+      assert.equal(quality.sampled, 1);
+      assert.equal(quality.judged, 1);
+      assert.deepEqual(quality.verdicts, { better: 0, equal: 1, worse: 0 });
+      assert.equal(quality.by_category.M.as_good_or_better.share, 1);
+      // One of one: the interval is still wide, [1/(1 + z²), 1].
+      assert.deepEqual(quality.by_category.M.as_good_or_better.ci95, { lower: 0.2065, upper: 1 });
+      assert.ok(cost.shadow_usd > 0, "the simulated shadow calls are priced like real ones");
+    } finally {
+      await t.close();
     }
   });
 });

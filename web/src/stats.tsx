@@ -1,9 +1,19 @@
 import { useEffect, useState } from "preact/hooks";
 import { getJson } from "./api.ts";
 import { formatUsd } from "./format.ts";
-import type { StatsView } from "./types.ts";
+import type { QualityGroupView, StatsView } from "./types.ts";
 
-// Spend by model and the savings figure, from /stats.
+// "75%", and "30–95%" for its interval: whole percents are as precise as a sampled figure deserves.
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+function interval(group: QualityGroupView): string {
+  const { ci95 } = group.as_good_or_better;
+  return ci95 ? `${Math.round(ci95.lower * 100)}–${percent(ci95.upper)}` : "–";
+}
+
+// Spend by model, the savings figure and, next to it, the judged quality of the routed answers, from /stats.
 export function Stats() {
   const [stats, setStats] = useState<StatsView | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -50,6 +60,18 @@ export function Stats() {
               <span>saved against {stats.savings.baseline_role}</span>
             </div>
             <div>
+              <strong data-testid="quality-share">
+                {stats.quality.as_good_or_better.share === null
+                  ? "–"
+                  : percent(stats.quality.as_good_or_better.share)}
+              </strong>
+              <span>
+                as good as or better than {stats.quality.baseline_role}
+                {stats.quality.judged > 0 &&
+                  ` (95% CI ${interval(stats.quality)}, ${stats.quality.judged} judged)`}
+              </span>
+            </div>
+            <div>
               <strong>{stats.requests.total}</strong>
               <span>requests</span>
             </div>
@@ -78,9 +100,47 @@ export function Stats() {
               ))}
             </tbody>
           </table>
+          <table aria-label="quality">
+            <thead>
+              <tr>
+                <th>answered by</th>
+                <th>sampled</th>
+                <th>judged</th>
+                <th>as good or better</th>
+                <th>95% CI</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[
+                ...Object.entries(stats.quality.by_category).map(
+                  ([key, group]) => [`category ${key}`, group] as const,
+                ),
+                ...Object.entries(stats.quality.by_model),
+              ].map(([label, group]) => (
+                <tr key={label}>
+                  <td>{label}</td>
+                  <td>{group.sampled}</td>
+                  <td>{group.judged}</td>
+                  <td>
+                    {group.as_good_or_better.share === null ? "–" : percent(group.as_good_or_better.share)}
+                  </td>
+                  <td>{interval(group)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
           <details>
             <summary>How the savings are computed</summary>
             <p class="muted">{stats.savings.method}</p>
+          </details>
+          <details>
+            <summary>How quality is measured</summary>
+            <p class="muted">
+              {stats.quality.sample_rate === 0
+                ? "Sampling is off (monitoring.shadow.sampleRate is 0). "
+                : `${percent(stats.quality.sample_rate)} of eligible requests are sampled; ${stats.quality.judge_role} judges. `}
+              {stats.quality.method}
+            </p>
           </details>
         </>
       )}

@@ -80,4 +80,25 @@ export interface StatsView {
     readonly method: string;
   };
   readonly cache_hits: number;
+  readonly quality: QualityView;
+}
+
+export interface QualityGroupView {
+  readonly sampled: number;
+  readonly judged: number;
+  readonly verdicts: { readonly better: number; readonly equal: number; readonly worse: number };
+  readonly as_good_or_better: {
+    readonly count: number;
+    readonly share: number | null;
+    readonly ci95: { readonly lower: number; readonly upper: number } | null;
+  };
+}
+
+export interface QualityView extends QualityGroupView {
+  readonly baseline_role: string;
+  readonly judge_role: string;
+  readonly sample_rate: number;
+  readonly by_category: Record<string, QualityGroupView>;
+  readonly by_model: Record<string, QualityGroupView>;
+  readonly method: string;
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Cluster } from "../../cluster/cluster.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { ModelClient } from "../../models/model-client.ts";
+import { type QualitySettings, qualityFigure } from "../../quality/quality-figure.ts";
 import type { CircuitSnapshot } from "../../resilience/circuit-breaker.ts";
 import type { Store } from "../../store/store.ts";
 import { foldModels, summarizeUsage } from "../../telemetry/stats-report.ts";
@@ -35,7 +36,7 @@ export function registerStatsRoutes(
     cluster: Cluster | undefined;
     clock: Clock;
     config: {
-      monitoring: { baselineRole: string; maxTrackedModels: number };
+      monitoring: QualitySettings & { maxTrackedModels: number };
       queuing: { maxConcurrentCallsPerModel: number };
     };
   },
@@ -45,11 +46,12 @@ export function registerStatsRoutes(
     const since = parseSince(query.since, deps.clock.now());
     await deps.ledger.flush();
     const usage = deps.store.usage;
-    const [rawCalls, rawLatencies, requests, escalations] = await Promise.all([
+    const [rawCalls, rawLatencies, requests, escalations, quality] = await Promise.all([
       usage.callsByModel(since),
       usage.latenciesByModel(since),
       usage.requestCounts(since),
       usage.escalationCounts(since),
+      qualityFigure(usage, since, deps.config.monitoring),
     ]);
     const baseline = deps.models.resolve(deps.config.monitoring.baselineRole);
     const { breakers, scheduler, modelKeys } = deps.models.resilience;
@@ -70,6 +72,8 @@ export function registerStatsRoutes(
         escalations,
         baseline: { role: baseline.role, model: baseline.definition.model },
       }),
+      // Next to the savings: what the routed answers were worth against the baseline's, on sampled traffic.
+      quality,
       circuits: breakers.snapshots().map(circuitView),
       upstream_calls: {
         running: queue.running,
