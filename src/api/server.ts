@@ -20,6 +20,7 @@ import { installClientAuth } from "./client-auth.ts";
 import { registerClientRateLimit } from "./client-rate-limit.ts";
 import { registerCors } from "./cors.ts";
 import { frameworkErrors, installErrorHandling, maxPathParamLength } from "./error-handler.ts";
+import { installRequestDeadline } from "./request-deadline.ts";
 import { installRequestTracking } from "./request-tracking.ts";
 import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
 import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
@@ -64,6 +65,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.config.system.maxBodyBytes,
     trustProxy: deps.config.system.trustProxy,
+    ...serverTimeouts(deps.config.system.timeouts),
     // Room for the longest ids the API takes (session ids of 128 characters); longer ones get the error shape.
     routerOptions: { maxParamLength: maxPathParamLength },
     frameworkErrors,
@@ -84,6 +86,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
     now: () => deps.clock.isoNow(),
   });
+  installRequestDeadline(app, deps.config.errorHandling.callDeadlineMs, () => deps.clock.now());
   installErrorHandling(app);
   await registerCors(app, deps.config.system.corsOrigins);
   installClientAuth(app, deps.config.api_keys.clients);
@@ -129,4 +132,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       monitoring: deps.config.monitoring,
     });
   return app;
+}
+
+// Node checks the header and request timeouts on an interval (30 s by default); a shorter one makes a
+// stalled request end close to its timeout rather than up to 30 s after it.
+function serverTimeouts(timeouts: AppConfig["system"]["timeouts"]) {
+  return {
+    connectionTimeout: timeouts.connectionMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    requestTimeout: timeouts.bodyMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.min(5_000, Math.max(100, Math.floor(timeouts.headersMs / 4))),
+    },
+  };
 }

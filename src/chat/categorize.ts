@@ -22,6 +22,8 @@ export async function categorize(
   message: string,
   recentTurns: readonly ChatMessage[],
   signal?: AbortSignal,
+  // The categorizer's own budget (routing.categorizer.timeoutMs): past it, the local rule decides.
+  deadline?: number,
 ): Promise<CategorizeOutcome> {
   let call: RoleCallResult;
   try {
@@ -30,6 +32,7 @@ export async function categorize(
       purpose: "categorize",
       temperature: 0,
       ...(signal ? { signal } : {}),
+      ...(deadline === undefined ? {} : { deadline }),
     });
   } catch (error) {
     const reason = toOrchestratorError(error);

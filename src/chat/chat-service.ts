@@ -181,6 +181,7 @@ export class ChatService {
       input.message,
       recent,
       signal,
+      this.#deps.clock.now() + config.routing.categorizer.timeoutMs,
     );
     const routing: RoutingInfo = {
       rule: "category",

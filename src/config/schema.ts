@@ -60,6 +60,19 @@ export const systemSchema = z.strictObject({
     .int()
     .positive()
     .default(16 * 1024 * 1024),
+  // How long a client may take, so slow or stalled peers cannot hold sockets forever. A request's headers
+  // must arrive within headersMs and the whole request (body included) within bodyMs; an idle kept-alive
+  // socket is closed after keepAliveMs; a socket with no traffic at all, even mid-answer, after
+  // connectionMs (0, off: a synchronous workflow request may wait in silence for minutes).
+  timeouts: z
+    .strictObject({
+      connectionMs: z.number().int().min(0).default(0),
+      headersMs: z.number().int().positive().default(20_000),
+      bodyMs: z.number().int().positive().default(30_000),
+      keepAliveMs: z.number().int().positive().default(72_000),
+    })
+    .prefault({})
+    .refine((t) => t.headersMs <= t.bodyMs, "headersMs must not exceed bodyMs"),
   // Behind a reverse proxy (Railway, a load balancer): which proxies' X-Forwarded-For to believe for the
   // client address that open-mode limits count by. false: none (the socket's address); true: any (only when
   // nothing reaches the service except through the proxy); a string: comma-separated proxy addresses or CIDRs.
@@ -161,6 +174,8 @@ export const routingSchema = z.strictObject({
       role: roleName.default("categorizer_ai"),
       // How many earlier turns the categorizer sees; it needs the gist, not the whole history.
       historyMessages: z.number().int().min(0).max(20).default(2),
+      // How long the categorizer may take, retries included; past it the local rule decides.
+      timeoutMs: z.number().int().positive().default(8000),
     })
     .prefault({}),
   acknowledgementRole: roleName.default("fast_ai"),

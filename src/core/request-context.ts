@@ -9,6 +9,9 @@ export interface RequestContext {
   readonly endpoint: string;
   // The id (a digest) of the client key the request presented, once validated; undefined in open mode.
   clientId?: string | undefined;
+  // When everything the request does must be over (ms since the epoch); absent for background work,
+  // which runs under its own timeout.
+  deadline?: number | undefined;
   sessionId?: string | undefined;
   workflowId?: string | undefined;
   category?: string | undefined;

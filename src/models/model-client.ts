@@ -307,7 +307,11 @@ export class ModelClient {
       resolved,
       provider,
       started,
-      deadline: call.deadline ?? started + this.#guard.resilience.callDeadlineMs,
+      // Never past the deadline of the request the call serves.
+      deadline: Math.min(
+        call.deadline ?? started + this.#guard.resilience.callDeadlineMs,
+        currentContext()?.deadline ?? Number.POSITIVE_INFINITY,
+      ),
       primary,
       candidates: [primary, ...resolved.definition.fallbacks],
     };

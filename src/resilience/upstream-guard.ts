@@ -217,6 +217,8 @@ export class UpstreamGuard {
   // already taken is given back before the error leaves; otherwise the returned pass owns all of it.
   async #enter(call: GuardedCall, number: number): Promise<Pass> {
     // Pass-through ids share one breaker and rate-limit window ("other") until they have earned their own.
+    // A call whose deadline has already passed (its request's time is used up) is not sent at all.
+    if (call.deadline <= this.#now()) throw deadlinePassed(call);
     const key = this.#res.modelKeys.keyOf(call.model);
     const breaker = this.#res.breakers.for(key);
     const entered = this.#now();
@@ -442,7 +444,7 @@ function deadlinePassed(call: GuardedCall): OrchestratorError {
     code: "deadline_exceeded",
     status: 504,
     model: call.model,
-    message: `no room to call ${call.model} freed up before the call's deadline`,
+    message: `the call to ${call.model} could not start before its deadline (errorHandling.callDeadlineMs)`,
   });
 }
 

@@ -271,7 +271,10 @@ export class WorkflowService {
       return;
     }
     // The run's upstream calls and log lines carry its workflow id, also when it runs in the background.
-    runWithContextPatch({ workflowId: id }, () => this.#startInProcess(id, timeoutMs, inProcess));
+    // A run outlives the request that started it: its calls are bound by the run's timeout, not the request's.
+    runWithContextPatch({ workflowId: id, deadline: undefined }, () =>
+      this.#startInProcess(id, timeoutMs, inProcess),
+    );
   }
 
   #startInProcess(

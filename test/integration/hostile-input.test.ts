@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type FakeGoogleAi, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
@@ -318,6 +319,78 @@ describe("hostile input: smaller things found on the way", () => {
       );
     } finally {
       process.off("warning", onWarning);
+    }
+  });
+});
+
+describe("hostile input: slow and hung peers", () => {
+  it("cuts off a client that sends its headers and then stalls its body, and keeps answering others", async () => {
+    const t = await startTestApp({
+      mode: "offline",
+      config: { system: { timeouts: { headersMs: 200, bodyMs: 400 } } },
+    });
+    try {
+      const { port } = new URL(t.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      const received: Buffer[] = [];
+      socket.on("data", (chunk) => received.push(chunk));
+      const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      socket.write(
+        'POST /chat HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"mess',
+      );
+      await closed;
+      assert.match(Buffer.concat(received).toString(), /^HTTP\/1\.1 408/);
+      assert.equal((await t.get("/health")).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("gives the categorizer its own short budget, after which the local rule decides", async () => {
+    const fake = await startFakeOpenRouter();
+    const t = await startTestApp({ fake, config: { routing: { categorizer: { timeoutMs: 150 } } } });
+    try {
+      fake.respondWith((request) =>
+        request.body.model === "meta-llama/llama-3.1-8b-instruct" ||
+        request.body.model === "meta-llama/llama-3.2-3b-instruct"
+          ? { kind: "hang" }
+          : { kind: "text", content: "an answer" },
+      );
+      const res = await t.post("/chat", { message: "What is the capital of France?" });
+      assert.equal(res.status, 200);
+      assert.equal(res.body.response, "an answer");
+      assert.equal(res.body.routing.categorizer.source, "fallback");
+      assert.match(res.body.routing.categorizer.fallback_reason, /categorizer failed/);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
+  it("holds a request for one deadline in all, not one per call, when the upstream hangs", async () => {
+    const fake = await startFakeOpenRouter();
+    const t = await startTestApp({
+      fake,
+      config: {
+        errorHandling: { callDeadlineMs: 500 },
+        routing: { categorizer: { timeoutMs: 60_000 } },
+      },
+    });
+    try {
+      fake.respondWith(() => ({ kind: "hang" }));
+      const res = await t.post("/chat", { message: "What is the capital of France?" });
+      assert.equal(res.status, 504);
+      assert.equal(res.body.error.code, "deadline_exceeded");
+      // The categorizer used up the request's time; the answering model was never called.
+      const categorizerModels = ["meta-llama/llama-3.1-8b-instruct", "meta-llama/llama-3.2-3b-instruct"];
+      assert.ok(fake.requests.length > 0);
+      assert.deepEqual(
+        fake.requests.filter((r) => !categorizerModels.includes(r.body.model)).map((r) => r.body.model),
+        [],
+      );
+    } finally {
+      await t.close();
+      await fake.close();
     }
   });
 });
