@@ -1,14 +1,16 @@
+import { clientApis } from "./client-apis.ts";
 import { gatewayOverhead } from "./gateway-overhead.ts";
 import { machine } from "./lib/report.ts";
 import { scale } from "./scale.ts";
 import { workflowEngine } from "./workflow-engine.ts";
 
-// npm run bench [-- gateway|workflow|scale ...]: runs the benchmarks named (all by default), prints their
+// npm run bench [-- gateway|workflow|scale|apis ...]: runs the benchmarks named (all by default), prints their
 // tables and writes them to bench/results/.
 const benchmarks: Record<string, () => Promise<string>> = {
   gateway: gatewayOverhead,
   workflow: workflowEngine,
   scale,
+  apis: clientApis,
 };
 
 const wanted = process.argv.slice(2);
