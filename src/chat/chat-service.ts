@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
+import { toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import { currentContext } from "../core/request-context.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
@@ -114,6 +115,9 @@ const acknowledgementPrompt =
   "that a planned workflow of specialised models will carry out in the background; the result will be posted " +
   "in this conversation when ready. In one or two sentences, acknowledge the request and say what will be " +
   "produced. Do not attempt the task itself.";
+
+// The model client's error for an answer that stayed empty when asked again with more room.
+const emptyAnswerCode = "empty_answer";
 
 // Where an unusable answer goes next: the category whose route is the next stronger role.
 const strongerCategory: Partial<Record<Category, Category>> = { M: "L" };
@@ -271,22 +275,23 @@ export class ChatService {
     const calls = [...spent];
     let answeredRouting = routing;
     const routedCall = this.#answerCall(turn, answerer);
-    let call = yield* this.#generate(turn, answerer, routedCall, shown);
-    // A streamed answer can be replaced only while none of its text has reached the client.
-    const reason = escalateTo && !shown.text ? unusableReason(call, turn.input.generation) : undefined;
-    if (escalateTo && reason) {
+    const routed = yield* this.#routedAnswer(turn, answerer, routedCall, shown, escalateTo !== undefined);
+    let call: RoleCallResult;
+    if (escalateTo && routed.unusable) {
+      const { reason, fromModel } = routed.unusable;
       this.#deps.logger.warn(
-        { model: call.model, reason, to: escalateTo.definition.model },
+        { model: fromModel, reason, to: escalateTo.definition.model },
         "routed answer unusable; escalating to a stronger role",
       );
       const context = currentContext();
       if (context) context.escalation = reason;
-      calls.push(call);
-      answeredRouting = {
-        ...routing,
-        escalated: { fromRole: call.role, fromModel: call.model, reason },
-      };
+      if (routed.call) calls.push(routed.call);
+      answeredRouting = { ...routing, escalated: { fromRole: answerer.role, fromModel, reason } };
       call = yield* this.#generate(turn, escalateTo, this.#answerCall(turn, escalateTo), shown);
+    } else if (routed.call) {
+      call = routed.call;
+    } else {
+      throw new Error("the routed answer is missing");
     }
     calls.push(call);
     if (turn.sessionId !== null) {
@@ -306,6 +311,30 @@ export class ChatService {
       });
     }
     yield { type: "done", reply: this.#reply(turn, call, category, answeredRouting, calls) };
+  }
+
+  // The routed model's answer, and whether it is unusable: by the checks of answer-check, or because the model
+  // client gave up on it as empty (a thinking model whose reasoning took all the room, even when asked again).
+  // A streamed answer can be replaced only while none of its text has reached the client.
+  async *#routedAnswer(
+    turn: Turn,
+    answerer: ResolvedRole,
+    routedCall: RoleCall,
+    shown: { text: boolean },
+    canEscalate: boolean,
+  ): AsyncGenerator<
+    ChatEvent,
+    { call?: RoleCallResult; unusable?: { reason: UnusableReason; fromModel: string } }
+  > {
+    try {
+      const call = yield* this.#generate(turn, answerer, routedCall, shown);
+      const reason = canEscalate && !shown.text ? unusableReason(call, turn.input.generation) : undefined;
+      return reason ? { call, unusable: { reason, fromModel: call.model } } : { call };
+    } catch (raw) {
+      const error = toOrchestratorError(raw);
+      if (!canEscalate || shown.text || error.code !== emptyAnswerCode) throw error;
+      return { unusable: { reason: "empty", fromModel: error.model ?? answerer.definition.model } };
+    }
   }
 
   #answerCall(turn: Turn, answerer: ResolvedRole): RoleCall {
