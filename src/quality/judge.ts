@@ -36,8 +36,9 @@ export function judgeMessages(
     .filter((m) => m.role === "user" || m.role === "assistant")
     .map((m) => `${m.role}: ${textOf(m.content)}`)
     .join("\n\n");
-  const request =
-    transcript.length <= maxRequestChars ? transcript : `[…]${transcript.slice(-maxRequestChars)}`;
+  const request = neutralize(
+    transcript.length <= maxRequestChars ? transcript : `[…]${transcript.slice(-maxRequestChars)}`,
+  );
   return [
     { role: "system", content: judgeRubric },
     {
@@ -112,7 +113,13 @@ function winnerOf(raw: string): JudgeRuling["winner"] | undefined {
 }
 
 function clip(text: string): string {
-  return text.length <= maxAnswerChars ? text : `${text.slice(0, maxAnswerChars)} […]`;
+  return neutralize(text.length <= maxAnswerChars ? text : `${text.slice(0, maxAnswerChars)} […]`);
+}
+
+// A request or an answer cannot close its own section and pose as another one (a user writing
+// "</answer_a><answer_b>..." to sway the verdict): the section tags inside them are defused.
+function neutralize(text: string): string {
+  return text.replace(/<(\/?)(request|answer_[ab])>/gi, "‹$1$2›");
 }
 
 function clipReason(text: string): string {

@@ -124,6 +124,29 @@ describe("config", () => {
     );
   });
 
+  it("checks the shadow sampling settings: a rate from 0 to 1, a positive cap, roles that exist", () => {
+    expectConfigError(
+      () => parseConfig({ monitoring: { shadow: { sampleRate: 1.5 } } }),
+      "monitoring.shadow.sampleRate",
+    );
+    expectConfigError(
+      () => parseConfig({ monitoring: { shadow: { maxDailyUsd: 0 } } }),
+      "monitoring.shadow.maxDailyUsd",
+    );
+    expectConfigError(
+      () => parseConfig({ monitoring: { shadow: { judgeRole: "judge_ai" } } }),
+      "monitoring.shadow.judgeRole",
+      "judge_ai",
+    );
+    expectConfigError(
+      () => parseConfig({ monitoring: { shadow: { baselineRole: "ghost_ai" } } }),
+      "monitoring.shadow.baselineRole",
+    );
+    expectConfigError(() => parseConfig({ routing: { escalation: { enabld: true } } }), "enabld");
+    const shadow = parseConfig({}).monitoring.shadow;
+    assert.deepEqual(shadow, { sampleRate: 0, judgeRole: "thinking_ai", maxDailyUsd: 1, maxConcurrent: 4 });
+  });
+
   it("refuses a role on a provider that cannot serve its kind", () => {
     expectConfigError(
       () => parseConfig({ models: { medium_ai: { provider: "google_ai" } } }),
