@@ -15,6 +15,7 @@ import type { AppConfig } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, randomId } from "./core/ids.ts";
 import { processName } from "./core/process-name.ts";
+import { registerSecrets } from "./core/secrets.ts";
 import { createLogger } from "./logger.ts";
 import { EmbeddingsClient } from "./models/embeddings-client.ts";
 import { MediaClient } from "./models/media-client.ts";
@@ -91,6 +92,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const interruptedRuns = cluster ? 0 : await store.markRunningAsInterrupted();
   const tokens = createTokenCounter();
   const catalog = new ModelCatalog(config.models);
+  // Whatever an upstream echoes back, these never reach a response or a log line.
+  registerSecrets([config.api_keys.openrouter, config.api_keys.google_ai, ...config.api_keys.clients]);
   const openrouterKey = config.api_keys.openrouter;
   const openrouter = openrouterKey
     ? new OpenRouterProvider({

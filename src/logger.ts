@@ -1,5 +1,6 @@
 import pino, { type Logger } from "pino";
 import { currentContext } from "./core/request-context.ts";
+import { scrubSecrets } from "./core/secrets.ts";
 
 // Structured JSON logs. Credentials are redacted wherever they could appear; message contents are
 // never logged by the service itself. Every line written while serving a request carries its request id
@@ -22,6 +23,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         ],
         censor: "[redacted]",
       },
+      // The last line of defence: a key that reached a log line anyway (inside an error's cause, say).
+      hooks: { streamWrite: scrubSecrets },
     },
     destination,
   );

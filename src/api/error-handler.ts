@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { OrchestratorError } from "../core/errors.ts";
+import { scrubSecrets } from "../core/secrets.ts";
 import { toAnthropicErrorBody } from "./anthropic/messages-view.ts";
 import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
 
@@ -47,9 +48,25 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 
 // The Anthropic-compatible endpoint answers in Anthropic's error shape, the OpenAI-compatible ones in
 // OpenAI's, everything else in the service's own.
-function errorBody(url: string, error: OrchestratorError) {
+function errorBody(url: string, raw: OrchestratorError) {
+  const error = withoutSecrets(raw);
   if (url === "/v1/messages" || url.startsWith("/v1/messages?")) return toAnthropicErrorBody(error);
   return url.startsWith("/v1/") ? toOpenAiErrorBody(error) : error.toBody();
+}
+
+// A message that carries a credential anyway (one an upstream echoed) is answered without it.
+function withoutSecrets(error: OrchestratorError): OrchestratorError {
+  const message = scrubSecrets(error.message);
+  if (message === error.message) return error;
+  return new OrchestratorError({
+    kind: error.kind,
+    code: error.code,
+    status: error.status,
+    retryable: error.retryable,
+    message,
+    ...(error.model === undefined ? {} : { model: error.model }),
+    ...(error.field === undefined ? {} : { field: error.field }),
+  });
 }
 
 function fromFastifyError(error: FastifyError): OrchestratorError {

@@ -1,4 +1,5 @@
 import { OrchestratorError } from "../core/errors.ts";
+import { scrubSecrets } from "../core/secrets.ts";
 import { UpstreamHttpError, UpstreamProtocolError } from "./upstream-http.ts";
 
 // Translates whatever an upstream call threw into the service's error model, once, at the edge.
@@ -52,11 +53,11 @@ export function classifyUpstreamError(
       code: "upstream_malformed",
       status: 502,
       model,
-      message: `${where}: ${error.message}`,
+      message: `${where}: ${scrubSecrets(error.message)}`,
       cause: error,
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = scrubSecrets(error instanceof Error ? error.message : String(error));
   // Socket-level failures (refused, reset, closed mid-answer) carry a system or undici error code.
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && /^(E[A-Z]+|UND_ERR)/.test(code)) {
@@ -90,7 +91,8 @@ export function errorFromHttpStatus(input: {
 }): OrchestratorError {
   const { status, reason, model, retryAfterMs } = input;
   const base = { model, upstreamStatus: status, cause: input.cause } as const;
-  const message = `${input.where} answered ${status}: ${reason}`;
+  // An upstream may echo the credentials it was sent (a 401 naming the key): they never go further.
+  const message = `${input.where} answered ${status}: ${scrubSecrets(reason)}`;
   if (status === 429) {
     return new OrchestratorError({
       ...base,

@@ -26,6 +26,8 @@ export interface FakeGoogleAi {
   enqueueFault(...faults: GoogleFault[]): void;
   // Makes the next video operation end in an error instead of a video.
   failNextVideo(message: string): void;
+  // Where finished videos are served (an origin such as http://127.0.0.1:PORT); this fake by default.
+  videoOrigin: string | undefined;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
     apiKey,
     requests,
     pollsUntilDone: 2,
+    videoOrigin: undefined,
     enqueueFault: (...more) => faults.push(...more),
     failNextVideo: (message) => {
       nextVideoError = message;
@@ -119,7 +122,7 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
       if (operation.polls < fake.pollsUntilDone) return sendJson(res, 200, { name: path, done: false });
       if (operation.error)
         return sendJson(res, 200, { name: path, done: true, error: { code: 3, message: operation.error } });
-      const base = `http://127.0.0.1:${port()}`;
+      const base = fake.videoOrigin ?? `http://127.0.0.1:${port()}`;
       return sendJson(res, 200, {
         name: path,
         done: true,

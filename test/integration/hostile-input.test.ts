@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { type FakeGoogleAi, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
+import { type FakeGoogleAi, fakeMp4, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
 
@@ -391,6 +392,78 @@ describe("hostile input: slow and hung peers", () => {
     } finally {
       await t.close();
       await fake.close();
+    }
+  });
+});
+
+describe("hostile input: secrets", () => {
+  it("scrubs a key an upstream echoes back from the response and from every log line", async () => {
+    const upstreamKey = "sk-or-v1-0123456789abcdef0123456789abcdef";
+    const fake = await startFakeOpenRouter({ apiKey: upstreamKey });
+    const t = await startTestApp({ fake });
+    try {
+      fake.respondWith(() => ({
+        kind: "error",
+        status: 401,
+        message: `Incorrect API key provided: Bearer ${upstreamKey}. You can find your API key at https://openrouter.ai/keys.`,
+      }));
+      for (const [path, body] of [
+        ["/v1/chat/completions", { model: "fast_ai", messages: [{ role: "user", content: "hi" }] }],
+        ["/chat", { message: "hi" }],
+      ] as const) {
+        const res = await t.post(path, body);
+        assert.ok(res.status >= 400, `${path} answered ${res.status}`);
+        const text = JSON.stringify(res.body);
+        assert.match(text, /Incorrect API key provided/, "the reason is kept");
+        assert.ok(!text.includes(upstreamKey), `${path} leaked the key: ${text}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const leaking = t.logs.filter(
+        (line) => line.includes(upstreamKey) || line.includes("0123456789abcdef0123"),
+      );
+      assert.deepEqual(leaking, []);
+      assert.ok(
+        t.logs.some((line) => line.includes("Incorrect API key provided")),
+        "the failure is logged",
+      );
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
+  it("sends the Google key only to the configured Google AI origin, not to a video URI on another host", async () => {
+    const seen: Array<string | undefined> = [];
+    const elsewhere = createServer((req, res) => {
+      const key = req.headers["x-goog-api-key"];
+      seen.push(typeof key === "string" ? key : undefined);
+      res.writeHead(200, { "content-type": "video/mp4" });
+      res.end(fakeMp4);
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, "127.0.0.1", resolve));
+    const google = await startFakeGoogleAi();
+    const address = elsewhere.address();
+    google.videoOrigin = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    const t = await startTestApp({ google });
+    try {
+      const res = await t.post("/workflow", {
+        workflow: [
+          {
+            type: "linear",
+            tasks: [{ model: "video_generation_ai", prompt: "waves", output_variable: "clip" }],
+          },
+        ],
+      });
+      assert.equal(res.body.status, "completed", JSON.stringify(res.body.error));
+      assert.deepEqual(seen, [undefined], "the other host got no key");
+      assert.ok(
+        google.requests.every((r) => r.apiKey === google.apiKey),
+        "Google AI itself still gets it",
+      );
+    } finally {
+      await t.close();
+      await google.close();
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
     }
   });
 });

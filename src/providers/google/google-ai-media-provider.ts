@@ -19,10 +19,13 @@ export class GoogleAiMediaProvider implements MediaProvider {
   readonly name = "google_ai" as const;
   readonly #options: GoogleAiMediaOptions;
   readonly #fetch: typeof globalThis.fetch;
+  // The key goes to this origin only: a video URI on another host is fetched without it.
+  readonly #keyOrigin: string;
 
   constructor(options: GoogleAiMediaOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#keyOrigin = new URL(options.baseUrl).origin;
   }
 
   async image(request: MediaRequest): Promise<MediaResult> {
@@ -106,7 +109,7 @@ export class GoogleAiMediaProvider implements MediaProvider {
     const response = await this.#fetch(url, {
       method: body === undefined ? "GET" : "POST",
       headers: {
-        "x-goog-api-key": this.#options.apiKey,
+        ...(URL.parse(url)?.origin === this.#keyOrigin ? { "x-goog-api-key": this.#options.apiKey } : {}),
         ...(body === undefined ? {} : { "content-type": "application/json" }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -6,6 +6,7 @@ import type {
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import { OrchestratorError } from "../../core/errors.ts";
+import { scrubSecrets } from "../../core/secrets.ts";
 import type {
   ChatMessage,
   ChatProvider,
@@ -150,7 +151,7 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider {
   // An error object in a 200 body or a stream event: its code is an HTTP status when it is one.
   #bodyError(failure: unknown, model: string, when?: "mid-stream"): OrchestratorError {
     const { code, message } = (failure ?? {}) as { code?: unknown; message?: unknown };
-    const reason = typeof message === "string" && message ? message : "no reason given";
+    const reason = typeof message === "string" && message ? scrubSecrets(message) : "no reason given";
     const status = typeof code === "number" && code >= 400 && code <= 599 ? code : 502;
     const error = errorFromHttpStatus({ status, reason, where: `${this.name} model ${model}`, model });
     if (when !== "mid-stream") return error;
