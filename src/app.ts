@@ -253,6 +253,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     models,
     media,
     embeddings,
+    tokens,
     store,
     chat,
     sessions,

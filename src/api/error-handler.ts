@@ -50,7 +50,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 // OpenAI's, everything else in the service's own.
 function errorBody(url: string, raw: OrchestratorError) {
   const error = withoutSecrets(raw);
-  if (url === "/v1/messages" || url.startsWith("/v1/messages?")) return toAnthropicErrorBody(error);
+  if (/^\/v1\/messages(?:[/?]|$)/.test(url)) return toAnthropicErrorBody(error);
   return url.startsWith("/v1/") ? toOpenAiErrorBody(error) : error.toBody();
 }
 

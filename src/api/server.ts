@@ -12,6 +12,7 @@ import type { ModelClient } from "../models/model-client.ts";
 import type { Store } from "../store/store.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { UsageLedger } from "../telemetry/usage-ledger.ts";
+import type { TokenCounter } from "../tokens/token-counter.ts";
 import type { RunRegistry } from "../workflows/run-registry.ts";
 import type { TemplateCatalog } from "../workflows/template-catalog.ts";
 import type { WorkflowEvents } from "../workflows/workflow-events.ts";
@@ -46,6 +47,7 @@ export interface ServerDeps {
   readonly models: ModelClient;
   readonly media: MediaClient;
   readonly embeddings: EmbeddingsClient;
+  readonly tokens: TokenCounter;
   readonly store: Store;
   readonly chat: ChatService;
   readonly sessions: SessionService;

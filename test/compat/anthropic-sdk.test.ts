@@ -164,6 +164,24 @@ describe("the Anthropic SDK on /v1/messages", () => {
     assert.equal(message.model, models.gemini);
   });
 
+  it("counts a request's input tokens", async () => {
+    const count = (content: string, tools: Anthropic.Tool[] = []) =>
+      client.messages.countTokens({
+        model: "medium_ai",
+        system: "Be brief.",
+        tools,
+        messages: [{ role: "user", content }],
+      });
+    const short = await count("hello");
+    assert.ok(short.input_tokens > 0);
+    assert.ok((await count("hello ".repeat(100))).input_tokens >= short.input_tokens + 90);
+    assert.ok((await count("hello", [weatherTool])).input_tokens > short.input_tokens);
+    await assert.rejects(
+      client.messages.countTokens({ model: "no_such_model", messages: [{ role: "user", content: "hi" }] }),
+      Anthropic.NotFoundError,
+    );
+  });
+
   it("raises the typed errors: 401, 404, 429, also for a stream that fails before it starts", async () => {
     const wrongKey = new Anthropic({
       apiKey: "sk-wrong-key-0000000000",

@@ -71,7 +71,7 @@ const tool = z.object({
   }),
 });
 
-export const messagesBodySchema = z.object({
+const fields = {
   model: z
     .string({ error: "is required: auto, a role such as medium_ai, or a model id" })
     .min(1, "must not be empty"),
@@ -93,7 +93,12 @@ export const messagesBodySchema = z.object({
     .optional(),
   metadata: z.object({ user_id: z.string().nullish() }).loose().optional(),
   stream: z.boolean().optional(),
-});
+};
+
+export const messagesBodySchema = z.object(fields);
+
+// POST /v1/messages/count_tokens takes the same body without max_tokens.
+export const countTokensBodySchema = z.object({ ...fields, max_tokens: fields.max_tokens.optional() });
 
 export type MessagesBody = z.output<typeof messagesBodySchema>;
 
@@ -104,7 +109,9 @@ export interface ConvertedMessagesRequest {
   readonly generation: GenerationOptions;
 }
 
-export function convertMessagesRequest(body: MessagesBody): ConvertedMessagesRequest {
+export function convertMessagesRequest(
+  body: Omit<MessagesBody, "max_tokens"> & { max_tokens?: number | undefined },
+): ConvertedMessagesRequest {
   const system = typeof body.system === "string" ? body.system : body.system?.map((b) => b.text).join("\n");
   const conversation: ChatMessage[] = system ? [{ role: "system", content: system }] : [];
   for (const wire of body.messages) conversation.push(...toChatMessages(wire));
@@ -175,7 +182,9 @@ function toContentParts(b: Block): ContentPart[] {
   }
 }
 
-function generationOf(body: MessagesBody): GenerationOptions {
+function generationOf(
+  body: Omit<MessagesBody, "max_tokens"> & { max_tokens?: number | undefined },
+): GenerationOptions {
   const tools = body.tools?.map((t) => ({
     type: "function",
     function: {
@@ -194,7 +203,7 @@ function generationOf(body: MessagesBody): GenerationOptions {
           ? { type: "function", function: { name: choice.name } }
           : choice.type;
   return {
-    maxTokens: body.max_tokens,
+    ...(body.max_tokens === undefined ? {} : { maxTokens: body.max_tokens }),
     ...(body.temperature === undefined ? {} : { temperature: body.temperature }),
     ...(body.stop_sequences === undefined ? {} : { stop: body.stop_sequences }),
     ...(tools === undefined ? {} : { tools }),

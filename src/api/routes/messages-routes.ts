@@ -1,7 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { invalidRequest } from "../../core/errors.ts";
+import { textOf } from "../../providers/chat-provider.ts";
+import type { TokenCounter } from "../../tokens/token-counter.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
-import { convertMessagesRequest, messagesBodySchema } from "../anthropic/messages-request.ts";
+import {
+  convertMessagesRequest,
+  countTokensBodySchema,
+  messagesBodySchema,
+} from "../anthropic/messages-request.ts";
 import { streamMessage } from "../anthropic/messages-stream.ts";
 import { stopReason, toolUseBlock, usageView } from "../anthropic/messages-view.ts";
 import { finishedWorkflow, resolveTarget } from "../chat-target.ts";
@@ -10,11 +16,32 @@ import { parseInput } from "../validation.ts";
 import { orchestratorView } from "../views.ts";
 import type { OpenAiRouteDeps } from "./openai-routes.ts";
 
+export interface MessagesRouteDeps extends OpenAiRouteDeps {
+  readonly tokens: TokenCounter;
+}
+
 // POST /v1/messages: Anthropic's Messages API (the Anthropic SDK, Claude Code, agent frameworks) translated
 // onto the same chat pipeline: `model` is auto, a role or a model id; system, content blocks, tools and
 // stop sequences become the conversation and generation options. Keys come as x-api-key, as that SDK sends
 // them; anthropic-version is accepted and not needed.
-export function registerMessagesRoutes(app: FastifyInstance, deps: OpenAiRouteDeps): void {
+export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRouteDeps): void {
+  // What a request would cost in input tokens, counted with the service's tokenizer (o200k), which
+  // approximates the answering model's own; Claude Code asks before long requests.
+  app.post("/v1/messages/count_tokens", async (request) => {
+    const body = parseInput(countTokensBodySchema, request.body);
+    resolveTarget(deps.models, body.model);
+    const { conversation, generation } = convertMessagesRequest(body);
+    const text = [
+      ...conversation.map((message) =>
+        [textOf(message.content), ...(message.toolCalls ?? []).map((call) => call.function.arguments)].join(
+          "\n",
+        ),
+      ),
+      ...(generation.tools ? [JSON.stringify(generation.tools)] : []),
+    ].join("\n");
+    return { input_tokens: await deps.tokens.count(text) };
+  });
+
   app.post("/v1/messages", async (request, reply) => {
     const body = parseInput(messagesBodySchema, request.body);
     const converted = convertMessagesRequest(body);
