@@ -249,6 +249,21 @@ describe("chat box in a browser", { skip: skip || (webBuilt ? false : "web/dist 
     }
   });
 
+  it("marks an answer the thinking model gave after the medium model's came back empty", async () => {
+    t.fake?.respondWith((request) =>
+      request.body.model === models.medium ? { kind: "text", content: "" } : streamingResponder(request),
+    );
+    await open();
+    await page.getByRole("textbox", { name: "message" }).fill("What is a heat pump?");
+    await page.keyboard.press("Enter");
+    await lastAnswer().getByText(`Answered by ${models.thinking}.`).waitFor();
+    const meta = lastAnswer().locator(".meta");
+    assert.equal(await meta.locator(".model").textContent(), models.thinking);
+    const badge = meta.locator(".badge.escalated");
+    assert.equal(await badge.textContent(), "escalated");
+    assert.match((await badge.getAttribute("title")) ?? "", new RegExp(`${models.medium}.*\\(empty\\)`));
+  });
+
   it("says readably when the upstream fails", async () => {
     t.fake?.respondWith(() => ({ kind: "error", status: 401, message: "No auth credentials found" }));
     await open();

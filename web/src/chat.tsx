@@ -9,6 +9,7 @@ interface Meta {
   readonly model: string;
   readonly cost?: number;
   readonly cached?: boolean;
+  readonly escalated?: { readonly from_model: string; readonly reason: string } | undefined;
 }
 
 interface Message {
@@ -102,6 +103,7 @@ export function Chat(props: { sessionId: string | undefined; onSession: (id: str
               model: reply.model,
               cost: reply.usage.cost_usd,
               cached: reply.cached,
+              escalated: reply.routing?.escalated,
             },
             ...(reply.workflow_id ? { workflowId: reply.workflow_id } : {}),
           }));
@@ -172,6 +174,14 @@ export function Chat(props: { sessionId: string | undefined; onSession: (id: str
                 <span class="model">{m.meta.model}</span>
                 {m.meta.cost !== undefined && <span class="cost">{formatUsd(m.meta.cost)}</span>}
                 {m.meta.cached && <span class="badge cached">cached</span>}
+                {m.meta.escalated && (
+                  <span
+                    class="badge escalated"
+                    title={`${m.meta.escalated.from_model} gave an unusable answer (${m.meta.escalated.reason}); a stronger model answered`}
+                  >
+                    escalated
+                  </span>
+                )}
               </footer>
             )}
             {m.workflowId && (

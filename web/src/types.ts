@@ -23,6 +23,10 @@ export interface ChatReply {
   readonly usage: Usage;
   readonly cached?: boolean;
   readonly workflow_id?: string;
+  readonly routing?: {
+    // The routed model's answer was unusable and a stronger role answered.
+    readonly escalated?: { readonly from_model: string; readonly reason: string };
+  };
 }
 
 export interface TaskView {
