@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { orchestrationResponder } from "../support/responders.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // Event wire format: https://platform.openai.com/docs/api-reference/responses-streaming
@@ -75,6 +76,19 @@ describe("POST /v1/responses", () => {
     const refused = await post({ model: "medium_ai", input: "hi", stream: true });
     assert.equal(refused.status, 502);
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /bad prompt/);
+  });
+
+  it("waits for an H request's workflow, plain and streamed, as chat completions do", async () => {
+    fake.respondWith(orchestrationResponder({ finalAnswer: "THE RESULT" }));
+    const plain = await client.responses.create({ model: "auto", input: "big project" });
+    assert.equal(plain.output_text, "On it.\n\nTHE RESULT");
+    const list = await events(await post({ model: "auto", input: "big project", stream: true }));
+    const text = list
+      .filter((e) => e.event === "response.output_text.delta")
+      .map((e) => e.data.delta)
+      .join("");
+    assert.equal(text, "On it.\n\nTHE RESULT");
+    assert.equal(list.at(-1)?.event, "response.completed");
   });
 
   it("marks an answer cut off by max_output_tokens as incomplete", async () => {
