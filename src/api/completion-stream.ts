@@ -89,6 +89,9 @@ export async function streamCompletion(
           prompt_tokens: promptTokens,
           completion_tokens: completionTokens,
           total_tokens: promptTokens + completionTokens,
+          ...(done.usage.reasoningTokens
+            ? { completion_tokens_details: { reasoning_tokens: done.usage.reasoningTokens } }
+            : {}),
         },
         orchestrator: options.describeReply(done, extra.costUsd),
       });

@@ -43,6 +43,7 @@ export function chatResponseView(result: ChatReply) {
     usage: {
       prompt_tokens: result.usage.promptTokens,
       completion_tokens: result.usage.completionTokens,
+      ...(result.usage.reasoningTokens ? { reasoning_tokens: result.usage.reasoningTokens } : {}),
       cost_usd: roundUsd(result.usage.costUsd),
     },
     ...(result.fallbackFrom ? { fallback_from: result.fallbackFrom } : {}),

@@ -496,14 +496,17 @@ export class ChatService {
 }
 
 function sumUsage(calls: readonly RoleCallResult[]): RoleUsage {
-  return calls.reduce(
-    (sum, call) => ({
-      promptTokens: sum.promptTokens + call.usage.promptTokens,
-      completionTokens: sum.completionTokens + call.usage.completionTokens,
-      costUsd: sum.costUsd + call.usage.costUsd,
+  const sum = calls.reduce(
+    (total, call) => ({
+      promptTokens: total.promptTokens + call.usage.promptTokens,
+      completionTokens: total.completionTokens + call.usage.completionTokens,
+      reasoningTokens: total.reasoningTokens + (call.usage.reasoningTokens ?? 0),
+      costUsd: total.costUsd + call.usage.costUsd,
     }),
-    { promptTokens: 0, completionTokens: 0, costUsd: 0 },
+    { promptTokens: 0, completionTokens: 0, reasoningTokens: 0, costUsd: 0 },
   );
+  const { reasoningTokens, ...rest } = sum;
+  return reasoningTokens > 0 ? { ...rest, reasoningTokens } : rest;
 }
 
 function clipText(text: string, max: number): string {

@@ -12,6 +12,18 @@ export const pricingSchema = z.strictObject({
   perVideoSecond: z.number().nonnegative().optional(),
 });
 
+// OpenRouter's unified `reasoning` parameter (https://openrouter.ai/docs/use-cases/reasoning-tokens): how much
+// of the output a thinking model may spend on reasoning, by effort or as a token budget, and whether the
+// reasoning text comes back. Reasoning tokens are billed as output whether or not they are returned.
+export const reasoningEfforts = ["xhigh", "high", "medium", "low", "minimal", "none"] as const;
+export const reasoningSchema = z
+  .strictObject({
+    effort: z.enum(reasoningEfforts).optional(),
+    maxTokens: z.number().int().positive().optional(),
+    exclude: z.boolean().default(true),
+  })
+  .refine((r) => r.effort === undefined || r.maxTokens === undefined, "set effort or maxTokens, not both");
+
 export const modelRoleSchema = z.strictObject({
   provider: z.enum(["openrouter", "google_ai"]).default("openrouter"),
   kind: z.enum(["chat", "image", "video", "embedding"]).default("chat"),
@@ -20,6 +32,8 @@ export const modelRoleSchema = z.strictObject({
   contextWindow: z.number().int().positive().default(131072),
   maxOutputTokens: z.number().int().positive().default(4096),
   temperature: z.number().min(0).max(2).optional(),
+  // Thinking models only; the answer keeps maxOutputTokens of room on top of what reasoning may use.
+  reasoning: reasoningSchema.optional(),
   pricing: pricingSchema,
   fallbacks: z.array(z.string().min(1)).default([]),
 });
@@ -344,6 +358,7 @@ export const configSchema = z.strictObject({
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type ModelRoleDefinition = z.output<typeof modelRoleSchema>;
+export type ReasoningSettings = z.output<typeof reasoningSchema>;
 export type AddonDefinition = z.output<typeof addonSchema>;
 export type RoutingConfig = ParsedConfig["routing"];
 export type RouteTarget = z.output<typeof routeTarget>;

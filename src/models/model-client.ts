@@ -10,6 +10,7 @@ import type {
   ChatResult,
   GenerationOptions,
   ProviderName,
+  ReasoningOptions,
   ToolCall,
 } from "../providers/chat-provider.ts";
 import type { ProviderRegistry } from "../providers/provider-registry.ts";
@@ -32,6 +33,8 @@ export interface RoleCall extends GenerationOptions {
 export interface RoleUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
+  // Of the completion tokens, those spent reasoning (thinking models); absent when none.
+  readonly reasoningTokens?: number;
   readonly costUsd: number;
 }
 
@@ -140,11 +143,7 @@ export class ModelClient {
     const failures: OrchestratorError[] = [];
     for (const model of candidates) {
       try {
-        const result = await this.#guard.execute(
-          this.#guarded(provider, model, resolved, call, deadline),
-          (attempt) => provider.complete(this.#request(resolved, call, model, attempt)),
-          (done) => this.#spend(model, resolved, done),
-        );
+        const result = await this.#complete(provider, model, resolved, call, deadline);
         const answer = this.#result(resolved, provider, model, result, started, primary);
         this.#toCache(cacheKey, answer);
         return answer;
@@ -177,23 +176,41 @@ export class ModelClient {
     for (const model of candidates) {
       let emitted = false;
       try {
-        const events = this.#guard.stream(
-          this.#guarded(provider, model, resolved, call, deadline),
-          (attempt) => provider.stream(this.#request(resolved, call, model, attempt)),
-          (event) => (event.type === "done" ? this.#spend(model, resolved, event.result) : undefined),
-        );
-        for await (const event of events) {
-          if (event.type !== "done") {
-            emitted = true;
-            yield { ...event, model };
-            continue;
+        // A thinking model that spent all its room reasoning ends with no text: asked once more with
+        // twice the room (nothing was sent on yet), then it fails rather than answer with nothing.
+        let earlier: ChatResult | undefined;
+        for (;;) {
+          const atLeast = earlier && this.#moreRoom(earlier, resolved, call, model);
+          const events = this.#guard.stream(
+            this.#guarded(provider, model, resolved, call, deadline),
+            (attempt) => provider.stream(this.#request(resolved, call, model, attempt, atLeast)),
+            (event) => (event.type === "done" ? this.#spend(model, resolved, event.result) : undefined),
+          );
+          let cutOff: ChatResult | undefined;
+          for await (const event of events) {
+            if (event.type !== "done") {
+              emitted = true;
+              yield { ...event, model };
+              continue;
+            }
+            if (!emitted && emptyCutOff(event.result)) {
+              if (earlier) throw emptyAnswer(resolved.role, model, addUsage(earlier, event.result));
+              cutOff = event.result;
+              break;
+            }
+            const whole = earlier ? addUsage(earlier, event.result) : event.result;
+            const answer = this.#result(resolved, provider, model, whole, started, primary);
+            this.#toCache(cacheKey, answer);
+            yield { type: "done", result: answer };
+            return;
           }
-          const answer = this.#result(resolved, provider, model, event.result, started, primary);
-          this.#toCache(cacheKey, answer);
-          yield { type: "done", result: answer };
-          return;
+          if (!cutOff) return;
+          this.#logger?.warn(
+            { role: resolved.role, model, completionTokens: cutOff.usage.completionTokens },
+            "the model used its whole output budget on reasoning; asking again with more room",
+          );
+          earlier = cutOff;
         }
-        return;
       } catch (raw) {
         const error = toOrchestratorError(raw);
         if (emitted) throw error;
@@ -202,6 +219,40 @@ export class ModelClient {
       }
     }
     throw allFailed(resolved.role, failures);
+  }
+
+  // One model's answer through the guard. An empty answer cut off by the length limit (a thinking model
+  // that spent its room reasoning) is asked once more with twice the room, then fails clearly: a silent
+  // empty answer is never returned.
+  async #complete(
+    provider: ChatProvider,
+    model: string,
+    resolved: ResolvedRole,
+    call: RoleCall,
+    deadline: number,
+  ): Promise<ChatResult> {
+    const run = (atLeast?: number) =>
+      this.#guard.execute(
+        this.#guarded(provider, model, resolved, call, deadline),
+        (attempt) => provider.complete(this.#request(resolved, call, model, attempt, atLeast)),
+        (done) => this.#spend(model, resolved, done),
+      );
+    const first = await run();
+    if (!emptyCutOff(first)) return first;
+    this.#logger?.warn(
+      { role: resolved.role, model, completionTokens: first.usage.completionTokens },
+      "the model used its whole output budget on reasoning; asking again with more room",
+    );
+    const second = await run(this.#moreRoom(first, resolved, call, model));
+    const both = addUsage(first, second);
+    if (emptyCutOff(second)) throw emptyAnswer(resolved.role, model, both);
+    return both;
+  }
+
+  // Twice the output room the cut-off try had.
+  #moreRoom(cutOff: ChatResult, resolved: ResolvedRole, call: RoleCall, model: string): number {
+    const sent = this.#request(resolved, call, model).maxTokens ?? cutOff.usage.completionTokens;
+    return Math.max(2 * sent, 2 * cutOff.usage.completionTokens, 256);
   }
 
   #guarded(
@@ -229,6 +280,7 @@ export class ModelClient {
     return {
       promptTokens: result.usage.promptTokens,
       completionTokens: result.usage.completionTokens,
+      ...(result.usage.reasoningTokens ? { reasoningTokens: result.usage.reasoningTokens } : {}),
       costUsd: costOf(pricing && { pricing }, result.usage),
       costSource: result.usage.reportedCostUsd === undefined ? (pricing ? "price" : "none") : "upstream",
     };
@@ -332,18 +384,32 @@ export class ModelClient {
     return { resolved, provider: this.#providers.chat(definition.provider, definition.model) };
   }
 
-  #request(resolved: ResolvedRole, call: RoleCall, model: string, attempt?: Attempt): ChatRequest {
+  // `atLeast`: output room a retry after a cut-off empty answer needs, whatever the role's ceiling.
+  #request(
+    resolved: ResolvedRole,
+    call: RoleCall,
+    model: string,
+    attempt?: Attempt,
+    atLeast?: number,
+  ): ChatRequest {
     const { definition } = resolved;
     const temperature = call.temperature ?? definition.temperature;
+    const reasoning = call.reasoning ?? definition.reasoning;
     // A pass-through model has no configured ceiling: only the caller's own max_tokens is sent.
-    const maxTokens = resolved.passthrough
+    const answerTokens = resolved.passthrough
       ? call.maxTokens
       : Math.min(call.maxTokens ?? definition.maxOutputTokens, definition.maxOutputTokens);
+    const sized =
+      answerTokens === undefined
+        ? undefined
+        : withReasoningRoom(answerTokens, reasoning, definition.contextWindow);
+    const maxTokens = atLeast === undefined ? sized : Math.max(sized ?? 0, atLeast);
     return {
       model,
       messages: call.messages,
       purpose: call.purpose,
       ...(attempt ? { timeoutMs: attempt.timeoutMs, signal: attempt.signal } : {}),
+      ...(reasoning === undefined ? {} : { reasoning }),
       ...(maxTokens === undefined ? {} : { maxTokens }),
       ...(temperature === undefined ? {} : { temperature }),
       ...(call.responseFormat === undefined ? {} : { responseFormat: call.responseFormat }),
@@ -372,6 +438,7 @@ export class ModelClient {
       usage: {
         promptTokens: result.usage.promptTokens,
         completionTokens: result.usage.completionTokens,
+        ...(result.usage.reasoningTokens ? { reasoningTokens: result.usage.reasoningTokens } : {}),
         costUsd: this.#spend(model, resolved, result).costUsd,
       },
       latencyMs: this.#clock.now() - started,
@@ -379,6 +446,66 @@ export class ModelClient {
       ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
     };
   }
+}
+
+// How much of the output OpenRouter lets each effort spend on reasoning
+// (https://openrouter.ai/docs/use-cases/reasoning-tokens): the answer needs the rest.
+const reasoningShare: Record<NonNullable<ReasoningOptions["effort"]>, number> = {
+  xhigh: 0.95,
+  high: 0.8,
+  medium: 0.5,
+  low: 0.2,
+  minimal: 0.1,
+  none: 0,
+};
+
+// max_tokens covers reasoning and answer together, so a thinking model gets its reasoning on top of the
+// answer's room: a token budget is added, an effort's share is grown into. Never past half the context.
+export function withReasoningRoom(
+  answerTokens: number,
+  reasoning: ReasoningOptions | undefined,
+  contextWindow: number,
+): number {
+  if (!reasoning) return answerTokens;
+  const total =
+    reasoning.maxTokens !== undefined
+      ? answerTokens + reasoning.maxTokens
+      : // (less a hair, so 1000 / 0.2 is 5000 and not 5001 after floating-point rounding)
+        Math.ceil(answerTokens / (1 - reasoningShare[reasoning.effort ?? "medium"]) - 1e-6);
+  return Math.max(answerTokens, Math.min(total, Math.floor(contextWindow / 2)));
+}
+
+// No text and no tool calls, stopped by the length limit: the room went to reasoning.
+function emptyCutOff(result: ChatResult): boolean {
+  return result.finishReason === "length" && result.content.trim() === "" && !result.toolCalls?.length;
+}
+
+function addUsage(earlier: ChatResult, later: ChatResult): ChatResult {
+  const a = earlier.usage;
+  const b = later.usage;
+  const reasoningTokens = (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
+  return {
+    ...later,
+    usage: {
+      promptTokens: a.promptTokens + b.promptTokens,
+      completionTokens: a.completionTokens + b.completionTokens,
+      ...(reasoningTokens > 0 ? { reasoningTokens } : {}),
+      ...(a.reportedCostUsd !== undefined && b.reportedCostUsd !== undefined
+        ? { reportedCostUsd: a.reportedCostUsd + b.reportedCostUsd }
+        : {}),
+    },
+  };
+}
+
+function emptyAnswer(role: string, model: string, result: ChatResult): OrchestratorError {
+  const { completionTokens, reasoningTokens } = result.usage;
+  return new OrchestratorError({
+    kind: "resource",
+    code: "empty_answer",
+    status: 502,
+    model,
+    message: `${model} spent its whole output budget on reasoning and gave no answer, even with twice the room (${completionTokens} output tokens${reasoningTokens ? `, ${reasoningTokens} of them reasoning` : ""}); raise models.${role}.maxOutputTokens or lower models.${role}.reasoning`,
+  });
 }
 
 // One failure is passed on as it is; several (the role's model and its fallbacks) become one error

@@ -33,8 +33,16 @@ export interface ChatMessage {
   readonly functionCall?: { readonly name: string; readonly arguments: string };
 }
 
+// How much a thinking model may reason: by effort or as a token budget, and whether the text comes back.
+export interface ReasoningOptions {
+  readonly effort?: "xhigh" | "high" | "medium" | "low" | "minimal" | "none";
+  readonly maxTokens?: number;
+  readonly exclude?: boolean;
+}
+
 // Generation options a client may pass through; each provider forwards what its upstream supports.
 export interface GenerationOptions {
+  readonly reasoning?: ReasoningOptions;
   readonly temperature?: number;
   readonly maxTokens?: number;
   readonly responseFormat?: Readonly<Record<string, unknown>>;
@@ -70,6 +78,8 @@ export interface ChatRequest extends GenerationOptions {
 export interface ChatUsage {
   readonly promptTokens: number;
   readonly completionTokens: number;
+  // Of the completion tokens, those a thinking model spent reasoning.
+  readonly reasoningTokens?: number;
   // What the upstream says the call cost, when it says so (OpenRouter does).
   readonly reportedCostUsd?: number;
 }

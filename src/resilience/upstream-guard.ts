@@ -277,12 +277,13 @@ export class UpstreamGuard {
       latencyMs: this.#now() - started,
     };
     if ("spend" in outcome) {
-      const { promptTokens, completionTokens, costUsd, costSource } = outcome.spend;
+      const { promptTokens, completionTokens, reasoningTokens, costUsd, costSource } = outcome.spend;
       this.#recorder.record({
         ...base,
         outcome: "ok",
         promptTokens,
         completionTokens,
+        ...(reasoningTokens ? { reasoningTokens } : {}),
         costUsd,
         costSource,
       });

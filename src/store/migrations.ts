@@ -244,6 +244,18 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("upstream_calls").dropColumn("shadow").execute();
       },
     },
+    "0010_reasoning_tokens": {
+      async up(db: Kysely<unknown>) {
+        // Of a call's completion tokens, those a thinking model spent reasoning (billed as output).
+        await db.schema
+          .alterTable("upstream_calls")
+          .addColumn("reasoning_tokens", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("upstream_calls").dropColumn("reasoning_tokens").execute();
+      },
+    },
   };
 }
 

@@ -94,6 +94,7 @@ export interface UpstreamCallsTable {
   error_code: string | null;
   prompt_tokens: number;
   completion_tokens: number;
+  reasoning_tokens: Generated<number>;
   latency_ms: number;
   cost_usd: number;
   cost_source: string;

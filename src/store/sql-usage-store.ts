@@ -108,6 +108,7 @@ export class SqlUsageStore implements UsageStore {
         error_code: e.errorCode ?? null,
         prompt_tokens: e.promptTokens,
         completion_tokens: e.completionTokens,
+        reasoning_tokens: e.reasoningTokens ?? 0,
         latency_ms: e.latencyMs,
         cost_usd: e.costUsd,
         cost_source: e.costSource,

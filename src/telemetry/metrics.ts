@@ -59,7 +59,7 @@ export class Metrics implements LedgerListener {
   });
   readonly #tokens = new Counter({
     name: "orchestrator_upstream_tokens_total",
-    help: "Tokens sent to (input) and received from (output) upstream models",
+    help: "Tokens sent to (input) and received from (output) upstream models; reasoning: the part of output spent thinking",
     labelNames: ["model", "role", "direction"] as const,
     registers: [this.registry],
   });
@@ -196,6 +196,13 @@ export class Metrics implements LedgerListener {
     );
     this.#tokens.inc({ model: entry.model, role: entry.role, direction: "input" }, entry.promptTokens);
     this.#tokens.inc({ model: entry.model, role: entry.role, direction: "output" }, entry.completionTokens);
+    // Part of the output, counted again on its own so a thinking model's reasoning share is visible.
+    if (entry.reasoningTokens) {
+      this.#tokens.inc(
+        { model: entry.model, role: entry.role, direction: "reasoning" },
+        entry.reasoningTokens,
+      );
+    }
     this.#cost.inc({ model: entry.model, role: entry.role, category }, entry.costUsd);
   }
 

@@ -17,6 +17,8 @@ export interface UpstreamCall {
   readonly errorCode?: string;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  // Of the completion tokens, those a thinking model spent reasoning.
+  readonly reasoningTokens?: number;
   readonly latencyMs: number;
   // What the call cost: as the upstream reported it, or tokens × the configured price.
   readonly costUsd: number;

@@ -36,6 +36,11 @@ export type FakeReply =
       chunkSize?: number;
       finishReason?: string;
       toolCalls?: Array<{ id: string; name: string; arguments: string }>;
+      // A thinking model's reasoning: its tokens are part of completion_tokens and reported in
+      // usage.completion_tokens_details.reasoning_tokens; its text comes back in message.reasoning unless
+      // excluded (https://openrouter.ai/docs/use-cases/reasoning-tokens).
+      reasoningTokens?: number;
+      reasoning?: string;
     }
   | {
       kind: "error";
@@ -323,7 +328,7 @@ export async function startFakeOpenRouter(
             role: "assistant",
             content: reply.content,
             refusal: null,
-            reasoning: null,
+            reasoning: reply.reasoning ?? null,
             ...(reply.toolCalls ? { tool_calls: reply.toolCalls.map(wireToolCall) } : {}),
           },
         },
@@ -364,7 +369,8 @@ export async function startFakeOpenRouter(
 function usageOf(reply: Extract<FakeReply, { kind: "text" }>, body: ChatCompletionBody) {
   const promptTokens =
     reply.promptTokens ?? Math.max(1, wordCount(body.messages.map((m) => textOf(m.content)).join(" ")));
-  const completionTokens = reply.completionTokens ?? Math.max(1, wordCount(reply.content));
+  const completionTokens =
+    reply.completionTokens ?? Math.max(1, wordCount(reply.content)) + (reply.reasoningTokens ?? 0);
   const cost =
     reply.cost === null
       ? undefined
@@ -376,7 +382,7 @@ function usageOf(reply: Extract<FakeReply, { kind: "text" }>, body: ChatCompleti
     ...(cost === undefined ? {} : { cost }),
     is_byok: false,
     prompt_tokens_details: { cached_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: reply.reasoningTokens ?? 0 },
   };
 }
 
@@ -455,7 +461,7 @@ const modelList = [
     pricing: { prompt: "0.0000001", completion: "0.00000032" },
   },
   {
-    id: "moonshotai/kimi-k2-thinking",
+    id: "moonshotai/kimi-k2.6",
     name: "Kimi K2 Thinking",
     context_length: 262144,
     pricing: { prompt: "0.0000006", completion: "0.0000025" },

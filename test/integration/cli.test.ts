@@ -67,7 +67,7 @@ describe("command-line client", () => {
     const human = await cli(["chat", "Plan another campaign", ...url()]);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /On it\.\n\nTHE CAMPAIGN\n/);
-    assert.match(human.stderr, /stage 1, task 1: thinking_ai \(moonshotai\/kimi-k2-thinking\) running/);
+    assert.match(human.stderr, /stage 1, task 1: thinking_ai \(moonshotai\/kimi-k2\.6\) running/);
     assert.match(human.stderr, /\[workflow [0-9a-f-]{36} · completed · \$/);
   });
 
@@ -128,7 +128,7 @@ describe("command-line client", () => {
     assert.match(models.stdout, /^role\s+kind\s+model\s+price\n/);
     assert.match(
       models.stdout,
-      /thinking_ai\s+chat\s+moonshotai\/kimi-k2-thinking\s+\$0\.6 \/ \$2\.5 per M tokens/,
+      /thinking_ai\s+chat\s+moonshotai\/kimi-k2\.6\s+\$0\.684 \/ \$3\.42 per M tokens/,
     );
     const addons = await cli(["addons", "--json", ...url()]);
     assert.equal(JSON.parse(addons.stdout).count, 50);

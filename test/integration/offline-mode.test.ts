@@ -30,7 +30,7 @@ describe("offline mode (no OPENROUTER_API_KEY)", () => {
   it("classifies by simple features of the message", async () => {
     const hard = await t.post("/chat", { message: "Prove that the square root of 2 is irrational" });
     assert.equal(hard.body.category, "L");
-    assert.equal(hard.body.model, "moonshotai/kimi-k2-thinking");
+    assert.equal(hard.body.model, "moonshotai/kimi-k2.6");
   });
 
   it("runs the H flow to completion", async () => {
@@ -44,6 +44,6 @@ describe("offline mode (no OPENROUTER_API_KEY)", () => {
       const run = await t.get(`/workflow/${res.body.workflow_id}`);
       return run.body.status === "completed" ? run : undefined;
     });
-    assert.match(done.body.result, /\[simulated response from moonshotai\/kimi-k2-thinking\]/);
+    assert.match(done.body.result, /\[simulated response from moonshotai\/kimi-k2\.6\]/);
   });
 });

@@ -5,8 +5,8 @@ export const models = {
   categorizerFallback: "meta-llama/llama-3.2-3b-instruct",
   fast: "openai/gpt-oss-safeguard-20b",
   medium: "meta-llama/llama-3.3-70b-instruct",
-  thinking: "moonshotai/kimi-k2-thinking",
-  gemini: "google/gemini-2.5-pro",
+  thinking: "moonshotai/kimi-k2.6",
+  gemini: "google/gemini-3.8-flash",
 } as const;
 
 export function lastUserText(request: RecordedRequest): string {

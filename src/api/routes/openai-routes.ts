@@ -97,8 +97,14 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,
         total_tokens: promptTokens + completionTokens,
+        ...reasoningDetails(done.usage.reasoningTokens),
       },
       orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
     };
   });
+}
+
+// OpenAI's place for reasoning tokens, present when a thinking model reasoned.
+function reasoningDetails(reasoningTokens: number | undefined) {
+  return reasoningTokens ? { completion_tokens_details: { reasoning_tokens: reasoningTokens } } : {};
 }

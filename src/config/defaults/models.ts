@@ -28,32 +28,39 @@ export const defaultModels = {
     pricing: { inputPerMillion: 0.1, outputPerMillion: 0.32 },
     fallbacks: ["meta-llama/llama-3.1-70b-instruct"],
   },
+  // The seed's moonshotai/kimi-k2-thinking (and its fallback kimi-k2-0905) left Moonshot's lineup in 2026;
+  // Kimi K2.6 is the K2 family's current thinking model. It reasons by default, so it gets a reasoning
+  // budget on top of its answer's room (see README, "Default models").
   thinking_ai: {
     provider: "openrouter",
-    model: "moonshotai/kimi-k2-thinking",
+    model: "moonshotai/kimi-k2.6",
     description: "Complex tasks, hard questions and orchestration",
     contextWindow: 262144,
     maxOutputTokens: 16384,
-    pricing: { inputPerMillion: 0.6, outputPerMillion: 2.5 },
-    fallbacks: ["moonshotai/kimi-k2-0905"],
+    reasoning: { effort: "medium", exclude: true },
+    pricing: { inputPerMillion: 0.684, outputPerMillion: 3.42 },
+    fallbacks: ["moonshotai/kimi-k2.5"],
   },
   code_ai: {
     provider: "openrouter",
-    model: "moonshotai/kimi-k2-thinking",
+    model: "moonshotai/kimi-k2.6",
     description: "Programming and code generation",
     contextWindow: 262144,
     maxOutputTokens: 16384,
-    pricing: { inputPerMillion: 0.6, outputPerMillion: 2.5 },
-    fallbacks: ["moonshotai/kimi-k2-0905"],
+    reasoning: { effort: "medium", exclude: true },
+    pricing: { inputPerMillion: 0.684, outputPerMillion: 3.42 },
+    fallbacks: ["moonshotai/kimi-k2.5"],
   },
+  // google/gemini-2.5-pro shuts down on the Gemini API on 2026-12-01; Google names gemini-3.8-flash as its
+  // replacement (1M-token context, images in).
   image_analysis_ai: {
     provider: "openrouter",
-    model: "google/gemini-2.5-pro",
+    model: "google/gemini-3.8-flash",
     description: "Visual content evaluation and very large contexts",
     contextWindow: 1048576,
     maxOutputTokens: 8192,
-    pricing: { inputPerMillion: 1.25, outputPerMillion: 10 },
-    fallbacks: ["google/gemini-2.5-flash"],
+    pricing: { inputPerMillion: 0.75, outputPerMillion: 3.75 },
+    fallbacks: ["google/gemini-3.7-flash"],
   },
   image_generation_ai: {
     provider: "google_ai",
@@ -94,6 +101,6 @@ export const fallbackPrices: Readonly<
   "meta-llama/llama-3.2-3b-instruct": { inputPerMillion: 0.02, outputPerMillion: 0.02 },
   "openai/gpt-oss-20b": { inputPerMillion: 0.03, outputPerMillion: 0.14 },
   "meta-llama/llama-3.1-70b-instruct": { inputPerMillion: 0.4, outputPerMillion: 0.4 },
-  "moonshotai/kimi-k2-0905": { inputPerMillion: 0.39, outputPerMillion: 1.9 },
-  "google/gemini-2.5-flash": { inputPerMillion: 0.3, outputPerMillion: 2.5 },
+  "moonshotai/kimi-k2.5": { inputPerMillion: 0.41, outputPerMillion: 2.06 },
+  "google/gemini-3.7-flash": { inputPerMillion: 0.75, outputPerMillion: 3.75 },
 };

@@ -15,6 +15,7 @@ import type {
   ChatStreamEvent,
   ChatUsage,
   ContentPart,
+  ReasoningOptions,
   ToolCall,
 } from "../chat-provider.ts";
 import type { EmbeddingsProvider, EmbeddingsRequest, EmbeddingsResult } from "../embeddings-provider.ts";
@@ -232,6 +233,7 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider {
       ...(request.toolChoice === undefined ? {} : { tool_choice: request.toolChoice }),
       ...(request.user === undefined ? {} : { user: request.user }),
       ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
+      ...(request.reasoning === undefined ? {} : { reasoning: wireReasoning(request.reasoning) }),
     };
   }
 
@@ -367,13 +369,25 @@ class ToolCallAssembler {
 interface WireUsage {
   readonly prompt_tokens?: number;
   readonly completion_tokens?: number;
+  readonly completion_tokens_details?: { readonly reasoning_tokens?: number | null } | null;
+}
+
+// OpenRouter's `reasoning` object: effort or max_tokens, and exclude.
+function wireReasoning(reasoning: ReasoningOptions): Record<string, unknown> {
+  return {
+    ...(reasoning.effort === undefined ? {} : { effort: reasoning.effort }),
+    ...(reasoning.maxTokens === undefined ? {} : { max_tokens: reasoning.maxTokens }),
+    ...(reasoning.exclude === undefined ? {} : { exclude: reasoning.exclude }),
+  };
 }
 
 function readUsage(usage: WireUsage | null | undefined): ChatUsage {
   const cost = (usage as { cost?: unknown } | null | undefined)?.cost;
+  const reasoning = usage?.completion_tokens_details?.reasoning_tokens;
   return {
     promptTokens: usage?.prompt_tokens ?? 0,
     completionTokens: usage?.completion_tokens ?? 0,
+    ...(typeof reasoning === "number" && reasoning > 0 ? { reasoningTokens: reasoning } : {}),
     ...(typeof cost === "number" && Number.isFinite(cost) ? { reportedCostUsd: cost } : {}),
   };
 }

@@ -40,9 +40,9 @@ describe("config", () => {
     assert.equal(modelOf("categorizer_ai"), "meta-llama/llama-3.1-8b-instruct");
     assert.equal(modelOf("fast_ai"), "openai/gpt-oss-safeguard-20b");
     assert.equal(modelOf("medium_ai"), "meta-llama/llama-3.3-70b-instruct");
-    assert.equal(modelOf("thinking_ai"), "moonshotai/kimi-k2-thinking");
-    assert.equal(modelOf("code_ai"), "moonshotai/kimi-k2-thinking");
-    assert.equal(modelOf("image_analysis_ai"), "google/gemini-2.5-pro");
+    assert.equal(modelOf("thinking_ai"), "moonshotai/kimi-k2.6");
+    assert.equal(modelOf("code_ai"), "moonshotai/kimi-k2.6");
+    assert.equal(modelOf("image_analysis_ai"), "google/gemini-3.8-flash");
     assert.match(modelOf("image_generation_ai"), /imagen-4\.0-ultra/);
     assert.match(modelOf("video_generation_ai"), /veo-3\.1/);
     assert.equal(models.research_ai, "thinking_ai");
