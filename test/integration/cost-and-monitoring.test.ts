@@ -83,14 +83,14 @@ describe("cost ledger, /stats and savings", () => {
     );
 
     // Baseline: the 6 answering calls (M, L, plan, 2 tasks, final) at thinking_ai's list prices
-    // ($0.60 and $2.50 per million): 6 × (1000 × 0.6 + 200 × 2.5) / 1e6 = 0.0066.
+    // ($0.684 and $3.42 per million): 6 × (1000 × 0.684 + 200 × 3.42) / 1e6 = 0.008208.
     const savings = stats.body.savings;
     assert.equal(savings.baseline_role, "thinking_ai");
     assert.equal(savings.baseline_model, models.thinking);
-    assert.ok(Math.abs(savings.baseline_usd - 0.0066) < 1e-9, `baseline ${savings.baseline_usd}`);
+    assert.ok(Math.abs(savings.baseline_usd - 0.008208) < 1e-9, `baseline ${savings.baseline_usd}`);
     assert.ok(Math.abs(savings.actual_usd - 0.004) < 1e-9);
-    assert.ok(Math.abs(savings.saved_usd - 0.0026) < 1e-9);
-    assert.equal(savings.saved_percent, 39.39);
+    assert.ok(Math.abs(savings.saved_usd - 0.004208) < 1e-9);
+    assert.equal(savings.saved_percent, 51.27);
     assert.match(savings.method, /baseline role's list prices/);
 
     assert.equal(stats.body.requests.by_endpoint["/chat"], 3);
@@ -111,7 +111,7 @@ describe("cost ledger, /stats and savings", () => {
     t = await startTestApp({ fake, databaseUrl });
     const again = await t.get("/stats?since=all");
     assert.ok(Math.abs(again.body.cost.total_usd - reported) < 1e-9);
-    assert.equal(again.body.savings.saved_percent, 39.39);
+    assert.equal(again.body.savings.saved_percent, 51.27);
     await t.close();
   });
 

@@ -19,7 +19,7 @@ describe("ModelCatalog", () => {
       costOf(thinking, { promptTokens: 1_000_000, completionTokens: 0, reportedCostUsd: 0.123 }),
       0.123,
     );
-    assert.equal(costOf(thinking, { promptTokens: 1_000_000, completionTokens: 1_000_000 }), 0.6 + 2.5);
-    assert.ok(Math.abs(costOf(thinking, { promptTokens: 1000, completionTokens: 500 }) - 0.00185) < 1e-12);
+    assert.equal(costOf(thinking, { promptTokens: 1_000_000, completionTokens: 1_000_000 }), 0.684 + 3.42);
+    assert.ok(Math.abs(costOf(thinking, { promptTokens: 1000, completionTokens: 500 }) - 0.002394) < 1e-12);
   });
 });

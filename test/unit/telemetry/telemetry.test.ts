@@ -31,8 +31,8 @@ const call = (overrides: Partial<UpstreamCall>): UpstreamCall => ({
 
 describe("baseline cost", () => {
   it("prices answering calls at the baseline role's list prices", () => {
-    assert.equal(baselineCost(call({}), thinking), 0.6 + 2.5);
-    assert.equal(baselineCost(call({ outcome: "cached" }), thinking), 0.6 + 2.5);
+    assert.equal(baselineCost(call({}), thinking), 0.684 + 3.42);
+    assert.equal(baselineCost(call({ outcome: "cached" }), thinking), 0.684 + 3.42);
   });
   it("leaves routing overhead and failures out, and media at their own cost", () => {
     assert.equal(baselineCost(call({ purpose: "categorize" }), thinking), 0);
