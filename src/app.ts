@@ -4,13 +4,7 @@ import packageJson from "../package.json" with { type: "json" };
 import { buildServer } from "./api/server.ts";
 import { ChatService } from "./chat/chat-service.ts";
 import { SessionService } from "./chat/session-service.ts";
-import { Cluster } from "./cluster/cluster.ts";
-import { QueueRunner } from "./cluster/queue-runner.ts";
-import { RunDriver } from "./cluster/run-driver.ts";
-import { shareCircuits } from "./cluster/shared-circuits.ts";
-import { SharedRateLimiter } from "./cluster/shared-rate-limiter.ts";
-import { SharedResponseCache } from "./cluster/shared-response-cache.ts";
-import { SharedSpendTotals } from "./cluster/shared-spend-totals.ts";
+import type { Cluster } from "./cluster/cluster.ts";
 import type { AppConfig } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, randomId } from "./core/ids.ts";
@@ -84,9 +78,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   const newId = options.newId ?? randomId;
   const logger = options.logger ?? createLogger(config.system.logLevel);
   const store = await openStore(config.system, clock);
-  const cluster = config.system.redisUrl
-    ? new Cluster(config.system.redisUrl, config.cluster, logger)
-    : undefined;
+  // Redis and the queue are loaded only when configured.
+  const parts = config.system.redisUrl ? await import("./cluster/parts.ts") : undefined;
+  const cluster =
+    parts && config.system.redisUrl
+      ? new parts.Cluster(config.system.redisUrl, config.cluster, logger)
+      : undefined;
   await cluster?.ready();
   // With a queue, runs survive a process: the workers pick them up again, so nothing is interrupted.
   const interruptedRuns = cluster ? 0 : await store.markRunningAsInterrupted();
@@ -107,9 +104,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   const resilience = createResilience(config, {
     now: () => clock.now(),
     ...(options.random ? { random: options.random } : {}),
-    ...(cluster
+    ...(cluster && parts
       ? {
-          limiter: new SharedRateLimiter({
+          limiter: new parts.SharedRateLimiter({
             redis: cluster.redis,
             keyPrefix: config.cluster.keyPrefix,
             limitFor: (model) =>
@@ -120,8 +117,8 @@ export async function createApp(options: AppOptions): Promise<App> {
         }
       : {}),
   });
-  if (cluster) {
-    await shareCircuits({
+  if (cluster && parts) {
+    await parts.shareCircuits({
       breakers: resilience.breakers,
       redis: cluster.redis,
       subscriber: cluster.subscriber,
@@ -148,15 +145,16 @@ export async function createApp(options: AppOptions): Promise<App> {
   const budget = new BudgetGuard({
     limits: config.budgets,
     clock,
-    totals: cluster
-      ? new SharedSpendTotals({
-          redis: cluster.redis,
-          keyPrefix: config.cluster.keyPrefix,
-          store: store.usage,
-          flush: flushLedger,
-          logger,
-        })
-      : new LocalSpendTotals(store.usage, flushLedger),
+    totals:
+      cluster && parts
+        ? new parts.SharedSpendTotals({
+            redis: cluster.redis,
+            keyPrefix: config.cluster.keyPrefix,
+            store: store.usage,
+            flush: flushLedger,
+            logger,
+          })
+        : new LocalSpendTotals(store.usage, flushLedger),
   });
   const ledger = new UsageLedger({
     store: store.usage,
@@ -169,8 +167,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const cache = !config.cache.enabled
     ? undefined
-    : cluster
-      ? new SharedResponseCache({
+    : cluster && parts
+      ? new parts.SharedResponseCache({
           redis: cluster.redis,
           keyPrefix: config.cluster.keyPrefix,
           ttlSeconds: config.cache.ttlSeconds,
@@ -226,9 +224,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     newId,
     logger,
-    queue: cluster
-      ? new QueueRunner({ queue: cluster.queue, cancels: cluster.cancels, events, store, clock })
-      : undefined,
+    queue:
+      cluster && parts
+        ? new parts.QueueRunner({ queue: cluster.queue, cancels: cluster.cancels, events, store, clock })
+        : undefined,
   });
   const templates = new TemplateCatalog(config.templates, workflows);
   const { shadow: shadowConfig } = config.monitoring;
@@ -269,9 +268,9 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   const startWorker = () => {
-    if (!cluster) throw new Error("a worker needs REDIS_URL: the queue lives in Redis");
+    if (!cluster || !parts) throw new Error("a worker needs REDIS_URL: the queue lives in Redis");
     cluster.startWorker(
-      new RunDriver({ workflows, engine, store, queue: cluster.queue, clock, logger }),
+      new parts.RunDriver({ workflows, engine, store, queue: cluster.queue, clock, logger }),
       () => ledger.flush(),
     );
   };

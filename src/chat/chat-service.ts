@@ -143,8 +143,13 @@ type ChatRun = AsyncGenerator<ChatEvent, void, undefined>;
 export class ChatService {
   readonly #deps: ChatServiceDeps;
 
+  // Contexts estimated at a quarter of the lowest routing threshold or more are counted exactly: the
+  // estimate is seldom off by that much, so below it the route cannot depend on the exact count.
+  readonly #exactCountFrom: number;
+
   constructor(deps: ChatServiceDeps) {
     this.#deps = deps;
+    this.#exactCountFrom = deps.config.routing.preRouting.thinkingContextTokens / 4;
   }
 
   async chat(input: ChatInput, signal?: AbortSignal): Promise<ChatReply> {
@@ -244,12 +249,19 @@ export class ChatService {
     const sessionId = stateless ? null : storedSessionId(context?.clientId, input.sessionId ?? newId());
     if (context && sessionId) context.sessionId = sessionId;
     const history = sessionId && input.sessionId ? await store.listMessages(sessionId) : [];
-    const messageTokens = await tokens.count(input.message);
-    let contextTokens = history.reduce((sum, m) => sum + m.tokens, 0) + messageTokens;
-    if (input.conversation) {
-      contextTokens = 0;
-      for (const message of input.conversation) contextTokens += await tokens.count(textOf(message.content));
-    }
+    const historyTokens = history.reduce((sum, m) => sum + m.tokens, 0);
+    // Estimated from length first; counted exactly only when that is near a routing threshold, where
+    // the exact number decides the route (see tokens/token-counter.ts).
+    const measure = async (count: (text: string) => number | Promise<number>) => {
+      const messageTokens = await count(input.message);
+      if (!input.conversation) return { messageTokens, contextTokens: historyTokens + messageTokens };
+      let contextTokens = 0;
+      for (const message of input.conversation) contextTokens += await count(textOf(message.content));
+      return { messageTokens, contextTokens };
+    };
+    let { messageTokens, contextTokens } = await measure(tokens.estimate);
+    if (contextTokens >= this.#exactCountFrom)
+      ({ messageTokens, contextTokens } = await measure(tokens.count));
     return {
       input,
       sessionId,
@@ -463,7 +475,7 @@ export class ChatService {
     return {
       role: "assistant",
       content: call.content,
-      tokens: await this.#deps.tokens.count(call.content),
+      tokens: this.#deps.tokens.estimate(call.content),
       model: call.model,
       provider: call.provider,
       ...(category ? { category } : {}),

@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import { openNodeSqlite } from "./node-sqlite-adapter.ts";
@@ -19,6 +18,8 @@ export interface StoreLocation {
 export async function openStore(location: StoreLocation, clock: Clock): Promise<Store> {
   const url = location.databaseUrl;
   if (url !== undefined && isPostgresUrl(url)) {
+    // The PostgreSQL driver is loaded only when a PostgreSQL database is configured.
+    const { default: pg } = await import("pg");
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     try {

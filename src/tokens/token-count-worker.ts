@@ -1,6 +1,6 @@
 import { parentPort } from "node:worker_threads";
-import { countTokensNow } from "./token-counter.ts";
+import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 
 parentPort?.on("message", ({ id, text }: { id: number; text: string }) => {
-  parentPort?.postMessage({ id, tokens: countTokensNow(text) });
+  parentPort?.postMessage({ id, tokens: text.length === 0 ? 0 : countTokens(text) });
 });

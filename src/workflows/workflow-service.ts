@@ -353,7 +353,7 @@ export class WorkflowService {
       {
         role: "assistant",
         content,
-        tokens: await this.#deps.tokens.count(content),
+        tokens: this.#deps.tokens.estimate(content),
         category,
         workflowId,
         ...(model ? { model } : {}),

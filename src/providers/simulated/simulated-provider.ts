@@ -1,5 +1,5 @@
 import { categorizeLocally } from "../../routing/local-categorizer.ts";
-import { countTokensNow } from "../../tokens/token-counter.ts";
+import { countTokensExactly } from "../../tokens/token-counter.ts";
 import {
   type ChatMessage,
   type ChatProvider,
@@ -31,13 +31,15 @@ export class SimulatedProvider implements ChatProvider {
     request.signal?.throwIfAborted();
     const toolCall = forcedToolCall(request);
     const content = toolCall ? "" : (structuredAnswer(request) ?? answerFor(request));
+    let promptTokens = 0;
+    for (const message of request.messages) promptTokens += await countTokensExactly(textOf(message.content));
     return {
       content,
       model: request.model,
       finishReason: toolCall ? "tool_calls" : "stop",
       usage: {
-        promptTokens: request.messages.reduce((sum, m) => sum + countTokensNow(textOf(m.content)), 0),
-        completionTokens: countTokensNow(content || (toolCall?.function.arguments ?? "")),
+        promptTokens,
+        completionTokens: await countTokensExactly(content || (toolCall?.function.arguments ?? "")),
       },
       ...(toolCall ? { toolCalls: [toolCall] } : {}),
     };

@@ -1,26 +1,62 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { countTokensNow, createTokenCounter } from "../../../src/tokens/token-counter.ts";
+import { countTokensExactly, createTokenCounter, estimateTokens } from "../../../src/tokens/token-counter.ts";
+
+// A timer fired by hand: the test decides when the idle time has passed.
+function manualTimer() {
+  const timers: { run: () => void; cancelled: boolean }[] = [];
+  return {
+    schedule: (run: () => void) => {
+      const timer = { run, cancelled: false };
+      timers.push(timer);
+      return () => {
+        timer.cancelled = true;
+      };
+    },
+    fire: () => {
+      for (const timer of timers.splice(0)) if (!timer.cancelled) timer.run();
+    },
+  };
+}
 
 describe("token counter", () => {
-  it("counts with a real BPE tokenizer, not characters/4", () => {
-    assert.equal(countTokensNow(""), 0);
-    assert.equal(countTokensNow("hello world"), 2);
+  it("counts with a real BPE tokenizer, not characters/4", async () => {
+    assert.equal(await countTokensExactly(""), 0);
+    assert.equal(await countTokensExactly("hello world"), 2);
     // 12 characters of digits and punctuation are far from 3 tokens.
-    assert.notEqual(countTokensNow("1,2,3,4,5,6,"), 3);
+    assert.notEqual(await countTokensExactly("1,2,3,4,5,6,"), 3);
   });
 
-  it("gives the same count on the worker thread as inline", async () => {
-    const counter = createTokenCounter({ workerThreshold: 100 });
+  it("estimates without the tokenizer, on the high side for prose and close for other scripts", async () => {
+    const english = "The quick brown fox jumps over the lazy dog, and then it rests for a while. ".repeat(40);
+    const exact = await countTokensExactly(english);
+    assert.ok(estimateTokens(english) >= exact, `${estimateTokens(english)} >= ${exact}`);
+    assert.ok(estimateTokens(english) < exact * 3);
+    const japanese = "東京は日本の首都であり、多くの人々が暮らしています。".repeat(20);
+    const exactJapanese = await countTokensExactly(japanese);
+    assert.ok(estimateTokens(japanese) >= exactJapanese * 0.5);
+    assert.equal(estimateTokens(""), 0);
+  });
+
+  it("gives the same count on the worker thread as inline, and stops the worker once idle", async () => {
+    const timer = manualTimer();
+    const counter = createTokenCounter({ workerThreshold: 100, schedule: timer.schedule });
     try {
       const text = "Tokenizers split text into pieces; counting them right matters. ".repeat(50);
       const [onWorker, alsoOnWorker] = await Promise.all([
         counter.count(text),
         counter.count(`${text} more`),
       ]);
-      assert.equal(onWorker, countTokensNow(text));
-      assert.equal(alsoOnWorker, countTokensNow(`${text} more`));
-      assert.equal(await counter.count("short"), countTokensNow("short"));
+      assert.equal(onWorker, await countTokensExactly(text));
+      assert.equal(alsoOnWorker, await countTokensExactly(`${text} more`));
+      assert.equal(await counter.count("short"), await countTokensExactly("short"));
+      assert.equal(counter.workerRunning, true);
+      timer.fire();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(counter.workerRunning, false, "the idle worker is stopped");
+      // The next large text starts a new one.
+      assert.equal(await counter.count(text), onWorker);
+      assert.equal(counter.workerRunning, true);
     } finally {
       await counter.close();
     }
