@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -83,7 +83,12 @@ export async function startOrchestrator(
   const dir = mkdtempSync(join(tmpdir(), "bench-orchestrator-"));
   const configFile = join(dir, "config.json");
   writeFileSync(configFile, JSON.stringify(config));
-  const child = spawn(process.execPath, [...strip, join(repoRoot, "src/main.ts")], {
+  // npm start's build step, then its command: the compiled service.
+  const build = spawnSync(process.execPath, [join(repoRoot, "scripts/build-server.mjs")], {
+    stdio: "inherit",
+  });
+  if (build.status !== 0) throw new Error("the service did not build");
+  const child = spawn(process.execPath, [join(repoRoot, "dist/src/main.js")], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH ?? "",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,16 +17,15 @@ interface Started {
   readonly kill: (signal?: NodeJS.Signals) => void;
 }
 
-function startServer(env: Record<string, string>): Started {
-  const child = spawn(
-    process.execPath,
-    ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", mainFile],
-    {
-      cwd: mkdtempSync(join(tmpdir(), "orchestrator-")),
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+function startServer(
+  env: Record<string, string>,
+  args = ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", mainFile],
+): Started {
+  const child = spawn(process.execPath, args, {
+    cwd: mkdtempSync(join(tmpdir(), "orchestrator-")),
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (chunk) => {
     output += chunk;
@@ -59,6 +58,35 @@ describe("npm start (src/main.ts)", () => {
       assert.match(server.output(), /OFFLINE MODE/);
       const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { mode: string };
       assert.equal(health.mode, "offline");
+      server.kill("SIGTERM");
+      assert.equal(await server.exited, 0);
+    } finally {
+      server.kill("SIGKILL");
+    }
+  });
+
+  it("npm start's build: the compiled service serves the API and the chat box, and stops on SIGTERM", async () => {
+    // What prestart runs (a no-op when dist/ is newer than the sources).
+    const build = spawnSync(process.execPath, [join(root, "scripts/build-server.mjs")], { encoding: "utf8" });
+    assert.equal(build.status, 0, build.stderr);
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const server = startServer(
+      { PORT: port, HOST: "127.0.0.1", DATA_DIR: mkdtempSync(join(tmpdir(), "data-")) },
+      [join(root, "dist/src/main.js")],
+    );
+    try {
+      await waitFor(() => server.output().includes("Server listening"), "the compiled server to listen");
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { version: string };
+      assert.equal(health.version, "0.1.0");
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<!doctype html>/i);
+      const chat = await fetch(`http://127.0.0.1:${port}/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "hello" }),
+      });
+      assert.equal(chat.status, 200);
       server.kill("SIGTERM");
       assert.equal(await server.exited, 0);
     } finally {

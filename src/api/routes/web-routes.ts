@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
+import { packageRoot } from "../../core/package-root.ts";
 
-export const webRoot = new URL("../../../web/dist/", import.meta.url).pathname;
+export const webRoot = new URL("web/dist/", packageRoot).pathname;
 
 // The chat box at /: the built page and its assets. Hashed assets are cached for good; the page itself is
 // revalidated, so a new build is picked up at once. Without a build, / says how to make one.

@@ -6,7 +6,7 @@ import { environmentVariables } from "../../../src/config/load-config.ts";
 const root = new URL("../../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
 const packageJson = JSON.parse(read("package.json")) as {
-  scripts: Record<string, string>;
+  scripts: Record<string, string | undefined>;
   engines: { node: string };
 };
 
@@ -35,10 +35,23 @@ describe("deployment files", () => {
     assert.deepEqual(JSON.parse(cmd), ["node", ...startArgs]);
     assert.match(dockerfile, /^FROM node:24-slim AS dependencies$/m);
     assert.match(dockerfile, /^COPY --from=web \/app\/web\/dist \.\/web\/dist$/m);
+    // The image runs the compiled service, built in the build stage like npm start builds it.
+    assert.match(dockerfile, /^COPY --from=web \/app\/dist \.\/dist$/m);
+    assert.match(dockerfile, /^RUN node scripts\/build-server\.mjs --force/m);
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^HEALTHCHECK .*\n.*\/health/m);
     for (const [, sources] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
       for (const source of sources?.split(" ") ?? []) assert.ok(existsSync(new URL(source, root)), source);
+    }
+  });
+
+  it("npm start and npm run worker check the Node.js version, build the service and run the build", () => {
+    const { scripts } = packageJson;
+    assert.equal(scripts.start, "node dist/src/main.js");
+    assert.equal(scripts.worker, "node dist/src/worker.js");
+    for (const before of [scripts.prestart, scripts.preworker, scripts.prepare]) {
+      assert.match(before ?? "", /^node scripts\/check-node\.mjs && /, "the version check comes first");
+      assert.match(before ?? "", /node scripts\/build-server\.mjs/);
     }
   });
 

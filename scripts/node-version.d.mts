@@ -1,0 +1,2 @@
+export declare const minimum: { readonly major: number; readonly minor: number };
+export declare function tooOld(version: string): string | undefined;
