@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import packageJson from "../package.json" with { type: "json" };
@@ -33,7 +34,10 @@ import { Metrics } from "./telemetry/metrics.ts";
 import { LocalSpendTotals } from "./telemetry/spend-totals.ts";
 import { UsageLedger } from "./telemetry/usage-ledger.ts";
 import { createTokenCounter } from "./tokens/token-counter.ts";
-import { RunRegistry } from "./workflows/run-registry.ts";
+import { LocalExecutor } from "./workflows/local-executor.ts";
+import type { RunExecutor } from "./workflows/run-executor.ts";
+import { RunRecovery } from "./workflows/run-recovery.ts";
+import { RunSteps } from "./workflows/run-steps.ts";
 import { TemplateCatalog } from "./workflows/template-catalog.ts";
 import { WorkflowEngine } from "./workflows/workflow-engine.ts";
 import { WorkflowEvents } from "./workflows/workflow-events.ts";
@@ -54,13 +58,13 @@ export interface App {
   readonly store: Store;
   readonly models: ModelClient;
   readonly media: MediaClient;
-  readonly runs: RunRegistry;
   readonly workflows: WorkflowService;
+  // Takes over runs whose process was lost (at start-up, then every half lease).
+  readonly recovery: RunRecovery;
   readonly sessions: SessionService;
   // Background answers and judgings for the quality figure.
   readonly shadow: ShadowSampler;
   readonly logger: Logger;
-  readonly interruptedRuns: number;
   // Present when workflows run on a queue (system.redisUrl).
   readonly cluster: Cluster | undefined;
   // Makes this process a queue worker; only with a cluster.
@@ -85,8 +89,6 @@ export async function createApp(options: AppOptions): Promise<App> {
       ? new parts.Cluster(config.system.redisUrl, config.cluster, logger)
       : undefined;
   await cluster?.ready();
-  // With a queue, runs survive a process: the workers pick them up again, so nothing is interrupted.
-  const interruptedRuns = cluster ? 0 : await store.markRunningAsInterrupted();
   const tokens = createTokenCounter();
   const catalog = new ModelCatalog(config.models);
   // Whatever an upstream echoes back, these never reach a response or a log line.
@@ -133,12 +135,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     const where = origin === "remote" ? " (decided by another replica)" : "";
     log({ model: key, from, to, origin }, `circuit ${to.replace("_", "-")} for ${key}${where}`);
   });
-  const runs = new RunRegistry();
   const metrics = new Metrics({
     breakers: resilience.breakers,
     scheduler: resilience.scheduler,
     modelLabel: (model) => resilience.modelKeys.keyOf(model),
-    runningWorkflows: () => workflows.runningCount(),
+    runningWorkflows: () => executor.runningCount(),
     cluster: cluster ? () => cluster.stats() : undefined,
   });
   const flushLedger = () => ledger.flush();
@@ -213,21 +214,36 @@ export async function createApp(options: AppOptions): Promise<App> {
       random: resilience.random,
     },
   });
-  const workflows = new WorkflowService({
-    config,
-    models,
+  const steps = new RunSteps({ config, models, store, events, engine, tokens, clock, logger });
+  // Names this process instance in the leases it holds (a restarted process is another instance).
+  const leaseOwner = `${processName()}:${randomUUID().slice(0, 8)}`;
+  const leaseMs = config.orchestration.runLeaseMs;
+  const executor: RunExecutor =
+    cluster && parts
+      ? new parts.QueueExecutor({
+          queue: cluster.queue,
+          cancels: cluster.cancels,
+          events,
+          store,
+          clock,
+          leaseMs,
+        })
+      : new LocalExecutor({ store, steps, events, clock, logger, leaseOwner, leaseMs });
+  const workflows = new WorkflowService({ config, models, store, steps, executor, newId });
+  const recovery = new RunRecovery({
     store,
-    runs,
+    steps,
+    executor,
     events,
-    engine,
-    tokens,
     clock,
-    newId,
     logger,
-    queue:
-      cluster && parts
-        ? new parts.QueueRunner({ queue: cluster.queue, cancels: cluster.cancels, events, store, clock })
-        : undefined,
+    leaseOwner,
+    settings: {
+      resumeOnStart: config.orchestration.resumeOnStart,
+      leaseMs,
+      maxRecoveries: config.orchestration.maxRecoveries,
+      defaultTimeoutSeconds: config.orchestration.defaultTimeoutSeconds,
+    },
   });
   const templates = new TemplateCatalog(config.templates, workflows);
   const { shadow: shadowConfig } = config.monitoring;
@@ -256,7 +272,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     store,
     chat,
     sessions,
-    runs,
     workflows,
     templates,
     events,
@@ -267,20 +282,20 @@ export async function createApp(options: AppOptions): Promise<App> {
     version,
   });
 
+  recovery.start();
+
   const startWorker = () => {
     if (!cluster || !parts) throw new Error("a worker needs REDIS_URL: the queue lives in Redis");
-    cluster.startWorker(
-      new parts.RunDriver({ workflows, engine, store, queue: cluster.queue, clock, logger }),
-      () => ledger.flush(),
+    cluster.startWorker(new parts.RunDriver({ steps, store, queue: cluster.queue, clock, logger }), () =>
+      ledger.flush(),
     );
   };
 
   const close = async (graceMs = 10_000) => {
+    recovery.stop();
     await server.close();
     await cluster?.close(graceMs);
-    const idle = runs.waitForIdle().then(() => true);
-    const inTime = await Promise.race([idle, delay(graceMs).then(() => false)]);
-    if (!inTime) await runs.abortAll(new Error("server shutting down"));
+    await executor.close(graceMs);
     await sessions.settled();
     await shadow.close();
     await tokens.close();
@@ -292,12 +307,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     store,
     models,
     media,
-    runs,
     workflows,
+    recovery,
     sessions,
     shadow,
     logger,
-    interruptedRuns,
     cluster,
     startWorker,
     close,
@@ -336,8 +350,4 @@ function registerProviders(
     providers.register("google_ai", { kinds: [], missing: "no GOOGLE_AI_API_KEY is set" });
   }
   return providers;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -15,8 +15,5 @@ if (app.models.mode === "offline") {
     "live mode: models are called through OpenRouter",
   );
 }
-if (app.interruptedRuns > 0) {
-  logger.warn({ count: app.interruptedRuns }, "runs cut off by the previous shutdown are marked interrupted");
-}
 await app.server.listen({ host: config.system.host, port: config.system.port });
 stopOnSignals(app, config.orchestration.shutdownGraceSeconds * 1000, "server");

@@ -13,7 +13,6 @@ import type { Store } from "../store/store.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { UsageLedger } from "../telemetry/usage-ledger.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
-import type { RunRegistry } from "../workflows/run-registry.ts";
 import type { TemplateCatalog } from "../workflows/template-catalog.ts";
 import type { WorkflowEvents } from "../workflows/workflow-events.ts";
 import type { WorkflowService } from "../workflows/workflow-service.ts";
@@ -51,7 +50,6 @@ export interface ServerDeps {
   readonly store: Store;
   readonly chat: ChatService;
   readonly sessions: SessionService;
-  readonly runs: RunRegistry;
   readonly workflows: WorkflowService;
   readonly templates: TemplateCatalog;
   readonly events: WorkflowEvents;

@@ -3,24 +3,31 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { runWithContext } from "../core/request-context.ts";
-import type { RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
-import { addUsage, type WorkflowEngine } from "../workflows/workflow-engine.ts";
-import type { WorkflowDefinition } from "../workflows/workflow-schema.ts";
-import { timeoutError, type WorkflowService, zeroUsage } from "../workflows/workflow-service.ts";
+import type { RunRecord, RunUsage, Store } from "../store/store.ts";
+import {
+  addUsage,
+  cancelledError,
+  failureOf,
+  nextStep,
+  type TaskDescriptor,
+  timeoutError,
+  zeroUsage,
+} from "../workflows/run-rules.ts";
+import type { RunSteps } from "../workflows/run-steps.ts";
 import { type AdvanceJobData, type JobContext, type TaskJobData, taskJob } from "./jobs.ts";
 
 export interface RunDriverDeps {
-  readonly workflows: WorkflowService;
-  readonly engine: WorkflowEngine;
+  readonly steps: RunSteps;
   readonly store: Store;
   readonly queue: Queue;
   readonly clock: Clock;
   readonly logger: Logger;
 }
 
-// The worker side of distributed execution. Every decision is made from the database, so a job that runs
-// again (after a worker died, or when its children finish) picks up exactly where the run stands: a task
-// that finished is never run again, a task that was cut off is run again.
+// The worker side of the queue executor: an "advance" job asks the run rules what is next and carries it
+// out (plan, queue the ready tasks as its child jobs and wait for them, complete or fail); a "task" job runs
+// one task. Every decision is made from the database, so a job that runs again (after a worker died, or when
+// its children finish) picks up exactly where the run stands: a finished task is never run again.
 export class RunDriver {
   readonly #deps: RunDriverDeps;
   // Aborts the running tasks of a run when it is cancelled.
@@ -31,53 +38,50 @@ export class RunDriver {
   }
 
   cancel(runId: string): void {
-    const reason = new OrchestratorError({
-      kind: "logical",
-      code: "cancelled",
-      status: 499,
-      message: "the workflow was cancelled",
-    });
-    for (const controller of this.#running.get(runId) ?? []) controller.abort(reason);
+    for (const controller of this.#running.get(runId) ?? []) controller.abort(cancelledError());
   }
 
   async advance(job: Job<AdvanceJobData>, token: string): Promise<void> {
     const { runId, deadline } = job.data;
+    const { store, steps, clock } = this.#deps;
     await inContext(job.data.context, runId, async () => {
       let lastState = "";
       for (;;) {
-        const run = await this.#deps.store.getRun(runId);
-        // Ended, or superseded by a later attempt (cancelled and resumed): this job stands down.
+        const [run, tasks] = await Promise.all([store.getRun(runId), store.listTasks(runId)]);
+        // Ended, or superseded by a later attempt (cancelled and resumed, or recovered): this job stands down.
         if (run?.status !== "running" || run.attempt !== job.data.attempt) return;
         const signal = this.#signal(runId, deadline);
-        let usage = job.data.planUsage ?? zeroUsage;
+        const planUsage = job.data.planUsage ?? zeroUsage;
+        const context = { signal: signal.signal, deadline };
         try {
-          if (this.#deps.clock.now() >= deadline) throw timeoutError();
-          let definition = run.workflow as WorkflowDefinition | null;
-          if (!definition) {
-            const plan = await this.#deps.workflows.plan(run, signal.signal, deadline);
-            definition = plan.definition;
-            usage = plan.usage;
-            await job.updateData({ ...job.data, planUsage: plan.usage });
+          if (clock.now() >= deadline) throw timeoutError();
+          const step = nextStep(run, tasks);
+          switch (step.kind) {
+            case "plan": {
+              const usage = await steps.plan(run, context);
+              await job.updateData({ ...job.data, planUsage: usage });
+              continue;
+            }
+            case "complete":
+              await steps.complete(run, step.outputs, addUsage(planUsage, step.usage), context);
+              return;
+            case "fail":
+              await this.#fail(run, step.error, planUsage);
+              return;
+            case "start":
+            case "wait": {
+              // Children that end at once leave nothing to wait for; the same state twice means no progress.
+              const state = JSON.stringify(tasks.map((t) => [t.stage, t.index, t.status, t.finishedAt]));
+              if (state === lastState) throw stuck(runId);
+              lastState = state;
+              if (step.kind === "start") await this.#queueTasks(job, step.tasks);
+              if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
+              continue;
+            }
           }
-          const tasks = await this.#deps.store.listTasks(runId);
-          const next = nextTasks(definition, tasks, job.data.attempt);
-          if (next.kind === "done") {
-            usage = addUsage(usage, sumUsage(tasks));
-            await this.#deps.workflows.complete(run, outputsOf(tasks), usage, signal.signal, deadline);
-            return;
-          }
-          if (next.kind === "failed") throw next.error;
-          // Children that finish at once leave nothing to wait for; the same state twice means no progress.
-          const state = JSON.stringify(tasks.map((t) => [t.stage, t.index, t.status, t.finishedAt]));
-          if (state === lastState) throw stuck(runId);
-          lastState = state;
-          await this.#queueTasks(job, run, next.stage, next.indexes);
-          if (await job.moveToWaitingChildren(token)) throw new WaitingChildrenError();
         } catch (raw) {
           if (raw instanceof WaitingChildrenError) throw raw;
-          const failure = signal.signal.aborted ? reasonOf(signal.signal, raw) : toOrchestratorError(raw);
-          const spent = addUsage(usage, await this.#deps.workflows.spentSoFar(runId));
-          await this.#deps.workflows.fail(run, failure, spent);
+          await this.#fail(run, failureOf(signal.signal, raw), planUsage);
           return;
         } finally {
           signal.release();
@@ -97,33 +101,17 @@ export class RunDriver {
       message: `the workflow could not be driven on: ${error.message}`,
       cause: error,
     });
-    await this.#deps.workflows.fail(run, failure, await this.#deps.workflows.spentSoFar(run.id));
+    await this.#fail(run, failure, job.data.planUsage ?? zeroUsage);
   }
 
   async task(job: Job<TaskJobData>): Promise<void> {
-    const { runId, stage, index, deadline } = job.data;
+    const { runId, stage, index, deadline, attempt } = job.data;
     await inContext(job.data.context, runId, async () => {
-      const run = await this.#deps.store.getRun(runId);
-      if (run?.status !== "running" || run.attempt !== job.data.attempt) return;
-      const tasks = await this.#deps.store.listTasks(runId);
-      const record = tasks.find((t) => t.stage === stage && t.index === index);
-      // Exactly once from the user's view: a finished task is never run again.
-      if (record?.status === "completed") return;
-      const definition = run.workflow as WorkflowDefinition;
-      const task = definition.stages[stage]?.tasks[index];
-      if (!task) throw new Error(`run ${runId} has no task ${stage}.${index}`);
-      const values = { ...definition.variables, ...outputsOf(tasks) };
       const signal = this.#signal(runId, deadline);
       try {
-        await this.#deps.engine.runTask(
-          { runId, signal: signal.signal, deadline, attempt: job.data.attempt },
-          stage,
-          index,
-          task,
-          values,
-        );
+        await this.#deps.steps.runTask({ runId, attempt, stage, index }, { signal: signal.signal, deadline });
       } catch (error) {
-        // The engine stored the failure with the task; the run's advance job decides what it means.
+        // The failure is stored with the task; the run's advance job decides what it means.
         this.#deps.logger.info(
           { workflowId: runId, stage, index, code: toOrchestratorError(error).code },
           "task failed",
@@ -134,21 +122,27 @@ export class RunDriver {
     });
   }
 
-  async #queueTasks(job: Job<AdvanceJobData>, run: RunRecord, stage: number, indexes: readonly number[]) {
+  async #fail(run: RunRecord, failure: OrchestratorError, planUsage: RunUsage): Promise<void> {
+    const spent = addUsage(planUsage, await this.#deps.steps.spentSoFar(run.id));
+    await this.#deps.steps.fail(run, failure, spent);
+  }
+
+  async #queueTasks(job: Job<AdvanceJobData>, tasks: readonly TaskDescriptor[]) {
     const parent = { id: job.id ?? "", queue: job.queueQualifiedName };
     await this.#deps.queue.addBulk(
-      indexes.map((index) => ({
+      tasks.map((task) => ({
         name: taskJob,
         data: {
-          runId: run.id,
-          attempt: job.data.attempt,
-          stage,
-          index,
+          runId: task.runId,
+          attempt: task.attempt,
+          stage: task.stage,
+          index: task.index,
           deadline: job.data.deadline,
           context: job.data.context,
         } satisfies TaskJobData,
         opts: {
-          jobId: `${run.id}.${job.data.attempt}.${stage}.${index}`,
+          // One job per task and attempt: queueing it again while it exists changes nothing.
+          jobId: `${task.runId}.${task.attempt}.${task.stage}.${task.index}`,
           parent,
           removeOnComplete: true,
           removeOnFail: 1000,
@@ -177,57 +171,6 @@ export class RunDriver {
       },
     };
   }
-}
-
-type NextTasks =
-  | { kind: "done" }
-  | { kind: "failed"; error: OrchestratorError }
-  | { kind: "run"; stage: number; indexes: number[] };
-
-// What the run needs next: the first stage with unfinished tasks gives all of them (linear) or its first one
-// (inline); a task that failed during this attempt fails the run (earlier attempts' failures are retried).
-export function nextTasks(
-  definition: WorkflowDefinition,
-  tasks: readonly TaskRecord[],
-  attempt: string,
-): NextTasks {
-  const byPosition = new Map(tasks.map((t) => [`${t.stage}:${t.index}`, t]));
-  for (const [stage, { type, tasks: stageTasks }] of definition.stages.entries()) {
-    const pending = stageTasks
-      .map((_, index) => ({ index, record: byPosition.get(`${stage}:${index}`) }))
-      .filter(({ record }) => record?.status !== "completed");
-    if (pending.length === 0) continue;
-    const failed = pending.find(
-      ({ record }) =>
-        (record?.status === "failed" || record?.status === "cancelled") && record.attempt === attempt,
-    );
-    if (failed?.record?.error) {
-      const { type: kind, code, message } = failed.record.error;
-      return {
-        kind: "failed",
-        error: new OrchestratorError({ kind: kind as OrchestratorError["kind"], code, message }),
-      };
-    }
-    const indexes = pending.map(({ index }) => index);
-    return { kind: "run", stage, indexes: type === "linear" ? indexes : indexes.slice(0, 1) };
-  }
-  return { kind: "done" };
-}
-
-function outputsOf(tasks: readonly TaskRecord[]): Record<string, string> {
-  return Object.fromEntries(
-    tasks
-      .filter((t) => t.status === "completed" && t.output !== null)
-      .map((t) => [t.outputVariable, t.output ?? ""]),
-  );
-}
-
-function sumUsage(tasks: readonly TaskRecord[]): RunUsage {
-  return tasks.reduce((sum, t) => (t.usage ? addUsage(sum, t.usage) : sum), zeroUsage);
-}
-
-function reasonOf(signal: AbortSignal, raw: unknown): OrchestratorError {
-  return OrchestratorError.isInstance(signal.reason) ? signal.reason : toOrchestratorError(raw);
 }
 
 function stuck(runId: string): OrchestratorError {

@@ -113,8 +113,17 @@ export const orchestrationSchema = z.strictObject({
   // The longest prompt a workflow task may send once its variables are filled in. Checked when a workflow
   // is submitted (with earlier outputs at their max output tokens) and again before each task runs.
   maxPromptChars: z.number().int().positive().default(2_000_000),
-  // On SIGTERM, how long running background work may take to finish before it is cancelled.
+  // On SIGTERM, how long running background work may take to finish before it is stopped (and left for
+  // the next process to resume).
   shutdownGraceSeconds: z.number().min(0).default(30),
+  // Runs whose process was lost (a crash) are resumed by the next process that starts or sweeps, once;
+  // off, they are marked interrupted and wait for POST /workflow/{id}/resume.
+  resumeOnStart: z.boolean().default(true),
+  // A running run's lease: renewed every third of it by the process driving it. A run whose lease expired
+  // lost its process and is taken over; shorter recovers sooner, longer tolerates longer stalls.
+  runLeaseMs: z.number().int().min(100).max(600_000).default(10_000),
+  // A run recovered this many times is failed instead (workflow_lost): it may be what kills its processes.
+  maxRecoveries: z.number().int().min(0).max(100).default(3),
 });
 
 export const queuingSchema = z

@@ -256,6 +256,23 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("upstream_calls").dropColumn("reasoning_tokens").execute();
       },
     },
+    "0011_run_leases": {
+      async up(db: Kysely<unknown>) {
+        // Who drives a running run and until when (a lease renewed while it lives), and how often it was
+        // recovered after its driver was lost: a run that keeps killing its process is not resumed for ever.
+        await db.schema.alterTable("workflow_runs").addColumn("lease_owner", "text").execute();
+        await db.schema.alterTable("workflow_runs").addColumn("lease_expires_at", "text").execute();
+        await db.schema
+          .alterTable("workflow_runs")
+          .addColumn("recoveries", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("workflow_runs").dropColumn("recoveries").execute();
+        await db.schema.alterTable("workflow_runs").dropColumn("lease_expires_at").execute();
+        await db.schema.alterTable("workflow_runs").dropColumn("lease_owner").execute();
+      },
+    },
   };
 }
 

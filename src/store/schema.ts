@@ -48,6 +48,9 @@ export interface WorkflowRunsTable {
   workflow: string | null;
   attempt: string | null;
   owner: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  recoveries: number;
 }
 
 export interface WorkflowTasksTable {

@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
+import { type ExpressionBuilder, type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { Clock } from "../core/clock.ts";
 import { migrationProvider, type SqlDialectName } from "./migrations.ts";
@@ -8,6 +8,7 @@ import type {
   ArtifactRecord,
   NewMessage,
   NewRun,
+  RunClaim,
   RunRecord,
   RunStatus,
   RunUpdate,
@@ -20,7 +21,7 @@ import type {
 import type { UsageStore } from "./usage-store.ts";
 
 // An arbitrary constant that names this service's migration lock among PostgreSQL's advisory locks.
-const migrationLockKey = 724_190_531;
+export const migrationLockKey = 724_190_531;
 
 async function migrate(db: Kysely<DatabaseSchema>, dialect: SqlDialectName): Promise<void> {
   // On PostgreSQL the migration bookkeeping lives in the connection's own schema (its search_path):
@@ -42,10 +43,12 @@ async function migrate(db: Kysely<DatabaseSchema>, dialect: SqlDialectName): Pro
 export class SqlStore implements Store {
   readonly #db: Kysely<DatabaseSchema>;
   readonly #clock: Clock;
+  readonly #dialect: SqlDialectName;
   readonly usage: UsageStore;
 
   private constructor(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock) {
     this.#db = db;
+    this.#dialect = dialect;
     this.#clock = clock;
     this.usage = new SqlUsageStore(db, dialect);
   }
@@ -115,6 +118,9 @@ export class SqlStore implements Store {
       workflow: null,
       attempt: null,
       owner: run.owner ?? null,
+      lease_owner: null,
+      lease_expires_at: null,
+      recoveries: 0,
     };
     await this.#db.transaction().execute(async (trx) => {
       if (run.sessionId && sessionMessages.length > 0) await this.#ensureSession(trx, run.sessionId);
@@ -137,10 +143,11 @@ export class SqlStore implements Store {
     id: string,
     update: RunUpdate,
     sessionMessages: readonly NewMessage[] = [],
+    attempt?: string | null,
   ): Promise<boolean> {
     const now = this.#clock.isoNow();
     return this.#db.transaction().execute(async (trx) => {
-      const run = await trx
+      let query = trx
         .updateTable("workflow_runs")
         .set({
           status: update.status,
@@ -150,31 +157,67 @@ export class SqlStore implements Store {
           usage: update.usage ? JSON.stringify(update.usage) : null,
           updated_at: now,
           finished_at: update.status === "running" ? null : now,
+          lease_owner: null,
+          lease_expires_at: null,
         })
         .where("id", "=", id)
-        .where("status", "=", "running")
-        .returning(["session_id"])
-        .executeTakeFirst();
-      if (run?.session_id && sessionMessages.length > 0) {
+        .where("status", "=", "running");
+      if (attempt !== undefined) query = query.where(attemptIs(attempt));
+      const run = await query.returning(["session_id"]).executeTakeFirst();
+      if (!run) return false;
+      await endRunningTasks(trx, id, update.status, now);
+      if (run.session_id && sessionMessages.length > 0) {
         await this.#ensureSession(trx, run.session_id);
         await this.#insertMessages(trx, run.session_id, sessionMessages);
       }
-      return run !== undefined;
+      return true;
     });
   }
 
-  async setRunAttempt(id: string, attempt: string): Promise<void> {
-    await this.#db.updateTable("workflow_runs").set({ attempt }).where("id", "=", id).execute();
+  async claimRun(id: string, claim: RunClaim): Promise<boolean> {
+    let query = this.#db
+      .updateTable("workflow_runs")
+      .set((eb) => ({
+        attempt: claim.attempt,
+        lease_owner: claim.leaseOwner,
+        lease_expires_at: claim.leaseExpiresAt,
+        updated_at: this.#clock.isoNow(),
+        ...(claim.recoveringAt ? { recoveries: eb("recoveries", "+", 1) } : {}),
+      }))
+      .where("id", "=", id)
+      .where("status", "=", "running")
+      .where(attemptIs(claim.expectedAttempt));
+    const recoveringAt = claim.recoveringAt;
+    if (recoveringAt) {
+      query = query.where((eb) =>
+        eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<", recoveringAt)]),
+      );
+    }
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
-  async markRunningAsInterrupted(): Promise<number> {
-    const now = this.#clock.isoNow();
-    const result = await this.#db
+  async renewLeases(leaseOwner: string, leaseExpiresAt: string, runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    await this.#db
       .updateTable("workflow_runs")
-      .set({ status: "interrupted" satisfies RunStatus, updated_at: now })
+      .set({ lease_expires_at: leaseExpiresAt })
+      .where("lease_owner", "=", leaseOwner)
       .where("status", "=", "running")
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .where("id", "in", runIds)
+      .execute();
+  }
+
+  async listOrphanedRuns(now: string, unclaimedBefore: string, limit: number): Promise<RunRecord[]> {
+    const rows = await this.#db
+      .selectFrom("workflow_runs")
+      .selectAll()
+      .where("status", "=", "running")
+      .where((eb) => orphaned(eb, now, unclaimedBefore))
+      .orderBy("updated_at")
+      .limit(limit)
+      .execute();
+    return rows.map(toRun);
   }
 
   async countRunning(): Promise<number> {
@@ -186,12 +229,14 @@ export class SqlStore implements Store {
     return Number(row?.running ?? 0);
   }
 
-  async setRunWorkflow(id: string, workflow: unknown): Promise<void> {
-    await this.#db
+  async setRunWorkflow(id: string, workflow: unknown, attempt?: string | null): Promise<boolean> {
+    let query = this.#db
       .updateTable("workflow_runs")
       .set({ workflow: JSON.stringify(workflow), updated_at: this.#clock.isoNow() })
-      .where("id", "=", id)
-      .execute();
+      .where("id", "=", id);
+    if (attempt !== undefined) query = query.where(attemptIs(attempt));
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async reopenRun(id: string): Promise<boolean> {
@@ -210,7 +255,7 @@ export class SqlStore implements Store {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async saveTask(task: TaskRecord): Promise<void> {
+  async saveTask(task: TaskRecord): Promise<boolean> {
     const row = {
       run_id: task.runId,
       stage: task.stage,
@@ -227,25 +272,30 @@ export class SqlStore implements Store {
       worker: task.worker ?? null,
       attempt: task.attempt ?? null,
     };
-    await this.#db
-      .insertInto("workflow_tasks")
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(["run_id", "stage", "task_index"]).doUpdateSet({
-          role: row.role,
-          model: row.model,
-          output_variable: row.output_variable,
-          status: row.status,
-          output: row.output,
-          error: row.error,
-          usage: row.usage,
-          started_at: row.started_at,
-          finished_at: row.finished_at,
-          worker: row.worker,
-          attempt: row.attempt,
-        }),
-      )
-      .execute();
+    return this.#db.transaction().execute(async (trx) => {
+      const attempt = task.attempt;
+      if (attempt != null) {
+        // The fence: the run's row is read under a lock, so a claim by another process either lands
+        // before this write (which is then refused) or waits for it.
+        let read = trx.selectFrom("workflow_runs").select(["attempt", "status"]).where("id", "=", task.runId);
+        if (this.#dialect === "postgres") read = read.forShare();
+        const run = await read.executeTakeFirst();
+        if (run?.attempt !== attempt) return false;
+        if (task.status === "running" && run.status !== "running") return false;
+      }
+      const { run_id: _runId, stage: _stage, task_index: _index, ...changes } = row;
+      const result = await trx
+        .insertInto("workflow_tasks")
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .columns(["run_id", "stage", "task_index"])
+            .doUpdateSet(changes)
+            .where("workflow_tasks.status", "!=", "completed" satisfies TaskStatus),
+        )
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    });
   }
 
   async listTasks(runId: string): Promise<TaskRecord[]> {
@@ -379,5 +429,50 @@ function toRun(row: Selectable<WorkflowRunsTable>): RunRecord {
     workflow: row.workflow === null ? null : JSON.parse(row.workflow),
     attempt: row.attempt,
     owner: row.owner,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+    recoveries: Number(row.recoveries),
   };
+}
+
+function attemptIs(attempt: string | null) {
+  return (eb: ExpressionBuilder<DatabaseSchema, "workflow_runs">) =>
+    attempt === null ? eb("attempt", "is", null) : eb("attempt", "=", attempt);
+}
+
+// No lease, or an expired one: the driver is gone. A run that never had a lease (created just now, its
+// claim under way, or left by an older version) counts only once a lease would have expired.
+function orphaned(
+  eb: ExpressionBuilder<DatabaseSchema, "workflow_runs">,
+  now: string,
+  unclaimedBefore: string,
+) {
+  return eb.or([
+    eb("lease_expires_at", "<", now),
+    eb.and([eb("lease_expires_at", "is", null), eb("updated_at", "<", unclaimedBefore)]),
+  ]);
+}
+
+// A run that ends takes its running tasks with it: nothing is left "running" under a run that is not.
+async function endRunningTasks(
+  trx: Transaction<DatabaseSchema>,
+  runId: string,
+  status: RunStatus,
+  now: string,
+) {
+  const error = {
+    type: "logical",
+    code: status === "cancelled" ? "cancelled" : "run_ended",
+    message: `the workflow ended (${status}) while this task was running`,
+  };
+  await trx
+    .updateTable("workflow_tasks")
+    .set({
+      status: (status === "cancelled" ? "cancelled" : "failed") satisfies TaskStatus,
+      error: JSON.stringify(error),
+      finished_at: now,
+    })
+    .where("run_id", "=", runId)
+    .where("status", "=", "running")
+    .execute();
 }

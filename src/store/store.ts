@@ -90,10 +90,29 @@ export interface RunRecord {
   readonly finishedAt: string | null;
   // The workflow the run executes (stages and variables), once it is known.
   readonly workflow: unknown;
-  // The current attempt at the run when it runs on a queue; jobs of other attempts stand down.
+  // The current attempt at the run: its fencing token. Writes of any other attempt (a process that lost
+  // the run, jobs of a cancelled attempt) are refused, and such processes and jobs stand down.
   readonly attempt: string | null;
   // The id of the client key that started the run (null in open mode); only that client may see it.
   readonly owner: string | null;
+  // Who drives the run and until when: a lease its driver renews while it lives. A running run whose lease
+  // has expired lost its driver (a crash) and is recovered by whichever process claims it first.
+  readonly leaseOwner: string | null;
+  readonly leaseExpiresAt: string | null;
+  // How often the run was recovered after losing its driver.
+  readonly recoveries: number;
+}
+
+// Taking over a running run: a new attempt (fencing token) and a lease. Succeeds only while the run is
+// running with the expected attempt; a recovery also needs the lease expired, and is counted.
+export interface RunClaim {
+  readonly attempt: string;
+  readonly expectedAttempt: string | null;
+  // The process instance (or, on a queue, the job) that drives the run under this lease.
+  readonly leaseOwner: string;
+  readonly leaseExpiresAt: string;
+  // Set (to now) when taking over a run whose driver was lost.
+  readonly recoveringAt?: string;
 }
 
 export interface NewRun {
@@ -124,17 +143,30 @@ export interface Store {
   // The run and the session messages that announce it are written together or not at all.
   createRun(run: NewRun, sessionMessages?: readonly NewMessage[]): Promise<RunRecord>;
   getRun(id: string): Promise<RunRecord | undefined>;
-  // Ends a running run; false (and nothing written) when it had already ended, say cancelled meanwhile.
-  finishRun(id: string, update: RunUpdate, sessionMessages?: readonly NewMessage[]): Promise<boolean>;
-  setRunAttempt(id: string, attempt: string): Promise<void>;
-  // At start-up: runs left `running` by a previous process were cut off.
-  markRunningAsInterrupted(): Promise<number>;
+  // Ends a running run; false (and nothing written) when it had already ended, say cancelled meanwhile, or
+  // when `attempt` is given and is no longer the run's. Its tasks still marked running end with it.
+  finishRun(
+    id: string,
+    update: RunUpdate,
+    sessionMessages?: readonly NewMessage[],
+    attempt?: string | null,
+  ): Promise<boolean>;
+  // False when the claim lost (another process took the run, or it ended).
+  claimRun(id: string, claim: RunClaim): Promise<boolean>;
+  // Extends (or, with a past time, releases) the leases `leaseOwner` holds on the running runs named.
+  renewLeases(leaseOwner: string, leaseExpiresAt: string, runIds: readonly string[]): Promise<void>;
+  // Running runs whose lease expired before `now`, or that were never claimed and last changed before
+  // `unclaimedBefore`: their driver is gone.
+  listOrphanedRuns(now: string, unclaimedBefore: string, limit: number): Promise<RunRecord[]>;
   // Runs in the running state, whichever process runs them.
   countRunning(): Promise<number>;
-  setRunWorkflow(id: string, workflow: unknown): Promise<void>;
+  // False (nothing written) when `attempt` is given and is no longer the run's.
+  setRunWorkflow(id: string, workflow: unknown, attempt?: string | null): Promise<boolean>;
   // Puts a finished or interrupted run back to running (resume); false if it was already running.
   reopenRun(id: string): Promise<boolean>;
-  saveTask(task: TaskRecord): Promise<void>;
+  // False (nothing written) when the task's attempt is no longer the run's, when it would mark a task
+  // running in a run that is not, or when the task had already completed: a finished task is final.
+  saveTask(task: TaskRecord): Promise<boolean>;
   listTasks(runId: string): Promise<TaskRecord[]>;
   saveArtifact(artifact: Omit<ArtifactRecord, "createdAt">): Promise<ArtifactRecord>;
   getArtifact(id: string): Promise<ArtifactRecord | undefined>;

@@ -6,11 +6,11 @@ import type { ModelClient } from "../models/model-client.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
 import { type BackoffSettings, type RandomSource, retryDelay } from "../resilience/backoff.ts";
 import type { Sleeper } from "../resilience/sleeper.ts";
-import type { RunUsage, Store, TaskRecord } from "../store/store.ts";
+import type { RunUsage, Store } from "../store/store.ts";
 import { interpolate, interpolatedLength } from "./interpolate.ts";
 import { promptCharLimit, promptTooLarge } from "./prompt-size.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
-import type { WorkflowDefinition, WorkflowTask } from "./workflow-schema.ts";
+import type { WorkflowTask } from "./workflow-schema.ts";
 
 export interface EngineDeps {
   readonly models: ModelClient;
@@ -36,24 +36,13 @@ export interface TaskRetrySettings {
   readonly random: RandomSource;
 }
 
-// What a single task needs from its run: where it belongs, and when it must stop.
+// What a single task needs from its run: where it belongs, its attempt, and when it must stop.
 export interface TaskRun {
   readonly runId: string;
   readonly signal: AbortSignal;
   readonly deadline: number;
-  // The attempt at the run this task belongs to (queue mode).
-  readonly attempt?: string;
-}
-
-export interface EngineRun extends TaskRun {
-  readonly definition: WorkflowDefinition;
-  // Tasks that finished in an earlier attempt (resume): their outputs are reused, they are not run again.
-  readonly finished: readonly TaskRecord[];
-}
-
-export interface EngineResult {
-  readonly outputs: Record<string, string>;
-  readonly usage: RunUsage;
+  // The attempt at the run this task belongs to: its writes are refused once another attempt took over.
+  readonly attempt: string;
 }
 
 const workerPrompt =
@@ -61,8 +50,8 @@ const workerPrompt =
   "and concretely; your output is passed on to later steps as it is, so write the deliverable itself without " +
   "preamble or questions back.";
 
-// Runs a validated workflow: stages in order, a linear stage's tasks at the same time, an inline stage's
-// one after another. Every task's start and result is stored as it happens, so nothing finished is lost.
+// Runs single tasks of a workflow (chat calls, images, videos), with task-level retries, storing each
+// task's start and result as they happen. Which task runs when is decided by the run rules.
 export class WorkflowEngine {
   readonly #deps: EngineDeps;
 
@@ -70,57 +59,15 @@ export class WorkflowEngine {
     this.#deps = deps;
   }
 
-  async execute(run: EngineRun): Promise<EngineResult> {
-    const values: Record<string, string> = { ...run.definition.variables };
-    const outputs: Record<string, string> = {};
-    let usage: RunUsage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
-    const done = new Map(
-      run.finished.filter((t) => t.status === "completed").map((t) => [`${t.stage}:${t.index}`, t]),
-    );
-    const record = (name: string, output: string, spent: RunUsage | null) => {
-      values[name] = output;
-      outputs[name] = output;
-      if (spent) usage = addUsage(usage, spent);
-    };
-
-    for (const [stageIndex, stage] of run.definition.stages.entries()) {
-      const pending: Array<[number, WorkflowTask]> = [];
-      for (const [taskIndex, task] of stage.tasks.entries()) {
-        const previous = done.get(`${stageIndex}:${taskIndex}`);
-        if (previous?.output != null) record(task.output_variable, previous.output, previous.usage);
-        else pending.push([taskIndex, task]);
-      }
-      if (stage.type === "linear") {
-        const settled = await Promise.allSettled(
-          pending.map(([taskIndex, task]) => this.runTask(run, stageIndex, taskIndex, task, values)),
-        );
-        // Siblings that succeeded are kept (and stored) even when another failed.
-        settled.forEach((outcome, i) => {
-          const task = pending[i]?.[1];
-          if (outcome.status === "fulfilled" && task)
-            record(task.output_variable, outcome.value.output, outcome.value.usage);
-        });
-        const failure = settled.find((outcome) => outcome.status === "rejected");
-        if (failure) throw failure.reason;
-      } else {
-        for (const [taskIndex, task] of pending) {
-          const result = await this.runTask(run, stageIndex, taskIndex, task, values);
-          record(task.output_variable, result.output, result.usage);
-        }
-      }
-    }
-    return { outputs, usage };
-  }
-
-  // Runs one task and stores its start and its result (or failure) as they happen. Also the entry point of
-  // a queue worker, which runs the tasks of one workflow on several processes.
+  // Runs one task and stores its start and its result (or failure) as they happen. Nothing is called when
+  // the start cannot be stored (the run ended, or another attempt took it over).
   async runTask(
     run: TaskRun,
     stage: number,
     index: number,
     task: WorkflowTask,
     values: Readonly<Record<string, string>>,
-  ): Promise<{ output: string; usage: RunUsage }> {
+  ): Promise<{ output: string; usage: RunUsage } | undefined> {
     const { models, store, events, clock } = this.#deps;
     run.signal.throwIfAborted();
     const resolved = models.resolve(task.model);
@@ -132,10 +79,10 @@ export class WorkflowEngine {
       model: resolved.definition.model,
       outputVariable: task.output_variable,
       worker: this.#deps.workerId,
-      ...(run.attempt === undefined ? {} : { attempt: run.attempt }),
+      attempt: run.attempt,
     };
     const startedAt = clock.isoNow();
-    await store.saveTask({
+    const started = await store.saveTask({
       ...base,
       status: "running",
       output: null,
@@ -144,6 +91,7 @@ export class WorkflowEngine {
       startedAt,
       finishedAt: null,
     });
+    if (!started) return undefined;
     events.emit({
       type: "task_started",
       workflowId: run.runId,
@@ -284,14 +232,6 @@ export class WorkflowEngine {
       usage: { promptTokens: 0, completionTokens: 0, costUsd: made.costUsd },
     };
   }
-}
-
-export function addUsage(a: RunUsage, b: RunUsage): RunUsage {
-  return {
-    promptTokens: a.promptTokens + b.promptTokens,
-    completionTokens: a.completionTokens + b.completionTokens,
-    costUsd: a.costUsd + b.costUsd,
-  };
 }
 
 // Why the run's signal fired: the workflow's own timeout, or a cancellation.

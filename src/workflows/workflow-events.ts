@@ -42,7 +42,7 @@ export type WorkflowEvent =
   | {
       readonly type: "workflow_finished";
       readonly workflowId: string;
-      readonly status: "completed" | "failed" | "cancelled";
+      readonly status: "completed" | "failed" | "cancelled" | "interrupted";
       readonly at: string;
     };
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,54 +7,18 @@ import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { lastUserText, orchestrationResponder } from "../support/responders.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
-const mainFile = join(root, "src/main.ts");
-
-interface Started {
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-  readonly kill: (signal?: NodeJS.Signals) => void;
-}
-
-function startServer(
-  env: Record<string, string>,
-  args = ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", mainFile],
-): Started {
-  const child = spawn(process.execPath, args, {
-    cwd: mkdtempSync(join(tmpdir(), "orchestrator-")),
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { output: () => output, exited, kill: (signal) => child.kill(signal) };
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { root, type ServerProcess, startProcess, waitUntil } from "../support/server-process.ts";
 
 describe("npm start (src/main.ts)", () => {
   it("starts with no key in offline mode, says so, serves /health and stops on SIGTERM", async () => {
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
-    const server = startServer({
+    const server = startProcess({
       PORT: port,
       HOST: "127.0.0.1",
       DATA_DIR: mkdtempSync(join(tmpdir(), "data-")),
     });
     try {
-      await waitFor(() => server.output().includes("Server listening"), "the server to listen");
+      await waitUntil(() => server.output().includes("Server listening"), "the server to listen");
       assert.match(server.output(), /OFFLINE MODE/);
       const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { mode: string };
       assert.equal(health.mode, "offline");
@@ -70,12 +34,12 @@ describe("npm start (src/main.ts)", () => {
     const build = spawnSync(process.execPath, [join(root, "scripts/build-server.mjs")], { encoding: "utf8" });
     assert.equal(build.status, 0, build.stderr);
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
-    const server = startServer(
+    const server = startProcess(
       { PORT: port, HOST: "127.0.0.1", DATA_DIR: mkdtempSync(join(tmpdir(), "data-")) },
       [join(root, "dist/src/main.js")],
     );
     try {
-      await waitFor(() => server.output().includes("Server listening"), "the compiled server to listen");
+      await waitUntil(() => server.output().includes("Server listening"), "the compiled server to listen");
       const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { version: string };
       assert.equal(health.version, "0.1.0");
       const page = await fetch(`http://127.0.0.1:${port}/`);
@@ -98,7 +62,7 @@ describe("npm start (src/main.ts)", () => {
     const dir = mkdtempSync(join(tmpdir(), "bad-config-"));
     const file = join(dir, "config.json");
     writeFileSync(file, JSON.stringify({ orchestration: { maxConcurrentWorkflows: "lots" } }));
-    const server = startServer({ ORCHESTRATION_CONFIG: file });
+    const server = startProcess({ ORCHESTRATION_CONFIG: file });
     assert.equal(await server.exited, 1);
     assert.match(server.output(), /orchestration\.maxConcurrentWorkflows/);
   });
@@ -111,7 +75,7 @@ describe("npm start (src/main.ts)", () => {
       configFile,
       JSON.stringify({ errorHandling: { retry: { baseDelayMs: 1, maxDelayMs: 2 } } }),
     );
-    const server = startServer({
+    const server = startProcess({
       ORCHESTRATION_CONFIG: configFile,
       PORT: port,
       HOST: "127.0.0.1",
@@ -121,7 +85,7 @@ describe("npm start (src/main.ts)", () => {
       DATA_DIR: mkdtempSync(join(tmpdir(), "data-")),
     });
     try {
-      await waitFor(() => server.output().includes("Server listening"), "the server to listen");
+      await waitUntil(() => server.output().includes("Server listening"), "the server to listen");
       const chat = await fetch(`http://127.0.0.1:${port}/chat`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
@@ -156,10 +120,10 @@ describe("npm start (src/main.ts)", () => {
       OPENROUTER_API_KEY: fake.apiKey,
       OPENROUTER_BASE_URL: fake.baseUrl,
     };
-    const first = startServer(env);
-    let second: Started | undefined;
+    const first = startProcess(env);
+    let second: ServerProcess | undefined;
     try {
-      await waitFor(() => first.output().includes("Server listening"), "the server to listen");
+      await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
       const chat = await fetch(`http://127.0.0.1:${port}/chat`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -170,9 +134,9 @@ describe("npm start (src/main.ts)", () => {
       assert.equal(await first.exited, 0);
       assert.match(first.output(), /shutting down/);
 
-      second = startServer(env);
+      second = startProcess(env);
       const started = second;
-      await waitFor(() => started.output().includes("Server listening"), "the restarted server to listen");
+      await waitUntil(() => started.output().includes("Server listening"), "the restarted server to listen");
       const run = (await (await fetch(`http://127.0.0.1:${port}/workflow/${workflowId}`)).json()) as Record<
         string,
         unknown
@@ -194,7 +158,7 @@ describe("npm start (src/main.ts)", () => {
     const configFile = join(dataDir, "config.json");
     writeFileSync(configFile, JSON.stringify({ monitoring: { writeBatchMs: 60_000 } }));
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
-    const server = startServer({
+    const server = startProcess({
       ORCHESTRATION_CONFIG: configFile,
       PORT: port,
       HOST: "127.0.0.1",
@@ -203,7 +167,7 @@ describe("npm start (src/main.ts)", () => {
       OPENROUTER_BASE_URL: fake.baseUrl,
     });
     try {
-      await waitFor(() => server.output().includes("Server listening"), "the server to listen");
+      await waitUntil(() => server.output().includes("Server listening"), "the server to listen");
       const count = 40;
       const answers = Array.from({ length: count }, (_, i) =>
         fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
@@ -216,7 +180,7 @@ describe("npm start (src/main.ts)", () => {
         }).then((r) => r.status),
       );
       // Every request is accepted and waiting on the upstream when the stop comes.
-      await waitFor(() => fake.requests.length === count, "every request to reach the upstream");
+      await waitUntil(() => fake.requests.length === count, "every request to reach the upstream");
       server.kill("SIGTERM");
       assert.deepEqual(await Promise.all(answers), Array(count).fill(200));
       assert.equal(await server.exited, 0);
@@ -237,7 +201,7 @@ describe("npm start (src/main.ts)", () => {
     }
   });
 
-  it("after a crash (kill -9) reports the cut-off workflow as interrupted and resumes it without redoing finished tasks", async () => {
+  it("after a crash (kill -9) the restarted server resumes the cut-off workflow by itself, without redoing finished tasks", async () => {
     const fake = await startFakeOpenRouter();
     let hang = true;
     fake.respondWith((request) => {
@@ -247,18 +211,22 @@ describe("npm start (src/main.ts)", () => {
     });
     const dataDir = mkdtempSync(join(tmpdir(), "data-"));
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    // A short lease, so the restarted server does not wait long for the dead one's to expire.
+    const configFile = join(dataDir, "config.json");
+    writeFileSync(configFile, JSON.stringify({ orchestration: { runLeaseMs: 1000 } }));
     const env = {
       PORT: port,
       HOST: "127.0.0.1",
       DATA_DIR: dataDir,
+      ORCHESTRATION_CONFIG: configFile,
       OPENROUTER_API_KEY: fake.apiKey,
       OPENROUTER_BASE_URL: fake.baseUrl,
     };
     const base = `http://127.0.0.1:${port}`;
-    const first = startServer(env);
-    let second: Started | undefined;
+    const first = startProcess(env);
+    let second: ServerProcess | undefined;
     try {
-      await waitFor(() => first.output().includes("Server listening"), "the server to listen");
+      await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
       const submitted = await fetch(`${base}/workflow`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -274,13 +242,16 @@ describe("npm start (src/main.ts)", () => {
             },
             {
               type: "inline",
-              tasks: [{ model: "medium_ai", prompt: "second from {a} and {b}", output_variable: "c" }],
+              tasks: [
+                { model: "medium_ai", prompt: "second from {a} and {b}", output_variable: "c" },
+                { model: "medium_ai", prompt: "third from {c}", output_variable: "d" },
+              ],
             },
           ],
         }),
       });
       const { workflow_id: id } = (await submitted.json()) as { workflow_id: string };
-      await waitFor(
+      await waitUntil(
         () => fake.requests.some((r) => lastUserText(r).startsWith("second")),
         "the second stage to start",
       );
@@ -288,27 +259,112 @@ describe("npm start (src/main.ts)", () => {
       await first.exited;
 
       hang = false;
-      second = startServer(env);
+      second = startProcess(env);
       const restarted = second;
-      await waitFor(() => restarted.output().includes("Server listening"), "the restarted server to listen");
-      const cutOff = (await (await fetch(`${base}/workflow/${id}`)).json()) as { status: string };
-      assert.equal(cutOff.status, "interrupted");
-      const resumed = await fetch(`${base}/workflow/${id}/resume`, { method: "POST" });
-      assert.equal(resumed.status, 202);
-      let record: { status: string; outputs: Record<string, string> } = { status: "running", outputs: {} };
-      const poll = async () => {
-        while (record.status === "running") {
-          record = (await (await fetch(`${base}/workflow/${id}`)).json()) as typeof record;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      };
-      await poll();
+      await waitUntil(
+        () => restarted.output().includes("Server listening"),
+        "the restarted server to listen",
+      );
+      // No resume call: the server takes the run over once the dead process's lease has expired.
+      type Run = { status: string; outputs: Record<string, string>; tasks: { status: string }[] };
+      let record: Run = { status: "running", outputs: {}, tasks: [] };
+      const deadline = Date.now() + 20_000;
+      while (record.status === "running" && Date.now() < deadline) {
+        record = (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       assert.equal(record.status, "completed");
-      assert.equal(record.outputs.c, "done: second from done: first A and done: first B");
+      assert.equal(record.outputs.d, "done: third from done: second from done: first A and done: first B");
+      assert.deepEqual(
+        record.tasks.map((t) => t.status),
+        ["completed", "completed", "completed", "completed"],
+      );
       const prompts = fake.requests.map((r) => lastUserText(r));
       assert.equal(prompts.filter((p) => p === "first A").length, 1, "finished tasks are not run again");
       assert.equal(prompts.filter((p) => p === "first B").length, 1);
-      assert.equal(prompts.filter((p) => p.startsWith("second")).length, 2, "the cut-off task runs again");
+      assert.equal(
+        prompts.filter((p) => p.startsWith("second")).length,
+        2,
+        "the cut-off task runs once more",
+      );
+      assert.equal(prompts.filter((p) => p.startsWith("third")).length, 1);
+      assert.match(restarted.output(), /workflow recovered/);
+      // The ledger counts every call that was answered, once: the dead process's answered calls (first A,
+      // first B) and the restarted one's (second, third); the call cut off by the crash was never answered.
+      const stats = (await (await fetch(`${base}/stats`)).json()) as { models: { ok: number }[] };
+      assert.equal(
+        stats.models.reduce((sum, m) => sum + m.ok, 0),
+        4,
+      );
+    } finally {
+      first.kill("SIGKILL");
+      second?.kill("SIGKILL");
+      await fake.close();
+    }
+  });
+
+  it("with orchestration.resumeOnStart off, marks the cut-off workflow interrupted, with no task left running, and resumes it on request", async () => {
+    const fake = await startFakeOpenRouter();
+    let hang = true;
+    fake.respondWith((request) => {
+      const prompt = lastUserText(request);
+      if (prompt.startsWith("slow") && hang) return { kind: "hang" };
+      return { kind: "text", content: `done: ${prompt}` };
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), "data-"));
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const configFile = join(dataDir, "config.json");
+    writeFileSync(configFile, JSON.stringify({ orchestration: { runLeaseMs: 500, resumeOnStart: false } }));
+    const env = {
+      PORT: port,
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      ORCHESTRATION_CONFIG: configFile,
+      OPENROUTER_API_KEY: fake.apiKey,
+      OPENROUTER_BASE_URL: fake.baseUrl,
+    };
+    const base = `http://127.0.0.1:${port}`;
+    const first = startProcess(env);
+    let second: ServerProcess | undefined;
+    try {
+      await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
+      const submitted = await fetch(`${base}/workflow`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          async: true,
+          workflow: [
+            { type: "inline", tasks: [{ model: "medium_ai", prompt: "slow one", output_variable: "a" }] },
+          ],
+        }),
+      });
+      const { workflow_id: id } = (await submitted.json()) as { workflow_id: string };
+      await waitUntil(() => fake.requests.length > 0, "the task to start");
+      first.kill("SIGKILL");
+      await first.exited;
+      hang = false;
+      second = startProcess(env);
+      const restarted = second;
+      await waitUntil(
+        () => restarted.output().includes("Server listening"),
+        "the restarted server to listen",
+      );
+      type Run = { status: string; tasks: { status: string; error: { code: string } | null }[] };
+      let record: Run = { status: "running", tasks: [] };
+      const deadline = Date.now() + 10_000;
+      while (record.status === "running" && Date.now() < deadline) {
+        record = (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(record.status, "interrupted");
+      assert.equal(record.tasks[0]?.status, "failed", "not left running");
+      assert.equal(record.tasks[0]?.error?.code, "run_ended");
+      assert.equal((await fetch(`${base}/workflow/${id}/resume`, { method: "POST" })).status, 202);
+      while (record.status !== "completed" && Date.now() < deadline) {
+        record = (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(record.status, "completed");
     } finally {
       first.kill("SIGKILL");
       second?.kill("SIGKILL");

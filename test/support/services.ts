@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { isPostgresUrl } from "../../src/store/open-store.ts";
+import { migrationLockKey } from "../../src/store/sql-store.ts";
 
 // The PostgreSQL server tests may use, from DATABASE_URL (set by CI). Without it, Postgres tests are skipped
 // and say so.
@@ -24,8 +25,15 @@ export async function freshPostgresSchema(): Promise<{ url: string; drop: () => 
     drop: async () => {
       const client = new pg.Client({ connectionString: postgresUrl });
       await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+      // Under the migrations' advisory lock: a migration elsewhere reads the catalog of every schema, and
+      // fails if one disappears under it.
+      await client.query("select pg_advisory_lock($1)", [migrationLockKey]);
+      try {
+        await client.query(`drop schema if exists ${schema} cascade`);
+      } finally {
+        await client.query("select pg_advisory_unlock($1)", [migrationLockKey]);
+        await client.end();
+      }
     },
   };
 }

@@ -134,9 +134,103 @@ for (const backend of backends)
       assert.equal(tasks[0]?.status, "completed");
       assert.deepEqual(tasks[0]?.usage, { promptTokens: 3, completionTokens: 4, costUsd: 0.25 });
       assert.deepEqual((await store.getRun("run-2"))?.workflow, { stages: [], variables: { a: "1" } });
-      assert.equal(await store.markRunningAsInterrupted(), 1);
+      assert.equal(await store.finishRun("run-2", { status: "interrupted" }), true);
       assert.equal(await store.reopenRun("run-2"), true);
       assert.equal(await store.reopenRun("run-2"), false, "already running");
+    });
+
+    it("lets one claim take a run over, and refuses every write of the attempt it replaced (fencing)", async () => {
+      await store.createRun({ id: "run-3", sessionId: null, kind: "workflow", request: {} });
+      const claim = (attempt: string, expectedAttempt: string | null, recoveringAt?: string) =>
+        store.claimRun("run-3", {
+          attempt,
+          expectedAttempt,
+          leaseOwner: `owner-${attempt}`,
+          leaseExpiresAt: "2026-01-01T00:00:10.000Z",
+          ...(recoveringAt ? { recoveringAt } : {}),
+        });
+      assert.equal(await claim("a1", null), true);
+      assert.equal(await claim("a2", null), false, "the attempt is no longer the one expected");
+      assert.equal(await claim("a2", "a1", "2026-01-01T00:00:05.000Z"), false, "the lease still holds");
+      const task = {
+        runId: "run-3",
+        stage: 0,
+        index: 0,
+        role: "medium_ai",
+        model: "m",
+        outputVariable: "out",
+        output: null,
+        error: null,
+        usage: null,
+        startedAt: null,
+        finishedAt: null,
+      };
+      assert.equal(await store.saveTask({ ...task, status: "running", attempt: "a1" }), true);
+      await store.renewLeases("owner-a1", "2026-01-01T00:00:20.000Z", ["run-3"]);
+      assert.equal((await store.getRun("run-3"))?.leaseExpiresAt, "2026-01-01T00:00:20.000Z");
+      // The lease expires; another process recovers the run with a new attempt, exactly once.
+      const recovered = await Promise.all([
+        claim("a2", "a1", "2026-01-01T00:00:30.000Z"),
+        claim("a3", "a1", "2026-01-01T00:00:30.000Z"),
+      ]);
+      assert.deepEqual(recovered.sort(), [false, true]);
+      const current = await store.getRun("run-3");
+      assert.equal(current?.recoveries, 1);
+      const stale = "a1";
+      const fresh = current?.attempt ?? "";
+      // The process that lost the run wakes up: none of its writes land.
+      assert.equal(
+        await store.saveTask({ ...task, status: "completed", output: "stale", attempt: stale }),
+        false,
+      );
+      assert.equal(await store.setRunWorkflow("run-3", { stages: [] }, stale), false);
+      assert.equal(await store.finishRun("run-3", { status: "failed" }, [], stale), false);
+      await store.renewLeases("owner-a1", "2026-01-01T01:00:00.000Z", ["run-3"]);
+      assert.equal((await store.getRun("run-3"))?.leaseExpiresAt, "2026-01-01T00:00:10.000Z");
+      // The current attempt's writes land; a finished task is final.
+      assert.equal(
+        await store.saveTask({ ...task, status: "completed", output: "fresh", attempt: fresh }),
+        true,
+      );
+      assert.equal(await store.saveTask({ ...task, status: "running", attempt: fresh }), false);
+      assert.equal((await store.listTasks("run-3"))[0]?.output, "fresh");
+      assert.equal(await store.finishRun("run-3", { status: "completed" }, [], fresh), true);
+      assert.equal((await store.getRun("run-3"))?.status, "completed");
+    });
+
+    it("ends the tasks still running when their run ends, and starts no task in a run that is not running", async () => {
+      await store.createRun({ id: "run-4", sessionId: null, kind: "workflow", request: {} });
+      await store.claimRun("run-4", {
+        attempt: "a1",
+        expectedAttempt: null,
+        leaseOwner: "o",
+        leaseExpiresAt: "2026-01-01T00:00:10.000Z",
+      });
+      const task = {
+        runId: "run-4",
+        stage: 0,
+        role: "medium_ai",
+        model: "m",
+        outputVariable: "out",
+        output: null,
+        error: null,
+        usage: null,
+        startedAt: null,
+        finishedAt: null,
+        attempt: "a1",
+      };
+      await store.saveTask({ ...task, index: 0, status: "running" });
+      await store.saveTask({ ...task, index: 1, status: "completed", output: "kept" });
+      assert.equal(await store.finishRun("run-4", { status: "cancelled" }, [], "a1"), true);
+      const tasks = await store.listTasks("run-4");
+      assert.deepEqual(
+        tasks.map((t) => [t.status, t.error?.code ?? null]),
+        [
+          ["cancelled", "cancelled"],
+          ["completed", null],
+        ],
+      );
+      assert.equal(await store.saveTask({ ...task, index: 2, status: "running" }), false);
     });
 
     it("keeps binary artifacts byte for byte", async () => {
@@ -250,14 +344,24 @@ for (const backend of backends)
   });
 
 describe("SQL store files and URLs", () => {
-  it("marks runs left running by a previous process as interrupted, on disk", async () => {
+  it("finds the runs a previous process left running once their lease has expired, on disk", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "store-")), "db.sqlite");
     const first = await openStore({ dataDir: ".", databaseUrl: `sqlite:${file}` }, fixedClock);
     await first.createRun({ id: "cut-off", sessionId: null, kind: "chat", request: {} });
+    await first.claimRun("cut-off", {
+      attempt: "a1",
+      expectedAttempt: null,
+      leaseOwner: "gone",
+      leaseExpiresAt: "2026-01-01T00:00:10.000Z",
+    });
     await first.close();
     const second = await openStore({ dataDir: ".", databaseUrl: `sqlite:${file}` }, fixedClock);
-    assert.equal(await second.markRunningAsInterrupted(), 1);
-    assert.equal((await second.getRun("cut-off"))?.status, "interrupted");
+    const orphans = (now: string) => second.listOrphanedRuns(now, now, 10);
+    assert.deepEqual(await orphans("2026-01-01T00:00:05.000Z"), [], "its lease still holds");
+    assert.deepEqual(
+      (await orphans("2026-01-01T00:00:11.000Z")).map((r) => [r.id, r.attempt, r.leaseOwner]),
+      [["cut-off", "a1", "gone"]],
+    );
     await second.close();
   });
 

@@ -1,22 +1,27 @@
-import { randomUUID } from "node:crypto";
 import type { Queue } from "bullmq";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
-import type { Store } from "../store/store.ts";
+import type { RunRecord, Store } from "../store/store.ts";
+import { newAttempt, type RunExecutor, type RunStart } from "../workflows/run-executor.ts";
 import type { WorkflowEvents } from "../workflows/workflow-events.ts";
-import type { RunQueue } from "../workflows/workflow-service.ts";
 import { type AdvanceJobData, advanceJob, type CancelMessage } from "./jobs.ts";
 import type { RedisChannel } from "./redis-channel.ts";
 
-// The API side of distributed execution: a run starts as an "advance" job on the queue; cancellations go to
-// every worker over Redis; waiting for a run listens to its events, with the database as the last word.
-export class QueueRunner implements RunQueue {
+// Job states in which the job will still be run (or is running).
+const liveStates = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
+
+// The executor for worker processes: a run starts as an "advance" job on the queue (its workers run the
+// rules, see RunDriver); cancellations go to every worker over Redis; waiting for a run listens to its
+// events, with the database as the last word. The run's lease names its advance job: while that job
+// lives, the run is driven.
+export class QueueExecutor implements RunExecutor {
   readonly #queue: Queue;
   readonly #cancels: RedisChannel<CancelMessage>;
   readonly #events: WorkflowEvents;
   readonly #store: Store;
   readonly #clock: Clock;
+  readonly #leaseMs: number;
 
   constructor(options: {
     queue: Queue;
@@ -24,30 +29,42 @@ export class QueueRunner implements RunQueue {
     events: WorkflowEvents;
     store: Store;
     clock: Clock;
+    leaseMs: number;
   }) {
     this.#queue = options.queue;
     this.#cancels = options.cancels;
     this.#events = options.events;
     this.#store = options.store;
     this.#clock = options.clock;
+    this.#leaseMs = options.leaseMs;
   }
 
-  async start(id: string, deadline: number): Promise<void> {
+  async start(request: RunStart): Promise<boolean> {
+    const { id } = request;
+    const now = this.#clock.now();
     const context = currentContext();
     const data: AdvanceJobData = {
       runId: id,
-      deadline,
-      attempt: `${this.#clock.now().toString(36)}-${randomUUID().slice(0, 8)}`,
+      deadline: now + request.timeoutMs,
+      attempt: newAttempt(now),
       context: {
         requestId: context?.requestId ?? `run-${id}`,
         sessionId: context?.sessionId,
         category: context?.category,
       },
     };
+    const jobId = `${id}.advance.${data.attempt}`;
+    const claimed = await this.#store.claimRun(id, {
+      attempt: data.attempt,
+      expectedAttempt: request.expectedAttempt,
+      leaseOwner: jobId,
+      leaseExpiresAt: new Date(now + this.#leaseMs).toISOString(),
+      ...(request.recovering ? { recoveringAt: new Date(now).toISOString() } : {}),
+    });
+    if (!claimed) return false;
     try {
-      await this.#store.setRunAttempt(id, data.attempt);
       await this.#queue.add(advanceJob, data, {
-        jobId: `${id}.advance.${data.attempt}`,
+        jobId,
         removeOnComplete: true,
         removeOnFail: 1000,
         // The advance job is idempotent: a database blip is worth another try.
@@ -64,18 +81,41 @@ export class QueueRunner implements RunQueue {
         cause: error,
       });
       await this.#store
-        .finishRun(id, {
-          status: "failed",
-          error: { type: failure.kind, code: failure.code, message: failure.message },
-        })
+        .finishRun(
+          id,
+          {
+            status: "failed",
+            error: { type: failure.kind, code: failure.code, message: failure.message },
+          },
+          [],
+          data.attempt,
+        )
         .catch(() => undefined);
       throw failure;
     }
+    this.#events.emit({ type: "workflow_started", workflowId: id, at: this.#clock.isoNow() });
+    return true;
   }
 
   async cancel(id: string): Promise<void> {
     await this.#cancels.publish({ runId: id });
   }
+
+  async runningCount(): Promise<number> {
+    return this.#store.countRunning();
+  }
+
+  async stillDriven(run: RunRecord): Promise<boolean> {
+    if (!run.leaseOwner) return false;
+    const state = await this.#queue.getJobState(run.leaseOwner);
+    if (!liveStates.has(state)) return false;
+    const until = new Date(this.#clock.now() + this.#leaseMs).toISOString();
+    await this.#store.renewLeases(run.leaseOwner, until, [run.id]);
+    return true;
+  }
+
+  // The workers hold the work; nothing runs in this process to wait for.
+  async close(): Promise<void> {}
 
   waitFor(id: string): Promise<void> {
     return new Promise((resolve) => {

@@ -1,0 +1,40 @@
+import { randomUUID } from "node:crypto";
+import type { RunRecord } from "../store/store.ts";
+
+// Starting (or taking over) a run: it gets a new attempt, its fencing token, if its attempt is still
+// `expectedAttempt`; a recovery (`recovering`) also needs the previous driver's lease expired.
+export interface RunStart {
+  readonly id: string;
+  readonly expectedAttempt: string | null;
+  readonly timeoutMs: number;
+  readonly recovering?: boolean;
+}
+
+// Where runs are carried out: in this process, or as jobs on a queue for worker processes. Either way an
+// executor only carries out what the run rules decide; the steps themselves are shared.
+export interface RunExecutor {
+  // False when the run could not be claimed (another process took it, or it ended).
+  start(run: RunStart): Promise<boolean>;
+  // Stops the run's work in flight; the run is already marked ended in the store.
+  cancel(id: string): Promise<void>;
+  // Resolves when the run has ended.
+  waitFor(id: string): Promise<void>;
+  // Running runs: in this process, or in the whole cluster when they run on a queue.
+  runningCount(): Promise<number>;
+  // Whether a run whose lease expired is still driven after all (its queue job is alive); if so its lease
+  // is renewed and it is left alone.
+  stillDriven(run: RunRecord): Promise<boolean>;
+  // Lets the work in flight finish for up to graceMs, then stops it, leaving its runs to be recovered.
+  close(graceMs: number): Promise<void>;
+}
+
+export function runTimeoutMs(run: RunRecord, defaultTimeoutSeconds: number): number {
+  const request = run.request as { timeout_seconds?: unknown; timeoutSeconds?: unknown } | null;
+  const seconds = request?.timeout_seconds ?? request?.timeoutSeconds;
+  return (typeof seconds === "number" && seconds > 0 ? seconds : defaultTimeoutSeconds) * 1000;
+}
+
+// An attempt id: unique, and sortable by when it was made (which helps reading the store).
+export function newAttempt(now: number): string {
+  return `${now.toString(36)}-${randomUUID().slice(0, 8)}`;
+}

@@ -1,0 +1,54 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const root = new URL("../../", import.meta.url).pathname;
+
+export interface ServerProcess {
+  readonly pid: number | undefined;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+  readonly kill: (signal?: NodeJS.Signals) => void;
+}
+
+// Node's arguments to run one of the service's TypeScript entry points (src/main.ts, src/worker.ts).
+export function sourceArgs(entry: string): string[] {
+  return ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", join(root, entry)];
+}
+
+// Starts the service as `npm start` (or `npm run worker`) runs it, in its own process, with only the given
+// environment; its log lines are collected.
+export function startProcess(env: Record<string, string>, args = sourceArgs("src/main.ts")): ServerProcess {
+  const child = spawn(process.execPath, args, {
+    cwd: mkdtempSync(join(tmpdir(), "orchestrator-")),
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { pid: child.pid, output: () => output, exited, kill: (signal) => child.kill(signal) };
+}
+
+export async function waitUntil(
+  check: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+  // What the process said, for the failure message.
+  output?: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${output ? `; its output:\n${output().slice(-4000)}` : ""}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
