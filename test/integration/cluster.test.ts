@@ -256,10 +256,10 @@ describe("cluster: API replicas share state through Redis", {
       },
       rateLimits: { upstream: { models: { [medium]: { requestsPerMinute: 3 } } } },
     };
-    replicas = [
-      await startTestApp({ fake, databaseUrl: schema.url, redisUrl, config }),
-      await startTestApp({ fake, databaseUrl: schema.url, redisUrl, config }),
-    ];
+    // One at a time, so the one started is closed even if the other fails to start.
+    replicas = [];
+    replicas.push(await startTestApp({ fake, databaseUrl: schema.url, redisUrl, config }));
+    replicas.push(await startTestApp({ fake, databaseUrl: schema.url, redisUrl, config }));
   });
   after(async () => {
     for (const replica of replicas ?? []) await replica.close();
