@@ -206,6 +206,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     newId,
     workerId: processName(),
+    flushLedger,
     maxPromptChars: config.orchestration.maxPromptChars,
     taskRetries: {
       maxRetries: config.orchestration.maxRetries,

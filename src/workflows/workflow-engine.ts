@@ -25,6 +25,9 @@ export interface EngineDeps {
   readonly workerId: string;
   // orchestration.maxPromptChars: a filled-in prompt past it fails its task instead of being built.
   readonly maxPromptChars: number;
+  // Writes the cost ledger's queued rows. A task's result is stored only once its calls are in the ledger,
+  // so a crash cannot keep the result (never run again) and lose the count of the calls that made it.
+  readonly flushLedger?: () => Promise<void>;
 }
 
 // A task whose model call failed with a retryable error, after that call's own retries and fallbacks
@@ -108,6 +111,7 @@ export class WorkflowEngine {
           ? this.#chatTask(run, task, prompt)
           : this.#mediaTask(run, task, prompt),
       );
+      await this.#deps.flushLedger?.();
       const finishedAt = clock.isoNow();
       await store.saveTask({
         ...base,
