@@ -336,9 +336,15 @@ export const clusterSchema = z.strictObject({
     .default("orchestrator"),
   // Jobs (tasks and run steps) one worker process runs at the same time.
   workerConcurrency: z.number().int().positive().default(16),
-  // A worker that stops renewing its lock for this long is taken for dead; its job goes to another worker.
-  lockDurationMs: z.number().int().positive().default(30_000),
-  stalledIntervalMs: z.number().int().positive().default(15_000),
+  // A worker renews the locks of its jobs every half lockDurationMs, on a timer, however long the job's
+  // upstream call takes. A worker that stops renewing (killed) is found by the stall check, which every
+  // worker runs each stalledIntervalMs: its job goes to another worker after at most lockDurationMs plus
+  // stalledIntervalMs. Shorter recovers sooner; but a live worker whose event loop or Redis connection
+  // stalls for longer than lockDurationMs also loses its job, which then runs twice (a long video call paid
+  // twice). The defaults recover within 6.5 s and tolerate stalls of 5 s.
+  lockDurationMs: z.number().int().min(1000).default(5_000),
+  stalledIntervalMs: z.number().int().min(500).default(1_500),
+  // A job whose worker was lost more often than this is failed instead of run again (its run then fails).
   maxStalledCount: z.number().int().min(0).default(2),
 });
 
