@@ -182,7 +182,16 @@ export class SqlStore implements Store {
         lease_owner: claim.leaseOwner,
         lease_expires_at: claim.leaseExpiresAt,
         updated_at: this.#clock.isoNow(),
-        ...(claim.recoveringAt ? { recoveries: eb("recoveries", "+", 1) } : {}),
+        // A lease that was given up (no owner left) is taken over without counting a recovery.
+        ...(claim.recoveringAt
+          ? {
+              recoveries: eb(
+                "recoveries",
+                "+",
+                eb.case().when("lease_owner", "is", null).then(0).else(1).end(),
+              ),
+            }
+          : {}),
       }))
       .where("id", "=", id)
       .where("status", "=", "running")
@@ -202,6 +211,17 @@ export class SqlStore implements Store {
     await this.#db
       .updateTable("workflow_runs")
       .set({ lease_expires_at: leaseExpiresAt })
+      .where("lease_owner", "=", leaseOwner)
+      .where("status", "=", "running")
+      .where("id", "in", runIds)
+      .execute();
+  }
+
+  async releaseLeases(leaseOwner: string, runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    await this.#db
+      .updateTable("workflow_runs")
+      .set({ lease_owner: null, lease_expires_at: this.#clock.isoNow() })
       .where("lease_owner", "=", leaseOwner)
       .where("status", "=", "running")
       .where("id", "in", runIds)

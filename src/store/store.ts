@@ -99,7 +99,7 @@ export interface RunRecord {
   // has expired lost its driver (a crash) and is recovered by whichever process claims it first.
   readonly leaseOwner: string | null;
   readonly leaseExpiresAt: string | null;
-  // How often the run was recovered after losing its driver.
+  // How often the run was recovered after losing its driver (a lease given up on a graceful stop is not).
   readonly recoveries: number;
 }
 
@@ -153,8 +153,10 @@ export interface Store {
   ): Promise<boolean>;
   // False when the claim lost (another process took the run, or it ended).
   claimRun(id: string, claim: RunClaim): Promise<boolean>;
-  // Extends (or, with a past time, releases) the leases `leaseOwner` holds on the running runs named.
+  // Extends the leases `leaseOwner` holds on the running runs named.
   renewLeases(leaseOwner: string, leaseExpiresAt: string, runIds: readonly string[]): Promise<void>;
+  // Gives the leases up (a graceful stop): the runs are taken over at once, and that is no recovery.
+  releaseLeases(leaseOwner: string, runIds: readonly string[]): Promise<void>;
   // Running runs whose lease expired before `now`, or that were never claimed and last changed before
   // `unclaimedBefore`: their driver is gone.
   listOrphanedRuns(now: string, unclaimedBefore: string, limit: number): Promise<RunRecord[]>;

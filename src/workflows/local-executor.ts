@@ -221,8 +221,7 @@ export class LocalExecutor implements RunExecutor {
     if (raw !== undefined && !signal.aborted) local.controller.abort(toOrchestratorError(raw));
     await this.#settle(local);
     if (signal.reason === shutdown) {
-      const { store, leaseOwner, clock } = this.#deps;
-      await store.renewLeases(leaseOwner, new Date(clock.now()).toISOString(), [run.id]);
+      await this.#deps.store.releaseLeases(this.#deps.leaseOwner, [run.id]);
       return;
     }
     await this.#fail(run, failureOf(signal, raw), planUsage);

@@ -106,6 +106,11 @@ describe("cluster: a killed worker's task, with the default settings", { skip },
     assert.equal(count("first"), 1, "finished before the crash: not run again");
     assert.equal(count("slow"), 2, "cut off by the crash: run once more");
     assert.equal(count("last"), 1);
+    // Each answered call is in the shared ledger once, written before its task's result: the call cut off
+    // by the kill was never answered and has no row.
+    const stats = await api.get("/stats");
+    const ok = stats.body.models.reduce((sum: number, m: { ok: number }) => sum + m.ok, 0);
+    assert.equal(ok, fake.requests.length - 1);
   });
 });
 

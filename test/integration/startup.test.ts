@@ -303,6 +303,71 @@ describe("npm start (src/main.ts)", () => {
     }
   });
 
+  it("on SIGTERM past the grace period, gives the run's lease up: the next process resumes it at once", async () => {
+    const fake = await startFakeOpenRouter();
+    let hang = true;
+    fake.respondWith((request) => {
+      const prompt = lastUserText(request);
+      if (prompt.startsWith("long") && hang) return { kind: "hang" };
+      return { kind: "text", content: `done: ${prompt}` };
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), "data-"));
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    // A lease far longer than the test: only a lease given up lets the next process take the run now.
+    const configFile = join(dataDir, "config.json");
+    writeFileSync(
+      configFile,
+      JSON.stringify({ orchestration: { runLeaseMs: 600_000, shutdownGraceSeconds: 0.2 } }),
+    );
+    const env = {
+      PORT: port,
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      ORCHESTRATION_CONFIG: configFile,
+      OPENROUTER_API_KEY: fake.apiKey,
+      OPENROUTER_BASE_URL: fake.baseUrl,
+    };
+    const base = `http://127.0.0.1:${port}`;
+    const first = startProcess(env);
+    let second: ServerProcess | undefined;
+    try {
+      await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
+      const submitted = await fetch(`${base}/workflow`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          async: true,
+          workflow: [
+            { type: "inline", tasks: [{ model: "medium_ai", prompt: "long one", output_variable: "a" }] },
+          ],
+        }),
+      });
+      const { workflow_id: id } = (await submitted.json()) as { workflow_id: string };
+      await waitUntil(() => fake.requests.length > 0, "the task to start");
+      first.kill("SIGTERM");
+      assert.equal(await first.exited, 0);
+      hang = false;
+      second = startProcess(env);
+      const restarted = second;
+      await waitUntil(
+        () => restarted.output().includes("Server listening"),
+        "the restarted server to listen",
+      );
+      let record = { status: "running", outputs: {} as Record<string, string> };
+      const deadline = Date.now() + 20_000;
+      while (record.status === "running" && Date.now() < deadline) {
+        record = (await (await fetch(`${base}/workflow/${id}`)).json()) as typeof record;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(record.status, "completed");
+      assert.equal(record.outputs.a, "done: long one");
+    } finally {
+      first.kill("SIGKILL");
+      second?.kill("SIGKILL");
+      await fake.close();
+    }
+  });
+
   it("with orchestration.resumeOnStart off, marks the cut-off workflow interrupted, with no task left running, and resumes it on request", async () => {
     const fake = await startFakeOpenRouter();
     let hang = true;

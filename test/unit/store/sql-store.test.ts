@@ -176,8 +176,13 @@ for (const backend of backends)
       assert.deepEqual(recovered.sort(), [false, true]);
       const current = await store.getRun("run-3");
       assert.equal(current?.recoveries, 1);
+      // A lease given up on a graceful stop is taken over at once, and that is no recovery.
+      await store.releaseLeases(`owner-${current?.attempt}`, ["run-3"]);
+      assert.equal((await store.getRun("run-3"))?.leaseOwner, null);
+      assert.equal(await claim("a4", current?.attempt ?? "", "2026-01-01T00:00:00.001Z"), true);
+      assert.equal((await store.getRun("run-3"))?.recoveries, 1);
       const stale = "a1";
-      const fresh = current?.attempt ?? "";
+      const fresh = "a4";
       // The process that lost the run wakes up: none of its writes land.
       assert.equal(
         await store.saveTask({ ...task, status: "completed", output: "stale", attempt: stale }),
