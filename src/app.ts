@@ -331,9 +331,10 @@ function registerProviders(
   const providers = new ProviderRegistry();
   const offline = !openrouter;
   providers.register("openrouter", {
-    kinds: ["chat", "embeddings"],
+    kinds: ["chat", "embeddings", "image"],
     chat: openrouter ?? new SimulatedProvider({ latencyMs: simulatedLatencyMs }),
     embeddings: openrouter ?? new SimulatedEmbeddingsProvider(),
+    media: openrouter ?? new SimulatedMediaProvider(),
   });
   if (config.api_keys.google_ai) {
     providers.register("google_ai", {
@@ -342,13 +343,19 @@ function registerProviders(
         apiKey: config.api_keys.google_ai,
         baseUrl: config.providers.google_ai.baseUrl,
         pollIntervalMs: config.providers.google_ai.pollIntervalMs,
+        imageMode: config.providers.google_ai.imageMode,
+        videoSeconds: config.providers.google_ai.videoSeconds,
         sleep: resilience.sleep,
       }),
     });
   } else if (offline) {
     providers.register("google_ai", { kinds: ["image", "video"], media: new SimulatedMediaProvider() });
   } else {
-    providers.register("google_ai", { kinds: [], missing: "no GOOGLE_AI_API_KEY is set" });
+    providers.register("google_ai", {
+      kinds: [],
+      missing:
+        'no GOOGLE_AI_API_KEY is set (images can come from OpenRouter instead: give the role provider "openrouter" and an image model such as google/gemini-nano-banana-2.1)',
+    });
   }
   return providers;
 }

@@ -214,12 +214,9 @@ function checkReferences(config: AppConfig): string[] {
         `models.${name}.provider: chat roles are served by 'openrouter' (any OpenAI-compatible server); '${entry.provider}' serves image and video roles`,
       );
     }
-    if (
-      typeof entry === "object" &&
-      (entry.kind === "image" || entry.kind === "video") &&
-      entry.provider !== "google_ai"
-    ) {
-      problems.push(`models.${name}.provider: ${entry.kind} roles are served by 'google_ai'`);
+    // Images come from Google AI or, through chat completions with image output, from OpenRouter.
+    if (typeof entry === "object" && entry.kind === "video" && entry.provider !== "google_ai") {
+      problems.push(`models.${name}.provider: video roles are served by 'google_ai'`);
     }
   }
   const mustExist = (path: string, name: string) => {

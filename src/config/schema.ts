@@ -164,6 +164,11 @@ export const providersSchema = z.strictObject({
       baseUrl: z.url().default("https://generativelanguage.googleapis.com/v1beta"),
       // How often a running video generation (a long-running operation) is polled.
       pollIntervalMs: z.number().int().positive().default(5000),
+      // How images are asked for: Gemini's native image models through generateContent, Imagen (still on
+      // Vertex AI) through :predict; auto picks :predict for imagen-* ids.
+      imageMode: z.enum(["auto", "generateContent", "predict"]).default("auto"),
+      // Length of each generated video (Veo 3.1 makes 4, 6 or 8 seconds).
+      videoSeconds: z.union([z.literal(4), z.literal(6), z.literal(8)]).default(8),
     })
     .prefault({}),
 });

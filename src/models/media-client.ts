@@ -72,10 +72,20 @@ export class MediaClient {
       (made) => ({
         promptTokens: 0,
         completionTokens: 0,
-        costUsd: unitPrice * made.units,
-        costSource: "price",
+        costUsd: costOfMedia(made, unitPrice),
+        costSource: made.reportedCostUsd === undefined ? "price" : "upstream",
       }),
     );
-    return { ...result, role, costUsd: unitPrice * result.units, latencyMs: this.#clock.now() - started };
+    return {
+      ...result,
+      role,
+      costUsd: costOfMedia(result, unitPrice),
+      latencyMs: this.#clock.now() - started,
+    };
   }
+}
+
+// The upstream's own figure when it reports one, otherwise units × the configured price.
+function costOfMedia(made: MediaResult, unitPrice: number): number {
+  return made.reportedCostUsd ?? unitPrice * made.units;
 }

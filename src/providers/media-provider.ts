@@ -15,6 +15,8 @@ export interface MediaResult {
   readonly units: number;
   // Made by the offline mode, not by a real model.
   readonly simulated: boolean;
+  // What the upstream says the call cost, when it says so (OpenRouter does).
+  readonly reportedCostUsd?: number;
 }
 
 export interface MediaProvider {

@@ -2,8 +2,19 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { readBody, sendJson } from "./http-helpers.ts";
 
-// A stand-in for the Google AI (Gemini API) endpoints the service uses: Imagen's `:predict`, Veo's
-// `:predictLongRunning` with operation polling and a file download.
+// A stand-in for the Google AI (Gemini API) endpoints the service uses, as documented today:
+// - images from Gemini's native image models through `models/{model}:generateContent` with
+//   `generationConfig.responseModalities: ["IMAGE"]`, the image returned as `inlineData` in the first
+//   candidate's parts, a refused prompt as `promptFeedback.blockReason`
+//   (https://ai.google.dev/gemini-api/docs/image-generation);
+// - Imagen's `:predict`, which the Gemini API shut down (its SDK disabled generateImages for the Gemini
+//   API: https://ai.google.dev/gemini-api/docs/deprecations#imagen-models) and which Vertex AI still serves:
+//   here it answers 404 unless `imagenServed` is set;
+// - Veo's `:predictLongRunning` (https://ai.google.dev/gemini-api/docs/video): an operation polled with GET
+//   until `done`, whose `response.generateVideoResponse.generatedSamples[].video` holds a `uri` to download
+//   (or, when `inlineVideos` is set, the bytes as `encodedVideo`), or `raiMediaFilteredCount` and
+//   `raiMediaFilteredReasons` when the safety filters held the video back.
+// Retired ids (Imagen 4 on the Gemini API, `veo-3.1-generate-preview`) answer 404 as the real API does.
 // It is a real HTTP server on 127.0.0.1 that checks the x-goog-api-key header and records every request.
 
 export interface GoogleRecordedRequest {
@@ -22,12 +33,20 @@ export interface FakeGoogleAi {
   readonly requests: readonly GoogleRecordedRequest[];
   // How many polls a video operation needs before it is done.
   pollsUntilDone: number;
+  // Imagen's :predict answers (as on Vertex AI) instead of 404.
+  imagenServed: boolean;
+  // Finished videos carry their bytes inline instead of a URI to download.
+  inlineVideos: boolean;
   // One-shot faults, used in order by the next requests to a model endpoint.
   enqueueFault(...faults: GoogleFault[]): void;
   // Makes the next video operation end in an error instead of a video.
   failNextVideo(message: string): void;
   // Where finished videos are served (an origin such as http://127.0.0.1:PORT); this fake by default.
   videoOrigin: string | undefined;
+  // Makes the next video come back held by the safety filters.
+  filterNextVideo(reason: string): void;
+  // Makes the next image request be refused with this promptFeedback.blockReason.
+  blockNextImage(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -38,12 +57,22 @@ export const fakePng = Buffer.from(
 );
 export const fakeMp4 = Buffer.from("000000186674797069736f6d0000020069736f6d69736f32", "hex");
 
+// Model ids the Gemini API no longer serves.
+const retiredModels = new Set([
+  "imagen-4.0-ultra-generate-001",
+  "imagen-4.0-generate-001",
+  "imagen-4.0-fast-generate-001",
+  "veo-3.1-generate-preview",
+]);
+
 export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Promise<FakeGoogleAi> {
   const apiKey = options.apiKey ?? "test-google-key";
   const requests: GoogleRecordedRequest[] = [];
   const faults: GoogleFault[] = [];
-  const operations = new Map<string, { polls: number; error?: string }>();
+  const operations = new Map<string, { polls: number; error?: string; filtered?: string }>();
   let nextVideoError: string | undefined;
+  let nextVideoFilter: string | undefined;
+  let nextImageBlock: string | undefined;
 
   const fake: FakeGoogleAi = {
     baseUrl: "",
@@ -51,9 +80,17 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
     requests,
     pollsUntilDone: 2,
     videoOrigin: undefined,
+    imagenServed: false,
+    inlineVideos: false,
     enqueueFault: (...more) => faults.push(...more),
     failNextVideo: (message) => {
       nextVideoError = message;
+    },
+    filterNextVideo: (reason) => {
+      nextVideoFilter = reason;
+    },
+    blockNextImage: (reason) => {
+      nextImageBlock = reason;
     },
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -90,8 +127,9 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
       });
     }
     const path = url.pathname.replace(/^\/v1beta\//, "");
-    const modelCall = /^models\/([^:]+):(predict|predictLongRunning)$/.exec(path);
+    const modelCall = /^models\/([^:]+):(predict|predictLongRunning|generateContent)$/.exec(path);
     if (modelCall && req.method === "POST") {
+      const [, model = "", method] = modelCall;
       const fault = faults.shift();
       if (fault) {
         const headers: Record<string, string> =
@@ -103,17 +141,32 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
           headers,
         );
       }
+      if (retiredModels.has(model) && !(method === "predict" && fake.imagenServed)) {
+        return sendJson(res, 404, {
+          error: {
+            code: 404,
+            message: `models/${model} is not found for API version v1beta, or is not supported for ${method}.`,
+            status: "NOT_FOUND",
+          },
+        });
+      }
+      if (method === "generateContent") return generateContent(res, model, body);
       const prompt = (body as { instances?: Array<{ prompt?: string }> } | undefined)?.instances?.[0]?.prompt;
       if (!prompt)
         return sendJson(res, 400, { error: { code: 400, message: "instances[0].prompt is required" } });
-      if (modelCall[2] === "predict") {
+      if (method === "predict") {
         return sendJson(res, 200, {
           predictions: [{ bytesBase64Encoded: fakePng.toString("base64"), mimeType: "image/png" }],
         });
       }
-      const name = `models/${modelCall[1]}/operations/${randomUUID()}`;
-      operations.set(name, { polls: 0, ...(nextVideoError ? { error: nextVideoError } : {}) });
+      const name = `models/${model}/operations/${randomUUID()}`;
+      operations.set(name, {
+        polls: 0,
+        ...(nextVideoError ? { error: nextVideoError } : {}),
+        ...(nextVideoFilter ? { filtered: nextVideoFilter } : {}),
+      });
       nextVideoError = undefined;
+      nextVideoFilter = undefined;
       return sendJson(res, 200, { name });
     }
     const operation = operations.get(path);
@@ -123,14 +176,23 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
       if (operation.error)
         return sendJson(res, 200, { name: path, done: true, error: { code: 3, message: operation.error } });
       const base = fake.videoOrigin ?? `http://127.0.0.1:${port()}`;
+      const generateVideoResponse = operation.filtered
+        ? { raiMediaFilteredCount: 1, raiMediaFilteredReasons: [operation.filtered] }
+        : {
+            generatedSamples: [
+              {
+                video: fake.inlineVideos
+                  ? { encodedVideo: fakeMp4.toString("base64"), encoding: "video/mp4" }
+                  : { uri: `${base}/v1beta/files/${randomUUID()}:download?alt=media` },
+              },
+            ],
+          };
       return sendJson(res, 200, {
         name: path,
         done: true,
         response: {
           "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
-          generateVideoResponse: {
-            generatedSamples: [{ video: { uri: `${base}/v1beta/files/${randomUUID()}:download?alt=media` } }],
-          },
+          generateVideoResponse,
         },
       });
     }
@@ -140,6 +202,37 @@ export async function startFakeGoogleAi(options: { apiKey?: string } = {}): Prom
       return;
     }
     return sendJson(res, 404, { error: { code: 404, message: `no route ${req.method} ${url.pathname}` } });
+  }
+
+  function generateContent(res: ServerResponse, model: string, body: unknown): void {
+    const request = body as
+      | {
+          contents?: Array<{ parts?: Array<{ text?: string }> }>;
+          generationConfig?: { responseModalities?: string[] };
+        }
+      | undefined;
+    const prompt = request?.contents?.[0]?.parts?.[0]?.text;
+    if (!prompt) {
+      sendJson(res, 400, { error: { code: 400, message: "contents is not specified" } });
+      return;
+    }
+    const usageMetadata = { promptTokenCount: 8, candidatesTokenCount: 1290, totalTokenCount: 1298 };
+    if (nextImageBlock) {
+      const blockReason = nextImageBlock;
+      nextImageBlock = undefined;
+      sendJson(res, 200, { promptFeedback: { blockReason }, usageMetadata, modelVersion: model });
+      return;
+    }
+    const wantsImage = request?.generationConfig?.responseModalities?.includes("IMAGE");
+    const parts = wantsImage
+      ? [{ inlineData: { mimeType: "image/png", data: fakePng.toString("base64") } }]
+      : [{ text: `A description of ${prompt}` }];
+    sendJson(res, 200, {
+      candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }],
+      usageMetadata,
+      modelVersion: model,
+      responseId: randomUUID(),
+    });
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

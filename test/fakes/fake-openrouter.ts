@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { fakePng } from "./fake-google-ai.ts";
 import { readBody, sendJson } from "./http-helpers.ts";
 
 // A protocol-faithful stand-in for OpenRouter's chat-completions API: a real HTTP server on 127.0.0.1
@@ -41,6 +42,9 @@ export type FakeReply =
       // excluded (https://openrouter.ai/docs/use-cases/reasoning-tokens).
       reasoningTokens?: number;
       reasoning?: string;
+      // With output modalities ["image", "text"] an image model answers with message.images, base64 data
+      // URLs (https://openrouter.ai/docs/features/multimodal/image-generation); false: words only.
+      images?: boolean;
     }
   | {
       kind: "error";
@@ -329,6 +333,16 @@ export async function startFakeOpenRouter(
             content: reply.content,
             refusal: null,
             reasoning: reply.reasoning ?? null,
+            ...(wantsImages(body) && reply.images !== false
+              ? {
+                  images: [
+                    {
+                      type: "image_url",
+                      image_url: { url: `data:image/png;base64,${fakePng.toString("base64")}` },
+                    },
+                  ],
+                }
+              : {}),
             ...(reply.toolCalls ? { tool_calls: reply.toolCalls.map(wireToolCall) } : {}),
           },
         },
@@ -467,3 +481,7 @@ const modelList = [
     pricing: { prompt: "0.0000006", completion: "0.0000025" },
   },
 ];
+
+function wantsImages(body: ChatCompletionBody): boolean {
+  return Array.isArray(body.modalities) && body.modalities.includes("image");
+}

@@ -81,7 +81,7 @@ describe("/v1 embeddings, images and models", () => {
     const extension = (linked as unknown as { orchestrator: { role: string; cost_usd: number } })
       .orchestrator;
     assert.equal(extension.role, "image_generation_ai");
-    assert.equal(extension.cost_usd, 0.12);
+    assert.equal(extension.cost_usd, 0.0672, "two images at $0.0336");
     await assert.rejects(client.images.generate({ prompt: "x", model: "medium_ai" }), OpenAI.NotFoundError);
     await assert.rejects(client.images.generate({ prompt: "x", n: 9 }), OpenAI.BadRequestError);
   });

@@ -275,10 +275,10 @@ describe("workflows", () => {
     assert.equal(video.headers.get("content-type"), "video/mp4");
     assert.deepEqual(Buffer.from(await video.arrayBuffer()), fakeMp4);
     const paths = google.requests.map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, "ID")}`);
-    assert.ok(paths.includes("POST /v1beta/models/imagen-4.0-ultra-generate-001:predict"));
-    assert.ok(paths.includes("POST /v1beta/models/veo-3.1-generate-preview:predictLongRunning"));
+    assert.ok(paths.includes("POST /v1beta/models/gemini-nano-banana-2.1:generateContent"));
+    assert.ok(paths.includes("POST /v1beta/models/veo-3.1-generate-001:predictLongRunning"));
     assert.equal(
-      paths.filter((p) => p.startsWith("GET /v1beta/models/veo-3.1-generate-preview/operations/")).length,
+      paths.filter((p) => p.startsWith("GET /v1beta/models/veo-3.1-generate-001/operations/")).length,
       3,
     );
     assert.ok(paths.some((p) => p.startsWith("GET /v1beta/files/ID:download")));
@@ -287,7 +287,7 @@ describe("workflows", () => {
       "the key travels in the header",
     );
     const imageTask = res.body.tasks.find((v: { output_variable: string }) => v.output_variable === "image");
-    assert.equal(imageTask.usage.cost_usd, 0.06);
+    assert.equal(imageTask.usage.cost_usd, 0.0336);
     const videoTask = res.body.tasks.find((v: { output_variable: string }) => v.output_variable === "video");
     assert.equal(videoTask.usage.cost_usd, 3.2);
   });

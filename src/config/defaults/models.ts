@@ -62,17 +62,20 @@ export const defaultModels = {
     pricing: { inputPerMillion: 0.75, outputPerMillion: 3.75 },
     fallbacks: ["google/gemini-3.7-flash"],
   },
+  // Imagen 4 was shut down on the Gemini API in August 2026; Gemini's native image model Nano Banana 2.1
+  // (October 2026) is the current one, through generateContent. $0.0336 per 1K image.
   image_generation_ai: {
     provider: "google_ai",
     kind: "image",
-    model: "imagen-4.0-ultra-generate-001",
-    description: "Imagen 4 Ultra: high-quality image generation",
-    pricing: { inputPerMillion: 0, outputPerMillion: 0, perImage: 0.06 },
+    model: "gemini-nano-banana-2.1",
+    description: "Nano Banana 2.1: Gemini's native image generation",
+    pricing: { inputPerMillion: 0, outputPerMillion: 0, perImage: 0.0336 },
   },
+  // veo-3.1-generate-preview was retired in October 2026; veo-3.1-generate-001 is the GA id. $0.40 a second.
   video_generation_ai: {
     provider: "google_ai",
     kind: "video",
-    model: "veo-3.1-generate-preview",
+    model: "veo-3.1-generate-001",
     description: "Veo 3.1: video generation",
     pricing: { inputPerMillion: 0, outputPerMillion: 0, perVideoSecond: 0.4 },
   },

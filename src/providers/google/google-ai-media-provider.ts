@@ -3,18 +3,23 @@ import type { Sleeper } from "../../resilience/sleeper.ts";
 import type { MediaProvider, MediaRequest, MediaResult } from "../media-provider.ts";
 import { errorFromHttpStatus, parseRetryAfter } from "../upstream-error.ts";
 
+// How images are made: Gemini's native image models answer `:generateContent` with the image inline;
+// Imagen (still served on Vertex AI) answers `:predict`. `auto` picks by the model id.
+export type GoogleImageMode = "auto" | "generateContent" | "predict";
+
 export interface GoogleAiMediaOptions {
   readonly apiKey: string;
   readonly baseUrl: string;
   readonly pollIntervalMs: number;
+  readonly imageMode: GoogleImageMode;
+  readonly videoSeconds: number;
   readonly sleep: Sleeper;
   readonly fetch?: typeof globalThis.fetch;
 }
 
-const defaultVideoSeconds = 8;
-
-// Imagen through `:predict`, and Veo through `:predictLongRunning`, whose operation is polled until the
-// video is ready and then downloaded. The key travels in a header, never in a URL that could be logged.
+// Images through Gemini's `generateContent` with `responseModalities: ["IMAGE"]` (the image comes back as
+// `inlineData`), or Imagen's `:predict`; videos through Veo's `:predictLongRunning`, whose operation is polled
+// until the video is ready and then downloaded (or read inline). The key travels in a header, never in a URL.
 export class GoogleAiMediaProvider implements MediaProvider {
   readonly name = "google_ai" as const;
   readonly #options: GoogleAiMediaOptions;
@@ -29,39 +34,23 @@ export class GoogleAiMediaProvider implements MediaProvider {
   }
 
   async image(request: MediaRequest): Promise<MediaResult> {
-    return this.#withDeadline(request, async (signal) => {
-      const body = { instances: [{ prompt: request.prompt }], parameters: { sampleCount: 1 } };
-      const answer = await this.#json(`models/${request.model}:predict`, request.model, signal, body);
-      const prediction = (
-        answer as { predictions?: Array<{ bytesBase64Encoded?: string; mimeType?: string }> }
-      ).predictions?.[0];
-      if (!prediction?.bytesBase64Encoded) {
-        throw malformed(request.model, "the answer has no image (it may have been filtered for safety)");
-      }
-      return {
-        data: Buffer.from(prediction.bytesBase64Encoded, "base64"),
-        contentType: prediction.mimeType ?? "image/png",
-        model: request.model,
-        units: 1,
-        simulated: false,
-      };
-    });
+    return this.#withDeadline(request, (signal) =>
+      this.#imageMode(request.model) === "predict"
+        ? this.#predictImage(request, signal)
+        : this.#generateImage(request, signal),
+    );
   }
 
   async video(request: MediaRequest): Promise<MediaResult> {
     return this.#withDeadline(request, async (signal) => {
-      const body = {
-        instances: [{ prompt: request.prompt }],
-        parameters: { durationSeconds: defaultVideoSeconds },
-      };
+      const seconds = this.#options.videoSeconds;
+      const body = { instances: [{ prompt: request.prompt }], parameters: { durationSeconds: seconds } };
       const started = (await this.#json(
         `models/${request.model}:predictLongRunning`,
         request.model,
         signal,
         body,
-      )) as {
-        name?: string;
-      };
+      )) as { name?: string };
       if (!started.name) throw malformed(request.model, "the answer names no operation to poll");
       for (;;) {
         const operation = (await this.#json(started.name, request.model, signal)) as VeoOperation;
@@ -74,21 +63,100 @@ export class GoogleAiMediaProvider implements MediaProvider {
             message: `video generation failed: ${operation.error.message ?? "no reason given"}`,
           });
         }
-        if (operation.done) {
-          const uri = operation.response?.generateVideoResponse?.generatedSamples?.[0]?.video?.uri;
-          if (!uri) throw malformed(request.model, "the finished operation holds no video");
-          const video = await this.#send(uri, request.model, signal);
-          return {
-            data: new Uint8Array(await video.arrayBuffer()),
-            contentType: video.headers.get("content-type")?.split(";")[0] || "video/mp4",
-            model: request.model,
-            units: defaultVideoSeconds,
-            simulated: false,
-          };
-        }
+        if (operation.done) return this.#finishedVideo(request.model, operation, seconds, signal);
         await this.#options.sleep(this.#options.pollIntervalMs, signal);
       }
     });
+  }
+
+  #imageMode(model: string): "generateContent" | "predict" {
+    const { imageMode } = this.#options;
+    if (imageMode !== "auto") return imageMode;
+    return model.startsWith("imagen-") ? "predict" : "generateContent";
+  }
+
+  // https://ai.google.dev/gemini-api/docs/image-generation: the parts of the first candidate hold the image
+  // as inlineData (base64 and its MIME type); a refused prompt has promptFeedback.blockReason instead.
+  async #generateImage(request: MediaRequest, signal: AbortSignal): Promise<MediaResult> {
+    const body = {
+      contents: [{ role: "user", parts: [{ text: request.prompt }] }],
+      generationConfig: { responseModalities: ["IMAGE"] },
+    };
+    const answer = (await this.#json(
+      `models/${request.model}:generateContent`,
+      request.model,
+      signal,
+      body,
+    )) as GenerateContentAnswer;
+    const candidate = answer.candidates?.[0];
+    const image = candidate?.content?.parts?.find((part) => part.inlineData?.data)?.inlineData;
+    if (image?.data) {
+      return {
+        data: Buffer.from(image.data, "base64"),
+        contentType: image.mimeType ?? "image/png",
+        model: request.model,
+        units: 1,
+        simulated: false,
+      };
+    }
+    const blocked = answer.promptFeedback?.blockReason;
+    const finish = candidate?.finishReason;
+    if (blocked || (finish && finish !== "STOP")) {
+      throw refused(request.model, blocked ?? finish ?? "", answer.promptFeedback?.blockReasonMessage);
+    }
+    throw malformed(request.model, "the answer holds no image");
+  }
+
+  async #predictImage(request: MediaRequest, signal: AbortSignal): Promise<MediaResult> {
+    const body = { instances: [{ prompt: request.prompt }], parameters: { sampleCount: 1 } };
+    const answer = await this.#json(`models/${request.model}:predict`, request.model, signal, body);
+    const prediction = (answer as { predictions?: Array<{ bytesBase64Encoded?: string; mimeType?: string }> })
+      .predictions?.[0];
+    if (!prediction?.bytesBase64Encoded) {
+      throw malformed(request.model, "the answer has no image (it may have been filtered for safety)");
+    }
+    return {
+      data: Buffer.from(prediction.bytesBase64Encoded, "base64"),
+      contentType: prediction.mimeType ?? "image/png",
+      model: request.model,
+      units: 1,
+      simulated: false,
+    };
+  }
+
+  // The finished operation holds the video as a URI to download or inline bytes; a video held back by the
+  // safety filters is reported in raiMediaFilteredReasons.
+  async #finishedVideo(
+    model: string,
+    operation: VeoOperation,
+    seconds: number,
+    signal: AbortSignal,
+  ): Promise<MediaResult> {
+    const result = operation.response?.generateVideoResponse;
+    const video = result?.generatedSamples?.[0]?.video;
+    if (video?.encodedVideo) {
+      return {
+        data: Buffer.from(video.encodedVideo, "base64"),
+        contentType: video.encoding ?? "video/mp4",
+        model,
+        units: seconds,
+        simulated: false,
+      };
+    }
+    if (video?.uri) {
+      const download = await this.#send(video.uri, model, signal);
+      return {
+        data: new Uint8Array(await download.arrayBuffer()),
+        contentType: download.headers.get("content-type")?.split(";")[0] || "video/mp4",
+        model,
+        units: seconds,
+        simulated: false,
+      };
+    }
+    if (result?.raiMediaFilteredCount) {
+      throw refused(model, "SAFETY", result.raiMediaFilteredReasons?.join("; "));
+    }
+    throw malformed(model, "the finished operation holds no video");
   }
 
   async #json(path: string, model: string, signal: AbortSignal, body?: unknown): Promise<unknown> {
@@ -175,10 +243,24 @@ export class GoogleAiMediaProvider implements MediaProvider {
   }
 }
 
+interface GenerateContentAnswer {
+  candidates?: Array<{
+    content?: { parts?: Array<{ text?: string; inlineData?: { mimeType?: string; data?: string } }> };
+    finishReason?: string;
+  }>;
+  promptFeedback?: { blockReason?: string; blockReasonMessage?: string };
+}
+
 interface VeoOperation {
   done?: boolean;
   error?: { message?: string };
-  response?: { generateVideoResponse?: { generatedSamples?: Array<{ video?: { uri?: string } }> } };
+  response?: {
+    generateVideoResponse?: {
+      generatedSamples?: Array<{ video?: { uri?: string; encodedVideo?: string; encoding?: string } }>;
+      raiMediaFilteredCount?: number;
+      raiMediaFilteredReasons?: string[];
+    };
+  };
 }
 
 function malformed(model: string, what: string): OrchestratorError {
@@ -188,5 +270,17 @@ function malformed(model: string, what: string): OrchestratorError {
     status: 502,
     model,
     message: `google_ai model ${model}: ${what}`,
+  });
+}
+
+// The model would not make this one (safety filters, a prohibited prompt, no image produced): the same
+// prompt would be refused again, so it is not retried and says nothing about the model's health.
+function refused(model: string, reason: string, detail: string | undefined): OrchestratorError {
+  return new OrchestratorError({
+    kind: "persistent",
+    code: "generation_refused",
+    status: 422,
+    model,
+    message: `google_ai model ${model} made nothing for this prompt (${reason || "no reason given"})${detail ? `: ${detail}` : ""}; rephrase it`,
   });
 }

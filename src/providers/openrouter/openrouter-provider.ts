@@ -19,6 +19,7 @@ import type {
   ToolCall,
 } from "../chat-provider.ts";
 import type { EmbeddingsProvider, EmbeddingsRequest, EmbeddingsResult } from "../embeddings-provider.ts";
+import type { MediaProvider, MediaRequest, MediaResult } from "../media-provider.ts";
 import { classifyUpstreamError, errorFromHttpStatus } from "../upstream-error.ts";
 import { UpstreamHttp } from "../upstream-http.ts";
 
@@ -34,7 +35,7 @@ export interface OpenRouterProviderOptions {
 // any OpenAI-compatible server (Ollama, vLLM, ...) can stand in through the base URL. The wire work is a
 // shared keep-alive pool to the upstream's origin (see upstream-http.ts), not a client SDK: this sits on
 // every call, so it must cost next to nothing.
-export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider {
+export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider, MediaProvider {
   readonly name = "openrouter" as const;
   readonly #http: UpstreamHttp;
   readonly #defaultTimeoutMs: number;
@@ -207,6 +208,53 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider {
     }
   }
 
+  // Images through chat completions with output modalities ["image", "text"]: the image comes back in
+  // message.images as a base64 data URL (https://openrouter.ai/docs/features/multimodal/image-generation).
+  async image(request: MediaRequest): Promise<MediaResult> {
+    const deadline = this.#deadline(request);
+    try {
+      const completion = (await this.#http.postJson(
+        "/chat/completions",
+        {
+          model: request.model,
+          messages: [{ role: "user", content: request.prompt }],
+          modalities: ["image", "text"],
+          stream: false,
+        },
+        deadline.signal,
+      )) as WireImageCompletion;
+      if (completion?.error) throw this.#bodyError(completion.error, request.model);
+      const choice = completion?.choices?.[0];
+      const url = choice?.message?.images?.find((image) => image.image_url?.url)?.image_url?.url;
+      if (!url) throw noImage(request.model, choice?.message?.content, choice?.finish_reason);
+      const image = fromDataUrl(url);
+      if (!image) throw malformed(request.model, "the image is not a base64 data URL");
+      const { reportedCostUsd } = readUsage(completion.usage);
+      return {
+        ...image,
+        model: completion.model || request.model,
+        units: 1,
+        simulated: false,
+        ...(reportedCostUsd === undefined ? {} : { reportedCostUsd }),
+      };
+    } catch (error) {
+      throw this.#classify(error, request, deadline);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  // Videos are Google AI's (Veo): the registry never sends a video role here.
+  async video(request: MediaRequest): Promise<MediaResult> {
+    throw new OrchestratorError({
+      kind: "persistent",
+      code: "provider_not_configured",
+      status: 502,
+      model: request.model,
+      message: `openrouter does not generate videos (${request.model}); video roles run on google_ai`,
+    });
+  }
+
   // Whatever the call threw: when its own signal ended it, the reason is the deadline or the caller.
   #classify(
     error: unknown,
@@ -248,6 +296,37 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider {
       dispose: () => clearTimeout(timer),
     };
   }
+}
+
+interface WireImageCompletion {
+  readonly model?: string;
+  readonly choices?: ReadonlyArray<{
+    readonly finish_reason?: string | null;
+    readonly message?: {
+      readonly content?: string | null;
+      readonly images?: ReadonlyArray<{ readonly image_url?: { readonly url?: string } }>;
+    };
+  }>;
+  readonly usage?: WireUsage;
+  readonly error?: unknown;
+}
+
+function fromDataUrl(url: string): { data: Uint8Array; contentType: string } | undefined {
+  const match = /^data:([\w.+-]+\/[\w.+-]+);base64,(.+)$/s.exec(url);
+  if (!match?.[1] || !match[2]) return undefined;
+  return { contentType: match[1], data: Buffer.from(match[2], "base64") };
+}
+
+// The model answered without an image (a refusal in words, or a filter): asking again will not help.
+function noImage(model: string, text: string | null | undefined, finishReason: string | null | undefined) {
+  const said = text?.trim() ? `: ${text.trim().slice(0, 300)}` : "";
+  return new OrchestratorError({
+    kind: "persistent",
+    code: "generation_refused",
+    status: 422,
+    model,
+    message: `openrouter model ${model} made no image for this prompt (${finishReason ?? "no reason given"})${said}`,
+  });
 }
 
 interface WireEmbeddings {
