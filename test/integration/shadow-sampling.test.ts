@@ -291,6 +291,42 @@ describe("shadow sampling limits", () => {
     }
   });
 
+  it("skips a sample, never queues it, while maxConcurrent samples are running", async () => {
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const fake = await startFakeOpenRouter({
+      responder: async (request) => {
+        if (request.body.model === models.thinking && !isJudge(request)) await held;
+        return shadowResponder()(request);
+      },
+    });
+    const t = await startTestApp({
+      fake,
+      random: () => 0.1,
+      config: { monitoring: { shadow: { sampleRate: 1, maxConcurrent: 1 } } },
+    });
+    try {
+      await t.post("/chat", { message: "first: sampled, its baseline held" });
+      await eventually(async () => fake.requests.find((r) => r.body.model === models.thinking));
+      assert.equal((await t.post("/chat", { message: "second: skipped" })).status, 200);
+      release?.();
+      await t.app.shadow.settled();
+      const baselines = fake.requests.filter((r) => r.body.model === models.thinking && !isJudge(r));
+      assert.deepEqual(baselines.map(lastUserText), ["first: sampled, its baseline held"]);
+      const rows = await t.app.store.usage.shadowSampleCounts("1970-01-01T00:00:00.000Z");
+      assert.equal(
+        rows.reduce((n, row) => n + row.samples, 0),
+        1,
+      );
+    } finally {
+      release?.();
+      await t.close();
+      await fake.close();
+    }
+  });
+
   it("stops calling once the day's shadow cap is spent, and records the skipped samples", async () => {
     const fake = await startFakeOpenRouter({ responder: shadowResponder() });
     const t = await startTestApp({
