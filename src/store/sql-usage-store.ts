@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
 import type { CallOutcome } from "../telemetry/upstream-call.ts";
 import type { SqlDialectName } from "./migrations.ts";
 import type { DatabaseSchema } from "./schema.ts";
@@ -53,28 +53,37 @@ const requestColumns = {
 
 type Row<Columns> = { [K in keyof Columns]: string | number | null };
 
-// One INSERT for a whole batch of rows, passed as a single JSON parameter and unpacked by the database
-// (json_each in SQLite, jsonb_to_recordset in PostgreSQL). The SQL text never changes, so the database
-// prepares it once and every batch, of any size, reuses that statement.
+// A batch of rows written by one prepared statement whose SQL text never changes. PostgreSQL gets the whole
+// batch as one JSON parameter, unpacked by jsonb_to_recordset: one round trip. SQLite, in the process,
+// runs its one-row INSERT once per row inside one transaction: its prepared statement is reused (see
+// node-sqlite-adapter.ts), with nothing to compile or parse per row.
 function batchInsert<Columns extends Record<string, ColumnType>>(
   table: keyof DatabaseSchema,
   columns: Columns,
   dialect: SqlDialectName,
 ): (db: Kysely<DatabaseSchema>, rows: readonly Row<Columns>[]) => Promise<void> {
-  const names = Object.keys(columns);
-  const head = `insert into ${table} (${names.join(", ")}) select `;
-  const [select, tail] =
-    dialect === "postgres"
-      ? [
-          `${names.join(", ")} from jsonb_to_recordset(`,
-          `::jsonb) as r(${names.map((n) => `${n} ${columns[n] === "real" ? "double precision" : columns[n]}`).join(", ")})`,
-        ]
-      : [`${names.map((n) => `json_extract(value, '$.${n}')`).join(", ")} from json_each(`, ")"];
-  const before = sql.raw(head + select);
-  const after = sql.raw(tail);
+  const names = Object.keys(columns) as (keyof Columns & string)[];
+  const into = `insert into ${table} (${names.join(", ")})`;
+  if (dialect === "postgres") {
+    const types = names.map((n) => `${n} ${columns[n] === "real" ? "double precision" : columns[n]}`);
+    const text = `${into} select ${names.join(", ")} from jsonb_to_recordset($1::jsonb) as r(${types.join(", ")})`;
+    return async (db, rows) => {
+      if (rows.length === 0) return;
+      await db.executeQuery(CompiledQuery.raw(text, [JSON.stringify(rows)]));
+    };
+  }
+  const text = `${into} values (${names.map(() => "?").join(", ")})`;
   return async (db, rows) => {
     if (rows.length === 0) return;
-    await sql`${before}${JSON.stringify(rows)}${after}`.execute(db);
+    await db.transaction().execute(async (trx) => {
+      for (const row of rows)
+        await trx.executeQuery(
+          CompiledQuery.raw(
+            text,
+            names.map((n) => row[n]),
+          ),
+        );
+    });
   };
 }
 
