@@ -10,15 +10,17 @@ const chatCount = Number(process.env.BENCH_SCALE_CHATS ?? 5000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const twoTaskWorkflow = {
+// Ten tasks at once per workflow: 10,000 upstream calls waiting at the peak.
+const tenTaskWorkflow = {
   async: true,
   workflow: [
     {
       type: "linear",
-      tasks: [
-        { model: "medium_ai", prompt: "Research {topic}", output_variable: "research" },
-        { model: "medium_ai", prompt: "Outline {topic}", output_variable: "outline" },
-      ],
+      tasks: Array.from({ length: 10 }, (_, i) => ({
+        model: "medium_ai",
+        prompt: `Part ${i} of {topic}`,
+        output_variable: `part${i}`,
+      })),
     },
   ],
   variables: { topic: "tides" },
@@ -44,10 +46,10 @@ export async function scale(): Promise<string> {
 
     // 1000 workflows in flight.
     const accepted = await Promise.all(
-      Array.from({ length: workflowCount }, () => post("/workflow", twoTaskWorkflow)),
+      Array.from({ length: workflowCount }, () => post("/workflow", tenTaskWorkflow)),
     );
     const acceptedCount = accepted.filter((r) => r.status === 202).length;
-    const refused = await post("/workflow", twoTaskWorkflow);
+    const refused = await post("/workflow", tenTaskWorkflow);
     await sleep(1000);
     const stats = (await (await fetch(`${orchestrator.url}/stats`)).json()) as {
       workflows: { running: number };
@@ -103,7 +105,7 @@ export async function scale(): Promise<string> {
       [
         ["idle", 0, idleRss, "-", "-"],
         [
-          `${workflowCount} workflows (2 tasks each)`,
+          `${workflowCount} workflows (10 tasks each)`,
           stats.workflows.running,
           workflowsRss,
           `${workflowsLoop.p50} / ${workflowsLoop.p99} / ${workflowsLoop.max}`,
