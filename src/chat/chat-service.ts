@@ -86,6 +86,7 @@ export interface ChatReply {
   // The role's own model that failed when a fallback answered instead.
   readonly fallbackFrom?: string;
   readonly toolCalls?: readonly ToolCall[];
+  readonly logprobs?: unknown;
   // The answer came from the response cache.
   readonly cached?: true;
   readonly routing: RoutingInfo;
@@ -502,6 +503,7 @@ export class ChatService {
       routing,
       ...(call.fallbackFrom ? { fallbackFrom: call.fallbackFrom } : {}),
       ...(call.toolCalls ? { toolCalls: call.toolCalls } : {}),
+      ...(call.logprobs === undefined ? {} : { logprobs: call.logprobs }),
       ...(call.cached ? { cached: true } : {}),
     };
   }

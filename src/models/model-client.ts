@@ -49,6 +49,7 @@ export interface RoleCallResult {
   // Set when the role's own model failed and a fallback answered.
   readonly fallbackFrom?: string;
   readonly toolCalls?: readonly ToolCall[];
+  readonly logprobs?: unknown;
   // Answered from the response cache: nothing was sent upstream and nothing was spent.
   readonly cached?: true;
 }
@@ -417,6 +418,7 @@ export class ModelClient {
       ...(call.toolChoice === undefined ? {} : { toolChoice: call.toolChoice }),
       ...(call.user === undefined ? {} : { user: call.user }),
       ...(call.stop === undefined ? {} : { stop: call.stop }),
+      ...(call.upstreamParams === undefined ? {} : { upstreamParams: call.upstreamParams }),
     };
   }
 
@@ -444,6 +446,7 @@ export class ModelClient {
       latencyMs: this.#clock.now() - started,
       ...(fallbackFrom ? { fallbackFrom } : {}),
       ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),
+      ...(result.logprobs === undefined ? {} : { logprobs: result.logprobs }),
     };
   }
 }

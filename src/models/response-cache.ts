@@ -38,6 +38,8 @@ export function cacheKeyOf(request: ChatRequest): string {
     tools: request.tools,
     toolChoice: request.toolChoice,
     stop: request.stop,
+    reasoning: request.reasoning,
+    upstreamParams: request.upstreamParams,
   };
   return createHash("sha256").update(JSON.stringify(shape)).digest("base64url");
 }

@@ -51,6 +51,9 @@ export interface GenerationOptions {
   readonly user?: string;
   // Sequences that end the answer where they appear.
   readonly stop?: readonly string[];
+  // Every other documented OpenAI or OpenRouter parameter the client set (seed, top_p, logit_bias,
+  // provider, ...), validated at the edge and sent on under its wire name.
+  readonly upstreamParams?: Readonly<Record<string, unknown>>;
 }
 
 // Why a call is made. Real providers ignore it; the simulated provider answers by it.
@@ -86,6 +89,8 @@ export interface ChatUsage {
 
 export interface ChatResult {
   readonly content: string;
+  // The choice's log probabilities, as the upstream sent them, when they were asked for.
+  readonly logprobs?: unknown;
   readonly model: string;
   readonly finishReason: string;
   readonly usage: ChatUsage;

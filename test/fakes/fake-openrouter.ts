@@ -45,6 +45,8 @@ export type FakeReply =
       // With output modalities ["image", "text"] an image model answers with message.images, base64 data
       // URLs (https://openrouter.ai/docs/features/multimodal/image-generation); false: words only.
       images?: boolean;
+      // The choice's log probabilities, as OpenAI's format has them, when the request asked for them.
+      logprobs?: unknown;
     }
   | {
       kind: "error";
@@ -325,7 +327,7 @@ export async function startFakeOpenRouter(
       choices: [
         {
           index: 0,
-          logprobs: null,
+          logprobs: body.logprobs === true ? (reply.logprobs ?? null) : null,
           finish_reason: reply.finishReason ?? "stop",
           native_finish_reason: "stop",
           message: {

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import type { ChatMessage, ContentPart, GenerationOptions } from "../../providers/chat-provider.ts";
+import { invalidRequest } from "../../core/errors.ts";
+import type {
+  ChatMessage,
+  ContentPart,
+  GenerationOptions,
+  ReasoningOptions,
+} from "../../providers/chat-provider.ts";
 import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
 
 // The request body of POST /v1/chat/completions, as OpenAI defines it (the fields this service uses).
@@ -60,7 +66,47 @@ const message = z
     path: ["name"],
   });
 
-export const chatCompletionBodySchema = z.object({
+// The parameters sent on to the upstream as given, beyond those the service reads itself: OpenAI's
+// (https://platform.openai.com/docs/api-reference/chat/create) and OpenRouter's own
+// (https://openrouter.ai/docs/api-reference/parameters, provider routing, transforms, model fallbacks).
+const forwarded = {
+  seed: z.number().int().nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  top_k: z.number().int().min(0).nullish(),
+  min_p: z.number().min(0).max(1).nullish(),
+  top_a: z.number().min(0).max(1).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  repetition_penalty: z.number().min(0).max(2).nullish(),
+  logit_bias: z
+    .record(z.string().regex(/^\d+$/, "keys must be token ids"), z.number().min(-100).max(100))
+    .nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  metadata: z
+    .record(z.string().max(64), z.string().max(512))
+    .refine((m) => Object.keys(m).length <= 16, "at most 16 keys")
+    .nullish(),
+  prediction: z
+    .object({ type: z.literal("content"), content: z.union([z.string(), z.array(textPart)]) })
+    .nullish(),
+  service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullish(),
+  verbosity: z.enum(["low", "medium", "high"]).nullish(),
+  web_search_options: z.record(z.string(), z.unknown()).nullish(),
+  prompt_cache_key: z.string().max(1024).nullish(),
+  safety_identifier: z.string().max(1024).nullish(),
+  functions: z.array(z.record(z.string(), z.unknown())).nullish(),
+  function_call: z.union([z.enum(["none", "auto"]), z.object({ name: z.string().min(1) })]).nullish(),
+  provider: z.record(z.string(), z.unknown()).nullish(),
+  transforms: z.array(z.string().min(1)).nullish(),
+  models: z.array(z.string().min(1)).max(16).nullish(),
+  route: z.literal("fallback").nullish(),
+} as const;
+
+const reasoningEffort = z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]);
+
+export const chatCompletionBodySchema = z.strictObject({
   model: z
     .string({ error: "is required: auto, a role such as medium_ai, or a model id" })
     .min(1, "must not be empty"),
@@ -76,6 +122,23 @@ export const chatCompletionBodySchema = z.object({
   user: z.string().nullish(),
   tools: z.array(z.record(z.string(), z.unknown())).nullish(),
   tool_choice: z.unknown().optional(),
+  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
+  // OpenAI's reasoning_effort, or OpenRouter's reasoning object: sent as OpenRouter's reasoning.
+  reasoning_effort: reasoningEffort.nullish(),
+  reasoning: z
+    .strictObject({
+      effort: reasoningEffort.optional(),
+      max_tokens: z.number().int().positive().optional(),
+      exclude: z.boolean().optional(),
+      enabled: z.boolean().optional(),
+    })
+    .nullish(),
+  // Accepted only where the service can honour them: one choice, text out, nothing stored upstream.
+  n: z.number().int().min(1).nullish(),
+  modalities: z.array(z.enum(["text", "audio"])).nullish(),
+  audio: z.record(z.string(), z.unknown()).nullish(),
+  store: z.boolean().nullish(),
+  ...forwarded,
   // Extension: answer from (and keep in) the response cache even at a temperature above 0.
   cache: z.boolean().nullish(),
 });
@@ -91,8 +154,16 @@ export interface ConvertedRequest {
 }
 
 export function convertRequest(body: ChatCompletionBody): ConvertedRequest {
+  refuseWhatCannotBeHonoured(body);
   const conversation = body.messages.map(toChatMessage);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  const reasoning = reasoningOf(body);
+  const upstreamParams = Object.fromEntries(
+    Object.keys(forwarded).flatMap((name) => {
+      const value = body[name as keyof typeof forwarded];
+      return value == null ? [] : [[name, value]];
+    }),
+  );
   return {
     conversation,
     ...latestUserInput(conversation),
@@ -103,7 +174,48 @@ export function convertRequest(body: ChatCompletionBody): ConvertedRequest {
       ...(body.tools == null ? {} : { tools: body.tools }),
       ...(body.tool_choice === undefined ? {} : { toolChoice: body.tool_choice }),
       ...(body.user == null ? {} : { user: body.user }),
+      ...(body.stop == null ? {} : { stop: typeof body.stop === "string" ? [body.stop] : body.stop }),
+      ...(reasoning ? { reasoning } : {}),
+      ...(Object.keys(upstreamParams).length > 0 ? { upstreamParams } : {}),
     },
+  };
+}
+
+// A 400 naming the parameter, rather than an answer that silently ignores it.
+function refuseWhatCannotBeHonoured(body: ChatCompletionBody): void {
+  if (body.n != null && body.n > 1) {
+    throw invalidRequest("n", "only one choice per request is supported; send the request n times instead");
+  }
+  if (body.modalities?.includes("audio") || body.audio != null) {
+    throw invalidRequest(body.audio != null ? "audio" : "modalities", "audio output is not supported");
+  }
+  if (body.store === true) {
+    throw invalidRequest("store", "completions are not stored upstream for distillation or evals here");
+  }
+  if (body.logprobs && body.stream) {
+    throw invalidRequest("logprobs", "log probabilities are returned on non-streamed completions only");
+  }
+  if (body.top_logprobs != null && !body.logprobs) {
+    throw invalidRequest("top_logprobs", "needs logprobs: true");
+  }
+  if (body.reasoning_effort != null && body.reasoning != null) {
+    throw invalidRequest("reasoning_effort", "give reasoning_effort or reasoning, not both");
+  }
+  if (body.reasoning?.effort !== undefined && body.reasoning.max_tokens !== undefined) {
+    throw invalidRequest("reasoning", "give effort or max_tokens, not both");
+  }
+}
+
+function reasoningOf(body: ChatCompletionBody): ReasoningOptions | undefined {
+  if (body.reasoning_effort != null) return { effort: body.reasoning_effort };
+  const wire = body.reasoning;
+  if (wire == null) return undefined;
+  // enabled: false is the same as no reasoning at all.
+  if (wire.enabled === false) return { effort: "none" };
+  return {
+    ...(wire.effort === undefined ? {} : { effort: wire.effort }),
+    ...(wire.max_tokens === undefined ? {} : { maxTokens: wire.max_tokens }),
+    ...(wire.exclude === undefined ? {} : { exclude: wire.exclude }),
   };
 }
 

@@ -90,7 +90,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
             ...(done.toolCalls ? { tool_calls: done.toolCalls } : {}),
           },
           finish_reason: done.finishReason,
-          logprobs: null,
+          logprobs: done.logprobs ?? null,
         },
       ],
       usage: {

@@ -76,6 +76,7 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider, Med
         finishReason: choice?.finish_reason ?? "stop",
         usage: readUsage(completion.usage),
         ...(toolCalls.length > 0 ? { toolCalls } : {}),
+        ...(choice?.logprobs ? { logprobs: choice.logprobs } : {}),
       };
     } catch (error) {
       throw this.#classify(error, request, deadline);
@@ -272,6 +273,8 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider, Med
 
   #body(request: ChatRequest) {
     return {
+      // Validated at the edge against the documented parameters; the fields below always win.
+      ...request.upstreamParams,
       model: request.model,
       messages: request.messages.map(toWireMessage),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
