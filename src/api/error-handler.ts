@@ -66,6 +66,7 @@ function withoutSecrets(error: OrchestratorError): OrchestratorError {
     message,
     ...(error.model === undefined ? {} : { model: error.model }),
     ...(error.field === undefined ? {} : { field: error.field }),
+    ...(error.details === undefined ? {} : { details: error.details }),
   });
 }
 

@@ -113,6 +113,10 @@ export const orchestrationSchema = z.strictObject({
   // The longest prompt a workflow task may send once its variables are filled in. Checked when a workflow
   // is submitted (with earlier outputs at their max output tokens) and again before each task runs.
   maxPromptChars: z.number().int().positive().default(2_000_000),
+  // What the planner may write for an H request: at most this many tasks (its prompt says so too).
+  planner: z.strictObject({ maxTasks: z.number().int().min(1).max(200).default(12) }).prefault({}),
+  // A workflow whose estimated cost passes this (USD) is refused before any call; 0 turns it off.
+  maxRunCostUsd: z.number().min(0).default(10),
   // On SIGTERM, how long running background work may take to finish before it is stopped (and left for
   // the next process to resume).
   shutdownGraceSeconds: z.number().min(0).default(30),

@@ -22,6 +22,8 @@ export interface OrchestratorErrorOptions {
   readonly field?: string;
   readonly retryAfterMs?: number;
   readonly upstreamStatus?: number;
+  // Further facts for the client, added to the error body as they are (say, an estimate and its cap).
+  readonly details?: Readonly<Record<string, unknown>>;
   readonly cause?: unknown;
 }
 
@@ -48,6 +50,7 @@ export class OrchestratorError extends Error {
   readonly field: string | undefined;
   readonly retryAfterMs: number | undefined;
   readonly upstreamStatus: number | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
 
   constructor(options: OrchestratorErrorOptions) {
     super(options.message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -60,6 +63,7 @@ export class OrchestratorError extends Error {
     this.field = options.field;
     this.retryAfterMs = options.retryAfterMs;
     this.upstreamStatus = options.upstreamStatus;
+    this.details = options.details;
   }
 
   // Works across duplicated module copies, unlike instanceof.
@@ -76,6 +80,7 @@ export class OrchestratorError extends Error {
         retryable: this.retryable,
         ...(this.model === undefined ? {} : { model: this.model }),
         ...(this.field === undefined ? {} : { field: this.field }),
+        ...this.details,
       },
     };
   }

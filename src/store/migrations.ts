@@ -273,6 +273,15 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("workflow_runs").dropColumn("lease_owner").execute();
       },
     },
+    "0012_run_estimate": {
+      async up(db: Kysely<unknown>) {
+        // What the run's workflow was estimated to cost before it ran.
+        await db.schema.alterTable("workflow_runs").addColumn("estimate_usd", type.real).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("workflow_runs").dropColumn("estimate_usd").execute();
+      },
+    },
   };
 }
 

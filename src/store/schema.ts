@@ -51,6 +51,7 @@ export interface WorkflowRunsTable {
   lease_owner: string | null;
   lease_expires_at: string | null;
   recoveries: number;
+  estimate_usd: number | null;
 }
 
 export interface WorkflowTasksTable {

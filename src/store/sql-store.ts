@@ -121,6 +121,7 @@ export class SqlStore implements Store {
       lease_owner: null,
       lease_expires_at: null,
       recoveries: 0,
+      estimate_usd: null,
     };
     await this.#db.transaction().execute(async (trx) => {
       if (run.sessionId && sessionMessages.length > 0) await this.#ensureSession(trx, run.sessionId);
@@ -247,6 +248,14 @@ export class SqlStore implements Store {
       .where("status", "=", "running")
       .executeTakeFirst();
     return Number(row?.running ?? 0);
+  }
+
+  async setRunEstimate(id: string, estimateUsd: number): Promise<void> {
+    await this.#db
+      .updateTable("workflow_runs")
+      .set({ estimate_usd: estimateUsd })
+      .where("id", "=", id)
+      .execute();
   }
 
   async setRunWorkflow(id: string, workflow: unknown, attempt?: string | null): Promise<boolean> {
@@ -452,6 +461,7 @@ function toRun(row: Selectable<WorkflowRunsTable>): RunRecord {
     leaseOwner: row.lease_owner,
     leaseExpiresAt: row.lease_expires_at,
     recoveries: Number(row.recoveries),
+    estimateUsd: row.estimate_usd,
   };
 }
 

@@ -101,6 +101,8 @@ export interface RunRecord {
   readonly leaseExpiresAt: string | null;
   // How often the run was recovered after losing its driver (a lease given up on a graceful stop is not).
   readonly recoveries: number;
+  // What the run's workflow was estimated to cost before it ran (USD), once the workflow is known.
+  readonly estimateUsd: number | null;
 }
 
 // Taking over a running run: a new attempt (fencing token) and a lease. Succeeds only while the run is
@@ -164,6 +166,8 @@ export interface Store {
   countRunning(): Promise<number>;
   // False (nothing written) when `attempt` is given and is no longer the run's.
   setRunWorkflow(id: string, workflow: unknown, attempt?: string | null): Promise<boolean>;
+  // What the run's workflow is estimated to cost (USD), stored once the workflow is known.
+  setRunEstimate(id: string, estimateUsd: number): Promise<void>;
   // Puts a finished or interrupted run back to running (resume); false if it was already running.
   reopenRun(id: string): Promise<boolean>;
   // False (nothing written) when the task's attempt is no longer the run's, when it would mark a task

@@ -5,6 +5,7 @@ import { OrchestratorError } from "../core/errors.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { NewMessage, RunError, RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
+import { estimateWorkflowCostUsd } from "./estimate-cost.ts";
 import { explainFailure, writeFinalAnswer } from "./finisher.ts";
 import { planWorkflow } from "./planner.ts";
 import { addUsage, type TaskDescriptor, taskValues, zeroUsage } from "./run-rules.ts";
@@ -55,11 +56,18 @@ export class RunSteps {
         addons: config.addons,
         role: config.orchestration.plannerRole,
         limits: config.orchestration,
+        maxTasks: config.orchestration.planner.maxTasks,
+        maxRunCostUsd: config.orchestration.maxRunCostUsd,
+        videoSeconds: config.providers.google_ai.videoSeconds,
       },
       request.message,
       context,
     );
     if (!(await store.setRunWorkflow(run.id, plan.definition, run.attempt))) throw superseded(run.id);
+    await store.setRunEstimate(
+      run.id,
+      estimateWorkflowCostUsd(plan.definition, models.catalog, config.providers.google_ai.videoSeconds),
+    );
     events.emit({
       type: "plan_ready",
       workflowId: run.id,

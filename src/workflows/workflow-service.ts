@@ -3,6 +3,7 @@ import { notFound, OrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { RunRecord, Store } from "../store/store.ts";
+import { estimateWorkflowCostUsd } from "./estimate-cost.ts";
 import { type RunExecutor, runTimeoutMs } from "./run-executor.ts";
 import { cancelledError } from "./run-rules.ts";
 import type { OrchestrationRequest, RunSteps } from "./run-steps.ts";
@@ -50,8 +51,9 @@ export class WorkflowService {
     definition: WorkflowDefinition,
     // `owner`: the id of the client key submitting it (null in open mode).
     options: { timeoutSeconds?: number | undefined; owner?: string | null },
-  ): Promise<string> {
+  ): Promise<{ id: string; estimateUsd: number }> {
     this.assertValid(definition);
+    const estimateUsd = this.#assertAffordable(definition);
     await this.assertCapacity();
     const id = this.#deps.newId();
     await this.#deps.store.createRun({
@@ -62,8 +64,28 @@ export class WorkflowService {
       request: options.timeoutSeconds === undefined ? {} : { timeout_seconds: options.timeoutSeconds },
     });
     await this.#deps.store.setRunWorkflow(id, definition);
+    await this.#deps.store.setRunEstimate(id, estimateUsd);
     await this.#start(id, null, options.timeoutSeconds);
-    return id;
+    return { id, estimateUsd };
+  }
+
+  // Refuses, before any call, a workflow estimated to cost more than orchestration.maxRunCostUsd.
+  #assertAffordable(definition: WorkflowDefinition): number {
+    const { models, config } = this.#deps;
+    const videoSeconds = config.providers.google_ai.videoSeconds;
+    const estimateUsd = estimateWorkflowCostUsd(definition, models.catalog, videoSeconds);
+    const cap = config.orchestration.maxRunCostUsd;
+    if (cap > 0 && estimateUsd > cap) {
+      throw new OrchestratorError({
+        kind: "persistent",
+        code: "estimate_over_cap",
+        status: 402,
+        retryable: false,
+        message: `this workflow is estimated to cost $${estimateUsd.toFixed(2)}, more than orchestration.maxRunCostUsd ($${cap}); use fewer or cheaper tasks`,
+        details: { estimate_usd: Math.round(estimateUsd * 1e6) / 1e6, max_run_cost_usd: cap },
+      });
+    }
+    return estimateUsd;
   }
 
   // `checkSizes: false` skips the prompt-size limits, for templates checked with placeholder values.

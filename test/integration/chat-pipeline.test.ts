@@ -21,7 +21,7 @@ describe("POST /chat against a fake OpenRouter", () => {
     // Failures injected by one test must not open circuits for the next: breakers have their own suite.
     t = await startTestApp({
       fake,
-      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 }, callDeadlineMs: 2_000 } },
+      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 }, callDeadlineMs: 10_000 } },
     });
   });
   after(async () => {

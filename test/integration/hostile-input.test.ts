@@ -4,7 +4,8 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type FakeGoogleAi, fakeMp4, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
+import { callKind, orchestrationResponder, systemText, twoStagePlan } from "../support/responders.ts";
+import { eventually, startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
 
 // A request as one client sends it: with its key (or none), any method, any headers.
 async function send(
@@ -465,5 +466,121 @@ describe("hostile input: secrets", () => {
       await google.close();
       await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
     }
+  });
+});
+
+describe("hostile input: plan size and cost", () => {
+  let fake: FakeOpenRouter;
+  let google: FakeGoogleAi;
+  let t: TestApp;
+  const videos = (count: number, prefix: string) =>
+    Array.from({ length: count }, (_, i) => ({
+      model: "video_generation_ai",
+      prompt: `clip ${i} of {request}`,
+      output_variable: `${prefix}${i}`,
+    }));
+  // 4 stages of 50 videos: what one user message made a planner write.
+  const hugePlan = { workflow: [0, 1, 2, 3].map((s) => ({ type: "linear", tasks: videos(50, `s${s}_`) })) };
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    google = await startFakeGoogleAi();
+    t = await startTestApp({
+      fake,
+      google,
+      config: {
+        models: { fast_ai: { maxOutputTokens: 1000, pricing: { inputPerMillion: 1, outputPerMillion: 2 } } },
+        errorHandling: { circuitBreaker: { failureThreshold: 1000 } },
+      },
+    });
+  });
+  after(async () => {
+    await t.close();
+    await fake.close();
+    await google.close();
+  });
+
+  const finished = (id: string) =>
+    eventually(async () => {
+      const run = await t.get(`/workflow/${id}`);
+      return run.body.status === "running" ? undefined : run.body;
+    });
+
+  it("estimates every workflow's cost before it runs and returns it, stored with the run", async () => {
+    fake.clear();
+    fake.respondWith(() => ({ kind: "text", content: "ok" }));
+    const workflow = [{ type: "linear", tasks: [{ model: "fast_ai", prompt: "hi", output_variable: "a" }] }];
+    // 1 prompt token and 200 of system prompt at $1/M, plus 1000 output tokens at $2/M.
+    const expected = 0.002201;
+    const sync = await t.post("/workflow", { workflow });
+    assert.equal(sync.status, 200);
+    assert.equal(sync.body.estimate_usd, expected);
+    assert.equal((await t.get(`/workflow/${sync.body.workflow_id}`)).body.estimate_usd, expected);
+    const later = await t.post("/workflow", { workflow, async: true });
+    assert.equal(later.status, 202);
+    assert.equal(later.body.estimate_usd, expected);
+  });
+
+  it("refuses a client's workflow estimated past orchestration.maxRunCostUsd with 402, before any call", async () => {
+    const before = google.requests.length;
+    const res = await t.post("/workflow", {
+      workflow: [{ type: "linear", tasks: videos(20, "v") }],
+      variables: { request: "waves" },
+      async: true,
+    });
+    assert.equal(res.status, 402);
+    assert.equal(res.body.error.code, "estimate_over_cap");
+    // 20 videos × 8 s × $0.40 a second.
+    assert.equal(res.body.error.estimate_usd, 64);
+    assert.equal(res.body.error.max_run_cost_usd, 10);
+    assert.equal(google.requests.length, before, "nothing was generated");
+  });
+
+  it("gives an oversized plan one repair with the limits spelled out, then fails it honestly, never running it", async () => {
+    fake.clear();
+    const before = google.requests.length;
+    fake.respondWith(orchestrationResponder({ plan: hugePlan }));
+    const res = await t.post("/chat", { message: "Make me a hundred promotional videos" });
+    assert.equal(res.body.category, "H");
+    const run = await finished(res.body.workflow_id);
+    assert.equal(run.status, "failed");
+    assert.equal(run.error.code, "invalid_plan");
+    assert.match(run.error.message, /has 200 tasks; use at most 12/);
+    assert.match(run.error.message, /would cost about \$640\.00, more than the \$10/);
+    assert.equal(google.requests.length, before, "no video was generated");
+    const plans = fake.requests.filter((r) => callKind(r) === "plan");
+    assert.equal(plans.length, 2);
+    assert.match(systemText(plans[0] as (typeof plans)[number]), /never more than 12/);
+    assert.match(JSON.stringify(plans[1]?.body.messages.at(-1)), /use at most 12/);
+    assert.ok(run.result, "the user is told what happened");
+  });
+
+  it("refuses a plan that uses a role the planner was not offered, and runs the repaired one", async () => {
+    fake.clear();
+    let plans = 0;
+    const sneaky = {
+      workflow: [
+        { type: "linear", tasks: [{ model: "categorizer_ai", prompt: "{request}", output_variable: "x" }] },
+      ],
+    };
+    fake.respondWith(
+      orchestrationResponder({
+        override: (_r, kind) =>
+          kind === "plan"
+            ? { kind: "text", content: JSON.stringify(plans++ === 0 ? sneaky : twoStagePlan) }
+            : undefined,
+      }),
+    );
+    const res = await t.post("/chat", {
+      message: "Build a complete product launch with a website, emails and ads",
+    });
+    const run = await finished(res.body.workflow_id);
+    assert.equal(run.status, "completed");
+    const repair = fake.requests.filter((r) => callKind(r) === "plan")[1];
+    assert.match(
+      JSON.stringify(repair?.body.messages.at(-1)),
+      /'categorizer_ai' is not one of the model roles offered/,
+    );
+    assert.ok(run.estimate_usd > 0);
   });
 });

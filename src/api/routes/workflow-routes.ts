@@ -36,9 +36,17 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
     isAsync: boolean,
     timeoutSeconds?: number,
   ) => {
-    const id = await workflows.submit(definition, { timeoutSeconds, owner: clientIdOf(request) ?? null });
+    const { id, estimateUsd } = await workflows.submit(definition, {
+      timeoutSeconds,
+      owner: clientIdOf(request) ?? null,
+    });
     if (isAsync)
-      return reply.status(202).send({ workflow_id: id, status: "running", workflow_url: `/workflow/${id}` });
+      return reply.status(202).send({
+        workflow_id: id,
+        status: "running",
+        workflow_url: `/workflow/${id}`,
+        estimate_usd: roundUsd(estimateUsd),
+      });
     await workflows.waitFor(id);
     return reply.send(await workflowView(store, request, id));
   };
@@ -204,6 +212,7 @@ export function runView(run: RunRecord, tasks: readonly TaskRecord[]) {
     outputs,
     tasks: taskViews,
     usage: usageView(run.usage ?? spent),
+    estimate_usd: run.estimateUsd === null ? null : roundUsd(run.estimateUsd),
     ...(run.result === null ? {} : { result: run.result }),
     ...(run.error === null ? {} : { error: run.error }),
     ...(run.model === null ? {} : { model: run.model }),

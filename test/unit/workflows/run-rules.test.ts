@@ -32,6 +32,7 @@ const run = (overrides: Partial<RunRecord> = {}): RunRecord => ({
   leaseExpiresAt: null,
   recoveries: 0,
   owner: null,
+  estimateUsd: null,
   ...overrides,
 });
 
