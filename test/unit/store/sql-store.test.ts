@@ -346,6 +346,84 @@ for (const backend of backends)
         { endpoint: "/chat", category: "M", status: 200, requests: 1, cacheHits: 1 },
       ]);
     });
+
+    it("keeps escalations, shadow calls and shadow samples, and counts them by window", async () => {
+      const call = {
+        at: "2026-01-01T00:00:00.000Z",
+        requestId: "r",
+        endpoint: "/chat",
+        sessionId: null,
+        workflowId: null,
+        category: "M",
+        purpose: "answer" as const,
+        kind: "chat" as const,
+        role: "thinking_ai",
+        model: "t",
+        provider: "openrouter",
+        outcome: "ok" as const,
+        promptTokens: 10,
+        completionTokens: 5,
+        latencyMs: 10,
+        costUsd: 0.002,
+        costSource: "upstream" as const,
+        baselineUsd: 0.002,
+      };
+      await store.usage.recordCalls([
+        { ...call, escalation: "empty" },
+        { ...call, escalation: "empty", outcome: "transient" },
+        { ...call, purpose: "shadow", shadow: true, baselineUsd: 0 },
+        { ...call, purpose: "judge", shadow: true, costUsd: 0.0005, baselineUsd: 0 },
+        { ...call, at: "2025-12-31T00:00:00.000Z", purpose: "shadow", shadow: true, baselineUsd: 0 },
+      ]);
+      assert.deepEqual(await store.usage.escalationCounts("2025-01-01T00:00:00.000Z"), { empty: 1 });
+      assert.ok(Math.abs((await store.usage.shadowSpentUsd("2026-01-01T00:00:00.000Z")) - 0.0025) < 1e-12);
+      const shadowRows = (await store.usage.callsByModel("2026-01-01T00:00:00.000Z")).filter((r) => r.shadow);
+      assert.equal(
+        shadowRows.reduce((n, r) => n + r.calls, 0),
+        2,
+      );
+
+      const sample = {
+        at: "2026-01-01T00:00:01.000Z",
+        requestId: "r",
+        sessionId: null,
+        category: "M",
+        routedRole: "medium_ai",
+        routedModel: "m",
+        baselineRole: "thinking_ai",
+        baselineModel: "t",
+        judgeModel: "t",
+        status: "judged" as const,
+        verdict: "better" as const,
+        reason: "A is right",
+        routedFirst: true,
+        errorCode: null,
+        costUsd: 0.0025,
+      };
+      await store.usage.recordShadowSample(sample);
+      await store.usage.recordShadowSample({ ...sample, verdict: "worse", routedFirst: false });
+      await store.usage.recordShadowSample({ ...sample, verdict: "better" });
+      await store.usage.recordShadowSample({
+        ...sample,
+        status: "failed",
+        verdict: null,
+        judgeModel: null,
+        routedFirst: null,
+        errorCode: "upstream_timeout",
+        costUsd: 0,
+      });
+      await store.usage.recordShadowSample({ ...sample, at: "2025-06-01T00:00:00.000Z" });
+      const counts = await store.usage.shadowSampleCounts("2026-01-01T00:00:00.000Z");
+      const key = (r: { status: string; verdict: string | null }) => `${r.status}/${r.verdict}`;
+      assert.deepEqual(
+        counts.map((r) => [key(r), r.category, r.routedModel, r.samples, Math.round(r.costUsd * 1e6)]).sort(),
+        [
+          ["failed/null", "M", "m", 1, 0],
+          ["judged/better", "M", "m", 2, 5000],
+          ["judged/worse", "M", "m", 1, 2500],
+        ],
+      );
+    });
   });
 
 describe("SQL store files and URLs", () => {
