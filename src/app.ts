@@ -13,6 +13,7 @@ import { processName } from "./core/process-name.ts";
 import { registerSecrets } from "./core/secrets.ts";
 import { createLogger } from "./logger.ts";
 import { EmbeddingsClient } from "./models/embeddings-client.ts";
+import { LiveCatalog } from "./models/live-catalog.ts";
 import { MediaClient } from "./models/media-client.ts";
 import { ModelCatalog } from "./models/model-catalog.ts";
 import { ModelClient } from "./models/model-client.ts";
@@ -175,6 +176,16 @@ export async function createApp(options: AppOptions): Promise<App> {
           ttlSeconds: config.cache.ttlSeconds,
         })
       : new MemoryResponseCache(config.cache);
+  const live = new LiveCatalog({
+    fetchModels: openrouter ? (signal) => openrouter.listModels(signal) : undefined,
+    configured: catalog.openRouterModels(),
+    refreshMs: config.providers.openrouter.catalogRefreshMinutes * 60_000,
+    clock,
+    logger,
+    timeoutMs: 5_000,
+  });
+  catalog.attachLive(live);
+  await live.start();
   const providers = registerProviders(config, openrouter, resilience, options.simulatedLatencyMs ?? 0);
   const guard = new UpstreamGuard({
     resilience,
@@ -293,6 +304,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
 
   const close = async (graceMs = 10_000) => {
+    live.stop();
     recovery.stop();
     await server.close();
     await cluster?.close(graceMs);

@@ -160,6 +160,9 @@ export const providersSchema = z.strictObject({
       // Sent as HTTP-Referer and X-OpenRouter-Title so calls show up under this app in OpenRouter's
       // dashboard; no URL is sent unless one is set (a made-up address would credit someone else).
       appUrl: z.string().default(""),
+      // How often the upstream's model list (prices, context windows, retirements) is read again; 0: at
+      // start-up only.
+      catalogRefreshMinutes: z.number().min(0).default(60),
       appName: z.string().default("Master AI Orchestration System"),
     })
     .prefault({}),

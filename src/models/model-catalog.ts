@@ -1,6 +1,7 @@
-import { fallbackPrices } from "../config/defaults/models.ts";
+import { defaultModels, fallbackPrices } from "../config/defaults/models.ts";
 import type { AppConfig, ModelRoleDefinition } from "../config/index.ts";
 import { OrchestratorError } from "../core/errors.ts";
+import type { CatalogStatus, LiveCatalog, ModelNotice } from "./live-catalog.ts";
 
 export type Pricing = ModelRoleDefinition["pricing"];
 
@@ -15,18 +16,54 @@ export interface ResolvedRole {
 export class ModelCatalog {
   readonly #roles = new Map<string, ModelRoleDefinition>();
   readonly #aliases = new Map<string, string>();
+  // Roles whose price or context window the config sets itself: the upstream's list never replaces those.
+  readonly #ownFigures = new Set<string>();
+  #live: LiveCatalog | undefined;
 
   constructor(models: AppConfig["models"]) {
     for (const [name, entry] of Object.entries(models)) {
       if (typeof entry === "string") this.#aliases.set(name, entry);
-      else this.#roles.set(name, entry);
+      else {
+        this.#roles.set(name, entry);
+        if (!isBuiltInFigures(name, entry)) this.#ownFigures.add(name);
+      }
     }
+  }
+
+  // The upstream's model list: its prices and context windows stand in for the built-in ones.
+  attachLive(live: LiveCatalog): void {
+    this.#live = live;
+  }
+
+  catalogStatus(): CatalogStatus {
+    return this.#live?.status() ?? { source: "built-in", reason: "no model list is read" };
+  }
+
+  modelNotices(): ModelNotice[] {
+    return this.#live?.notices() ?? [];
+  }
+
+  // Reads the upstream's model list again now (it is also re-read every catalogRefreshMinutes).
+  async refreshLive(): Promise<void> {
+    await this.#live?.refresh();
   }
 
   resolve(name: string): ResolvedRole | undefined {
     const role = this.#aliases.get(name) ?? name;
     const definition = this.#roles.get(role);
-    return definition && { role, definition };
+    return definition && { role, definition: this.#current(role, definition) };
+  }
+
+  // A role's definition with the upstream's current price and window, unless the config set its own.
+  #current(role: string, definition: ModelRoleDefinition): ModelRoleDefinition {
+    if (this.#ownFigures.has(role) || definition.provider !== "openrouter") return definition;
+    const listed = this.#live?.listed(definition.model);
+    if (!listed) return definition;
+    return {
+      ...definition,
+      pricing: listed.pricing ? { ...definition.pricing, ...listed.pricing } : definition.pricing,
+      contextWindow: listed.contextLength ?? definition.contextWindow,
+    };
   }
 
   require(name: string): ResolvedRole {
@@ -64,15 +101,30 @@ export class ModelCatalog {
   // model it is, else the built-in list price of the default fallbacks. A fallback answer is priced at
   // the fallback's price, never its primary's. Undefined: only the upstream's reported cost can price it.
   pricingOf(model: string, resolved?: ResolvedRole): Pricing | undefined {
-    if (resolved && resolved.definition.model === model) return resolved.definition.pricing;
-    for (const definition of this.#roles.values()) {
-      if (definition.model === model) return definition.pricing;
+    if (resolved && !resolved.passthrough && resolved.definition.model === model) {
+      return resolved.definition.pricing;
     }
-    return fallbackPrices[model];
+    for (const [role, definition] of this.#roles) {
+      if (definition.model === model) return this.#current(role, definition).pricing;
+    }
+    const listed = this.#live?.listed(model)?.pricing;
+    return listed ? { ...listed } : fallbackPrices[model];
   }
 
   roles(): ReadonlyArray<readonly [string, ModelRoleDefinition]> {
-    return [...this.#roles.entries()];
+    return [...this.#roles.entries()].map(([role, definition]) => [role, this.#current(role, definition)]);
+  }
+
+  // Every OpenRouter model id the config names (role models and fallbacks), with the roles using it.
+  openRouterModels(): Map<string, string[]> {
+    const models = new Map<string, string[]>();
+    for (const [role, definition] of this.#roles) {
+      if (definition.provider !== "openrouter") continue;
+      for (const model of [definition.model, ...definition.fallbacks]) {
+        models.set(model, [...(models.get(model) ?? []), role]);
+      }
+    }
+    return models;
   }
 
   aliases(): ReadonlyArray<readonly [string, string]> {
@@ -93,4 +145,21 @@ export function costOf(
   if (!priced) return 0;
   const { inputPerMillion, outputPerMillion } = priced.pricing;
   return (usage.promptTokens * inputPerMillion + usage.completionTokens * outputPerMillion) / 1_000_000;
+}
+
+// A built-in role whose price and context window are still the built-in ones.
+function isBuiltInFigures(role: string, definition: ModelRoleDefinition): boolean {
+  const builtIn = (defaultModels as Record<string, unknown>)[role];
+  if (typeof builtIn !== "object" || builtIn === null) return false;
+  const { pricing, contextWindow, model } = builtIn as {
+    pricing: Record<string, number>;
+    contextWindow?: number;
+    model: string;
+  };
+  const samePricing = JSON.stringify(definition.pricing) === JSON.stringify(pricing);
+  return (
+    model === definition.model &&
+    samePricing &&
+    (contextWindow ?? definition.contextWindow) === definition.contextWindow
+  );
 }

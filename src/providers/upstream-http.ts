@@ -79,6 +79,22 @@ export class UpstreamHttp {
     }
   }
 
+  async getJson(path: string, signal: AbortSignal): Promise<unknown> {
+    const response = await this.#pool.request({
+      method: "GET",
+      path: `${this.#basePath}${path}`,
+      headers: this.#jsonHeaders,
+      signal,
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 400) throw new UpstreamHttpError(response.statusCode, text, null);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new UpstreamProtocolError("the answer is not JSON");
+    }
+  }
+
   // The data of each server-sent event, in order (comments and keep-alives are skipped).
   async *postEvents(path: string, body: unknown, signal: AbortSignal): AsyncGenerator<string> {
     const response = await this.#post(path, body, signal, this.#eventHeaders);

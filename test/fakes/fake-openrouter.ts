@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { defaultModels, fallbackPrices } from "../../src/config/defaults/models.ts";
 import { fakePng } from "./fake-google-ai.ts";
 import { readBody, sendJson } from "./http-helpers.ts";
 
@@ -76,7 +77,22 @@ export interface FakeOpenRouter {
   respondWith(responder: FakeResponder): void;
   enqueue(...replies: FakeReply[]): void;
   clear(): void;
+  // What GET /models lists (https://openrouter.ai/docs/api-reference/list-available-models): by default every
+  // model the built-in roles name, at the built-in prices; tests change prices, drop models or add an
+  // expiration_date.
+  models: WireModel[];
+  // Set: GET /models fails with 503 and this message.
+  modelsFailure: string | undefined;
   close(): Promise<void>;
+}
+
+export interface WireModel {
+  id: string;
+  name: string;
+  context_length: number;
+  pricing: { prompt: string; completion: string };
+  expiration_date: string | null;
+  supported_parameters: string[];
 }
 
 export const echoResponder: FakeResponder = (request) => ({
@@ -119,7 +135,9 @@ export async function startFakeOpenRouter(
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const raw = await readBody(req);
     if (req.method === "GET" && url.pathname === "/api/v1/models") {
-      return sendJson(res, 200, { data: modelList });
+      if (fake.modelsFailure)
+        return sendJson(res, 503, { error: { code: 503, message: fake.modelsFailure } });
+      return sendJson(res, 200, { data: fake.models });
     }
     if (req.method === "POST" && url.pathname === "/api/v1/embeddings") return embeddings(req, url, raw, res);
     if (req.method !== "POST" || url.pathname !== "/api/v1/chat/completions") {
@@ -357,10 +375,12 @@ export async function startFakeOpenRouter(
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("fake OpenRouter has no TCP address");
 
-  return {
+  const fake: FakeOpenRouter = {
     baseUrl: `http://127.0.0.1:${address.port}/api/v1`,
     requests,
     apiKey,
+    models: defaultModelList(),
+    modelsFailure: undefined,
     respondWith(next) {
       responder = next;
     },
@@ -380,6 +400,7 @@ export async function startFakeOpenRouter(
       await closed;
     },
   };
+  return fake;
 }
 
 function usageOf(reply: Extract<FakeReply, { kind: "text" }>, body: ChatCompletionBody) {
@@ -463,26 +484,35 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-const modelList = [
-  {
-    id: "meta-llama/llama-3.1-8b-instruct",
-    name: "Llama 3.1 8B",
-    context_length: 131072,
-    pricing: { prompt: "0.00000002", completion: "0.00000003" },
-  },
-  {
-    id: "meta-llama/llama-3.3-70b-instruct",
-    name: "Llama 3.3 70B",
-    context_length: 131072,
-    pricing: { prompt: "0.0000001", completion: "0.00000032" },
-  },
-  {
-    id: "moonshotai/kimi-k2.6",
-    name: "Kimi K2 Thinking",
-    context_length: 262144,
-    pricing: { prompt: "0.0000006", completion: "0.0000025" },
-  },
-];
+// Every OpenRouter model the built-in roles name, at the built-in prices (per token, as strings).
+export function defaultModelList(): WireModel[] {
+  const listed = new Map<string, WireModel>();
+  const add = (id: string, inputPerMillion: number, outputPerMillion: number, contextLength = 131072) => {
+    listed.set(id, {
+      id,
+      name: id,
+      context_length: contextLength,
+      pricing: { prompt: perToken(inputPerMillion), completion: perToken(outputPerMillion) },
+      expiration_date: null,
+      supported_parameters: ["temperature", "top_p", "max_tokens", "tools", "reasoning", "seed"],
+    });
+  };
+  for (const role of Object.values(defaultModels)) {
+    if (typeof role === "string" || role.provider !== "openrouter") continue;
+    const pricing: { inputPerMillion: number; outputPerMillion: number } = role.pricing;
+    const context = "contextWindow" in role ? role.contextWindow : undefined;
+    add(role.model, pricing.inputPerMillion, pricing.outputPerMillion, context);
+  }
+  for (const [id, pricing] of Object.entries(fallbackPrices)) {
+    if (!listed.has(id)) add(id, pricing.inputPerMillion, pricing.outputPerMillion);
+  }
+  return [...listed.values()];
+}
+
+// "0.000000684", as OpenRouter writes prices: USD per token in plain decimals.
+function perToken(perMillion: number): string {
+  return (perMillion / 1e6).toFixed(12).replace(/0+$/, "").replace(/\.$/, "");
+}
 
 function wantsImages(body: ChatCompletionBody): boolean {
   return Array.isArray(body.modalities) && body.modalities.includes("image");

@@ -8,7 +8,8 @@ export function registerCatalogRoutes(
   catalog: ModelCatalog,
   addons: AppConfig["addons"],
 ): void {
-  const modelsBody = {
+  // Built per request: prices and context windows follow the upstream's model list as it is refreshed.
+  const modelsBody = () => ({
     models: catalog.roles().map(([role, d]) => ({
       role,
       provider: d.provider,
@@ -25,8 +26,9 @@ export function registerCatalogRoutes(
       fallbacks: d.fallbacks,
     })),
     aliases: Object.fromEntries(catalog.aliases()),
-  };
-  app.get("/models", async () => modelsBody);
+    catalog: catalogView(catalog),
+  });
+  app.get("/models", async () => modelsBody());
 
   const addonList = Object.entries(addons).map(([name, addon]) => ({ name, ...addon }));
   const categories = [...new Set(addonList.map((a) => a.category))].sort();
@@ -35,4 +37,20 @@ export function registerCatalogRoutes(
     const list = wanted ? addonList.filter((a) => a.category === wanted) : addonList;
     return { count: list.length, categories, addons: list };
   });
+}
+
+// Where prices come from, and every configured model the upstream no longer lists or is retiring.
+export function catalogView(catalog: ModelCatalog) {
+  const status = catalog.catalogStatus();
+  return {
+    source: status.source,
+    ...(status.fetchedAt ? { fetched_at: status.fetchedAt } : {}),
+    ...(status.reason ? { note: status.reason } : {}),
+    retiring_models: catalog.modelNotices().map((notice) => ({
+      model: notice.model,
+      roles: notice.roles,
+      status: notice.status,
+      ...(notice.expirationDate ? { expiration_date: notice.expirationDate } : {}),
+    })),
+  };
 }

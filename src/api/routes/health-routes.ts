@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppConfig } from "../../config/index.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { ModelClient } from "../../models/model-client.ts";
+import { catalogView } from "./catalog-routes.ts";
 import { circuitView } from "./stats-routes.ts";
 
 export function registerHealthRoutes(
@@ -30,6 +31,7 @@ export function registerHealthRoutes(
         : {}),
       uptime_seconds: Math.round((deps.clock.now() - deps.startedAt) / 1000),
       circuits: { not_closed: open },
+      models: catalogView(deps.models.catalog),
     };
   });
 }

@@ -209,6 +209,12 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider, Med
     }
   }
 
+  // GET /models: every model the upstream serves, with prices, context windows and retirement dates
+  // (https://openrouter.ai/docs/api-reference/list-available-models).
+  listModels(signal: AbortSignal): Promise<unknown> {
+    return this.#http.getJson("/models", signal);
+  }
+
   // Images through chat completions with output modalities ["image", "text"]: the image comes back in
   // message.images as a base64 data URL (https://openrouter.ai/docs/features/multimodal/image-generation).
   async image(request: MediaRequest): Promise<MediaResult> {
