@@ -327,6 +327,36 @@ describe("shadow sampling limits", () => {
     }
   });
 
+  it("budgets shadow calls like any call: in the day's spending, not in the user's session", async () => {
+    const fake = await startFakeOpenRouter({ responder: shadowResponder() });
+    // The first request costs 0.000101 and its shadow pair 0.0023: past the session cap, if it counted there.
+    const t = await startTestApp({
+      fake,
+      random: () => 0.1,
+      config: {
+        monitoring: { shadow: { sampleRate: 1 } },
+        budgets: { perSessionUsd: 0.001, perDayUsd: 0.0026 },
+      },
+    });
+    try {
+      const first = await t.post("/chat", { message: "first" });
+      assert.equal(first.status, 200);
+      await t.app.shadow.settled();
+      assert.equal(fake.requests.filter(isJudge).length, 1);
+      // Same session: still within its own cap, since the shadow spending is not the user's.
+      const second = await t.post("/chat", { message: "second", session_id: first.body.session_id });
+      assert.equal(second.status, 200);
+      await t.app.shadow.settled();
+      // The day, though, has now spent the two answers and their shadow calls: the next call is refused.
+      const third = await t.post("/chat", { message: "third" });
+      assert.equal(third.status, 402);
+      assert.equal(third.body.error.code, "budget_exceeded");
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
   it("stops calling once the day's shadow cap is spent, and records the skipped samples", async () => {
     const fake = await startFakeOpenRouter({ responder: shadowResponder() });
     const t = await startTestApp({
