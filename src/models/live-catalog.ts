@@ -37,7 +37,15 @@ export interface LiveCatalogOptions {
   readonly clock: Clock;
   readonly logger?: Logger | undefined;
   readonly timeoutMs?: number;
+  // Runs `task` every `ms` and returns how to stop it; a timer that never keeps the process alive by default.
+  readonly every?: (task: () => void, ms: number) => () => void;
 }
+
+const unrefInterval = (task: () => void, ms: number) => {
+  const timer = setInterval(task, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
 
 // The upstream's own model list, read at start-up and then periodically: current prices and context
 // windows, and which configured models are gone or going. When it cannot be read, the built-in table
@@ -46,7 +54,7 @@ export class LiveCatalog {
   readonly #options: LiveCatalogOptions;
   #listed: ReadonlyMap<string, ListedModel> | undefined;
   #status: CatalogStatus;
-  #timer: NodeJS.Timeout | undefined;
+  #stopTimer: (() => void) | undefined;
   #warned = new Set<string>();
 
   constructor(options: LiveCatalogOptions) {
@@ -56,18 +64,18 @@ export class LiveCatalog {
       : { source: "built-in", reason: "offline: no OpenRouter key, so the built-in prices are used" };
   }
 
-  // Reads the list now, then every refreshMs (0: only now). The timer never keeps the process alive.
+  // Reads the list now, then every refreshMs (0: only now).
   async start(): Promise<void> {
     await this.refresh();
-    if (this.#options.fetchModels && this.#options.refreshMs > 0 && !this.#timer) {
-      this.#timer = setInterval(() => void this.refresh(), this.#options.refreshMs);
-      this.#timer.unref();
+    if (this.#options.fetchModels && this.#options.refreshMs > 0 && !this.#stopTimer) {
+      const every = this.#options.every ?? unrefInterval;
+      this.#stopTimer = every(() => void this.refresh(), this.#options.refreshMs);
     }
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTimer?.();
+    this.#stopTimer = undefined;
   }
 
   async refresh(): Promise<void> {
