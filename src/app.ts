@@ -26,7 +26,7 @@ import { SimulatedMediaProvider } from "./providers/simulated/simulated-media-pr
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
 import { ShadowSampler } from "./quality/shadow-sampler.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
-import { realSleep } from "./resilience/sleeper.ts";
+import { realSleep, type Sleeper } from "./resilience/sleeper.ts";
 import { UpstreamGuard } from "./resilience/upstream-guard.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
@@ -52,6 +52,8 @@ export interface AppOptions {
   readonly simulatedLatencyMs?: number;
   // Randomness of retry jitter, shadow sampling and the judge's answer order; tests pin it to make them exact.
   readonly random?: () => number;
+  // How retries and upstream rate limits wait; tests observe the delays asked for.
+  readonly sleep?: Sleeper;
 }
 
 export interface App {
@@ -107,6 +109,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const resilience = createResilience(config, {
     now: () => clock.now(),
     ...(options.random ? { random: options.random } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(cluster && parts
       ? {
           limiter: new parts.SharedRateLimiter({

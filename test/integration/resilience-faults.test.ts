@@ -4,6 +4,7 @@ import { OrchestratorError } from "../../src/core/errors.ts";
 import type { RecordedRequest } from "../fakes/fake-openrouter.ts";
 import { lastUserText, models, requestsTo } from "../support/responders.ts";
 import { startTestApp } from "../support/test-app.ts";
+import { movableClock, recordingSleep } from "../support/virtual-time.ts";
 
 const mediumFallback = "meta-llama/llama-3.1-70b-instruct";
 const categorizeAs = (label: string) => (request: RecordedRequest) =>
@@ -11,8 +12,10 @@ const categorizeAs = (label: string) => (request: RecordedRequest) =>
 
 describe("fault injection against the fake upstream", () => {
   it("retries 429s with growing gaps and then succeeds", async () => {
+    const waits = recordingSleep();
     const t = await startTestApp({
       random: () => 0.999,
+      sleep: waits.sleep,
       config: { errorHandling: { retry: { baseDelayMs: 40, maxDelayMs: 1000 } } },
     });
     try {
@@ -29,16 +32,15 @@ describe("fault injection against the fake upstream", () => {
       const res = await t.post("/chat", { message: "hello" });
       assert.equal(res.status, 200);
       assert.equal(res.body.response, "finally");
+      // Full jitter pinned near its top: the backoff asked for doubles, ~40, ~80, ~160 ms.
+      assert.deepEqual(waits.sleeps, [39, 79, 159]);
+      // And the upstream really saw those gaps (a busy machine only makes them longer).
       const times = requestsTo(fake.requests, models.medium).map((r) => r.receivedAt);
       assert.equal(times.length, 4);
       const gaps = times.slice(1).map((at, i) => at - (times[i] ?? 0));
-      // Full jitter pinned near its top: ~40, ~80, ~160 ms.
-      assert.ok(gaps[0] !== undefined && gaps[0] >= 39, `first gap ${gaps[0]}`);
-      assert.ok(
-        (gaps[1] ?? 0) > (gaps[0] ?? 0) && (gaps[2] ?? 0) > (gaps[1] ?? 0),
-        `gaps grow: ${gaps.join(", ")}`,
-      );
-      assert.ok((gaps[2] ?? 0) >= 159);
+      for (const [i, gap] of gaps.entries()) {
+        assert.ok(gap >= (waits.sleeps[i] ?? 0) - 1, `gap ${i + 1} is ${gap} ms, gaps ${gaps.join(", ")}`);
+      }
     } finally {
       await t.close();
     }
@@ -65,8 +67,12 @@ describe("fault injection against the fake upstream", () => {
   });
 
   it("opens the breaker after 5 failures, routes to the fallback, then recovers through half-open", async () => {
+    const time = movableClock();
     const t = await startTestApp({
-      config: { errorHandling: { circuitBreaker: { failureThreshold: 5, timeoutSeconds: 0.3 } } },
+      // The breaker stays open for 30 s of the service's clock, which the test moves on: however slow the
+      // machine, the circuit cannot half-open before the test says so.
+      clock: time.clock,
+      config: { errorHandling: { circuitBreaker: { failureThreshold: 5, timeoutSeconds: 30 } } },
     });
     try {
       const fake = t.fake;
@@ -101,7 +107,7 @@ describe("fault injection against the fake upstream", () => {
       );
 
       mediumUp = true;
-      await new Promise((resolve) => setTimeout(resolve, 350));
+      time.advance(30_000);
       const recovered = await t.post("/chat", { message: "back?" });
       assert.equal(recovered.body.model, models.medium);
       assert.equal(recovered.body.fallback_from, undefined);
@@ -136,7 +142,8 @@ describe("fault injection against the fake upstream", () => {
   });
 
   it("survives a connection reset and a hang: timeout, retry, answer", async () => {
-    const t = await startTestApp({ config: { errorHandling: { requestTimeoutMs: 200 } } });
+    // Long enough that no answered call times out on a busy machine: only the hang does.
+    const t = await startTestApp({ config: { errorHandling: { requestTimeoutMs: 2_000 } } });
     try {
       const fake = t.fake;
       assert.ok(fake);
@@ -231,7 +238,8 @@ describe("fault injection against the fake upstream", () => {
 
 describe("streams through the resilience layer", () => {
   it("retries a stream that fails before its first chunk, but not one that fails midway", async () => {
-    const t = await startTestApp({ config: { errorHandling: { requestTimeoutMs: 300 } } });
+    // A whole stream gets 2 s: the slow one ends in ~0.1 s, the stalling one (a chunk a second) cannot.
+    const t = await startTestApp({ config: { errorHandling: { requestTimeoutMs: 2_000 } } });
     try {
       const fake = t.fake;
       assert.ok(fake);
@@ -254,7 +262,7 @@ describe("streams through the resilience layer", () => {
         kind: "text",
         content: "this stream stalls after a few chunks",
         chunkSize: 4,
-        chunkDelayMs: 100,
+        chunkDelayMs: 1_000,
       });
       let received = "";
       await assert.rejects(

@@ -1,7 +1,9 @@
 import { Writable } from "node:stream";
 import { type App, createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/index.ts";
+import type { Clock } from "../../src/core/clock.ts";
 import { createLogger } from "../../src/logger.ts";
+import type { Sleeper } from "../../src/resilience/sleeper.ts";
 import type { FakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 
@@ -29,6 +31,9 @@ export interface TestAppOptions {
   readonly fake?: FakeOpenRouter;
   readonly google?: FakeGoogleAi;
   readonly random?: () => number;
+  readonly sleep?: Sleeper;
+  // The service's clock; a test may move it on instead of waiting.
+  readonly clock?: Clock;
   // Defaults to an in-memory database; a sqlite: URL keeps data across app restarts.
   readonly databaseUrl?: string;
   // Workflows then run on queue workers in Redis.
@@ -66,6 +71,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     config,
     logger: createLogger("debug", sink),
     ...(options.random ? { random: options.random } : {}),
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   await app.server.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.server.address();
