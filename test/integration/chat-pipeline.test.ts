@@ -19,9 +19,11 @@ describe("POST /chat against a fake OpenRouter", () => {
   before(async () => {
     fake = await startFakeOpenRouter();
     // Failures injected by one test must not open circuits for the next: breakers have their own suite.
+    // The call deadline is far above what any answered call takes on a busy machine (tokenizing the large
+    // context included), and far below the upstream's Retry-After in the 429 test.
     t = await startTestApp({
       fake,
-      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 }, callDeadlineMs: 10_000 } },
+      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 }, callDeadlineMs: 30_000 } },
     });
   });
   after(async () => {
@@ -300,11 +302,11 @@ describe("POST /chat against a fake OpenRouter", () => {
     fake.respondWith((request) =>
       request.body.model === models.categorizer
         ? { kind: "text", content: "M" }
-        : { kind: "error", status: 429, message: "rate limited upstream", retryAfterSeconds: 3 },
+        : { kind: "error", status: 429, message: "rate limited upstream", retryAfterSeconds: 120 },
     );
     const limited = await t.post("/chat", { message: "hi", session_id: sessionId });
     assert.equal(limited.status, 503);
-    assert.equal(limited.headers.get("retry-after"), "3");
+    assert.equal(limited.headers.get("retry-after"), "120");
     assert.equal((await t.get(`/sessions/${sessionId}`)).status, 404);
   });
 
