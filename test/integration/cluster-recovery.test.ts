@@ -49,7 +49,7 @@ describe("cluster: a killed worker's task, with the default settings", { skip },
     await eventually(async () => {
       const stats = await api.get("/stats");
       return stats.body.cluster?.workers.length === 2 ? true : undefined;
-    }, 20_000);
+    }, 60_000);
   });
   after(async () => {
     for (const worker of workers) worker.kill("SIGKILL");
@@ -82,7 +82,7 @@ describe("cluster: a killed worker's task, with the default settings", { skip },
       const slow = record.body.tasks.find((v: { output_variable: string }) => v.output_variable === "slow");
       const sent = fake.requests.some((r) => lastUserText(r).startsWith("slow"));
       return slow?.status === "running" && sent ? slow : undefined;
-    }, 15_000);
+    }, 30_000);
     const pid = Number(String(running.worker).split(":").at(-1));
     const victim = workers.find((w) => w.pid === pid);
     assert.ok(victim, `the slow task runs on one of the workers (${running.worker})`);
@@ -148,7 +148,7 @@ describe("cluster: a run whose queue job is lost", { skip }, () => {
     const job = await eventually(async () => {
       const jobs = (await queue.getJobs(["waiting", "prioritized"])) as Job[];
       return jobs.find((j) => j.data.runId === runId && j.id !== except);
-    }, 10_000);
+    }, 30_000);
     await job.remove();
     return job.id;
   };
@@ -159,7 +159,7 @@ describe("cluster: a run whose queue job is lost", { skip }, () => {
         ((await api.app.cluster?.queue.getJobs(["waiting", "prioritized"])) ?? []).map((j) => j.data.runId),
       );
       return ids.find((runId) => runId !== undefined && !seen.has(runId));
-    }, 10_000).then((runId: string) => {
+    }, 30_000).then((runId: string) => {
       seen.add(runId);
       return runId;
     });

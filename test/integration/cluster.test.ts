@@ -33,8 +33,6 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
   const cluster = {
     keyPrefix: `test-${randomUUID().slice(0, 8)}`,
     workerConcurrency: 1,
-    lockDurationMs: 1500,
-    stalledIntervalMs: 500,
   };
 
   const startWorker = (): WorkerProcess => {
@@ -77,7 +75,7 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     await eventually(async () => {
       const stats = await api.get("/stats");
       return stats.body.cluster?.workers.length === 2 ? true : undefined;
-    }, 15_000);
+    }, 60_000);
   });
 
   after(async () => {
@@ -127,7 +125,7 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     const stats = await eventually(async () => {
       const res = await api.get("/stats");
       return res.body.cost.total_usd === 0.008 ? res : undefined;
-    }, 5_000);
+    }, 30_000);
     assert.equal(stats.body.cluster.workers.length, 2);
     assert.equal(stats.body.cost.total_usd, 0.008, "the workers' ledger rows are in the shared database");
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
@@ -157,7 +155,7 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
       // Running, and its call has reached the upstream: the crash cuts off work in flight.
       const sent = fake.requests.some((r) => lastUserText(r).startsWith("slow on"));
       return slow?.status === "running" && sent ? slow : undefined;
-    }, 10_000);
+    }, 30_000);
     const pid = Number(String(running.worker).split(":").at(-1));
     const victim = workers.find((w) => w.child.pid === pid);
     assert.ok(victim, `the slow task runs on one of our workers (${running.worker})`);
@@ -189,14 +187,14 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     await eventually(async () => {
       const record = await api.get(`/workflow/${id}`);
       return record.body.tasks[0].status === "running" ? true : undefined;
-    }, 10_000);
+    }, 30_000);
     const cancelled = await api.delete(`/workflow/${id}`);
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, "cancelled");
     const task0 = await eventually(async () => {
       const record = await api.get(`/workflow/${id}`);
       return record.body.tasks[0].status === "cancelled" ? record.body.tasks : undefined;
-    }, 5_000);
+    }, 30_000);
     assert.equal(task0[1].status, "waiting");
     assert.equal(fake.requests.filter((r) => lastUserText(r).startsWith("next")).length, 0);
 
@@ -252,7 +250,8 @@ describe("cluster: API replicas share state through Redis", {
       errorHandling: {
         circuitBreaker: { failureThreshold: 2 },
         retry: { maxAttempts: { transient: 1 } },
-        callDeadlineMs: 1500,
+        // Far above what an answered call takes on a busy machine, far below the rate limit's minute.
+        callDeadlineMs: 15_000,
       },
       rateLimits: { upstream: { models: { [medium]: { requestsPerMinute: 3 } } } },
     };
@@ -297,7 +296,7 @@ describe("cluster: API replicas share state through Redis", {
       const stats = await b.get("/stats");
       const circuit = stats.body.circuits.find((c: { model: string }) => c.model === fast);
       return circuit?.state === "open" ? circuit : undefined;
-    }, 5_000);
+    }, 30_000);
     assert.equal(seen.state, "open");
     const before = fake.requests.length;
     const refused = await call(b);
@@ -311,11 +310,13 @@ describe("cluster: API replicas share state through Redis", {
       budgets: { perDayUsd: 0.0005 },
     };
     const spendSchema = await freshPostgresSchema();
-    const [a, b] = [
-      await startTestApp({ fake, databaseUrl: spendSchema.url, redisUrl, config }),
-      await startTestApp({ fake, databaseUrl: spendSchema.url, redisUrl, config }),
-    ];
+    // Started one at a time inside the try: whichever started is closed even if the other fails to start
+    // (an open replica keeps its Redis and PostgreSQL connections, and the test file, alive).
+    const started: TestApp[] = [];
     try {
+      started.push(await startTestApp({ fake, databaseUrl: spendSchema.url, redisUrl, config }));
+      started.push(await startTestApp({ fake, databaseUrl: spendSchema.url, redisUrl, config }));
+      const [a, b] = started as [TestApp, TestApp];
       fake.respondWith(() => ({ kind: "text", content: "paid", cost: 0.0002 }));
       const spend = (replica: TestApp, content: string) =>
         replica.post("/v1/chat/completions", { model: "fast_ai", messages: [{ role: "user", content }] });
@@ -326,12 +327,11 @@ describe("cluster: API replicas share state through Redis", {
       const refused = await eventually(async () => {
         const res = await spend(b, "four");
         return res.status === 402 ? res : undefined;
-      }, 3_000);
+      }, 30_000);
       assert.equal(refused.body.error.code, "budget_exceeded");
       assert.equal((await spend(a, "five")).status, 402);
     } finally {
-      await a.close();
-      await b.close();
+      for (const replica of started) await replica.close();
       await spendSchema.drop();
     }
   });
