@@ -268,7 +268,7 @@ describe("npm start (src/main.ts)", () => {
       // No resume call: the server takes the run over once the dead process's lease has expired.
       type Run = { status: string; outputs: Record<string, string>; tasks: { status: string }[] };
       let record: Run = { status: "running", outputs: {}, tasks: [] };
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 60_000;
       while (record.status === "running" && Date.now() < deadline) {
         record = (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -354,7 +354,7 @@ describe("npm start (src/main.ts)", () => {
         "the restarted server to listen",
       );
       let record = { status: "running", outputs: {} as Record<string, string> };
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 60_000;
       while (record.status === "running" && Date.now() < deadline) {
         record = (await (await fetch(`${base}/workflow/${id}`)).json()) as typeof record;
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -416,7 +416,7 @@ describe("npm start (src/main.ts)", () => {
       );
       type Run = { status: string; tasks: { status: string; error: { code: string } | null }[] };
       let record: Run = { status: "running", tasks: [] };
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 60_000;
       while (record.status === "running" && Date.now() < deadline) {
         record = (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
         await new Promise((resolve) => setTimeout(resolve, 50));

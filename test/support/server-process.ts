@@ -39,7 +39,9 @@ export function startProcess(env: Record<string, string>, args = sourceArgs("src
 export async function waitUntil(
   check: () => boolean,
   what: string,
-  timeoutMs = 10_000,
+  // Generous: a process starting on a busy machine (a CI runner with neighbours) can take many seconds, and
+  // the limit is only ever reached when something is broken.
+  timeoutMs = 60_000,
   // What the process said, for the failure message.
   output?: () => string,
 ): Promise<void> {

@@ -116,8 +116,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
-// Polls until the check passes; for background work whose end the test cannot await directly.
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+// Polls until the check passes; for background work whose end the test cannot await directly. The default
+// limit is generous: it is only reached when something is broken, never because the machine is busy.
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
