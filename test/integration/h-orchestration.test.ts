@@ -112,4 +112,18 @@ describe("H orchestration: plan, run, answer", () => {
     assert.equal(names.at(-1), "workflow_finished");
     assert.match(text, /"status":"completed"/);
   });
+
+  it("replays the plan and every task event once to a client that connects after the run", async () => {
+    fake.respondWith(orchestrationResponder());
+    const res = await t.post("/chat", { message: "Create a complete report with research and a summary" });
+    await finished(res.body.workflow_id);
+    const text = await (await fetch(`${t.url}/workflow/${res.body.workflow_id}/events`)).text();
+    const names = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    assert.deepEqual(names, [
+      "plan_ready",
+      ...Array(3).fill(["task_started", "task_completed"]).flat(),
+      "workflow_finished",
+    ]);
+    assert.match(text, /"stages":2/);
+  });
 });

@@ -126,9 +126,15 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
     reply.raw.once("close", onClose);
     try {
       const record = await ownedRun(store, request, id);
+      const tasks = await store.listTasks(id);
+      // Live events that came while the run was being read may be in what was read as well: those are
+      // not sent twice.
+      let beforeRead = live.length;
+      const replayed = new Set<string>();
       const stream = new EventStream(reply, {});
-      for (const task of await store.listTasks(id)) {
-        for (const event of replay(task)) await stream.sendEvent(event.type, eventView(event));
+      for (const event of [...replayPlan(record), ...tasks.flatMap(replay)]) {
+        replayed.add(eventKey(event));
+        await stream.sendEvent(event.type, eventView(event));
       }
       let finished = record.status !== "running";
       if (finished) await stream.sendEvent("workflow_finished", { workflow_id: id, status: record.status });
@@ -141,6 +147,9 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
           });
           continue;
         }
+        const duringRead = beforeRead > 0;
+        beforeRead = Math.max(0, beforeRead - 1);
+        if (duringRead && replayed.has(eventKey(event))) continue;
         await stream.sendEvent(event.type, eventView(event));
         finished = event.type === "workflow_finished";
       }
@@ -225,6 +234,17 @@ function usageView(usage: { promptTokens: number; completionTokens: number; cost
     completion_tokens: usage.completionTokens,
     cost_usd: roundUsd(usage.costUsd),
   };
+}
+
+// An H run's plan, once stored: a client that connects after planning still sees it first.
+function replayPlan(run: RunRecord): WorkflowEvent[] {
+  const stages = (run.workflow as WorkflowDefinition | null)?.stages;
+  if (run.kind !== "chat" || !stages) return [];
+  return [{ type: "plan_ready", workflowId: run.id, stages: stages.length, at: run.updatedAt }];
+}
+
+function eventKey(event: WorkflowEvent): string {
+  return "stage" in event ? `${event.type}:${event.stage}:${event.index}` : event.type;
 }
 
 function replay(task: TaskRecord): WorkflowEvent[] {
