@@ -43,9 +43,9 @@ describe("workflows", () => {
         {
           type: "linear",
           tasks: [
-            task("research_ai", "A about {topic} [wait 150]", "a"),
-            task("medium_ai", "B about {topic} [wait 150]", "b"),
-            task("thinking_ai", "C about {topic} [wait 150]", "c"),
+            task("research_ai", "A about {topic} [wait 1000]", "a"),
+            task("medium_ai", "B about {topic} [wait 1000]", "b"),
+            task("thinking_ai", "C about {topic} [wait 1000]", "c"),
           ],
         },
         {
@@ -61,20 +61,22 @@ describe("workflows", () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.status, "completed");
     assert.deepEqual(Object.keys(res.body.outputs).sort(), ["a", "b", "c", "d", "e"]);
-    assert.equal(res.body.outputs.a, "done: A about solar [wait 150]");
+    assert.equal(res.body.outputs.a, "done: A about solar [wait 1000]");
     assert.equal(
       res.body.outputs.e,
-      "done: E from done: D from done: A about solar [wait 150] [wait 100] and done: B about solar [wait 150]",
+      "done: E from done: D from done: A about solar [wait 1000] [wait 100] and done: B about solar [wait 1000]",
     );
 
     const at = (prefix: string) =>
       fake.requests.find((r) => lastUserText(r).startsWith(prefix))?.receivedAt ?? Number.NaN;
     const parallelStarts = [at("A"), at("B"), at("C")];
+    // Each linear task's answer takes 1 s: all three were sent before the first one was answered, so they
+    // ran at the same time (a bound this wide holds on a busy machine too).
     assert.ok(
-      Math.max(...parallelStarts) - Math.min(...parallelStarts) < 100,
+      Math.max(...parallelStarts) - Math.min(...parallelStarts) < 1000,
       `linear tasks overlap: ${parallelStarts}`,
     );
-    assert.ok(at("D") - Math.max(...parallelStarts) >= 140, "the next stage waits for the linear stage");
+    assert.ok(at("D") - Math.max(...parallelStarts) >= 990, "the next stage waits for the linear stage");
     assert.ok(at("E") - at("D") >= 95, "inline tasks run one after another");
 
     assert.equal(res.body.tasks.length, 5);
@@ -413,8 +415,9 @@ describe("workflow limits and offline mode", () => {
       t.fake?.respondWith(workerResponder);
       const outage = { kind: "error", status: 503, message: "overloaded" } as const;
       // Two failures spend the call's own tries; the third fails the task's retry's first try.
-      // The first one is slow, so the event stream below is connected before anything happens.
-      t.fake?.enqueue({ ...outage, delayMs: 150 }, outage, outage);
+      // The first one is slow (1 s, ample on a busy machine), so the event stream below is connected
+      // before the retry, an event that is not replayed.
+      t.fake?.enqueue({ ...outage, delayMs: 1_000 }, outage, outage);
       const res = await t.post("/workflow", {
         async: true,
         workflow: [{ type: "inline", tasks: [task("medium_ai", "x", "x")] }],
