@@ -209,12 +209,20 @@ describe("x-orchestrator-overhead-ms", () => {
       const chatOverhead = overheadOf(chat.headers);
       assert.ok(chatOverhead < wallMs - 500, `${chatOverhead} ms excludes two 250 ms upstream calls`);
 
+      const completionStarted = performance.now();
       const completion = await t.post("/v1/chat/completions", {
         model: "medium_ai",
         messages: [{ role: "user", content: "hello" }],
       });
+      const completionWallMs = performance.now() - completionStarted;
       assert.equal(completion.status, 200);
-      assert.ok(overheadOf(completion.headers) < 250);
+      // Against the request's own wall time: a busy machine slows the service too, but the upstream's 250 ms
+      // are never in the figure.
+      const completionOverhead = overheadOf(completion.headers);
+      assert.ok(
+        completionOverhead < completionWallMs - 250,
+        `${completionOverhead} ms of ${completionWallMs} ms excludes the 250 ms upstream call`,
+      );
 
       // Errors and endpoints with no upstream call carry it too.
       const missing = await t.post("/v1/chat/completions", { model: "no_such_model", messages: [] });
@@ -223,6 +231,7 @@ describe("x-orchestrator-overhead-ms", () => {
       overheadOf((await t.get("/health")).headers);
 
       // A stream's header leaves before the answer; it still excludes the upstream's time.
+      const streamStarted = performance.now();
       const stream = await fetch(`${t.url}/v1/chat/completions`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -233,8 +242,9 @@ describe("x-orchestrator-overhead-ms", () => {
         }),
       });
       assert.match(stream.headers.get("content-type") ?? "", /^text\/event-stream/);
-      assert.ok(overheadOf(stream.headers) < 250);
       await stream.text();
+      const streamWallMs = performance.now() - streamStarted;
+      assert.ok(overheadOf(stream.headers) < streamWallMs - 250);
 
       const metrics = await (await fetch(`${t.url}/metrics`)).text();
       assert.match(metrics, /^# TYPE orchestrator_overhead_seconds histogram$/m);
@@ -245,7 +255,10 @@ describe("x-orchestrator-overhead-ms", () => {
           )?.[1],
         );
       assert.equal(series("count"), 1);
-      assert.ok(series("sum") < 0.25, "the histogram excludes upstream time as the header does");
+      assert.ok(
+        series("sum") * 1000 < wallMs - 500,
+        "the histogram excludes upstream time as the header does",
+      );
     } finally {
       await t.close();
     }

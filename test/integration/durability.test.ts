@@ -144,7 +144,7 @@ describe("durable runs on one PostgreSQL database", {
     }
     // The stalled process wakes up, receives its late answer and tries to store it: refused. Its call
     // was real, so the shared ledger counts it; the run keeps the new attempt's result.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     let ok = 0;
     while (ok < okBefore + 2 && Date.now() < deadline) {
       ok = await okCalls(other.base);

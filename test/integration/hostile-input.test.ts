@@ -418,6 +418,11 @@ describe("hostile input: secrets", () => {
         assert.match(text, /Incorrect API key provided/, "the reason is kept");
         assert.ok(!text.includes(upstreamKey), `${path} leaked the key: ${text}`);
       }
+      // The failure's log line may come after the response on a busy machine: wait for it, then give any
+      // later line a moment to arrive before looking for the key.
+      await eventually(async () =>
+        t.logs.some((line) => line.includes("Incorrect API key provided")) ? true : undefined,
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
       const leaking = t.logs.filter(
         (line) => line.includes(upstreamKey) || line.includes("0123456789abcdef0123"),
