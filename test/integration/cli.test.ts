@@ -21,7 +21,7 @@ function cli(args: readonly string[], env: Record<string, string> = {}): Promise
     execFile(
       process.execPath,
       [bin, ...args],
-      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 20_000 },
+      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });

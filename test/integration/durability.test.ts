@@ -73,7 +73,9 @@ describe("durable runs on one PostgreSQL database", {
     fake = await startFakeOpenRouter();
     schema = await freshPostgresSchema();
     configFile = join(mkdtempSync(join(tmpdir(), "durability-")), "config.json");
-    writeFileSync(configFile, JSON.stringify({ orchestration: { runLeaseMs: 1000 } }));
+    // Short, so a dead process's run is taken over in seconds; not so short that a live process slowed by a
+    // busy machine misses a renewal and loses its run to the other one (which would then run it twice).
+    writeFileSync(configFile, JSON.stringify({ orchestration: { runLeaseMs: 4000 } }));
   });
   after(async () => {
     for (const server of processes) server.kill("SIGKILL");
