@@ -166,7 +166,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     baseline: catalog.require(config.monitoring.baselineRole).definition,
     clock,
     // The shadow sampler is made once the model client exists; by the first call it does.
-    listeners: [metrics, budget, { onCall: (entry) => shadow.onCall(entry) }],
+    listeners: [metrics, { onCall: (entry) => shadow.onCall(entry) }],
     logger,
     flushIntervalMs: config.monitoring.writeBatchMs,
   });
@@ -194,6 +194,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     resilience,
     now: () => clock.now(),
     recorder: ledger,
+    // Every try reserves its worst-case cost against the budgets first.
+    hooks: [budget],
     onRetry: ({ call, attempt, delayMs, error }) =>
       logger.info({ model: call.model, attempt, delayMs, code: error.code }, "retrying upstream call"),
   });
@@ -208,7 +210,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     budget,
     ...(cache ? { cache } : {}),
   });
-  const media = new MediaClient({ catalog, providers, guard, clock, budget });
+  const media = new MediaClient({
+    catalog,
+    providers,
+    guard,
+    clock,
+    budget,
+    videoSeconds: config.providers.google_ai.videoSeconds,
+  });
   const embeddings = new EmbeddingsClient({ catalog, providers, guard, clock, budget });
   const events = new WorkflowEvents(cluster?.events);
   const engine = new WorkflowEngine({

@@ -12,6 +12,8 @@ export interface JobContext {
   readonly requestId: string;
   readonly sessionId?: string | undefined;
   readonly category?: string | undefined;
+  // The client key's id, so a worker's calls draw on that client's budget.
+  readonly clientId?: string | undefined;
 }
 
 export interface AdvanceJobData {

@@ -51,6 +51,7 @@ export class QueueExecutor implements RunExecutor {
         requestId: context?.requestId ?? `run-${id}`,
         sessionId: context?.sessionId,
         category: context?.category,
+        clientId: context?.clientId,
       },
     };
     const jobId = `${id}.advance.${data.attempt}`;

@@ -188,6 +188,7 @@ function inContext<T>(context: JobContext, runId: string, work: () => Promise<T>
       endpoint: "worker",
       sessionId: context.sessionId,
       category: context.category,
+      clientId: context.clientId,
       workflowId: runId,
     },
     work,

@@ -305,6 +305,8 @@ export const cacheSchema = z.strictObject({
 export const budgetsSchema = z.strictObject({
   perSessionUsd: z.number().min(0).default(0),
   perDayUsd: z.number().min(0).default(0),
+  // Per API client (by its key, or its address in open mode) per UTC day.
+  perClientUsd: z.number().min(0).default(0),
 });
 
 // The quality figure: a share of the requests routed to a cheaper role is answered again by the baseline in the

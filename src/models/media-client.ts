@@ -20,13 +20,18 @@ export class MediaClient {
   readonly #clock: Clock;
   readonly #budget: { check(): Promise<void> } | undefined;
 
+  readonly #videoSeconds: number;
+
   constructor(options: {
     catalog: ModelCatalog;
     providers: ProviderRegistry;
     guard: UpstreamGuard;
     clock: Clock;
     budget?: { check(): Promise<void> };
+    // The length of a generated video (providers.google_ai.videoSeconds), which it is priced by.
+    videoSeconds?: number;
   }) {
+    this.#videoSeconds = options.videoSeconds ?? 8;
     this.#catalog = options.catalog;
     this.#providers = options.providers;
     this.#guard = options.guard;
@@ -62,6 +67,8 @@ export class MediaClient {
         model,
         provider: provider.name,
         priority: "medium",
+        // One image, or one video of the configured length: what a budget reserves before the call.
+        worstCaseUsd: unitPrice * (kind === "image" ? 1 : this.#videoSeconds),
         deadline: options.deadline,
         signal: options.signal,
       },

@@ -2,16 +2,17 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
-import type {
-  CallPurpose,
-  ChatMessage,
-  ChatProvider,
-  ChatRequest,
-  ChatResult,
-  GenerationOptions,
-  ProviderName,
-  ReasoningOptions,
-  ToolCall,
+import {
+  type CallPurpose,
+  type ChatMessage,
+  type ChatProvider,
+  type ChatRequest,
+  type ChatResult,
+  type GenerationOptions,
+  type ProviderName,
+  type ReasoningOptions,
+  type ToolCall,
+  textOf,
 } from "../providers/chat-provider.ts";
 import type { ProviderRegistry } from "../providers/provider-registry.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
@@ -89,8 +90,9 @@ const priorityByPurpose: Record<CallPurpose, Priority> = {
   judge: "low",
 };
 
-// Codes that mean the whole account is refused: another model behind the same key would fail the same way.
-const accountWideFailures = new Set(["upstream_auth_failed", "upstream_payment_required"]);
+// Codes that mean the whole account is refused: another model behind the same key would fail the same way,
+// and a spending cap, which applies to every model.
+const accountWideFailures = new Set(["upstream_auth_failed", "upstream_payment_required", "budget_exceeded"]);
 
 // Calls a model by role: resolves the role to its model and fallbacks and runs each model's call through
 // the upstream guard (breaker, rate limit, priority slot, timeout, retries), falling back down the
@@ -272,7 +274,21 @@ export class ModelClient {
       priority: call.priority ?? priorityByPurpose[call.purpose],
       deadline,
       signal: call.signal,
+      worstCaseUsd: this.#worstCase(model, resolved, call),
     };
+  }
+
+  // What one try may cost at most, for budget reservations: the prompt (about 4 characters a token) and
+  // every output token the call allows, at the called model's price.
+  #worstCase(model: string, resolved: ResolvedRole, call: RoleCall): number {
+    const pricing = this.#catalog.pricingOf(model, resolved);
+    if (!pricing) return 0;
+    let chars = 0;
+    for (const message of call.messages) chars += textOf(message.content).length;
+    const outputTokens =
+      this.#request(resolved, call, model).maxTokens ?? resolved.definition.maxOutputTokens;
+    const promptTokens = Math.ceil(chars / 4);
+    return (promptTokens * pricing.inputPerMillion + outputTokens * pricing.outputPerMillion) / 1_000_000;
   }
 
   // Priced at the model that answered: a fallback's own price, not its primary's.

@@ -1,18 +1,21 @@
+import { visibleSessionId } from "../chat/session-scope.ts";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
-import type { LedgerEntry } from "../store/usage-store.ts";
-import type { SpendTotals } from "./spend-totals.ts";
-import type { LedgerListener } from "./usage-ledger.ts";
+import type { CallHook, GuardedCall, HookTicket, Spend } from "../resilience/upstream-guard.ts";
+import { type BudgetLine, fits, type SpendTotals } from "./spend-totals.ts";
 
 export interface BudgetLimits {
   readonly perSessionUsd: number;
   readonly perDayUsd: number;
+  readonly perClientUsd: number;
 }
 
-// Spending caps: before a paid call, checks what today (UTC) and the caller's session have spent, and
-// refuses with 402 once a cap is reached.
-export class BudgetGuard implements LedgerListener {
+// Spending caps, held under concurrency: before each upstream call its worst-case cost is reserved against
+// every budget that applies (today's, the session's, the API client's today) and the call is refused with
+// 402 when it does not fit; when the call ends the reservation is settled to what it actually cost, or
+// released. Parallel calls therefore cannot pass a cap together, however many run at once.
+export class BudgetGuard implements CallHook {
   readonly #limits: BudgetLimits;
   readonly #totals: SpendTotals;
   readonly #clock: Clock;
@@ -24,42 +27,60 @@ export class BudgetGuard implements LedgerListener {
   }
 
   get enabled(): boolean {
-    return this.#limits.perDayUsd > 0 || this.#limits.perSessionUsd > 0;
+    const { perDayUsd, perSessionUsd, perClientUsd } = this.#limits;
+    return perDayUsd > 0 || perSessionUsd > 0 || perClientUsd > 0;
   }
 
+  // A quick refusal before anything else is done (say, the cache looked up) once a budget is used up.
   async check(): Promise<void> {
-    if (!this.enabled) return;
-    const { perDayUsd, perSessionUsd } = this.#limits;
-    if (perDayUsd > 0) {
-      const today = await this.#totals.day(this.#today());
-      if (today >= perDayUsd) {
-        throw budgetExceeded(
-          `the daily budget of $${perDayUsd} is spent ($${round(today)} today); it resets at 00:00 UTC`,
-        );
-      }
-    }
-    const sessionId = currentContext()?.sessionId;
-    if (perSessionUsd > 0 && sessionId !== undefined) {
-      const spent = await this.#totals.session(sessionId);
-      if (spent >= perSessionUsd) {
-        throw budgetExceeded(
-          `the budget of $${perSessionUsd} for session ${sessionId} is spent ($${round(spent)}); start a new session or raise budgets.perSessionUsd`,
-        );
-      }
+    for (const line of this.#lines()) {
+      const committed = await this.#totals.committed(line);
+      if (!fits(committed, 0, line.capUsd)) throw budgetExceeded(line, committed);
     }
   }
 
-  onCall(entry: LedgerEntry): void {
-    if (!this.enabled || entry.costUsd === 0) return;
-    this.#totals.add(entry, this.#today());
+  async before(call: GuardedCall): Promise<HookTicket | undefined> {
+    const lines = this.#lines();
+    if (lines.length === 0) return undefined;
+    const amount = call.worstCaseUsd ?? 0;
+    const refused = await this.#totals.reserve(lines, amount);
+    if (refused) throw budgetExceeded(refused, await this.#totals.committed(refused), amount);
+    let open = true;
+    return {
+      settle: (spend: Spend) => {
+        if (open) this.#totals.settle(lines, amount, spend.costUsd);
+        open = false;
+      },
+      release: () => {
+        if (open) this.#totals.settle(lines, amount, 0);
+        open = false;
+      },
+    };
   }
 
-  #today(): string {
-    return this.#clock.isoNow().slice(0, 10);
+  #lines(): BudgetLine[] {
+    if (!this.enabled) return [];
+    const { perDayUsd, perSessionUsd, perClientUsd } = this.#limits;
+    const context = currentContext();
+    const day = this.#clock.isoNow().slice(0, 10);
+    const lines: BudgetLine[] = [];
+    if (perDayUsd > 0) lines.push({ kind: "day", day, capUsd: perDayUsd });
+    if (perSessionUsd > 0 && context?.sessionId !== undefined)
+      lines.push({ kind: "session", sessionId: context.sessionId, capUsd: perSessionUsd });
+    if (perClientUsd > 0 && context?.clientId !== undefined)
+      lines.push({ kind: "client", clientId: context.clientId, day, capUsd: perClientUsd });
+    return lines;
   }
 }
 
-function budgetExceeded(message: string): OrchestratorError {
+function budgetExceeded(line: BudgetLine, committed: number, amount = 0): OrchestratorError {
+  const what = `($${round(committed)} spent or reserved${amount > 0 ? `, this call may cost up to $${round(amount)}` : ""})`;
+  const message =
+    line.kind === "day"
+      ? `the daily budget of $${line.capUsd} is used up ${what}; it resets at 00:00 UTC`
+      : line.kind === "session"
+        ? `the budget of $${line.capUsd} for session ${visibleSessionId(line.sessionId)} is used up ${what}; start a new session or raise budgets.perSessionUsd`
+        : `this client's daily budget of $${line.capUsd} (budgets.perClientUsd) is used up ${what}; it resets at 00:00 UTC`;
   return new OrchestratorError({
     kind: "persistent",
     code: "budget_exceeded",

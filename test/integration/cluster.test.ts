@@ -308,6 +308,8 @@ describe("cluster: API replicas share state through Redis", {
     const config = {
       cluster: { keyPrefix: `test-${randomUUID().slice(0, 8)}` },
       budgets: { perDayUsd: 0.0005 },
+      // A small output limit keeps each call's reserved worst case below the tiny budget.
+      models: { fast_ai: { maxOutputTokens: 16 } },
     };
     const spendSchema = await freshPostgresSchema();
     // Started one at a time inside the try: whichever started is closed even if the other fails to start

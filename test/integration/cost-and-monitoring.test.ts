@@ -325,7 +325,10 @@ describe("response cache", () => {
 
 describe("budgets", () => {
   it("refuses paid calls with 402 once a session has spent its budget; other sessions go on", async () => {
-    const t = await startTestApp({ config: { budgets: { perSessionUsd: 0.0005 } } });
+    // A small output limit keeps each call's reserved worst case below the tiny budget.
+    const t = await startTestApp({
+      config: { budgets: { perSessionUsd: 0.0005 }, models: { medium_ai: { maxOutputTokens: 16 } } },
+    });
     try {
       t.fake?.respondWith(mixResponder);
       const first = await t.post("/chat", { message: "MED: one" });
@@ -348,7 +351,9 @@ describe("budgets", () => {
   });
 
   it("refuses paid calls once the day's budget is spent, in the OpenAI format too", async () => {
-    const t = await startTestApp({ config: { budgets: { perDayUsd: 0.0003 } } });
+    const t = await startTestApp({
+      config: { budgets: { perDayUsd: 0.0003 }, models: { medium_ai: { maxOutputTokens: 16 } } },
+    });
     try {
       t.fake?.respondWith(mixResponder);
       await t.post("/chat", { message: "MED: one" });
@@ -358,7 +363,7 @@ describe("budgets", () => {
         messages: [{ role: "user", content: "three" }],
       });
       assert.equal(refused.status, 402);
-      assert.match(refused.body.error.message, /daily budget of \$0\.0003 is spent/);
+      assert.match(refused.body.error.message, /daily budget of \$0\.0003 is used up/);
     } finally {
       await t.close();
     }

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type FakeGoogleAi, fakeMp4, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { callKind, orchestrationResponder, systemText, twoStagePlan } from "../support/responders.ts";
+import { redisUrl } from "../support/services.ts";
 import { eventually, startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
 
 // A request as one client sends it: with its key (or none), any method, any headers.
@@ -587,5 +590,58 @@ describe("hostile input: plan size and cost", () => {
       /'categorizer_ai' is not one of the model roles offered/,
     );
     assert.ok(run.estimate_usd > 0);
+  });
+});
+
+describe("hostile input: budgets under concurrency", () => {
+  it("stops 20 parallel video tasks at the daily budget instead of spending past it", async () => {
+    const google = await startFakeGoogleAi();
+    const t = await startTestApp({
+      google,
+      config: { budgets: { perDayUsd: 5 }, orchestration: { maxRunCostUsd: 0, maxRetries: 0 } },
+    });
+    try {
+      const tasks = Array.from({ length: 20 }, (_, i) => ({
+        model: "video_generation_ai",
+        prompt: `clip ${i}`,
+        output_variable: `clip${i}`,
+      }));
+      const res = await t.post("/workflow", { workflow: [{ type: "linear", tasks }] });
+      assert.equal(res.body.status, "failed");
+      assert.equal(res.body.error.code, "budget_exceeded");
+      // Each video reserves 8 s × $0.40 = $3.20 before it starts: one fits in $5, the second would not.
+      const made = res.body.tasks.filter((task: { status: string }) => task.status === "completed");
+      assert.equal(made.length, 1);
+      assert.ok(res.body.usage.cost_usd <= 5, `spent ${res.body.usage.cost_usd}`);
+    } finally {
+      await t.close();
+      await google.close();
+    }
+  });
+
+  it("never lets 20 parallel reservations from two processes pass one budget in Redis", {
+    skip: redisUrl ? false : "REDIS_URL is not set",
+  }, async () => {
+    const prefix = `test-${randomUUID().slice(0, 8)}`;
+    const race = () =>
+      new Promise<number>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          [
+            "--experimental-strip-types",
+            "--disable-warning=ExperimentalWarning",
+            new URL("../support/reserve-in-process.ts", import.meta.url).pathname,
+            redisUrl ?? "",
+            prefix,
+            "10",
+            "1",
+            "5",
+          ],
+          (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout).granted)),
+        );
+      });
+    const granted = await Promise.all([race(), race()]);
+    // $1 each against a $5 budget: exactly five of the twenty, however the two processes interleave.
+    assert.equal(granted[0] + granted[1], 5, `granted ${granted}`);
   });
 });

@@ -335,7 +335,9 @@ describe("shadow sampling limits", () => {
       random: () => 0.1,
       config: {
         monitoring: { shadow: { sampleRate: 1 } },
-        budgets: { perSessionUsd: 0.001, perDayUsd: 0.0026 },
+        budgets: { perSessionUsd: 0.001, perDayUsd: 0.0025 },
+        // Small output limits keep each call's reserved worst case below the tiny budgets.
+        models: { medium_ai: { maxOutputTokens: 16 }, thinking_ai: { maxOutputTokens: 16 } },
       },
     });
     try {
@@ -347,7 +349,8 @@ describe("shadow sampling limits", () => {
       const second = await t.post("/chat", { message: "second", session_id: first.body.session_id });
       assert.equal(second.status, 200);
       await t.app.shadow.settled();
-      // The day, though, has now spent the two answers and their shadow calls: the next call is refused.
+      // The day, though, has now spent the two answers and the first one's shadow calls: the next call is
+      // refused (without the shadow spending it would have $0.0023 to spare).
       const third = await t.post("/chat", { message: "third" });
       assert.equal(third.status, 402);
       assert.equal(third.body.error.code, "budget_exceeded");

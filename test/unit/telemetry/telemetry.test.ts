@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { parseConfig } from "../../../src/config/index.ts";
 import { OrchestratorError } from "../../../src/core/errors.ts";
 import { runWithContext } from "../../../src/core/request-context.ts";
-import type { LedgerEntry, UsageStore } from "../../../src/store/usage-store.ts";
+import type { UsageStore } from "../../../src/store/usage-store.ts";
 import { baselineCost } from "../../../src/telemetry/baseline-cost.ts";
 import { BudgetGuard } from "../../../src/telemetry/budget-guard.ts";
 import { LocalSpendTotals } from "../../../src/telemetry/spend-totals.ts";
@@ -71,19 +71,30 @@ describe("stats window", () => {
 describe("budget guard", () => {
   const storeSpending = (spent: number): UsageStore =>
     ({ spentUsd: async () => spent }) as unknown as UsageStore;
-  const entry = (costUsd: number, sessionId: string | null = null) =>
-    ({ costUsd, sessionId }) as unknown as LedgerEntry;
+  const call = (worstCaseUsd: number) =>
+    ({
+      kind: "chat",
+      purpose: "answer",
+      role: "fast_ai",
+      model: "m",
+      provider: "openrouter",
+      priority: "high",
+      deadline: Number.POSITIVE_INFINITY,
+      worstCaseUsd,
+    }) as const;
+  const spend = (costUsd: number) =>
+    ({ promptTokens: 1, completionTokens: 1, costUsd, costSource: "price" }) as const;
 
   it("starts from what the ledger says today cost, and starts again at midnight UTC", async () => {
     let iso = "2026-11-25T23:59:00.000Z";
     const clock = { now: () => Date.parse(iso), isoNow: () => iso };
     const guard = new BudgetGuard({
-      limits: { perDayUsd: 1, perSessionUsd: 0 },
+      limits: { perDayUsd: 1, perSessionUsd: 0, perClientUsd: 0 },
       totals: new LocalSpendTotals(storeSpending(0.9), async () => {}),
       clock,
     });
     await guard.check();
-    guard.onCall(entry(0.2));
+    (await guard.before(call(0.05)))?.settle(spend(0.2));
     await assert.rejects(guard.check(), (error: unknown) => {
       return OrchestratorError.isInstance(error) && error.status === 402 && error.code === "budget_exceeded";
     });
@@ -91,19 +102,54 @@ describe("budget guard", () => {
     await guard.check();
   });
 
-  it("reads a session's spend from the ledger once, then adds to it", async () => {
+  it("reads a session's spend from the ledger once, then adds what each call settles to", async () => {
     const clock = { now: () => 0, isoNow: () => "2026-11-25T10:00:00.000Z" };
     const guard = new BudgetGuard({
-      limits: { perDayUsd: 0, perSessionUsd: 0.5 },
+      limits: { perDayUsd: 0, perSessionUsd: 0.5, perClientUsd: 0 },
       totals: new LocalSpendTotals(storeSpending(0.3), async () => {}),
       clock,
     });
     const inSession = <T>(work: () => T) =>
       runWithContext({ requestId: "r", endpoint: "/chat", sessionId: "s1" }, work);
     await inSession(() => guard.check());
-    guard.onCall(entry(0.25, "s1"));
+    (await inSession(() => guard.before(call(0.1))))?.settle(spend(0.25));
     await assert.rejects(inSession(() => guard.check()));
     // Outside any session only the daily cap applies, and it is off.
     await guard.check();
+  });
+
+  it("reserves the worst case before a call, so parallel calls never pass a cap together", async () => {
+    const clock = { now: () => 0, isoNow: () => "2026-11-25T10:00:00.000Z" };
+    const guard = new BudgetGuard({
+      limits: { perDayUsd: 5, perSessionUsd: 0, perClientUsd: 0 },
+      totals: new LocalSpendTotals(storeSpending(0), async () => {}),
+      clock,
+    });
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => guard.before(call(1))));
+    const held = outcomes.filter((o) => o.status === "fulfilled");
+    assert.equal(held.length, 5);
+    // A failed call gives its reservation back; a finished one keeps only what it cost.
+    for (const outcome of held) if (outcome.status === "fulfilled") outcome.value?.release();
+    const settled = await guard.before(call(4));
+    settled?.settle(spend(0.5));
+    assert.ok(await guard.before(call(4.5)));
+    await assert.rejects(guard.before(call(0.1)));
+  });
+
+  it("keeps a per-client daily budget for each client key", async () => {
+    const clock = { now: () => 0, isoNow: () => "2026-11-25T10:00:00.000Z" };
+    const guard = new BudgetGuard({
+      limits: { perDayUsd: 0, perSessionUsd: 0, perClientUsd: 1 },
+      totals: new LocalSpendTotals(storeSpending(0), async () => {}),
+      clock,
+    });
+    const as = <T>(clientId: string, work: () => T) =>
+      runWithContext({ requestId: "r", endpoint: "/chat", clientId }, work);
+    (await as("a", () => guard.before(call(0.5))))?.settle(spend(1));
+    await assert.rejects(
+      as("a", () => guard.before(call(0.01))),
+      /this client's daily budget of \$1/,
+    );
+    assert.ok(await as("b", () => guard.before(call(0.5))));
   });
 });
