@@ -305,7 +305,7 @@ export const cacheSchema = z.strictObject({
 export const budgetsSchema = z.strictObject({
   perSessionUsd: z.number().min(0).default(0),
   perDayUsd: z.number().min(0).default(0),
-  // Per API client (by its key, or its address in open mode) per UTC day.
+  // Per API client key (api_keys.clients) per UTC day; open mode has no clients to tell apart.
   perClientUsd: z.number().min(0).default(0),
 });
 
