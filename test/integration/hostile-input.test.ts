@@ -345,6 +345,21 @@ describe("hostile input: slow and hung peers", () => {
       );
       await closed;
       assert.match(Buffer.concat(received).toString(), /^HTTP\/1\.1 408/);
+      // A socket that sends nothing, or only part of its headers, is cut off the same way.
+      const silent = connect(Number(port), "127.0.0.1");
+      const partial = connect(Number(port), "127.0.0.1");
+      partial.on("connect", () => partial.write("GET /health HTTP/1.1\r\nHost: localhost\r\n"));
+      const answers = await Promise.all(
+        [silent, partial].map(
+          (peer) =>
+            new Promise<string>((resolve) => {
+              const got: Buffer[] = [];
+              peer.on("data", (chunk) => got.push(chunk));
+              peer.on("close", () => resolve(Buffer.concat(got).toString()));
+            }),
+        ),
+      );
+      for (const answer of answers) assert.match(answer, /^HTTP\/1\.1 408/);
       assert.equal((await t.get("/health")).status, 200);
     } finally {
       await t.close();
