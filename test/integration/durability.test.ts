@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { lastUserText } from "../support/responders.ts";
-import { type ServerProcess, startProcess, waitUntil } from "../support/server-process.ts";
+import { freePort, type ServerProcess, startProcess, waitUntil } from "../support/server-process.ts";
 import { freshPostgresSchema, postgresSkipReason, postgresUrl } from "../support/services.ts";
 
 type Run = {
@@ -24,8 +24,8 @@ describe("durable runs on one PostgreSQL database", {
   let configFile: string;
   const processes: ServerProcess[] = [];
 
-  const start = () => {
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const start = async () => {
+    const port = await freePort();
     const server = startProcess({
       PORT: port,
       HOST: "127.0.0.1",
@@ -91,7 +91,7 @@ describe("durable runs on one PostgreSQL database", {
       if (prompt.startsWith("cut off") && hang) return { kind: "hang" };
       return { kind: "text", content: `done: ${prompt}` };
     });
-    const crashed = start();
+    const crashed = await start();
     await listening(crashed.server);
     const id = await submit(crashed.base, [
       { type: "linear", tasks: [{ model: "medium_ai", prompt: "before", output_variable: "a" }] },
@@ -102,7 +102,8 @@ describe("durable runs on one PostgreSQL database", {
     await crashed.server.exited;
 
     hang = false;
-    const [one, two] = [start(), start()];
+    const one = await start();
+    const two = await start();
     try {
       await Promise.all([listening(one.server), listening(two.server)]);
       const run = await finished(one.base, id);
@@ -128,8 +129,8 @@ describe("durable runs on one PostgreSQL database", {
         ? { kind: "text", content: `stale: ${prompt}`, delayMs: 2500 }
         : { kind: "text", content: `fresh: ${prompt}` };
     });
-    const stalled = start();
-    const other = start();
+    const stalled = await start();
+    const other = await start();
     await Promise.all([listening(stalled.server), listening(other.server)]);
     const okBefore = await okCalls(other.base);
     const id = await submit(stalled.base, [

@@ -7,11 +7,11 @@ import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { lastUserText, orchestrationResponder } from "../support/responders.ts";
-import { root, type ServerProcess, startProcess, waitUntil } from "../support/server-process.ts";
+import { freePort, root, type ServerProcess, startProcess, waitUntil } from "../support/server-process.ts";
 
 describe("npm start (src/main.ts)", () => {
   it("starts with no key in offline mode, says so, serves /health and stops on SIGTERM", async () => {
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = await freePort();
     const server = startProcess({
       PORT: port,
       HOST: "127.0.0.1",
@@ -33,7 +33,7 @@ describe("npm start (src/main.ts)", () => {
     // What prestart runs (a no-op when dist/ is newer than the sources).
     const build = spawnSync(process.execPath, [join(root, "scripts/build-server.mjs")], { encoding: "utf8" });
     assert.equal(build.status, 0, build.stderr);
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = await freePort();
     const server = startProcess(
       { PORT: port, HOST: "127.0.0.1", DATA_DIR: mkdtempSync(join(tmpdir(), "data-")) },
       [join(root, "dist/src/main.js")],
@@ -68,7 +68,7 @@ describe("npm start (src/main.ts)", () => {
   });
 
   it("never prints the API key it was given", async () => {
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = await freePort();
     const secret = "sk-or-v1-secret-key-that-must-not-leak";
     const configFile = join(mkdtempSync(join(tmpdir(), "config-")), "config.json");
     writeFileSync(
@@ -112,7 +112,7 @@ describe("npm start (src/main.ts)", () => {
       }),
     );
     const dataDir = mkdtempSync(join(tmpdir(), "data-"));
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = await freePort();
     const env = {
       PORT: port,
       HOST: "127.0.0.1",
@@ -157,7 +157,7 @@ describe("npm start (src/main.ts)", () => {
     // Batches wait up to a minute: only the stop itself can have written these rows.
     const configFile = join(dataDir, "config.json");
     writeFileSync(configFile, JSON.stringify({ monitoring: { writeBatchMs: 60_000 } }));
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = await freePort();
     const server = startProcess({
       ORCHESTRATION_CONFIG: configFile,
       PORT: port,
@@ -210,7 +210,7 @@ describe("npm start (src/main.ts)", () => {
       return { kind: "text", content: `done: ${prompt}` };
     });
     const dataDir = mkdtempSync(join(tmpdir(), "data-"));
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = await freePort();
     // A short lease, so the restarted server does not wait long for the dead one's to expire.
     const configFile = join(dataDir, "config.json");
     writeFileSync(configFile, JSON.stringify({ orchestration: { runLeaseMs: 1000 } }));
@@ -312,7 +312,7 @@ describe("npm start (src/main.ts)", () => {
       return { kind: "text", content: `done: ${prompt}` };
     });
     const dataDir = mkdtempSync(join(tmpdir(), "data-"));
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = await freePort();
     // A lease far longer than the test: only a lease given up lets the next process take the run now.
     const configFile = join(dataDir, "config.json");
     writeFileSync(
@@ -377,7 +377,7 @@ describe("npm start (src/main.ts)", () => {
       return { kind: "text", content: `done: ${prompt}` };
     });
     const dataDir = mkdtempSync(join(tmpdir(), "data-"));
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = await freePort();
     const configFile = join(dataDir, "config.json");
     writeFileSync(configFile, JSON.stringify({ orchestration: { runLeaseMs: 500, resumeOnStart: false } }));
     const env = {

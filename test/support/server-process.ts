@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -53,4 +54,18 @@ export async function waitUntil(
       );
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+// A port nothing listens on now, for a child server: the system picks it, so it is not one another process
+// (a server, or a connection's local end) holds, as a random pick from a fixed range can be on a shared host.
+export async function freePort(): Promise<string> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", resolve);
+  });
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("the probe got no TCP port");
+  return String(address.port);
 }
