@@ -133,7 +133,8 @@ describe("chat box in a browser", { skip: skip || (webBuilt ? false : "web/dist 
             ? {
                 kind: "text",
                 content: `output for: ${lastUserText(request).slice(0, 40)}`,
-                delayMs: 400,
+                // Long enough that a page slowed by a busy machine still sees the tasks running.
+                delayMs: 2_000,
                 cost: 0.001,
               }
             : undefined,
