@@ -79,7 +79,11 @@ describe("chat box in a browser", { skip: skip || (webBuilt ? false : "web/dist 
   const lastAnswer = () => page.getByTestId("message-assistant").last();
 
   it("opens a session with warm-ups, shows the mode, and streams an M answer with its badge, model and cost", async () => {
-    t.fake?.respondWith(streamingResponder);
+    // Written over ~4 s, so a page slowed by a busy machine is still looked at while the text grows.
+    t.fake?.respondWith((request) => {
+      const reply = streamingResponder(request);
+      return reply.kind === "text" && reply.chunkDelayMs ? { ...reply, chunkDelayMs: 150 } : reply;
+    });
     await open();
     assert.equal(await page.getByTestId("mode").textContent(), "live");
     await eventually(async () =>
