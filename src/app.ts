@@ -229,7 +229,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     newId,
     workerId: processName(),
-    flushLedger,
+    ledger,
     maxPromptChars: config.orchestration.maxPromptChars,
     taskRetries: {
       maxRetries: config.orchestration.maxRetries,

@@ -27,6 +27,8 @@ export interface RequestContext {
   readonly upstreamTime?: UpstreamTime;
   // Work for the quality figure (a baseline answer, a judging), done in the background after the answer.
   readonly shadow?: boolean;
+  // The piece of work (a workflow task) that writes its calls' ledger rows itself, with its result.
+  readonly ledgerOwner?: object;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -18,7 +18,7 @@ import type {
   TaskRecord,
   TaskStatus,
 } from "./store.ts";
-import type { UsageStore } from "./usage-store.ts";
+import type { LedgerEntry, UsageStore } from "./usage-store.ts";
 
 // An arbitrary constant that names this service's migration lock among PostgreSQL's advisory locks.
 export const migrationLockKey = 724_190_531;
@@ -45,12 +45,14 @@ export class SqlStore implements Store {
   readonly #clock: Clock;
   readonly #dialect: SqlDialectName;
   readonly usage: UsageStore;
+  readonly #usage: SqlUsageStore;
 
   private constructor(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock) {
     this.#db = db;
     this.#dialect = dialect;
     this.#clock = clock;
-    this.usage = new SqlUsageStore(db, dialect);
+    this.#usage = new SqlUsageStore(db, dialect);
+    this.usage = this.#usage;
   }
 
   static async open(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock): Promise<SqlStore> {
@@ -284,7 +286,7 @@ export class SqlStore implements Store {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async saveTask(task: TaskRecord): Promise<boolean> {
+  async saveTask(task: TaskRecord, calls: readonly LedgerEntry[] = []): Promise<boolean> {
     const row = {
       run_id: task.runId,
       stage: task.stage,
@@ -302,6 +304,7 @@ export class SqlStore implements Store {
       attempt: task.attempt ?? null,
     };
     return this.#db.transaction().execute(async (trx) => {
+      await this.#usage.recordCallsIn(trx, calls);
       const attempt = task.attempt;
       if (attempt != null) {
         // The fence: the run's row is read under a lock, so a claim by another process either lands

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, sql, type Transaction } from "kysely";
 import type { CallOutcome } from "../telemetry/upstream-call.ts";
 import type { SqlDialectName } from "./migrations.ts";
 import type { DatabaseSchema } from "./schema.ts";
@@ -56,35 +56,44 @@ type Row<Columns> = { [K in keyof Columns]: string | number | null };
 // A batch of rows written by one prepared statement whose SQL text never changes. PostgreSQL gets the whole
 // batch as one JSON parameter, unpacked by jsonb_to_recordset: one round trip. SQLite, in the process,
 // runs its one-row INSERT once per row inside one transaction: its prepared statement is reused (see
-// node-sqlite-adapter.ts), with nothing to compile or parse per row.
+// node-sqlite-adapter.ts), with nothing to compile or parse per row. `inTransaction` writes the rows as part
+// of a transaction the caller holds (a task's result and its calls' ledger rows commit together).
+interface BatchInsert<Row> {
+  (db: Kysely<DatabaseSchema>, rows: readonly Row[]): Promise<void>;
+  inTransaction(trx: Transaction<DatabaseSchema>, rows: readonly Row[]): Promise<void>;
+}
+
 function batchInsert<Columns extends Record<string, ColumnType>>(
   table: keyof DatabaseSchema,
   columns: Columns,
   dialect: SqlDialectName,
-): (db: Kysely<DatabaseSchema>, rows: readonly Row<Columns>[]) => Promise<void> {
+): BatchInsert<Row<Columns>> {
   const names = Object.keys(columns) as (keyof Columns & string)[];
   const into = `insert into ${table} (${names.join(", ")})`;
   if (dialect === "postgres") {
     const types = names.map((n) => `${n} ${columns[n] === "real" ? "double precision" : columns[n]}`);
     const text = `${into} select ${names.join(", ")} from jsonb_to_recordset($1::jsonb) as r(${types.join(", ")})`;
-    return async (db, rows) => {
+    const write = async (db: Kysely<DatabaseSchema>, rows: readonly Row<Columns>[]) => {
       if (rows.length === 0) return;
       await db.executeQuery(CompiledQuery.raw(text, [JSON.stringify(rows)]));
     };
+    return Object.assign(write, { inTransaction: write });
   }
   const text = `${into} values (${names.map(() => "?").join(", ")})`;
-  return async (db, rows) => {
-    if (rows.length === 0) return;
-    await db.transaction().execute(async (trx) => {
-      for (const row of rows)
-        await trx.executeQuery(
-          CompiledQuery.raw(
-            text,
-            names.map((n) => row[n]),
-          ),
-        );
-    });
+  const inTransaction = async (trx: Transaction<DatabaseSchema>, rows: readonly Row<Columns>[]) => {
+    for (const row of rows)
+      await trx.executeQuery(
+        CompiledQuery.raw(
+          text,
+          names.map((n) => row[n]),
+        ),
+      );
   };
+  const write = async (db: Kysely<DatabaseSchema>, rows: readonly Row<Columns>[]) => {
+    if (rows.length === 0) return;
+    await db.transaction().execute((trx) => inTransaction(trx, rows));
+  };
+  return Object.assign(write, { inTransaction });
 }
 
 export class SqlUsageStore implements UsageStore {
@@ -99,34 +108,12 @@ export class SqlUsageStore implements UsageStore {
   }
 
   async recordCalls(entries: readonly LedgerEntry[]): Promise<void> {
-    await this.#insertCalls(
-      this.#db,
-      entries.map((e) => ({
-        at: e.at,
-        request_id: e.requestId,
-        endpoint: e.endpoint,
-        session_id: e.sessionId,
-        workflow_id: e.workflowId,
-        category: e.category,
-        purpose: e.purpose,
-        kind: e.kind,
-        role: e.role,
-        model: e.model,
-        provider: e.provider,
-        outcome: e.outcome,
-        error_code: e.errorCode ?? null,
-        prompt_tokens: e.promptTokens,
-        completion_tokens: e.completionTokens,
-        reasoning_tokens: e.reasoningTokens ?? 0,
-        latency_ms: e.latencyMs,
-        cost_usd: e.costUsd,
-        cost_source: e.costSource,
-        baseline_usd: e.baselineUsd,
-        saved_usd: e.savedUsd ?? 0,
-        escalation: e.escalation ?? null,
-        shadow: e.shadow ? 1 : 0,
-      })),
-    );
+    await this.#insertCalls(this.#db, entries.map(callRow));
+  }
+
+  // Ledger rows written inside the caller's transaction (with the result of the task that made the calls).
+  async recordCallsIn(trx: Transaction<DatabaseSchema>, entries: readonly LedgerEntry[]): Promise<void> {
+    if (entries.length > 0) await this.#insertCalls.inTransaction(trx, entries.map(callRow));
   }
 
   async recordRequests(entries: readonly RequestEntry[]): Promise<void> {
@@ -296,4 +283,32 @@ export class SqlUsageStore implements UsageStore {
       .executeTakeFirst();
     return Number(row?.spent ?? 0);
   }
+}
+
+function callRow(e: LedgerEntry) {
+  return {
+    at: e.at,
+    request_id: e.requestId,
+    endpoint: e.endpoint,
+    session_id: e.sessionId,
+    workflow_id: e.workflowId,
+    category: e.category,
+    purpose: e.purpose,
+    kind: e.kind,
+    role: e.role,
+    model: e.model,
+    provider: e.provider,
+    outcome: e.outcome,
+    error_code: e.errorCode ?? null,
+    prompt_tokens: e.promptTokens,
+    completion_tokens: e.completionTokens,
+    reasoning_tokens: e.reasoningTokens ?? 0,
+    latency_ms: e.latencyMs,
+    cost_usd: e.costUsd,
+    cost_source: e.costSource,
+    baseline_usd: e.baselineUsd,
+    saved_usd: e.savedUsd ?? 0,
+    escalation: e.escalation ?? null,
+    shadow: e.shadow ? 1 : 0,
+  };
 }

@@ -1,4 +1,4 @@
-import type { UsageStore } from "./usage-store.ts";
+import type { LedgerEntry, UsageStore } from "./usage-store.ts";
 
 // What the service persists: sessions with their messages, and background runs (H requests, workflows).
 
@@ -172,7 +172,9 @@ export interface Store {
   reopenRun(id: string): Promise<boolean>;
   // False (nothing written) when the task's attempt is no longer the run's, when it would mark a task
   // running in a run that is not, or when the task had already completed: a finished task is final.
-  saveTask(task: TaskRecord): Promise<boolean>;
+  // `calls`, the ledger rows of the task's upstream calls, commit in the same transaction (also when the
+  // task's write is refused: the calls were made), so a stored result never outlives its calls' rows.
+  saveTask(task: TaskRecord, calls?: readonly LedgerEntry[]): Promise<boolean>;
   listTasks(runId: string): Promise<TaskRecord[]>;
   saveArtifact(artifact: Omit<ArtifactRecord, "createdAt">): Promise<ArtifactRecord>;
   getArtifact(id: string): Promise<ArtifactRecord | undefined>;

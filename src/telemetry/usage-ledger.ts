@@ -20,6 +20,8 @@ export class UsageLedger implements CallRecorder {
   readonly #calls: WriteQueue<LedgerEntry>;
   readonly #requests: WriteQueue<RequestEntry>;
   readonly #logger: Logger | undefined;
+  // Whose rows they are, for work that writes its calls' rows itself (see takeCallsOf).
+  readonly #owners = new WeakMap<LedgerEntry, object>();
 
   constructor(options: {
     store: UsageStore;
@@ -56,6 +58,7 @@ export class UsageLedger implements CallRecorder {
       escalation: context?.escalation ?? null,
       shadow: context?.shadow === true,
     };
+    if (context?.ledgerOwner) this.#owners.set(entry, context.ledgerOwner);
     this.#calls.push(entry);
     for (const listener of this.#listeners) listener.onCall(entry);
     // Every upstream call passes here: build the debug line only when it will be written. The request id
@@ -79,6 +82,17 @@ export class UsageLedger implements CallRecorder {
 
   recordRequest(entry: RequestEntry): void {
     this.#requests.push(entry);
+  }
+
+  // The queued rows of the calls made under `owner` (a workflow task), taken out of the queue so the task
+  // writes them in the same transaction as its result; waits for a batch already writing any of them.
+  takeCallsOf(owner: object): Promise<LedgerEntry[]> {
+    return this.#calls.take((entry) => this.#owners.get(entry) === owner);
+  }
+
+  // Rows taken by takeCallsOf whose write failed: the queue writes them after all.
+  giveBack(entries: readonly LedgerEntry[]): void {
+    this.#calls.giveBack(entries);
   }
 
   async flush(): Promise<void> {

@@ -29,6 +29,8 @@ export class WriteQueue<Row> {
   readonly #schedule: (run: () => void, ms: number) => () => void;
   readonly #logger: Logger | undefined;
   #pending: Row[] = [];
+  // The rows of the batch being written.
+  #inFlight: readonly Row[] = [];
   #cancelTimer: (() => void) | undefined;
   #writing: Promise<void> | undefined;
 
@@ -58,6 +60,22 @@ export class WriteQueue<Row> {
     }
   }
 
+  // Takes the queued rows `mine` selects out of the queue, for the caller to write together with something
+  // of its own; resolves once none of them is still in a batch being written (that one is then written).
+  async take(mine: (row: Row) => boolean): Promise<Row[]> {
+    while (this.#writing && this.#inFlight.some(mine)) await this.#writing;
+    const taken: Row[] = [];
+    const kept: Row[] = [];
+    for (const row of this.#pending) (mine(row) ? taken : kept).push(row);
+    if (taken.length > 0) this.#pending = kept;
+    return taken;
+  }
+
+  // Rows taken and then not written after all go back into the queue.
+  giveBack(rows: readonly Row[]): void {
+    for (const row of rows) this.push(row);
+  }
+
   #startWriting(): void {
     this.#cancelTimer?.();
     this.#cancelTimer = undefined;
@@ -68,12 +86,14 @@ export class WriteQueue<Row> {
   async #writeBatch(): Promise<void> {
     const rows = this.#pending;
     this.#pending = [];
+    this.#inFlight = rows;
     try {
       await this.#write(rows);
     } catch (error) {
       // A lost stats row must not fail a user's request; say so loudly instead.
       this.#logger?.error({ err: error, rows: rows.length }, `could not write ${this.#what}`);
     } finally {
+      this.#inFlight = [];
       this.#writing = undefined;
     }
     if (this.#pending.length >= this.#maxRows) this.#startWriting();

@@ -1,12 +1,14 @@
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
+import { runWithContextPatch } from "../core/request-context.ts";
 import type { MediaClient } from "../models/media-client.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
 import { type BackoffSettings, type RandomSource, retryDelay } from "../resilience/backoff.ts";
 import type { Sleeper } from "../resilience/sleeper.ts";
-import type { RunUsage, Store } from "../store/store.ts";
+import type { RunUsage, Store, TaskRecord } from "../store/store.ts";
+import type { LedgerEntry } from "../store/usage-store.ts";
 import { interpolate, interpolatedLength } from "./interpolate.ts";
 import { promptCharLimit, promptTooLarge } from "./prompt-size.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
@@ -25,9 +27,16 @@ export interface EngineDeps {
   readonly workerId: string;
   // orchestration.maxPromptChars: a filled-in prompt past it fails its task instead of being built.
   readonly maxPromptChars: number;
-  // Writes the cost ledger's queued rows. A task's result is stored only once its calls are in the ledger,
-  // so a crash cannot keep the result (never run again) and lose the count of the calls that made it.
-  readonly flushLedger?: () => Promise<void>;
+  // The cost ledger. A task's result is stored in one transaction with its calls' ledger rows, so a crash
+  // cannot keep the result (never run again) and lose the count of the calls that made it.
+  readonly ledger?: TaskLedger;
+}
+
+// The ledger's rows of the calls made under an owner (see RequestContext.ledgerOwner), handed over to be
+// written with the task's record, and handed back when that write failed.
+export interface TaskLedger {
+  takeCallsOf(owner: object): Promise<readonly LedgerEntry[]>;
+  giveBack(entries: readonly LedgerEntry[]): void;
 }
 
 // A task whose model call failed with a retryable error, after that call's own retries and fallbacks
@@ -104,16 +113,19 @@ export class WorkflowEngine {
       model: base.model,
       at: startedAt,
     });
+    // Marks the ledger rows of this task's calls, so they are written with its result.
+    const owner = {};
     try {
       const prompt = this.#fillIn(task, values, stage, index);
-      const result = await this.#withTaskRetries(run, stage, index, () =>
-        resolved.definition.kind === "chat"
-          ? this.#chatTask(run, task, prompt)
-          : this.#mediaTask(run, task, prompt),
+      const result = await runWithContextPatch({ ledgerOwner: owner }, () =>
+        this.#withTaskRetries(run, stage, index, () =>
+          resolved.definition.kind === "chat"
+            ? this.#chatTask(run, task, prompt)
+            : this.#mediaTask(run, task, prompt),
+        ),
       );
-      await this.#deps.flushLedger?.();
       const finishedAt = clock.isoNow();
-      await store.saveTask({
+      await this.#saveEnded(owner, {
         ...base,
         model: result.model,
         status: "completed",
@@ -138,7 +150,7 @@ export class WorkflowEngine {
       const finishedAt = clock.isoNow();
       const summary = { type: error.kind, code: error.code, message: error.message };
       const status = error.code === "cancelled" ? "cancelled" : "failed";
-      await store.saveTask({
+      await this.#saveEnded(owner, {
         ...base,
         status,
         output: null,
@@ -155,6 +167,18 @@ export class WorkflowEngine {
         error: summary,
         at: finishedAt,
       });
+      throw error;
+    }
+  }
+
+  // An ended task's record, in one transaction with the ledger rows of its calls.
+  async #saveEnded(owner: object, record: TaskRecord): Promise<boolean> {
+    const { store, ledger } = this.#deps;
+    const calls = (await ledger?.takeCallsOf(owner)) ?? [];
+    try {
+      return await store.saveTask(record, calls);
+    } catch (error) {
+      ledger?.giveBack(calls);
       throw error;
     }
   }

@@ -238,6 +238,65 @@ for (const backend of backends)
       assert.equal(await store.saveTask({ ...task, index: 2, status: "running" }), false);
     });
 
+    it("writes a task's record and its calls' ledger rows in one transaction, the rows also when the task is refused", async () => {
+      await store.createRun({ id: "run-5", sessionId: null, kind: "workflow", request: {} });
+      await store.claimRun("run-5", {
+        attempt: "a1",
+        expectedAttempt: null,
+        leaseOwner: "o",
+        leaseExpiresAt: "2026-01-01T00:00:10.000Z",
+      });
+      const task = {
+        runId: "run-5",
+        stage: 0,
+        index: 0,
+        role: "medium_ai",
+        model: "m",
+        outputVariable: "out",
+        error: null,
+        usage: null,
+        startedAt: null,
+        finishedAt: null,
+      };
+      const call = {
+        at: "2026-01-01T00:00:00.000Z",
+        requestId: "r",
+        endpoint: "/workflow",
+        sessionId: null,
+        workflowId: "run-5",
+        category: null,
+        purpose: "task" as const,
+        kind: "chat" as const,
+        role: "medium_ai",
+        model: "m",
+        provider: "openrouter",
+        outcome: "ok" as const,
+        promptTokens: 3,
+        completionTokens: 2,
+        latencyMs: 5,
+        costUsd: 0.25,
+        costSource: "price" as const,
+        baselineUsd: 0,
+      };
+      const completed = { ...task, status: "completed" as const, output: "done" };
+      assert.equal(await store.saveTask({ ...completed, attempt: "a1" }, [call, call]), true);
+      assert.equal((await store.listTasks("run-5"))[0]?.output, "done");
+      assert.equal(await store.usage.spentUsd({}), 0.5);
+      // A stale attempt's result is refused, but the calls it made are counted.
+      assert.equal(await store.saveTask({ ...completed, output: "stale", attempt: "a0" }, [call]), false);
+      assert.equal((await store.listTasks("run-5"))[0]?.output, "done");
+      assert.equal(await store.usage.spentUsd({}), 0.75);
+      // A failing write keeps neither: the result is not stored without its rows.
+      await assert.rejects(
+        store.saveTask({ ...completed, index: 1, attempt: "a1" }, [
+          call,
+          { ...call, outcome: null as unknown as "ok" },
+        ]),
+      );
+      assert.equal((await store.listTasks("run-5")).length, 1);
+      assert.equal(await store.usage.spentUsd({}), 0.75);
+    });
+
     it("keeps binary artifacts byte for byte", async () => {
       const data = new Uint8Array([0, 1, 2, 250, 255]);
       const saved = await store.saveArtifact({

@@ -101,4 +101,55 @@ describe("WriteQueue", () => {
     assert.deepEqual(errors, ["could not write ledger rows"]);
     assert.deepEqual(written, [2]);
   });
+
+  it("take() hands over only the rows asked for, after a batch that holds some of them is written", async () => {
+    const timer = manualTimer();
+    const written: number[][] = [];
+    let release: () => void = () => undefined;
+    const queue = new WriteQueue<number>(
+      "rows",
+      async (rows) => {
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        written.push([...rows]);
+      },
+      { schedule: timer.schedule },
+    );
+    const even = (row: number) => row % 2 === 0;
+    queue.push(2);
+    timer.fire(); // the batch [2] is being written
+    queue.push(3);
+    queue.push(4);
+    let taken: number[] | undefined;
+    const taking = queue.take(even).then((rows) => {
+      taken = rows;
+    });
+    await settle();
+    assert.equal(taken, undefined, "waits: row 2 is in the batch being written");
+    release();
+    await taking;
+    assert.deepEqual(written, [[2]]);
+    assert.deepEqual(taken, [4], "row 2 was written by its batch; row 4 is handed over");
+    assert.equal(queue.pending, 1, "row 3 stays queued");
+    // Rows whose own write failed go back and are written by the queue after all.
+    queue.giveBack([4]);
+    const flushing = queue.flush();
+    await settle();
+    release();
+    await flushing;
+    assert.deepEqual(written, [[2], [3, 4]]);
+  });
+
+  it("take() does not wait for a batch that holds none of the rows asked for", async () => {
+    const timer = manualTimer();
+    const queue = new WriteQueue<number>("rows", () => new Promise<void>(() => undefined), {
+      schedule: timer.schedule,
+    });
+    queue.push(1);
+    timer.fire(); // a batch that never finishes
+    queue.push(2);
+    assert.deepEqual(await queue.take((row) => row === 2), [2]);
+    assert.equal(queue.pending, 0);
+  });
 });
