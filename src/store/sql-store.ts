@@ -287,46 +287,50 @@ export class SqlStore implements Store {
   }
 
   async saveTask(task: TaskRecord, calls: readonly LedgerEntry[] = []): Promise<boolean> {
-    const row = {
-      run_id: task.runId,
-      stage: task.stage,
-      task_index: task.index,
-      role: task.role,
-      model: task.model,
-      output_variable: task.outputVariable,
-      status: task.status,
-      output: task.output,
-      error: task.error ? JSON.stringify(task.error) : null,
-      usage: task.usage ? JSON.stringify(task.usage) : null,
-      started_at: task.startedAt,
-      finished_at: task.finishedAt,
-      worker: task.worker ?? null,
-      attempt: task.attempt ?? null,
-    };
+    const [saved] = await this.saveTasks([task], calls);
+    return saved === true;
+  }
+
+  async saveTasks(tasks: readonly TaskRecord[], calls: readonly LedgerEntry[] = []): Promise<boolean[]> {
     return this.#db.transaction().execute(async (trx) => {
       await this.#usage.recordCallsIn(trx, calls);
-      const attempt = task.attempt;
-      if (attempt != null) {
-        // The fence: the run's row is read under a lock, so a claim by another process either lands
-        // before this write (which is then refused) or waits for it.
-        let read = trx.selectFrom("workflow_runs").select(["attempt", "status"]).where("id", "=", task.runId);
-        if (this.#dialect === "postgres") read = read.forShare();
-        const run = await read.executeTakeFirst();
-        if (run?.attempt !== attempt) return false;
-        if (task.status === "running" && run.status !== "running") return false;
+      // Each run's row is read once, however many of its tasks are written.
+      const runs = new Map<string, { attempt: string | null; status: string } | undefined>();
+      const saved: boolean[] = [];
+      for (const task of tasks) {
+        const attempt = task.attempt;
+        if (attempt != null) {
+          if (!runs.has(task.runId)) {
+            // The fence: the run's row is read under a lock, so a claim by another process either lands
+            // before this write (which is then refused) or waits for it.
+            let read = trx
+              .selectFrom("workflow_runs")
+              .select(["attempt", "status"])
+              .where("id", "=", task.runId);
+            if (this.#dialect === "postgres") read = read.forShare();
+            runs.set(task.runId, await read.executeTakeFirst());
+          }
+          const run = runs.get(task.runId);
+          if (run?.attempt !== attempt || (task.status === "running" && run.status !== "running")) {
+            saved.push(false);
+            continue;
+          }
+        }
+        const row = taskRow(task);
+        const { run_id: _runId, stage: _stage, task_index: _index, ...changes } = row;
+        const result = await trx
+          .insertInto("workflow_tasks")
+          .values(row)
+          .onConflict((oc) =>
+            oc
+              .columns(["run_id", "stage", "task_index"])
+              .doUpdateSet(changes)
+              .where("workflow_tasks.status", "!=", "completed" satisfies TaskStatus),
+          )
+          .executeTakeFirst();
+        saved.push(Number(result.numInsertedOrUpdatedRows ?? 0) > 0);
       }
-      const { run_id: _runId, stage: _stage, task_index: _index, ...changes } = row;
-      const result = await trx
-        .insertInto("workflow_tasks")
-        .values(row)
-        .onConflict((oc) =>
-          oc
-            .columns(["run_id", "stage", "task_index"])
-            .doUpdateSet(changes)
-            .where("workflow_tasks.status", "!=", "completed" satisfies TaskStatus),
-        )
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+      return saved;
     });
   }
 
@@ -508,4 +512,23 @@ async function endRunningTasks(
     .where("run_id", "=", runId)
     .where("status", "=", "running")
     .execute();
+}
+
+function taskRow(task: TaskRecord) {
+  return {
+    run_id: task.runId,
+    stage: task.stage,
+    task_index: task.index,
+    role: task.role,
+    model: task.model,
+    output_variable: task.outputVariable,
+    status: task.status,
+    output: task.output,
+    error: task.error ? JSON.stringify(task.error) : null,
+    usage: task.usage ? JSON.stringify(task.usage) : null,
+    started_at: task.startedAt,
+    finished_at: task.finishedAt,
+    worker: task.worker ?? null,
+    attempt: task.attempt ?? null,
+  };
 }

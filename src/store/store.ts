@@ -175,6 +175,9 @@ export interface Store {
   // `calls`, the ledger rows of the task's upstream calls, commit in the same transaction (also when the
   // task's write is refused: the calls were made), so a stored result never outlives its calls' rows.
   saveTask(task: TaskRecord, calls?: readonly LedgerEntry[]): Promise<boolean>;
+  // Several tasks' records (the tasks a step starts together) in one transaction, each saved or refused
+  // as saveTask would; true or false for each, in order.
+  saveTasks(tasks: readonly TaskRecord[], calls?: readonly LedgerEntry[]): Promise<boolean[]>;
   listTasks(runId: string): Promise<TaskRecord[]>;
   saveArtifact(artifact: Omit<ArtifactRecord, "createdAt">): Promise<ArtifactRecord>;
   getArtifact(id: string): Promise<ArtifactRecord | undefined>;

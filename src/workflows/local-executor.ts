@@ -175,7 +175,7 @@ export class LocalExecutor implements RunExecutor {
             await this.#fail(run, step.error, planUsage);
             return;
           case "start":
-            for (const task of step.tasks) this.#dispatch(task, context, local, run, tasks);
+            this.#dispatch(step.tasks, context, local, run, tasks);
             break;
           case "wait":
             // Nothing in flight and nothing to start: a task ended without its result being stored.
@@ -193,25 +193,27 @@ export class LocalExecutor implements RunExecutor {
     }
   }
 
-  // A task descriptor is granted a slot and started; the run hears when it ends.
+  // Task descriptors are granted a slot and started together (their starts stored in one write); the run
+  // hears when each ends.
   #dispatch(
-    task: TaskDescriptor,
+    descriptors: readonly TaskDescriptor[],
     context: StepContext,
     local: LocalRun,
     run: RunRecord,
     tasks: readonly TaskRecord[],
   ) {
-    const key = taskKey(task);
-    local.inFlight.add(key);
-    this.#deps.steps
-      .runTask(task, context, { run, tasks })
-      .catch((error: unknown) => {
-        local.lastError = toOrchestratorError(error);
-      })
-      .finally(() => {
-        local.inFlight.delete(key);
-        this.#notify(local);
-      });
+    for (const task of descriptors) local.inFlight.add(taskKey(task));
+    const running = this.#deps.steps.runTasks(descriptors, context, { run, tasks });
+    descriptors.forEach((task, position) => {
+      (running[position] ?? Promise.resolve())
+        .catch((error: unknown) => {
+          local.lastError = toOrchestratorError(error);
+        })
+        .finally(() => {
+          local.inFlight.delete(taskKey(task));
+          this.#notify(local);
+        });
+    });
   }
 
   // The run stops: its tasks end first (storing how they ended, so what finished is kept); then it fails,

@@ -9,7 +9,7 @@ import { estimateWorkflowCostUsd } from "./estimate-cost.ts";
 import { explainFailure, writeFinalAnswer } from "./finisher.ts";
 import { planWorkflow } from "./planner.ts";
 import { addUsage, type TaskDescriptor, taskValues, zeroUsage } from "./run-rules.ts";
-import type { WorkflowEngine } from "./workflow-engine.ts";
+import type { TaskToRun, WorkflowEngine } from "./workflow-engine.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
 import type { WorkflowDefinition } from "./workflow-schema.ts";
 
@@ -77,31 +77,47 @@ export class RunSteps {
     return plan.calls.reduce((sum, call) => addUsage(sum, call.usage), zeroUsage);
   }
 
-  // Runs one task; its start and its result are stored (fenced by the attempt) as they happen. `known` is
-  // the run as the caller just read it (the in-process executor), saving a read per task.
-  async runTask(
-    task: TaskDescriptor,
+  // Runs one task; its start and its result are stored (fenced by the attempt) as they happen.
+  async runTask(task: TaskDescriptor, context: StepContext): Promise<void> {
+    const { store } = this.#deps;
+    const [run, tasks] = await Promise.all([store.getRun(task.runId), store.listTasks(task.runId)]);
+    if (run) await Promise.all(this.runTasks([task], context, { run, tasks }));
+  }
+
+  // Runs tasks of one run that start together, their starts stored in one write; `known` is the run as the
+  // caller just read it (the in-process executor), saving a read. One promise per task, in order.
+  runTasks(
+    descriptors: readonly TaskDescriptor[],
     context: StepContext,
-    known?: { readonly run: RunRecord; readonly tasks: readonly TaskRecord[] },
-  ): Promise<void> {
-    const { store, engine } = this.#deps;
-    const [run, tasks] = known
-      ? [known.run, known.tasks]
-      : await Promise.all([store.getRun(task.runId), store.listTasks(task.runId)]);
-    if (run?.status !== "running" || run.attempt !== task.attempt) return;
-    // Exactly once from the user's view: a finished task is never run again.
-    if (tasks.some((t) => t.stage === task.stage && t.index === task.index && t.status === "completed"))
-      return;
-    const definition = run.workflow as WorkflowDefinition;
-    const step = definition.stages[task.stage]?.tasks[task.index];
-    if (!step) throw new Error(`run ${task.runId} has no task ${task.stage}.${task.index}`);
-    await engine.runTask(
-      { runId: task.runId, attempt: task.attempt, signal: context.signal, deadline: context.deadline },
-      task.stage,
-      task.index,
-      step,
-      taskValues(definition, tasks),
-    );
+    known: { readonly run: RunRecord; readonly tasks: readonly TaskRecord[] },
+  ): Promise<void>[] {
+    const { run, tasks } = known;
+    const toRun: { descriptor: TaskDescriptor; item: TaskToRun }[] = [];
+    const outcomes = descriptors.map((task) => {
+      if (run.status !== "running" || run.attempt !== task.attempt || run.id !== task.runId)
+        return Promise.resolve();
+      // Exactly once from the user's view: a finished task is never run again.
+      if (tasks.some((t) => t.stage === task.stage && t.index === task.index && t.status === "completed"))
+        return Promise.resolve();
+      const definition = run.workflow as WorkflowDefinition;
+      const step = definition.stages[task.stage]?.tasks[task.index];
+      if (!step)
+        return Promise.reject(new Error(`run ${task.runId} has no task ${task.stage}.${task.index}`));
+      toRun.push({
+        descriptor: task,
+        item: { stage: task.stage, index: task.index, task: step, values: taskValues(definition, tasks) },
+      });
+      return undefined;
+    });
+    const first = toRun[0]?.descriptor;
+    const running = first
+      ? this.#deps.engine.runTasks(
+          { runId: first.runId, attempt: first.attempt, signal: context.signal, deadline: context.deadline },
+          toRun.map(({ item }) => item),
+        )
+      : [];
+    let next = 0;
+    return outcomes.map((outcome) => outcome ?? (running[next++] ?? Promise.resolve()).then(() => undefined));
   }
 
   // Every task is done: a workflow is complete; an H request first gets its final answer written.

@@ -48,6 +48,32 @@ export interface TaskRetrySettings {
   readonly random: RandomSource;
 }
 
+export interface TaskToRun {
+  readonly stage: number;
+  readonly index: number;
+  readonly task: WorkflowTask;
+  readonly values: Readonly<Record<string, string>>;
+}
+
+export interface TaskResult {
+  readonly output: string;
+  readonly usage: RunUsage;
+}
+
+// What every record of a task repeats.
+type TaskBase = Pick<
+  TaskRecord,
+  "runId" | "stage" | "index" | "role" | "outputVariable" | "worker" | "attempt"
+> & {
+  readonly model: string;
+};
+
+interface TaskStart {
+  readonly item: TaskToRun;
+  readonly resolved: ReturnType<ModelClient["resolve"]>;
+  readonly base: TaskBase;
+}
+
 // What a single task needs from its run: where it belongs, its attempt, and when it must stop.
 export interface TaskRun {
   readonly runId: string;
@@ -73,37 +99,68 @@ export class WorkflowEngine {
 
   // Runs one task and stores its start and its result (or failure) as they happen. Nothing is called when
   // the start cannot be stored (the run ended, or another attempt took it over).
-  async runTask(
+  runTask(
     run: TaskRun,
     stage: number,
     index: number,
     task: WorkflowTask,
     values: Readonly<Record<string, string>>,
-  ): Promise<{ output: string; usage: RunUsage } | undefined> {
-    const { models, store, events, clock } = this.#deps;
-    run.signal.throwIfAborted();
-    const resolved = models.resolve(task.model);
-    const base = {
+  ): Promise<TaskResult | undefined> {
+    return this.runTasks(run, [{ stage, index, task, values }])[0] ?? Promise.resolve(undefined);
+  }
+
+  // Starts tasks of one run together (a stage's parallel tasks): their starts are stored in one write,
+  // then each runs on its own. One promise per task, in order.
+  runTasks(run: TaskRun, items: readonly TaskToRun[]): Promise<TaskResult | undefined>[] {
+    const { store, clock } = this.#deps;
+    let starts: TaskStart[];
+    try {
+      run.signal.throwIfAborted();
+      starts = items.map((item) => this.#startOf(run, item));
+    } catch (error) {
+      return items.map(() => Promise.reject(error));
+    }
+    const startedAt = clock.isoNow();
+    const stored = store.saveTasks(
+      starts.map(({ base }) => ({
+        ...base,
+        status: "running",
+        output: null,
+        error: null,
+        usage: null,
+        startedAt,
+        finishedAt: null,
+      })),
+    );
+    return starts.map(async (start, position) => {
+      if (!(await stored)[position]) return undefined;
+      return this.#runStarted(run, start.item, start.resolved, start.base, startedAt);
+    });
+  }
+
+  #startOf(run: TaskRun, item: TaskToRun): TaskStart {
+    const resolved = this.#deps.models.resolve(item.task.model);
+    const base: TaskBase = {
       runId: run.runId,
-      stage,
-      index,
+      stage: item.stage,
+      index: item.index,
       role: resolved.role,
       model: resolved.definition.model,
-      outputVariable: task.output_variable,
+      outputVariable: item.task.output_variable,
       worker: this.#deps.workerId,
       attempt: run.attempt,
     };
-    const startedAt = clock.isoNow();
-    const started = await store.saveTask({
-      ...base,
-      status: "running",
-      output: null,
-      error: null,
-      usage: null,
-      startedAt,
-      finishedAt: null,
-    });
-    if (!started) return undefined;
+    return { item, resolved, base };
+  }
+
+  async #runStarted(
+    run: TaskRun,
+    { stage, index, task, values }: TaskToRun,
+    resolved: TaskStart["resolved"],
+    base: TaskBase,
+    startedAt: string,
+  ): Promise<TaskResult> {
+    const { events, clock } = this.#deps;
     events.emit({
       type: "task_started",
       workflowId: run.runId,

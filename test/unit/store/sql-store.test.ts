@@ -297,6 +297,45 @@ for (const backend of backends)
       assert.equal(await store.usage.spentUsd({}), 0.75);
     });
 
+    it("writes the starts of several tasks in one call, refusing each one saveTask would refuse", async () => {
+      await store.createRun({ id: "run-6", sessionId: null, kind: "workflow", request: {} });
+      await store.claimRun("run-6", {
+        attempt: "a1",
+        expectedAttempt: null,
+        leaseOwner: "o",
+        leaseExpiresAt: "2026-01-01T00:00:10.000Z",
+      });
+      const task = {
+        runId: "run-6",
+        stage: 0,
+        role: "medium_ai",
+        model: "m",
+        outputVariable: "out",
+        output: null,
+        error: null,
+        usage: null,
+        startedAt: null,
+        finishedAt: null,
+        attempt: "a1",
+      };
+      await store.saveTask({ ...task, index: 1, status: "completed", output: "kept" });
+      const saved = await store.saveTasks([
+        { ...task, index: 0, status: "running" },
+        { ...task, index: 1, status: "running" },
+        { ...task, index: 2, status: "running", attempt: "a0" },
+        { ...task, index: 3, status: "running" },
+      ]);
+      assert.deepEqual(saved, [true, false, false, true]);
+      assert.deepEqual(
+        (await store.listTasks("run-6")).map((t) => [t.index, t.status]),
+        [
+          [0, "running"],
+          [1, "completed"],
+          [3, "running"],
+        ],
+      );
+    });
+
     it("keeps binary artifacts byte for byte", async () => {
       const data = new Uint8Array([0, 1, 2, 250, 255]);
       const saved = await store.saveArtifact({
