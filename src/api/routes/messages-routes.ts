@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { invalidRequest } from "../../core/errors.ts";
 import { textOf } from "../../providers/chat-provider.ts";
 import type { TokenCounter } from "../../tokens/token-counter.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
@@ -10,7 +9,7 @@ import {
 } from "../anthropic/messages-request.ts";
 import { streamMessage } from "../anthropic/messages-stream.ts";
 import { stopReason, toolUseBlock, usageView } from "../anthropic/messages-view.ts";
-import { finishedWorkflow, resolveTarget } from "../chat-target.ts";
+import { chatInputOf, continueWithWorkflow, replyWithWorkflow, resolveTarget } from "../chat-target.ts";
 import { routeHeaders } from "../completion-stream.ts";
 import { parseInput } from "../validation.ts";
 import { orchestratorView } from "../views.ts";
@@ -45,17 +44,7 @@ export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRoute
   app.post("/v1/messages", async (request, reply) => {
     const body = parseInput(messagesBodySchema, request.body);
     const converted = convertMessagesRequest(body);
-    const target = resolveTarget(deps.models, body.model);
-    if (target.kind === "auto" && converted.message.trim() === "") {
-      throw invalidRequest("messages", "model auto needs a user message with text to route by");
-    }
-    const input = {
-      message: converted.message,
-      images: converted.images,
-      conversation: converted.conversation,
-      target,
-      generation: converted.generation,
-    };
+    const input = chatInputOf(deps.models, body.model, converted, "messages");
     const signal = abortOnDisconnect(reply);
     const id = `msg_${deps.newId().replaceAll("-", "")}`;
 
@@ -63,17 +52,13 @@ export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRoute
       await streamMessage(reply, deps.chat.chatStream(input, signal), {
         id,
         describeReply: orchestratorView,
-        continueWith: async (done) => {
-          if (!done.workflowId) return undefined;
-          const finished = await finishedWorkflow(deps, done.workflowId);
-          return { text: `\n\n${finished.text}`, usage: finished.usage };
-        },
+        continueWith: continueWithWorkflow(deps),
       });
       return reply;
     }
 
     const done = await deps.chat.chat(input, signal);
-    const finished = done.workflowId ? await finishedWorkflow(deps, done.workflowId) : undefined;
+    const { finished, promptTokens, completionTokens } = await replyWithWorkflow(deps, done);
     const text = finished ? `${done.response}\n\n${finished.text}` : done.response;
     reply.headers(routeHeaders(done));
     return {
@@ -87,10 +72,7 @@ export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRoute
       ],
       stop_reason: stopReason(done.finishReason),
       stop_sequence: null,
-      usage: usageView({
-        promptTokens: done.usage.promptTokens + (finished?.usage.promptTokens ?? 0),
-        completionTokens: done.usage.completionTokens + (finished?.usage.completionTokens ?? 0),
-      }),
+      usage: usageView({ promptTokens, completionTokens }),
       orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
     };
   });

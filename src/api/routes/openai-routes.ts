@@ -1,13 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import type { ChatService } from "../../chat/chat-service.ts";
 import type { Clock } from "../../core/clock.ts";
-import { invalidRequest } from "../../core/errors.ts";
 import type { IdGenerator } from "../../core/ids.ts";
 import type { ModelClient } from "../../models/model-client.ts";
 import type { Store } from "../../store/store.ts";
 import type { WorkflowService } from "../../workflows/workflow-service.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
-import { finishedWorkflow, resolveTarget } from "../chat-target.ts";
+import { chatInputOf, continueWithWorkflow, replyWithWorkflow } from "../chat-target.ts";
 import { routeHeaders, streamCompletion } from "../completion-stream.ts";
 import { chatCompletionBodySchema, convertRequest } from "../openai/openai-schemas.ts";
 import { parseInput } from "../validation.ts";
@@ -29,17 +28,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
     const body = parseInput(chatCompletionBodySchema, request.body);
     if (body.cache && request.orchestration) request.orchestration.preferCache = true;
     const converted = convertRequest(body);
-    const target = resolveTarget(deps.models, body.model);
-    if (target.kind === "auto" && converted.message.trim() === "") {
-      throw invalidRequest("messages", "model auto needs a user message with text to route by");
-    }
-    const input = {
-      message: converted.message,
-      images: converted.images,
-      conversation: converted.conversation,
-      target,
-      generation: converted.generation,
-    };
+    const input = chatInputOf(deps.models, body.model, converted, "messages");
     const signal = abortOnDisconnect(reply);
     const id = `chatcmpl-${deps.newId()}`;
     const created = Math.floor(deps.clock.now() / 1000);
@@ -55,19 +44,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
           routing: routingView(route.routing),
         }),
         describeReply: (done, extraCostUsd) => orchestratorView(done, extraCostUsd),
-        continueWith: async (done) => {
-          if (!done.workflowId) return undefined;
-          const finished = await finishedWorkflow(deps, done.workflowId);
-          return { text: `\n\n${finished.text}`, usage: finished.usage };
-        },
+        continueWith: continueWithWorkflow(deps),
       });
       return reply;
     }
 
     const done = await deps.chat.chat(input, signal);
-    const finished = done.workflowId ? await finishedWorkflow(deps, done.workflowId) : undefined;
-    const promptTokens = done.usage.promptTokens + (finished?.usage.promptTokens ?? 0);
-    const completionTokens = done.usage.completionTokens + (finished?.usage.completionTokens ?? 0);
+    const { finished, promptTokens, completionTokens } = await replyWithWorkflow(deps, done);
     reply.headers(routeHeaders(done));
     return {
       id,

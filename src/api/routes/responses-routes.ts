@@ -1,8 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { invalidRequest } from "../../core/errors.ts";
 import type { ChatMessage } from "../../providers/chat-provider.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
-import { finishedWorkflow, resolveTarget } from "../chat-target.ts";
+import { chatInputOf, continueWithWorkflow, replyWithWorkflow } from "../chat-target.ts";
 import { clientIdOf } from "../client-identity.ts";
 import { routeHeaders } from "../completion-stream.ts";
 import { ResponseMemory } from "../responses/response-memory.ts";
@@ -33,17 +32,7 @@ export function registerResponsesRoutes(app: FastifyInstance, deps: OpenAiRouteD
     if (body.cache && request.orchestration) request.orchestration.preferCache = true;
     const stored = memory.of(clientIdOf(request));
     const converted = convertResponsesRequest(body, stored);
-    const target = resolveTarget(deps.models, body.model);
-    if (target.kind === "auto" && converted.message.trim() === "") {
-      throw invalidRequest("input", "model auto needs a user message with text to route by");
-    }
-    const input = {
-      message: converted.message,
-      images: converted.images,
-      conversation: converted.conversation,
-      target,
-      generation: converted.generation,
-    };
+    const input = chatInputOf(deps.models, body.model, converted, "input");
     const signal = abortOnDisconnect(reply);
     const shell: ResponseShell = {
       id: `resp_${compactId()}`,
@@ -60,18 +49,14 @@ export function registerResponsesRoutes(app: FastifyInstance, deps: OpenAiRouteD
         shell,
         newItemId: (prefix) => `${prefix}_${compactId()}`,
         describeReply: orchestratorView,
-        continueWith: async (done) => {
-          if (!done.workflowId) return undefined;
-          const finished = await finishedWorkflow(deps, done.workflowId);
-          return { text: `\n\n${finished.text}`, usage: finished.usage };
-        },
+        continueWith: continueWithWorkflow(deps),
         onCompleted: remember,
       });
       return reply;
     }
 
     const done = await deps.chat.chat(input, signal);
-    const finished = done.workflowId ? await finishedWorkflow(deps, done.workflowId) : undefined;
+    const { finished, promptTokens, completionTokens } = await replyWithWorkflow(deps, done);
     const text = finished ? `${done.response}\n\n${finished.text}` : done.response;
     const output: OutputItem[] = [
       ...(text === "" && done.toolCalls ? [] : [messageItem(`msg_${compactId()}`, text, "completed")]),
@@ -83,10 +68,7 @@ export function registerResponsesRoutes(app: FastifyInstance, deps: OpenAiRouteD
       status: done.finishReason === "length" ? "incomplete" : "completed",
       model: done.model,
       output,
-      usage: usageView({
-        promptTokens: done.usage.promptTokens + (finished?.usage.promptTokens ?? 0),
-        completionTokens: done.usage.completionTokens + (finished?.usage.completionTokens ?? 0),
-      }),
+      usage: usageView({ promptTokens, completionTokens }),
       orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
     });
   });
