@@ -4,7 +4,7 @@ import { toOrchestratorError } from "../../core/errors.ts";
 import { type ExtraUsage, routeHeaders } from "../completion-stream.ts";
 import { EventStream } from "../event-stream.ts";
 import { openChatStream } from "../open-chat-stream.ts";
-import { ToolCallDeltas } from "../tool-call-deltas.ts";
+import { relayChatEvents } from "../relay-chat-events.ts";
 import { stopReason, toAnthropicErrorBody } from "./messages-view.ts";
 
 export interface MessagesStreamOptions {
@@ -31,7 +31,6 @@ export async function streamMessage(
   let blocks = 0;
   let textBlock: number | undefined;
   const toolBlocks = new Map<number, number>();
-  const toolSteps = new ToolCallDeltas();
 
   const closeText = async () => {
     if (textBlock === undefined) return;
@@ -59,33 +58,27 @@ export async function streamMessage(
         usage: { input_tokens: 0, output_tokens: 0 },
       },
     });
-    let done: ChatReply | undefined;
-    for await (const event of opened.events) {
-      if (stream.closed) return;
-      if (event.type === "delta") {
-        if (event.text !== "") await addText(event.text);
-      } else if (event.type === "tool_call_delta") {
-        for (const step of toolSteps.steps(event.deltas)) {
-          if (step.kind === "start") {
-            await closeText();
-            const index = blocks++;
-            toolBlocks.set(step.index, index);
-            await send("content_block_start", {
-              index,
-              content_block: { type: "tool_use", id: step.id, name: step.name, input: {} },
-            });
-          } else {
-            const index = toolBlocks.get(step.index);
-            if (index === undefined) continue;
-            await send("content_block_delta", {
-              index,
-              delta: { type: "input_json_delta", partial_json: step.delta },
-            });
-          }
-        }
-      } else if (event.type === "done") done = event.reply;
-    }
-    if (!done) throw new Error("the chat pipeline ended without a reply");
+    const done = await relayChatEvents(opened.events, stream, {
+      text: addText,
+      toolStart: async (step) => {
+        await closeText();
+        const index = blocks++;
+        toolBlocks.set(step.index, index);
+        await send("content_block_start", {
+          index,
+          content_block: { type: "tool_use", id: step.id, name: step.name, input: {} },
+        });
+      },
+      toolArguments: async (step) => {
+        const index = toolBlocks.get(step.index);
+        if (index === undefined) return;
+        await send("content_block_delta", {
+          index,
+          delta: { type: "input_json_delta", partial_json: step.delta },
+        });
+      },
+    });
+    if (!done) return;
     const more = options.continueWith ? await options.continueWith(done) : undefined;
     if (more) await addText(more.text);
     await closeText();

@@ -6,7 +6,7 @@ import { type ExtraUsage, routeHeaders } from "../completion-stream.ts";
 import { EventStream } from "../event-stream.ts";
 import { openChatStream } from "../open-chat-stream.ts";
 import { toOpenAiErrorBody } from "../openai/openai-errors.ts";
-import { ToolCallDeltas } from "../tool-call-deltas.ts";
+import { relayChatEvents } from "../relay-chat-events.ts";
 import {
   functionCallItem,
   messageItem,
@@ -54,7 +54,6 @@ export async function streamResponse(
   let model = opened.route.model;
   let message: { itemId: string; outputIndex: number; text: string } | undefined;
   const calls = new Map<number, OpenCall>();
-  const toolSteps = new ToolCallDeltas();
 
   const openMessage = async () => {
     if (message) return message;
@@ -107,40 +106,34 @@ export async function streamResponse(
     await send("response.in_progress", {
       response: responseObject(shell, { status: "in_progress", model, output: [] }),
     });
-    let done: ChatReply | undefined;
-    for await (const event of opened.events) {
-      if (stream.closed) return;
-      if (event.type === "delta") {
-        if (event.text !== "") await addText(event.text);
-      } else if (event.type === "tool_call_delta") {
-        for (const step of toolSteps.steps(event.deltas)) {
-          if (step.kind === "start") {
-            await closeMessage();
-            const call: OpenCall = {
-              itemId: options.newItemId("fc"),
-              outputIndex: output.length,
-              callId: step.id,
-              name: step.name,
-              arguments: "",
-            };
-            calls.set(step.index, call);
-            const item = functionCallItem(call.itemId, toolCallOf(call), "in_progress");
-            output.push(item);
-            await send("response.output_item.added", { output_index: call.outputIndex, item });
-          } else {
-            const call = calls.get(step.index);
-            if (!call) continue;
-            call.arguments += step.delta;
-            await send("response.function_call_arguments.delta", {
-              item_id: call.itemId,
-              output_index: call.outputIndex,
-              delta: step.delta,
-            });
-          }
-        }
-      } else if (event.type === "done") done = event.reply;
-    }
-    if (!done) throw new Error("the chat pipeline ended without a reply");
+    const done = await relayChatEvents(opened.events, stream, {
+      text: addText,
+      toolStart: async (step) => {
+        await closeMessage();
+        const call: OpenCall = {
+          itemId: options.newItemId("fc"),
+          outputIndex: output.length,
+          callId: step.id,
+          name: step.name,
+          arguments: "",
+        };
+        calls.set(step.index, call);
+        const item = functionCallItem(call.itemId, toolCallOf(call), "in_progress");
+        output.push(item);
+        await send("response.output_item.added", { output_index: call.outputIndex, item });
+      },
+      toolArguments: async (step) => {
+        const call = calls.get(step.index);
+        if (!call) return;
+        call.arguments += step.delta;
+        await send("response.function_call_arguments.delta", {
+          item_id: call.itemId,
+          output_index: call.outputIndex,
+          delta: step.delta,
+        });
+      },
+    });
+    if (!done) return;
     model = done.model;
     const more = options.continueWith ? await options.continueWith(done) : undefined;
     if (more) await addText(more.text);
