@@ -2,6 +2,18 @@ import { OrchestratorError } from "../core/errors.ts";
 import { scrubSecrets } from "../core/secrets.ts";
 import { UpstreamHttpError, UpstreamProtocolError } from "./upstream-http.ts";
 
+// An answer that is not what the provider's API promises (no choices, no image, not JSON): the upstream's
+// fault, so another try or another model may do.
+export function malformedAnswer(provider: string, model: string, what: string): OrchestratorError {
+  return new OrchestratorError({
+    kind: "transient",
+    code: "upstream_malformed",
+    status: 502,
+    model,
+    message: `${provider} model ${model}: ${what}`,
+  });
+}
+
 // Translates whatever an upstream call threw into the service's error model, once, at the edge.
 // `timedOut` and `cancelled` say whether the call's own signal ended it, and why.
 export function classifyUpstreamError(

@@ -1,7 +1,7 @@
 import { OrchestratorError } from "../../core/errors.ts";
 import type { Sleeper } from "../../resilience/sleeper.ts";
 import type { MediaProvider, MediaRequest, MediaResult } from "../media-provider.ts";
-import { errorFromHttpStatus, parseRetryAfter } from "../upstream-error.ts";
+import { errorFromHttpStatus, malformedAnswer, parseRetryAfter } from "../upstream-error.ts";
 
 // How images are made: Gemini's native image models answer `:generateContent` with the image inline;
 // Imagen (still served on Vertex AI) answers `:predict`. `auto` picks by the model id.
@@ -264,13 +264,7 @@ interface VeoOperation {
 }
 
 function malformed(model: string, what: string): OrchestratorError {
-  return new OrchestratorError({
-    kind: "transient",
-    code: "upstream_malformed",
-    status: 502,
-    model,
-    message: `google_ai model ${model}: ${what}`,
-  });
+  return malformedAnswer("google_ai", model, what);
 }
 
 // The model would not make this one (safety filters, a prohibited prompt, no image produced): the same

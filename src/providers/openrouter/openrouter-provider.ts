@@ -20,7 +20,7 @@ import type {
 } from "../chat-provider.ts";
 import type { EmbeddingsProvider, EmbeddingsRequest, EmbeddingsResult } from "../embeddings-provider.ts";
 import type { MediaProvider, MediaRequest, MediaResult } from "../media-provider.ts";
-import { classifyUpstreamError, errorFromHttpStatus } from "../upstream-error.ts";
+import { classifyUpstreamError, errorFromHttpStatus, malformedAnswer } from "../upstream-error.ts";
 import { UpstreamHttp } from "../upstream-http.ts";
 
 export interface OpenRouterProviderOptions {
@@ -481,13 +481,7 @@ function readUsage(usage: WireUsage | null | undefined): ChatUsage {
 }
 
 function malformed(model: string, what: string): OrchestratorError {
-  return new OrchestratorError({
-    kind: "transient",
-    code: "upstream_malformed",
-    status: 502,
-    model,
-    message: `openrouter model ${model}: ${what}`,
-  });
+  return malformedAnswer("openrouter", model, what);
 }
 
 function truncated(model: string, received: number): OrchestratorError {
