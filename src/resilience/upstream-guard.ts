@@ -331,7 +331,7 @@ class Pass {
     this.#started = parts.now();
     const { call } = parts;
     const timeoutMs = Math.max(1, Math.min(parts.requestTimeoutMs, call.deadline - this.#started));
-    this.#timer = setTimeout(() => this.#timeout.abort(timeoutReason(call)), timeoutMs);
+    this.#timer = setTimeout(() => this.#timeout.abort(upstreamTimeout(call)), timeoutMs);
     const signal = call.signal ? AbortSignal.any([call.signal, this.#timeout.signal]) : this.#timeout.signal;
     this.attempt = { signal, timeoutMs, number: parts.number };
   }
@@ -352,7 +352,7 @@ class Pass {
     if (call.signal?.aborted) {
       if (error.code !== "cancelled") error = cancelled(call, raw);
     } else if (this.#timeout.signal.aborted && error.code !== "upstream_timeout") {
-      error = timedOut(call, this.attempt.timeoutMs, raw);
+      error = upstreamTimeout(call, this.attempt.timeoutMs, raw);
     }
     this.#failure ??= error;
     return error;
@@ -395,25 +395,16 @@ function deadlineSignal(call: GuardedCall, now: number) {
   };
 }
 
-function timeoutReason(call: GuardedCall): OrchestratorError {
+// An attempt that ran out of time: the abort reason while it runs (no limit named), then, once the
+// upstream's own error is caught, the error saying which limit it hit.
+function upstreamTimeout(call: GuardedCall, timeoutMs?: number, cause?: unknown): OrchestratorError {
   return new OrchestratorError({
     kind: "resource",
     code: "upstream_timeout",
     status: 504,
     retryable: true,
     model: call.model,
-    message: `${call.provider} model ${call.model} did not answer in time`,
-  });
-}
-
-function timedOut(call: GuardedCall, timeoutMs: number, cause: unknown): OrchestratorError {
-  return new OrchestratorError({
-    kind: "resource",
-    code: "upstream_timeout",
-    status: 504,
-    retryable: true,
-    model: call.model,
-    message: `${call.provider} model ${call.model} did not answer within ${Math.ceil(timeoutMs / 1000)} s`,
+    message: `${call.provider} model ${call.model} did not answer ${timeoutMs === undefined ? "in time" : `within ${Math.ceil(timeoutMs / 1000)} s`}`,
     cause,
   });
 }
