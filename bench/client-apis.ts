@@ -1,5 +1,4 @@
-import autocannon from "autocannon";
-import { cpuMs } from "./lib/probe.ts";
+import { type Measured, measureLoad } from "./lib/load.ts";
 import { type Running, startOrchestrator, startUpstream } from "./lib/processes.ts";
 import { markdownTable, round, writeResult } from "./lib/report.ts";
 
@@ -21,36 +20,8 @@ const endpoints = {
 } as const;
 type Endpoint = keyof typeof endpoints;
 
-interface Measured {
-  readonly rps: number;
-  readonly meanMs: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
-  readonly cpuMsPerRequest: number;
-}
-
-async function measure(target: Running, path: Endpoint): Promise<Measured> {
-  const run = (seconds: number) =>
-    autocannon({
-      url: `${target.url}${path}`,
-      method: "POST",
-      connections,
-      duration: seconds,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(endpoints[path]),
-    });
-  await run(2);
-  const cpuBefore = cpuMs(target.pid);
-  const result = await run(durationSeconds);
-  return {
-    rps: round(result.requests.average, 0),
-    meanMs: round(result.latency.mean, 2),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx + result.timeouts,
-    cpuMsPerRequest: round((cpuMs(target.pid) - cpuBefore) / Math.max(1, result.requests.total), 3),
-  };
+function measure(target: Running, path: Endpoint): Promise<Measured> {
+  return measureLoad(target, { path, connections, body: endpoints[path], durationSeconds });
 }
 
 export async function clientApis(): Promise<string> {

@@ -1,5 +1,5 @@
-import autocannon from "autocannon";
-import { cpuMs, peakRssMiB, rssMiB } from "./lib/probe.ts";
+import { type Measured, measureLoad } from "./lib/load.ts";
+import { peakRssMiB, rssMiB } from "./lib/probe.ts";
 import {
   type Running,
   startOrchestrator,
@@ -18,46 +18,14 @@ const upstreamLatencyMs = Number(process.env.BENCH_UPSTREAM_LATENCY_MS ?? 20);
 const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
 const repetitions = Number(process.env.BENCH_REPETITIONS ?? 3);
 
-interface Measured {
-  readonly rps: number;
-  readonly meanMs: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
-  readonly requests: number;
-  // CPU the target process used per request answered.
-  readonly cpuMsPerRequest: number;
-}
-
-async function measure(
+function measure(
   target: Running,
   path: string,
   connections: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<Measured> {
-  const run = async (seconds: number) =>
-    autocannon({
-      url: `${target.url}${path}`,
-      method: "POST",
-      connections,
-      duration: seconds,
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify(body),
-    });
-  await run(2); // warm-up: JIT, connection pools
-  const cpuBefore = cpuMs(target.pid);
-  const result = await run(durationSeconds);
-  const answered = Math.max(1, result.requests.total);
-  return {
-    rps: round(result.requests.average, 0),
-    meanMs: round(result.latency.mean, 2),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx + result.timeouts,
-    requests: result.requests.total,
-    cpuMsPerRequest: round((cpuMs(target.pid) - cpuBefore) / answered, 3),
-  };
+  return measureLoad(target, { path, connections, body, headers, durationSeconds });
 }
 
 const messages = [{ role: "user", content: "What are the benefits of renewable energy?" }];
