@@ -203,7 +203,8 @@ describe("POST /chat against a fake OpenRouter", () => {
       orchestrationResponder({
         finalAnswer: "THE FINISHED CAMPAIGN",
         override: (_request, kind) =>
-          kind === "finish" ? { kind: "text", content: "THE FINISHED CAMPAIGN", delayMs: 100 } : undefined,
+          // The finisher takes 1 s, so the run is still running when the test looks, however busy the machine.
+          kind === "finish" ? { kind: "text", content: "THE FINISHED CAMPAIGN", delayMs: 1_000 } : undefined,
       }),
     );
     const res = await t.post("/chat", {
