@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { type FakeOpenRouter, type FakeReply, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { type FakeReply, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { models, routingResponder } from "../support/responders.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp } from "../support/test-app.ts";
 
 const mediumFallback = "meta-llama/llama-3.1-70b-instruct";
 const fromThinking = new RegExp(`answer from ${models.thinking.replace(/[.]/g, "\\.")}`);
@@ -23,24 +24,13 @@ function sseChunks(text: string): any[] {
 }
 
 describe("escalation of unusable answers", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({ fake });
-  });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.clear());
+  const app = useFakeOpenRouterApp({ clearEachTest: true });
 
   it("answers an empty M answer again with the thinking model, and says so in the response, session and stats", async () => {
-    fake.respondWith(
+    app.fake.respondWith(
       mediumAnswers({ kind: "text", content: "", promptTokens: 100, completionTokens: 0, cost: 0.0001 }),
     );
-    const res = await t.post("/chat", { message: "What is a heat pump?" });
+    const res = await app.t.post("/chat", { message: "What is a heat pump?" });
     assert.equal(res.status, 200);
     assert.equal(res.body.category, "M");
     assert.equal(res.body.model, models.thinking);
@@ -52,21 +42,21 @@ describe("escalation of unusable answers", () => {
       reason: "empty",
     });
     assert.deepEqual(
-      fake.requests.map((r) => r.body.model),
+      app.fake.requests.map((r) => r.body.model),
       [models.categorizer, models.medium, models.thinking],
     );
     // The wasted call is part of what the request cost.
     assert.equal(res.body.usage.cost_usd, 0.000001 + 0.0001 + 0.0002);
 
-    const session = await t.get(`/sessions/${res.body.session_id}`);
+    const session = await app.t.get(`/sessions/${res.body.session_id}`);
     const stored = session.body.messages.at(-1);
     assert.equal(stored.model, models.thinking);
     assert.match(stored.content, /answer from moonshotai/);
 
-    const stats = await t.get("/stats?since=all");
+    const stats = await app.t.get("/stats?since=all");
     assert.equal(stats.body.requests.escalated.total, 1);
     assert.deepEqual(stats.body.requests.escalated.by_reason, { empty: 1 });
-    const metrics = parsePrometheusTextFormat((await t.get("/metrics")).body as string);
+    const metrics = parsePrometheusTextFormat((await app.t.get("/metrics")).body as string);
     const escalations = metrics.find((m) => m.name === "orchestrator_escalations_total");
     assert.deepEqual(
       escalations?.metrics.map((m: any) => [m.labels.reason, m.value]),
@@ -77,10 +67,10 @@ describe("escalation of unusable answers", () => {
   it("escalates an answer emptied by the output limit, also when the model client gives up on it as empty", async () => {
     // A thinking-style medium model: all the room goes to reasoning, every time it is asked. Whether the
     // model client passes the empty answer on or fails it as empty_answer, the thinking model answers.
-    fake.respondWith(
+    app.fake.respondWith(
       mediumAnswers({ kind: "text", content: "", finishReason: "length", completionTokens: 50 }),
     );
-    const res = await t.post("/chat", { message: "Think hard about heat pumps" });
+    const res = await app.t.post("/chat", { message: "Think hard about heat pumps" });
     assert.equal(res.status, 200);
     assert.equal(res.body.model, models.thinking);
     assert.deepEqual(res.body.routing.escalated, {
@@ -91,22 +81,22 @@ describe("escalation of unusable answers", () => {
   });
 
   it("escalates an answer cut off by the output limit, and a refusal", async () => {
-    fake.respondWith(
+    app.fake.respondWith(
       mediumAnswers({ kind: "text", content: "The three reasons are: first,", finishReason: "length" }),
     );
-    const cut = await t.post("/chat", { message: "Give me three reasons" });
+    const cut = await app.t.post("/chat", { message: "Give me three reasons" });
     assert.equal(cut.body.model, models.thinking);
     assert.equal(cut.body.routing.escalated.reason, "length");
 
-    fake.respondWith(mediumAnswers({ kind: "text", content: "I'm sorry, but I can't help with that." }));
-    const refused = await t.post("/chat", { message: "Explain how vaccines work" });
+    app.fake.respondWith(mediumAnswers({ kind: "text", content: "I'm sorry, but I can't help with that." }));
+    const refused = await app.t.post("/chat", { message: "Explain how vaccines work" });
     assert.equal(refused.body.model, models.thinking);
     assert.equal(refused.body.routing.escalated.reason, "refusal");
   });
 
   it("escalates text that is not JSON when the client asked for JSON, and passes the format on", async () => {
-    fake.respondWith(mediumAnswers({ kind: "text", content: 'Sure! {"ok": true}' }));
-    const res = await t.post("/v1/chat/completions", {
+    app.fake.respondWith(mediumAnswers({ kind: "text", content: 'Sure! {"ok": true}' }));
+    const res = await app.t.post("/v1/chat/completions", {
       model: "auto",
       messages: [{ role: "user", content: "Reply with a JSON object" }],
       response_format: { type: "json_object" },
@@ -114,12 +104,12 @@ describe("escalation of unusable answers", () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.model, models.thinking);
     assert.equal(res.body.orchestrator.routing.escalated.reason, "invalid_json");
-    const toThinking = fake.requests.find((r) => r.body.model === models.thinking);
+    const toThinking = app.fake.requests.find((r) => r.body.model === models.thinking);
     assert.deepEqual(toThinking?.body.response_format, { type: "json_object" });
 
     // The same text without a JSON request is a fine answer.
-    fake.clear();
-    const plain = await t.post("/v1/chat/completions", {
+    app.fake.clear();
+    const plain = await app.t.post("/v1/chat/completions", {
       model: "auto",
       messages: [{ role: "user", content: "Reply with a JSON object" }],
     });
@@ -128,8 +118,8 @@ describe("escalation of unusable answers", () => {
   });
 
   it("escalates an empty streamed answer, since none of it reached the client", async () => {
-    fake.respondWith(mediumAnswers({ kind: "text", content: "" }));
-    const res = await fetch(`${t.url}/chat`, {
+    app.fake.respondWith(mediumAnswers({ kind: "text", content: "" }));
+    const res = await fetch(`${app.t.url}/chat`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ message: "What is a heat pump?", stream: true }),
@@ -143,8 +133,10 @@ describe("escalation of unusable answers", () => {
   });
 
   it("does not replace a streamed answer whose text the client already has", async () => {
-    fake.respondWith(mediumAnswers({ kind: "text", content: "Cut off in the midd", finishReason: "length" }));
-    const res = await fetch(`${t.url}/chat`, {
+    app.fake.respondWith(
+      mediumAnswers({ kind: "text", content: "Cut off in the midd", finishReason: "length" }),
+    );
+    const res = await fetch(`${app.t.url}/chat`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ message: "Tell me a story", stream: true }),
@@ -152,28 +144,28 @@ describe("escalation of unusable answers", () => {
     const last = sseChunks(await res.text()).at(-1);
     assert.equal(last.orchestrator.model, models.medium);
     assert.equal(last.orchestrator.routing.escalated, undefined);
-    assert.equal(fake.requests.filter((r) => r.body.model === models.thinking).length, 0);
+    assert.equal(app.fake.requests.filter((r) => r.body.model === models.thinking).length, 0);
   });
 
   it("leaves alone answers with no stronger role: L answers and roles the client named", async () => {
-    fake.respondWith((request) =>
+    app.fake.respondWith((request) =>
       request.body.model === models.categorizer
         ? { kind: "text", content: "L" }
         : { kind: "text", content: "" },
     );
-    const l = await t.post("/chat", { message: "Prove it" });
+    const l = await app.t.post("/chat", { message: "Prove it" });
     assert.equal(l.body.model, models.thinking);
     assert.equal(l.body.routing.escalated, undefined);
-    assert.equal(fake.requests.length, 2);
+    assert.equal(app.fake.requests.length, 2);
 
-    fake.clear();
-    fake.respondWith(() => ({ kind: "text", content: "" }));
-    const named = await t.post("/v1/chat/completions", {
+    app.fake.clear();
+    app.fake.respondWith(() => ({ kind: "text", content: "" }));
+    const named = await app.t.post("/v1/chat/completions", {
       model: "medium_ai",
       messages: [{ role: "user", content: "Hello" }],
     });
     assert.equal(named.body.model, models.medium);
-    assert.equal(fake.requests.length, 1);
+    assert.equal(app.fake.requests.length, 1);
   });
 });
 

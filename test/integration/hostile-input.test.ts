@@ -6,6 +6,7 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type FakeGoogleAi, fakeMp4, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { callKind, orchestrationResponder, systemText, twoStagePlan } from "../support/responders.ts";
 import { redisUrl } from "../support/services.ts";
 import { eventually, startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
@@ -276,25 +277,15 @@ describe("hostile input: client limits by identity", () => {
 });
 
 describe("hostile input: smaller things found on the way", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({ fake });
-  });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
+  const app = useFakeOpenRouterApp();
 
   it("answers an overlong id in the documented error shape", async () => {
-    const res = await t.get(`/workflow/${"x".repeat(300)}`);
+    const res = await app.t.get(`/workflow/${"x".repeat(300)}`);
     assert.equal(res.status, 414);
     assert.equal(res.body.error.type, "logical");
     assert.equal(res.body.error.code, "uri_too_long");
     assert.equal(res.body.error.retryable, false);
-    const longSession = await t.get(`/sessions/${"x".repeat(129)}`);
+    const longSession = await app.t.get(`/sessions/${"x".repeat(129)}`);
     assert.equal(longSession.status, 400);
     assert.equal(longSession.body.error.field, "id");
   });
@@ -304,15 +295,15 @@ describe("hostile input: smaller things found on the way", () => {
     const onWarning = (warning: Error) => warnings.push(warning.name);
     process.on("warning", onWarning);
     try {
-      fake.respondWith(() => ({ kind: "text", content: "ok", delayMs: 2 }));
+      app.fake.respondWith(() => ({ kind: "text", content: "ok", delayMs: 2 }));
       const tasks = Array.from({ length: 30 }, (_, i) => ({
         model: "fast_ai",
         prompt: `step ${i}`,
         output_variable: `step${i}`,
       }));
-      const started = await t.post("/workflow", { workflow: [{ type: "inline", tasks }], async: true });
+      const started = await app.t.post("/workflow", { workflow: [{ type: "inline", tasks }], async: true });
       assert.equal(started.status, 202);
-      const events = await fetch(`${t.url}/workflow/${started.body.workflow_id}/events`);
+      const events = await fetch(`${app.t.url}/workflow/${started.body.workflow_id}/events`);
       const text = await events.text();
       assert.equal(text.match(/event: task_completed/g)?.length, 30);
       assert.match(text, /event: workflow_finished/);

@@ -1,29 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { describe, it } from "node:test";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 
 // Wire format: https://docs.anthropic.com/en/docs/build-with-claude/streaming and
 // https://docs.anthropic.com/en/api/errors
 describe("POST /v1/messages", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({ fake });
-  });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.clear();
-    fake.respondWith(() => ({ kind: "text", content: "hello there", chunkSize: 3 }));
+  const app = useFakeOpenRouterApp({
+    respond: () => ({ kind: "text", content: "hello there", chunkSize: 3 }),
   });
 
   const ask = (body: Record<string, unknown>) =>
-    t.post("/v1/messages", body, { "anthropic-version": "2023-06-01" });
+    app.t.post("/v1/messages", body, { "anthropic-version": "2023-06-01" });
 
   it("refuses bad input in Anthropic's error shape, naming the field, before anything goes upstream", async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
@@ -62,7 +49,7 @@ describe("POST /v1/messages", () => {
       assert.equal(res.body.error.type, "invalid_request_error");
       assert.match(res.body.error.message, message);
     }
-    assert.equal(fake.requests.length, 0);
+    assert.equal(app.fake.requests.length, 0);
   });
 
   it("puts tool results before the rest of a user turn and documents as file parts", async () => {
@@ -82,7 +69,7 @@ describe("POST /v1/messages", () => {
         },
       ],
     });
-    const sent = fake.requests[0]?.body.messages as Array<Record<string, unknown>>;
+    const sent = app.fake.requests[0]?.body.messages as Array<Record<string, unknown>>;
     assert.deepEqual(sent[1], {
       role: "assistant",
       content: null,
@@ -96,12 +83,12 @@ describe("POST /v1/messages", () => {
   });
 
   it("ends a stream that fails after its first token with an error event", async () => {
-    fake.respondWith(() => ({
+    app.fake.respondWith(() => ({
       kind: "midstream-error",
       contentBefore: "partial",
       message: "provider crashed",
     }));
-    const response = await fetch(`${t.url}/v1/messages`, {
+    const response = await fetch(`${app.t.url}/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({

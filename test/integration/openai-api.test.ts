@@ -1,36 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import OpenAI from "openai";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { models, orchestrationResponder, requestsTo, routingResponder } from "../support/responders.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp } from "../support/test-app.ts";
 
 type Extended = { orchestrator: Record<string, any> };
 
 describe("OpenAI-compatible API, driven by the official openai client", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-  let client: OpenAI;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({
-      fake,
-      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 } } },
-    });
-    client = new OpenAI({ apiKey: "unused-locally", baseURL: `${t.url}/v1`, maxRetries: 0 });
-  });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.clear();
-    fake.respondWith(routingResponder("M"));
+  const app = useFakeOpenRouterApp({
+    config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 } } },
+    respond: routingResponder("M"),
   });
 
   it("model auto classifies and routes, and says who answered", async () => {
-    const { data, response } = await client.chat.completions
+    const { data, response } = await app.client.chat.completions
       .create({
         model: "auto",
         messages: [{ role: "user", content: "What are the benefits of renewable energy?" }],
@@ -49,13 +33,13 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
     assert.equal(response.headers.get("x-orchestrator-category"), "M");
     assert.equal(response.headers.get("x-orchestrator-model"), models.medium);
     assert.deepEqual(
-      fake.requests.map((r) => r.body.model),
+      app.fake.requests.map((r) => r.body.model),
       [models.categorizer, models.medium],
     );
   });
 
   it("sends the client's whole conversation and options on, stateless", async () => {
-    await client.chat.completions.create({
+    await app.client.chat.completions.create({
       model: "auto",
       messages: [
         { role: "system", content: "You are terse." },
@@ -68,7 +52,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
       response_format: { type: "json_object" },
       user: "user-42",
     });
-    const answer = requestsTo(fake.requests, models.medium)[0];
+    const answer = requestsTo(app.fake.requests, models.medium)[0];
     assert.deepEqual(
       answer?.body.messages.map((m) => [m.role, m.content]),
       [
@@ -82,12 +66,12 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
     assert.equal(answer?.body.max_tokens, 77);
     assert.deepEqual(answer?.body.response_format, { type: "json_object" });
     assert.equal(answer?.body.user, "user-42");
-    const categorizer = requestsTo(fake.requests, models.categorizer)[0];
+    const categorizer = requestsTo(app.fake.requests, models.categorizer)[0];
     assert.notEqual(categorizer?.body.temperature, 0.3, "client options go to the answering model only");
   });
 
   it("streams chunks as the upstream sends them, with a final usage chunk", async () => {
-    fake.respondWith((request) =>
+    app.fake.respondWith((request) =>
       request.body.model === models.categorizer
         ? { kind: "text", content: "M", cost: 0.000001 }
         : {
@@ -98,7 +82,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
             cost: 0.002,
           },
     );
-    const stream = await client.chat.completions.create({
+    const stream = await app.client.chat.completions.create({
       model: "auto",
       messages: [{ role: "user", content: "count" }],
       stream: true,
@@ -136,7 +120,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
 
   it("passes image parts to the image model", async () => {
     const image = "data:image/png;base64,iVBORw0KGgo=";
-    const completion = await client.chat.completions.create({
+    const completion = await app.client.chat.completions.create({
       model: "auto",
       messages: [
         {
@@ -149,7 +133,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
       ],
     });
     assert.equal(completion.model, models.gemini);
-    assert.deepEqual(fake.requests[0]?.body.messages[0]?.content, [
+    assert.deepEqual(app.fake.requests[0]?.body.messages[0]?.content, [
       { type: "text", text: "Describe this" },
       { type: "image_url", image_url: { url: image } },
     ]);
@@ -158,7 +142,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
   it("takes a role, an alias or an upstream model id as the model", async () => {
     assert.equal(
       (
-        await client.chat.completions.create({
+        await app.client.chat.completions.create({
           model: "medium_ai",
           messages: [{ role: "user", content: "hi" }],
         })
@@ -167,25 +151,25 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
     );
     assert.equal(
       (
-        await client.chat.completions.create({
+        await app.client.chat.completions.create({
           model: "research_ai",
           messages: [{ role: "user", content: "hi" }],
         })
       ).model,
       models.thinking,
     );
-    const direct = await client.chat.completions.create({
+    const direct = await app.client.chat.completions.create({
       model: "mistralai/mistral-small-3.2",
       messages: [{ role: "user", content: "hi" }],
     });
     assert.equal(direct.model, "mistralai/mistral-small-3.2");
     assert.deepEqual(
-      fake.requests.map((r) => r.body.model),
+      app.fake.requests.map((r) => r.body.model),
       [models.medium, models.thinking, "mistralai/mistral-small-3.2"],
       "no categorizer call when the client names the model",
     );
     assert.equal(
-      fake.requests[2]?.body.max_tokens,
+      app.fake.requests[2]?.body.max_tokens,
       undefined,
       "no invented max_tokens for a model named directly",
     );
@@ -199,13 +183,13 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
       },
     ];
     const toolCall = { id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' };
-    fake.respondWith(() => ({
+    app.fake.respondWith(() => ({
       kind: "text",
       content: "",
       toolCalls: [toolCall],
       finishReason: "tool_calls",
     }));
-    const plain = await client.chat.completions.create({
+    const plain = await app.client.chat.completions.create({
       model: "medium_ai",
       messages: [{ role: "user", content: "weather?" }],
       tools,
@@ -214,9 +198,9 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
       { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
     ]);
     assert.equal(plain.choices[0]?.finish_reason, "tool_calls");
-    assert.deepEqual(fake.requests[0]?.body.tools, tools);
+    assert.deepEqual(app.fake.requests[0]?.body.tools, tools);
 
-    const stream = client.chat.completions.stream({
+    const stream = app.client.chat.completions.stream({
       model: "medium_ai",
       messages: [{ role: "user", content: "weather?" }],
       tools,
@@ -228,8 +212,8 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
       arguments: '{"city":"Paris"}',
     });
 
-    fake.respondWith(() => ({ kind: "text", content: "It is sunny." }));
-    await client.chat.completions.create({
+    app.fake.respondWith(() => ({ kind: "text", content: "It is sunny." }));
+    await app.client.chat.completions.create({
       model: "medium_ai",
       tools,
       messages: [
@@ -244,7 +228,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
         { role: "tool", tool_call_id: "call_1", content: "sunny" },
       ],
     });
-    const sent = fake.requests.at(-1)?.body.messages;
+    const sent = app.fake.requests.at(-1)?.body.messages;
     assert.equal(sent?.[1]?.role, "assistant");
     assert.deepEqual((sent?.[1] as Record<string, unknown> | undefined)?.tool_calls, [
       { id: "call_1", type: "function", function: { name: "get_weather", arguments: "{}" } },
@@ -253,8 +237,8 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
   });
 
   it("waits for an H request's workflow: acknowledgement, then the finished answer", async () => {
-    fake.respondWith(orchestrationResponder({ finalAnswer: "THE RESULT" }));
-    const plain = await client.chat.completions.create({
+    app.fake.respondWith(orchestrationResponder({ finalAnswer: "THE RESULT" }));
+    const plain = await app.client.chat.completions.create({
       model: "auto",
       messages: [{ role: "user", content: "big project" }],
     });
@@ -262,7 +246,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
     assert.equal((plain as unknown as Extended).orchestrator.category, "H");
     assert.match((plain as unknown as Extended).orchestrator.workflow_id, /^[0-9a-f-]{36}$/);
 
-    const stream = await client.chat.completions.create({
+    const stream = await app.client.chat.completions.create({
       model: "auto",
       messages: [{ role: "user", content: "big project" }],
       stream: true,
@@ -274,16 +258,16 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
 
   it("maps errors to the SDK's own classes, and its retries obey x-should-retry", async () => {
     await assert.rejects(
-      client.chat.completions.create({ model: "gpt-99", messages: [{ role: "user", content: "hi" }] }),
+      app.client.chat.completions.create({ model: "gpt-99", messages: [{ role: "user", content: "hi" }] }),
       (error: unknown) =>
         error instanceof OpenAI.NotFoundError && error.code === "model_not_found" && error.param === "model",
     );
     await assert.rejects(
-      client.chat.completions.create({ model: "auto", messages: [] }),
+      app.client.chat.completions.create({ model: "auto", messages: [] }),
       (error: unknown) => error instanceof OpenAI.BadRequestError && /messages/.test(error.message),
     );
-    fake.respondWith(() => ({ kind: "error", status: 401, message: "User not found." }));
-    const retrying = new OpenAI({ apiKey: "x", baseURL: `${t.url}/v1`, maxRetries: 2 });
+    app.fake.respondWith(() => ({ kind: "error", status: 401, message: "User not found." }));
+    const retrying = new OpenAI({ apiKey: "x", baseURL: `${app.t.url}/v1`, maxRetries: 2 });
     await assert.rejects(
       retrying.chat.completions.create({ model: "medium_ai", messages: [{ role: "user", content: "hi" }] }),
       (error: unknown) =>
@@ -291,16 +275,16 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
         error.status === 502 &&
         /User not found/.test(error.message),
     );
-    assert.equal(fake.requests.length, 1, "a persistent error is not retried, by us or by the SDK");
+    assert.equal(app.fake.requests.length, 1, "a persistent error is not retried, by us or by the SDK");
   });
 
   it("reports a failure inside a stream as an error the SDK raises", async () => {
-    fake.respondWith(() => ({
+    app.fake.respondWith(() => ({
       kind: "midstream-error",
       contentBefore: "partial answer",
       message: "provider crashed",
     }));
-    const stream = await client.chat.completions.create({
+    const stream = await app.client.chat.completions.create({
       model: "medium_ai",
       messages: [{ role: "user", content: "hi" }],
       stream: true,
@@ -313,7 +297,7 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
   });
 
   it("lists auto, the roles and the upstream models", async () => {
-    const ids = (await client.models.list()).data.map((m) => m.id);
+    const ids = (await app.client.models.list()).data.map((m) => m.id);
     for (const id of ["auto", "medium_ai", "thinking_ai", "research_ai", models.medium, models.thinking])
       assert.ok(ids.includes(id), id);
     assert.ok(!ids.includes("video_generation_ai"), "only models a /v1 endpoint can call");

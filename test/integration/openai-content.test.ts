@@ -1,34 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
-import OpenAI from "openai";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { describe, it } from "node:test";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { callKind, models } from "../support/responders.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 const pdf = "data:application/pdf;base64,JVBERi0xLjQKJcfsj6IK";
 const wav = "UklGRiQAAABXQVZFZm10IBAAAAABAAEA";
 
 describe("/v1/chat/completions content parts and fields", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-  let client: OpenAI;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({ fake });
-    client = new OpenAI({ apiKey: "unused-locally", baseURL: `${t.url}/v1`, maxRetries: 0 });
-  });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.clear();
-    fake.respondWith(() => ({ kind: "text", content: "ok" }));
-  });
+  const app = useFakeOpenRouterApp({ respond: () => ({ kind: "text", content: "ok" }) });
 
   it("forwards file (PDF), input_audio, image detail, assistant refusal parts and role function", async () => {
-    await client.chat.completions.create({
+    await app.client.chat.completions.create({
       model: "medium_ai",
       messages: [
         { role: "user", content: "What is the weather?" },
@@ -46,7 +28,7 @@ describe("/v1/chat/completions content parts and fields", () => {
         },
       ],
     });
-    const sent = fake.requests[0]?.body.messages;
+    const sent = app.fake.requests[0]?.body.messages;
     assert.deepEqual(sent?.[1], {
       role: "assistant",
       content: null,
@@ -66,13 +48,13 @@ describe("/v1/chat/completions content parts and fields", () => {
   });
 
   it("answers a reply that only calls tools with content null, as OpenAI does", async () => {
-    fake.respondWith(() => ({
+    app.fake.respondWith(() => ({
       kind: "text",
       content: "",
       toolCalls: [{ id: "call_1", name: "get_weather", arguments: "{}" }],
       finishReason: "tool_calls",
     }));
-    const reply = await client.chat.completions.create({
+    const reply = await app.client.chat.completions.create({
       model: "medium_ai",
       messages: [{ role: "user", content: "weather?" }],
       tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }],
@@ -96,32 +78,32 @@ describe("/v1/chat/completions content parts and fields", () => {
       [{ type: "video", video: {} }, "messages[0].content"],
     ];
     for (const [part, field] of cases) {
-      const res = await t.post("/v1/chat/completions", {
+      const res = await app.t.post("/v1/chat/completions", {
         model: "medium_ai",
         messages: [{ role: "user", content: [part] }],
       });
       assert.equal(res.status, 400, JSON.stringify(part));
       assert.equal(res.body.error.param, field);
     }
-    const chat = await t.post("/chat", { message: "look", images: ["file:///etc/passwd"] });
+    const chat = await app.t.post("/chat", { message: "look", images: ["file:///etc/passwd"] });
     assert.equal(chat.status, 400);
     assert.equal(chat.body.error.field, "images[0]");
-    const nameless = await t.post("/v1/chat/completions", {
+    const nameless = await app.t.post("/v1/chat/completions", {
       model: "medium_ai",
       messages: [{ role: "function", content: "sunny" }],
     });
     assert.equal(nameless.status, 400);
     assert.equal(nameless.body.error.param, "messages[0].name");
-    assert.equal(fake.requests.length, 0, "nothing refused reached the upstream");
+    assert.equal(app.fake.requests.length, 0, "nothing refused reached the upstream");
   });
 
   it("answers an H request that carries tools or a response format with one model call, no workflow", async () => {
-    fake.respondWith((request) =>
+    app.fake.respondWith((request) =>
       callKind(request) === "categorize"
         ? { kind: "text", content: "H" }
         : { kind: "text", content: '{"answer":42}' },
     );
-    const withTools = await client.chat.completions.create({
+    const withTools = await app.client.chat.completions.create({
       model: "auto",
       messages: [{ role: "user", content: "plan and build a whole product" }],
       tools: [{ type: "function", function: { name: "search", parameters: { type: "object" } } }],
@@ -129,20 +111,20 @@ describe("/v1/chat/completions content parts and fields", () => {
     const extension = (withTools as unknown as { orchestrator: Record<string, unknown> }).orchestrator;
     assert.equal(extension.category, "H");
     assert.equal(extension.workflow_id, undefined);
-    const answering = fake.requests.filter((r) => callKind(r) !== "categorize");
+    const answering = app.fake.requests.filter((r) => callKind(r) !== "categorize");
     assert.equal(answering.length, 1);
     assert.equal(answering[0]?.body.model, models.thinking);
     assert.equal((answering[0]?.body.tools as unknown[] | undefined)?.length, 1);
 
-    fake.clear();
+    app.fake.clear();
     const format = { type: "json_schema", json_schema: { name: "a", schema: { type: "object" } } } as const;
-    const structured = await client.chat.completions.create({
+    const structured = await app.client.chat.completions.create({
       model: "auto",
       messages: [{ role: "user", content: "plan and build a whole product" }],
       response_format: format,
     });
     assert.equal(structured.choices[0]?.message.content, '{"answer":42}');
-    const calls = fake.requests.filter((r) => callKind(r) !== "categorize");
+    const calls = app.fake.requests.filter((r) => callKind(r) !== "categorize");
     assert.deepEqual(
       calls.map((r) => r.body.response_format),
       [format],

@@ -1,27 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { describe, it } from "node:test";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 
 const messages = [{ role: "user", content: "Say hi." }];
 
 describe("every OpenAI parameter reaches the upstream", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({ fake });
-  });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
+  const app = useFakeOpenRouterApp();
 
   it("forwards each documented parameter under its wire name, and returns the log probabilities", async () => {
-    fake.clear();
+    app.fake.clear();
     const logprobs = { content: [{ token: "Hi", logprob: -0.01, bytes: [72, 105], top_logprobs: [] }] };
-    fake.respondWith(() => ({ kind: "text", content: "Hi", logprobs }));
+    app.fake.respondWith(() => ({ kind: "text", content: "Hi", logprobs }));
     const params = {
       seed: 7,
       top_p: 0.9,
@@ -42,7 +31,7 @@ describe("every OpenAI parameter reaches the upstream", () => {
       models: ["meta-llama/llama-3.1-70b-instruct"],
       route: "fallback",
     };
-    const res = await t.post("/v1/chat/completions", {
+    const res = await app.t.post("/v1/chat/completions", {
       model: "medium_ai",
       messages,
       n: 1,
@@ -51,7 +40,7 @@ describe("every OpenAI parameter reaches the upstream", () => {
       ...params,
     });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const sent: Record<string, unknown> = fake.requests.at(-1)?.body ?? {};
+    const sent: Record<string, unknown> = app.fake.requests.at(-1)?.body ?? {};
     for (const [name, value] of Object.entries(params)) assert.deepEqual(sent[name], value, name);
     assert.deepEqual(sent.stop, ["END"]);
     assert.deepEqual(sent.reasoning, { effort: "low" }, "reasoning_effort becomes OpenRouter's reasoning");
@@ -60,9 +49,9 @@ describe("every OpenAI parameter reaches the upstream", () => {
   });
 
   it("forwards them on streamed requests too, and OpenRouter's reasoning object as given", async () => {
-    fake.clear();
-    fake.respondWith(() => ({ kind: "text", content: "Hi" }));
-    const response = await fetch(`${t.url}/v1/chat/completions`, {
+    app.fake.clear();
+    app.fake.respondWith(() => ({ kind: "text", content: "Hi" }));
+    const response = await fetch(`${app.t.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -76,7 +65,7 @@ describe("every OpenAI parameter reaches the upstream", () => {
     });
     assert.equal(response.status, 200);
     await response.text();
-    const sent: Record<string, unknown> = fake.requests.at(-1)?.body ?? {};
+    const sent: Record<string, unknown> = app.fake.requests.at(-1)?.body ?? {};
     assert.equal(sent.seed, 3);
     assert.equal(sent.top_p, 0.5);
     assert.deepEqual(sent.reasoning, { max_tokens: 2000, exclude: false });
@@ -92,11 +81,11 @@ describe("every OpenAI parameter reaches the upstream", () => {
       [{ reasoning_effort: "high", reasoning: { effort: "low" } }, "reasoning_effort"],
     ];
     for (const [extra, field] of cases) {
-      fake.clear();
-      const res = await t.post("/v1/chat/completions", { model: "medium_ai", messages, ...extra });
+      app.fake.clear();
+      const res = await app.t.post("/v1/chat/completions", { model: "medium_ai", messages, ...extra });
       assert.equal(res.status, 400, `${JSON.stringify(extra)}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.error.param ?? res.body.error.field, field, JSON.stringify(res.body));
-      assert.equal(fake.requests.length, 0, "nothing was sent upstream");
+      assert.equal(app.fake.requests.length, 0, "nothing was sent upstream");
     }
   });
 
@@ -111,21 +100,21 @@ describe("every OpenAI parameter reaches the upstream", () => {
       [{ temprature: 0.2 }, /temprature/],
     ];
     for (const [extra, named] of cases) {
-      const res = await t.post("/v1/chat/completions", { model: "medium_ai", messages, ...extra });
+      const res = await app.t.post("/v1/chat/completions", { model: "medium_ai", messages, ...extra });
       assert.equal(res.status, 400, JSON.stringify(extra));
       assert.match(JSON.stringify(res.body.error), named);
     }
   });
 
   it("keeps answers that differ by a parameter apart in the response cache", async () => {
-    fake.clear();
+    app.fake.clear();
     let answer = 0;
-    fake.respondWith(() => ({ kind: "text", content: `answer ${++answer}` }));
+    app.fake.respondWith(() => ({ kind: "text", content: `answer ${++answer}` }));
     const ask = (seed: number) =>
-      t.post("/v1/chat/completions", { model: "medium_ai", messages, temperature: 0, seed });
+      app.t.post("/v1/chat/completions", { model: "medium_ai", messages, temperature: 0, seed });
     const first = await ask(1);
     const second = await ask(2);
     assert.notEqual(first.body.choices[0].message.content, second.body.choices[0].message.content);
-    assert.equal(fake.requests.length, 2);
+    assert.equal(app.fake.requests.length, 2);
   });
 });

@@ -1,35 +1,21 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import OpenAI from "openai";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { models } from "../support/responders.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 const mediumFallback = "meta-llama/llama-3.1-70b-instruct";
 
 describe("streamed completions hold the response until the answer starts", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-  let client: OpenAI;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({
-      fake,
-      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 } } },
-    });
-    client = new OpenAI({ apiKey: "unused-locally", baseURL: `${t.url}/v1`, maxRetries: 0 });
+  const app = useFakeOpenRouterApp({
+    config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 } } },
+    clearEachTest: true,
   });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.clear());
 
   it("answers an upstream failure before the first token with its HTTP status, as the SDK's typed error", async () => {
-    fake.respondWith(() => ({ kind: "error", status: 401, message: "User not found." }));
+    app.fake.respondWith(() => ({ kind: "error", status: 401, message: "User not found." }));
     await assert.rejects(
-      client.chat.completions.create({
+      app.client.chat.completions.create({
         model: "medium_ai",
         messages: [{ role: "user", content: "hi" }],
         stream: true,
@@ -39,8 +25,8 @@ describe("streamed completions hold the response until the answer starts", () =>
         error.status === 502 &&
         /User not found/.test(error.message),
     );
-    fake.respondWith(() => ({ kind: "error", status: 503, message: "overloaded" }));
-    const response = await fetch(`${t.url}/v1/chat/completions`, {
+    app.fake.respondWith(() => ({ kind: "error", status: 503, message: "overloaded" }));
+    const response = await fetch(`${app.t.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "medium_ai", messages: [{ role: "user", content: "hi" }], stream: true }),
@@ -53,12 +39,12 @@ describe("streamed completions hold the response until the answer starts", () =>
   });
 
   it("names the fallback that answers in the chunks and the header, not the role's own model", async () => {
-    fake.respondWith((request) =>
+    app.fake.respondWith((request) =>
       request.body.model === models.medium
         ? { kind: "error", status: 500, message: "primary down" }
         : { kind: "text", content: "from the fallback", chunkSize: 5 },
     );
-    const { data: stream, response } = await client.chat.completions
+    const { data: stream, response } = await app.client.chat.completions
       .create({ model: "medium_ai", messages: [{ role: "user", content: "hi" }], stream: true })
       .withResponse();
     assert.equal(response.status, 200);
@@ -74,8 +60,8 @@ describe("streamed completions hold the response until the answer starts", () =>
   });
 
   it("with include_usage, carries usage: null on every chunk before the usage chunk", async () => {
-    fake.respondWith(() => ({ kind: "text", content: "one two three", chunkSize: 4 }));
-    const response = await fetch(`${t.url}/v1/chat/completions`, {
+    app.fake.respondWith(() => ({ kind: "text", content: "one two three", chunkSize: 4 }));
+    const response = await fetch(`${app.t.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -94,7 +80,7 @@ describe("streamed completions hold the response until the answer starts", () =>
       assert.ok("usage" in chunk && chunk.usage === null, JSON.stringify(chunk));
     }
     assert.equal(chunks.at(-1).usage.total_tokens > 0, true);
-    const plain = await fetch(`${t.url}/v1/chat/completions`, {
+    const plain = await fetch(`${app.t.url}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: "medium_ai", messages: [{ role: "user", content: "hi" }], stream: true }),

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import OpenAI from "openai";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { orchestrationResponder } from "../support/responders.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp } from "../support/test-app.ts";
 
 // Event wire format: https://platform.openai.com/docs/api-reference/responses-streaming
 async function events(response: Response): Promise<Array<{ event: string; data: any }>> {
@@ -17,26 +17,12 @@ async function events(response: Response): Promise<Array<{ event: string; data: 
 }
 
 describe("POST /v1/responses", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-  let client: OpenAI;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({ fake });
-    client = new OpenAI({ apiKey: "unused-locally", baseURL: `${t.url}/v1`, maxRetries: 0 });
-  });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.clear();
-    fake.respondWith(() => ({ kind: "text", content: "hello there", chunkSize: 3 }));
+  const app = useFakeOpenRouterApp({
+    respond: () => ({ kind: "text", content: "hello there", chunkSize: 3 }),
   });
 
   const post = (body: unknown) =>
-    fetch(`${t.url}/v1/responses`, {
+    fetch(`${app.t.url}/v1/responses`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
@@ -61,7 +47,7 @@ describe("POST /v1/responses", () => {
   });
 
   it("reports a failure after the first token as an error event, one before it with its status", async () => {
-    fake.respondWith(() => ({
+    app.fake.respondWith(() => ({
       kind: "midstream-error",
       contentBefore: "partial",
       message: "provider crashed",
@@ -72,15 +58,15 @@ describe("POST /v1/responses", () => {
     assert.match(last?.data.message, /provider crashed/);
     assert.ok(!list.some((e) => e.event === "response.completed"));
 
-    fake.respondWith(() => ({ kind: "error", status: 400, message: "bad prompt" }));
+    app.fake.respondWith(() => ({ kind: "error", status: 400, message: "bad prompt" }));
     const refused = await post({ model: "medium_ai", input: "hi", stream: true });
     assert.equal(refused.status, 502);
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /bad prompt/);
   });
 
   it("waits for an H request's workflow, plain and streamed, as chat completions do", async () => {
-    fake.respondWith(orchestrationResponder({ finalAnswer: "THE RESULT" }));
-    const plain = await client.responses.create({ model: "auto", input: "big project" });
+    app.fake.respondWith(orchestrationResponder({ finalAnswer: "THE RESULT" }));
+    const plain = await app.client.responses.create({ model: "auto", input: "big project" });
     assert.equal(plain.output_text, "On it.\n\nTHE RESULT");
     const list = await events(await post({ model: "auto", input: "big project", stream: true }));
     const text = list
@@ -92,8 +78,12 @@ describe("POST /v1/responses", () => {
   });
 
   it("marks an answer cut off by max_output_tokens as incomplete", async () => {
-    fake.respondWith(() => ({ kind: "text", content: "cut", finishReason: "length" }));
-    const reply = await client.responses.create({ model: "medium_ai", input: "hi", max_output_tokens: 1 });
+    app.fake.respondWith(() => ({ kind: "text", content: "cut", finishReason: "length" }));
+    const reply = await app.client.responses.create({
+      model: "medium_ai",
+      input: "hi",
+      max_output_tokens: 1,
+    });
     assert.equal(reply.status, "incomplete");
     assert.deepEqual(reply.incomplete_details, { reason: "max_output_tokens" });
   });
@@ -114,27 +104,31 @@ describe("POST /v1/responses", () => {
       [{ model: "medium_ai", input: "hi", text: { format: { type: "json_schema" } } }, "text.format.name"],
     ];
     for (const [body, field] of cases) {
-      const res = await t.post("/v1/responses", body);
+      const res = await app.t.post("/v1/responses", body);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.body.error.param, field, JSON.stringify(res.body));
     }
-    assert.equal(fake.requests.length, 0, "nothing refused reached the upstream");
+    assert.equal(app.fake.requests.length, 0, "nothing refused reached the upstream");
   });
 
   it("continues a stored response, refers to its items, and keeps nothing with store: false", async () => {
-    const first = await client.responses.create({ model: "medium_ai", input: "my name is Ada" });
+    const first = await app.client.responses.create({ model: "medium_ai", input: "my name is Ada" });
     const message = first.output[0];
     assert.equal(message?.type, "message");
-    await client.responses.create({ model: "medium_ai", previous_response_id: first.id, input: "my name?" });
+    await app.client.responses.create({
+      model: "medium_ai",
+      previous_response_id: first.id,
+      input: "my name?",
+    });
     assert.deepEqual(
-      fake.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]),
+      app.fake.requests.at(-1)?.body.messages.map((m) => [m.role, m.content]),
       [
         ["user", "my name is Ada"],
         ["assistant", "hello there"],
         ["user", "my name?"],
       ],
     );
-    await client.responses.create({
+    await app.client.responses.create({
       model: "medium_ai",
       input: [
         { role: "user", content: "my name is Ada" },
@@ -142,9 +136,9 @@ describe("POST /v1/responses", () => {
         { role: "user", content: "my name?" },
       ],
     });
-    assert.equal(fake.requests.at(-1)?.body.messages[1]?.content, "hello there");
-    const unstored = await client.responses.create({ model: "medium_ai", input: "secret", store: false });
-    const res = await t.post("/v1/responses", {
+    assert.equal(app.fake.requests.at(-1)?.body.messages[1]?.content, "hello there");
+    const unstored = await app.client.responses.create({ model: "medium_ai", input: "secret", store: false });
+    const res = await app.t.post("/v1/responses", {
       model: "medium_ai",
       input: "hi",
       previous_response_id: unstored.id,
