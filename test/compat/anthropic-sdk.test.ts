@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import {
-  type CompatApps,
   clientKey,
   limitedKey,
   person,
   personSchema,
   redPixel,
-  startCompatApps,
+  useCompatApps,
 } from "../support/compat-fixture.ts";
 import { models } from "../support/responders.ts";
 
@@ -19,15 +18,13 @@ const weatherTool: Anthropic.Tool = {
 };
 
 describe("the Anthropic SDK on /v1/messages", () => {
-  let apps: CompatApps;
+  const apps = useCompatApps();
   let client: Anthropic;
 
-  before(async () => {
-    apps = await startCompatApps();
+  before(() => {
     // The SDK appends /v1/messages to the base URL and sends the key as x-api-key.
     client = new Anthropic({ apiKey: clientKey, baseURL: apps.main.url, maxRetries: 0 });
   });
-  after(() => apps.close());
 
   it("plain, with the system prompt and stop sequences forwarded", async () => {
     const message = await client.messages.create({

@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { ChatOpenAI } from "@langchain/openai";
 import {
-  type CompatApps,
   clientKey,
   limitedKey,
   person,
   personSchema,
   redPixel,
-  startCompatApps,
+  useCompatApps,
 } from "../support/compat-fixture.ts";
 
 // LangChain's ChatOpenAI on chat completions and, with useResponsesApi, on the Responses API.
@@ -32,11 +31,7 @@ const weatherTool = {
 };
 
 describe("LangChain ChatOpenAI", () => {
-  let apps: CompatApps;
-  before(async () => {
-    apps = await startCompatApps();
-  });
-  after(() => apps.close());
+  const apps = useCompatApps();
 
   for (const flavour of flavours) {
     const chat = (model = "medium_ai", url = apps.main.url, apiKey = clientKey) =>

@@ -1,26 +1,23 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import OpenAI from "openai";
 import {
-  type CompatApps,
   clientKey,
   limitedKey,
   person,
   personSchema,
   redPixel,
-  startCompatApps,
+  useCompatApps,
 } from "../support/compat-fixture.ts";
 import { models } from "../support/responders.ts";
 
 describe("the official openai SDK", () => {
-  let apps: CompatApps;
+  const apps = useCompatApps();
   let client: OpenAI;
 
-  before(async () => {
-    apps = await startCompatApps();
+  before(() => {
     client = new OpenAI({ apiKey: clientKey, baseURL: `${apps.main.url}/v1`, maxRetries: 0 });
   });
-  after(() => apps.close());
 
   describe("chat completions", () => {
     it("plain and streamed", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import {
@@ -13,13 +13,12 @@ import {
   tool,
 } from "ai";
 import {
-  type CompatApps,
   clientKey,
   limitedKey,
   person,
   personSchema,
   redPixel,
-  startCompatApps,
+  useCompatApps,
 } from "../support/compat-fixture.ts";
 import { models } from "../support/responders.ts";
 
@@ -61,11 +60,7 @@ const weather = tool({
 });
 
 describe("the Vercel AI SDK", () => {
-  let apps: CompatApps;
-  before(async () => {
-    apps = await startCompatApps();
-  });
-  after(() => apps.close());
+  const apps = useCompatApps();
 
   const model = (flavour: Flavour, id = "medium_ai") =>
     modelFor(flavour, `${apps.main.url}/v1`, clientKey, id);

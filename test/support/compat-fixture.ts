@@ -1,3 +1,4 @@
+import { after, before } from "node:test";
 import type { FakeReply, RecordedRequest } from "../fakes/fake-openrouter.ts";
 import { lastUserText } from "./responders.ts";
 import { startTestApp, type TestApp } from "./test-app.ts";
@@ -49,6 +50,28 @@ export async function startCompatApps(): Promise<CompatApps> {
     close: async () => {
       await main.close();
       await limited.close();
+    },
+  };
+}
+
+// The two services for one describe block: started before its tests and closed after them. Read `main`
+// and `limited` inside tests, once the block has started.
+export function useCompatApps(): Pick<CompatApps, "main" | "limited"> {
+  let apps: CompatApps | undefined;
+  before(async () => {
+    apps = await startCompatApps();
+  });
+  after(() => apps?.close());
+  const started = () => {
+    if (!apps) throw new Error("the compatibility services are read before their describe block started");
+    return apps;
+  };
+  return {
+    get main() {
+      return started().main;
+    },
+    get limited() {
+      return started().limited;
     },
   };
 }
