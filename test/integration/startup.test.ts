@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
-import { startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { lastUserText, orchestrationResponder } from "../support/responders.ts";
 import { freePort, root, type ServerProcess, startProcess, waitUntil } from "../support/server-process.ts";
 
@@ -113,13 +113,7 @@ describe("npm start (src/main.ts)", () => {
     );
     const dataDir = mkdtempSync(join(tmpdir(), "data-"));
     const port = await freePort();
-    const env = {
-      PORT: port,
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      OPENROUTER_API_KEY: fake.apiKey,
-      OPENROUTER_BASE_URL: fake.baseUrl,
-    };
+    const env = serverEnv(fake, dataDir, port);
     const first = startProcess(env);
     let second: ServerProcess | undefined;
     try {
@@ -158,14 +152,7 @@ describe("npm start (src/main.ts)", () => {
     const configFile = join(dataDir, "config.json");
     writeFileSync(configFile, JSON.stringify({ monitoring: { writeBatchMs: 60_000 } }));
     const port = await freePort();
-    const server = startProcess({
-      ORCHESTRATION_CONFIG: configFile,
-      PORT: port,
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      OPENROUTER_API_KEY: fake.apiKey,
-      OPENROUTER_BASE_URL: fake.baseUrl,
-    });
+    const server = startProcess(serverEnv(fake, dataDir, port, configFile));
     try {
       await waitUntil(() => server.output().includes("Server listening"), "the server to listen");
       const count = 40;
@@ -214,43 +201,28 @@ describe("npm start (src/main.ts)", () => {
     // A short lease, so the restarted server does not wait long for the dead one's to expire.
     const configFile = join(dataDir, "config.json");
     writeFileSync(configFile, JSON.stringify({ orchestration: { runLeaseMs: 1000 } }));
-    const env = {
-      PORT: port,
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      ORCHESTRATION_CONFIG: configFile,
-      OPENROUTER_API_KEY: fake.apiKey,
-      OPENROUTER_BASE_URL: fake.baseUrl,
-    };
+    const env = serverEnv(fake, dataDir, port, configFile);
     const base = `http://127.0.0.1:${port}`;
     const first = startProcess(env);
     let second: ServerProcess | undefined;
     try {
       await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
-      const submitted = await fetch(`${base}/workflow`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          async: true,
-          workflow: [
-            {
-              type: "linear",
-              tasks: [
-                { model: "medium_ai", prompt: "first A", output_variable: "a" },
-                { model: "medium_ai", prompt: "first B", output_variable: "b" },
-              ],
-            },
-            {
-              type: "inline",
-              tasks: [
-                { model: "medium_ai", prompt: "second from {a} and {b}", output_variable: "c" },
-                { model: "medium_ai", prompt: "third from {c}", output_variable: "d" },
-              ],
-            },
+      const id = await submitAsync(base, [
+        {
+          type: "linear",
+          tasks: [
+            { model: "medium_ai", prompt: "first A", output_variable: "a" },
+            { model: "medium_ai", prompt: "first B", output_variable: "b" },
           ],
-        }),
-      });
-      const { workflow_id: id } = (await submitted.json()) as { workflow_id: string };
+        },
+        {
+          type: "inline",
+          tasks: [
+            { model: "medium_ai", prompt: "second from {a} and {b}", output_variable: "c" },
+            { model: "medium_ai", prompt: "third from {c}", output_variable: "d" },
+          ],
+        },
+      ]);
       await waitUntil(
         () => fake.requests.some((r) => lastUserText(r).startsWith("second")),
         "the second stage to start",
@@ -269,10 +241,7 @@ describe("npm start (src/main.ts)", () => {
       type Run = { status: string; outputs: Record<string, string>; tasks: { status: string }[] };
       let record: Run = { status: "running", outputs: {}, tasks: [] };
       const deadline = Date.now() + 60_000;
-      while (record.status === "running" && Date.now() < deadline) {
-        record = (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      record = await pollRun(base, id, record, (run) => run.status === "running", deadline);
       assert.equal(record.status, "completed");
       assert.equal(record.outputs.d, "done: third from done: second from done: first A and done: first B");
       assert.deepEqual(
@@ -319,30 +288,15 @@ describe("npm start (src/main.ts)", () => {
       configFile,
       JSON.stringify({ orchestration: { runLeaseMs: 600_000, shutdownGraceSeconds: 0.2 } }),
     );
-    const env = {
-      PORT: port,
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      ORCHESTRATION_CONFIG: configFile,
-      OPENROUTER_API_KEY: fake.apiKey,
-      OPENROUTER_BASE_URL: fake.baseUrl,
-    };
+    const env = serverEnv(fake, dataDir, port, configFile);
     const base = `http://127.0.0.1:${port}`;
     const first = startProcess(env);
     let second: ServerProcess | undefined;
     try {
       await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
-      const submitted = await fetch(`${base}/workflow`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          async: true,
-          workflow: [
-            { type: "inline", tasks: [{ model: "medium_ai", prompt: "long one", output_variable: "a" }] },
-          ],
-        }),
-      });
-      const { workflow_id: id } = (await submitted.json()) as { workflow_id: string };
+      const id = await submitAsync(base, [
+        { type: "inline", tasks: [{ model: "medium_ai", prompt: "long one", output_variable: "a" }] },
+      ]);
       await waitUntil(() => fake.requests.length > 0, "the task to start");
       first.kill("SIGTERM");
       assert.equal(await first.exited, 0);
@@ -355,10 +309,7 @@ describe("npm start (src/main.ts)", () => {
       );
       let record = { status: "running", outputs: {} as Record<string, string> };
       const deadline = Date.now() + 60_000;
-      while (record.status === "running" && Date.now() < deadline) {
-        record = (await (await fetch(`${base}/workflow/${id}`)).json()) as typeof record;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      record = await pollRun(base, id, record, (run) => run.status === "running", deadline);
       assert.equal(record.status, "completed");
       assert.equal(record.outputs.a, "done: long one");
     } finally {
@@ -380,30 +331,15 @@ describe("npm start (src/main.ts)", () => {
     const port = await freePort();
     const configFile = join(dataDir, "config.json");
     writeFileSync(configFile, JSON.stringify({ orchestration: { runLeaseMs: 500, resumeOnStart: false } }));
-    const env = {
-      PORT: port,
-      HOST: "127.0.0.1",
-      DATA_DIR: dataDir,
-      ORCHESTRATION_CONFIG: configFile,
-      OPENROUTER_API_KEY: fake.apiKey,
-      OPENROUTER_BASE_URL: fake.baseUrl,
-    };
+    const env = serverEnv(fake, dataDir, port, configFile);
     const base = `http://127.0.0.1:${port}`;
     const first = startProcess(env);
     let second: ServerProcess | undefined;
     try {
       await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
-      const submitted = await fetch(`${base}/workflow`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          async: true,
-          workflow: [
-            { type: "inline", tasks: [{ model: "medium_ai", prompt: "slow one", output_variable: "a" }] },
-          ],
-        }),
-      });
-      const { workflow_id: id } = (await submitted.json()) as { workflow_id: string };
+      const id = await submitAsync(base, [
+        { type: "inline", tasks: [{ model: "medium_ai", prompt: "slow one", output_variable: "a" }] },
+      ]);
       await waitUntil(() => fake.requests.length > 0, "the task to start");
       first.kill("SIGKILL");
       await first.exited;
@@ -417,18 +353,12 @@ describe("npm start (src/main.ts)", () => {
       type Run = { status: string; tasks: { status: string; error: { code: string } | null }[] };
       let record: Run = { status: "running", tasks: [] };
       const deadline = Date.now() + 60_000;
-      while (record.status === "running" && Date.now() < deadline) {
-        record = (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      record = await pollRun(base, id, record, (run) => run.status === "running", deadline);
       assert.equal(record.status, "interrupted");
       assert.equal(record.tasks[0]?.status, "failed", "not left running");
       assert.equal(record.tasks[0]?.error?.code, "run_ended");
       assert.equal((await fetch(`${base}/workflow/${id}/resume`, { method: "POST" })).status, 202);
-      while (record.status !== "completed" && Date.now() < deadline) {
-        record = (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      record = await pollRun(base, id, record, (run) => run.status !== "completed", deadline);
       assert.equal(record.status, "completed");
     } finally {
       first.kill("SIGKILL");
@@ -437,3 +367,47 @@ describe("npm start (src/main.ts)", () => {
     }
   });
 });
+
+// A server process's environment: its port and data folder, answered by the fake upstream.
+function serverEnv(
+  fake: FakeOpenRouter,
+  dataDir: string,
+  port: string,
+  configFile?: string,
+): Record<string, string> {
+  return {
+    PORT: port,
+    HOST: "127.0.0.1",
+    DATA_DIR: dataDir,
+    ...(configFile ? { ORCHESTRATION_CONFIG: configFile } : {}),
+    OPENROUTER_API_KEY: fake.apiKey,
+    OPENROUTER_BASE_URL: fake.baseUrl,
+  };
+}
+
+// Submits a workflow to run in the background and returns its id.
+async function submitAsync(base: string, workflow: unknown): Promise<string> {
+  const submitted = await fetch(`${base}/workflow`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ async: true, workflow }),
+  });
+  const { workflow_id: id } = (await submitted.json()) as { workflow_id: string };
+  return id;
+}
+
+// Reads the run every 50 ms while `keepWaiting` holds of it, until `deadline`; returns the last read.
+async function pollRun<T extends { status: string }>(
+  base: string,
+  id: string,
+  first: T,
+  keepWaiting: (run: T) => boolean,
+  deadline: number,
+): Promise<T> {
+  let record = first;
+  while (keepWaiting(record) && Date.now() < deadline) {
+    record = (await (await fetch(`${base}/workflow/${id}`)).json()) as T;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return record;
+}
