@@ -74,32 +74,47 @@ export async function startRawProxy(upstreamUrl: string): Promise<Running> {
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
 
+// npm start's build step: the compiled service in dist/, rebuilt when its sources changed.
+export function buildService(): void {
+  const build = spawnSync(process.execPath, [join(repoRoot, "scripts/build-server.mjs")], {
+    stdio: "inherit",
+  });
+  if (build.status !== 0) throw new Error("the service did not build");
+}
+
+// The environment the orchestrator runs in for a benchmark: a fresh data folder, a config made for the
+// run, and the given upstream standing in for OpenRouter.
+export function orchestratorEnv(
+  upstreamUrl: string,
+  config: Record<string, unknown>,
+  port: number,
+): NodeJS.ProcessEnv {
+  const dir = mkdtempSync(join(tmpdir(), "bench-orchestrator-"));
+  const configFile = join(dir, "config.json");
+  writeFileSync(configFile, JSON.stringify(config));
+  return {
+    PATH: process.env.PATH ?? "",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATA_DIR: dir,
+    ORCHESTRATION_CONFIG: configFile,
+    OPENROUTER_API_KEY: "sk-or-bench",
+    OPENROUTER_BASE_URL: `${upstreamUrl}/v1`,
+    LOG_LEVEL: "INFO",
+  };
+}
+
 // The orchestrator exactly as `npm start` runs it, in its own process, with a config made for the run.
 export async function startOrchestrator(
   upstreamUrl: string,
   config: Record<string, unknown>,
 ): Promise<Running> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "bench-orchestrator-"));
-  const configFile = join(dir, "config.json");
-  writeFileSync(configFile, JSON.stringify(config));
-  // npm start's build step, then its command: the compiled service.
-  const build = spawnSync(process.execPath, [join(repoRoot, "scripts/build-server.mjs")], {
-    stdio: "inherit",
-  });
-  if (build.status !== 0) throw new Error("the service did not build");
+  const env = orchestratorEnv(upstreamUrl, config, port);
+  buildService();
   const child = spawn(process.execPath, [join(repoRoot, "dist/src/main.js")], {
     cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? "",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATA_DIR: dir,
-      ORCHESTRATION_CONFIG: configFile,
-      OPENROUTER_API_KEY: "sk-or-bench",
-      OPENROUTER_BASE_URL: `${upstreamUrl}/v1`,
-      LOG_LEVEL: "INFO",
-    },
+    env,
     stdio: ["ignore", "ignore", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
