@@ -1,11 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import { openNodeSqlite } from "./node-sqlite-adapter.ts";
 import type { DatabaseSchema } from "./schema.ts";
 import { SqlStore } from "./sql-store.ts";
+import { TurnTakingSqliteDialect } from "./sqlite-dialect.ts";
 import type { Store } from "./store.ts";
 
 export interface StoreLocation {
@@ -36,7 +37,9 @@ export async function openStore(location: StoreLocation, clock: Clock): Promise<
   }
   const path = sqlitePath(location);
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: openNodeSqlite(path) }) });
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new TurnTakingSqliteDialect({ database: openNodeSqlite(path) }),
+  });
   return SqlStore.open(db, "sqlite", clock);
 }
 
