@@ -2,6 +2,7 @@ import { type ExpressionBuilder, type Kysely, type Selectable, sql, type Transac
 import { Migrator } from "kysely/migration";
 import type { Clock } from "../core/clock.ts";
 import { migrationProvider, type SqlDialectName } from "./migrations.ts";
+import { runQueries } from "./run-queries.ts";
 import type { DatabaseSchema, MessagesTable, WorkflowRunsTable } from "./schema.ts";
 import { SqlUsageStore } from "./sql-usage-store.ts";
 import type {
@@ -43,13 +44,13 @@ async function migrate(db: Kysely<DatabaseSchema>, dialect: SqlDialectName): Pro
 export class SqlStore implements Store {
   readonly #db: Kysely<DatabaseSchema>;
   readonly #clock: Clock;
-  readonly #dialect: SqlDialectName;
+  readonly #queries: ReturnType<typeof runQueries>;
   readonly usage: UsageStore;
   readonly #usage: SqlUsageStore;
 
   private constructor(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock) {
     this.#db = db;
-    this.#dialect = dialect;
+    this.#queries = runQueries(db, dialect);
     this.#clock = clock;
     this.#usage = new SqlUsageStore(db, dialect);
     this.usage = this.#usage;
@@ -117,28 +118,29 @@ export class SqlStore implements Store {
       created_at: now,
       updated_at: now,
       finished_at: null,
-      workflow: null,
+      workflow: run.workflow === undefined ? null : JSON.stringify(run.workflow),
       attempt: null,
       owner: run.owner ?? null,
       lease_owner: null,
       lease_expires_at: null,
       recoveries: 0,
-      estimate_usd: null,
+      estimate_usd: run.estimateUsd ?? null,
     };
+    if (!run.sessionId || sessionMessages.length === 0) {
+      await this.#db.executeQuery(this.#queries.insertRun(row));
+      return toRun(row);
+    }
+    const sessionId = run.sessionId;
     await this.#db.transaction().execute(async (trx) => {
-      if (run.sessionId && sessionMessages.length > 0) await this.#ensureSession(trx, run.sessionId);
-      await trx.insertInto("workflow_runs").values(row).execute();
-      if (run.sessionId) await this.#insertMessages(trx, run.sessionId, sessionMessages);
+      await this.#ensureSession(trx, sessionId);
+      await trx.executeQuery(this.#queries.insertRun(row));
+      await this.#insertMessages(trx, sessionId, sessionMessages);
     });
     return toRun(row);
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    const row = await this.#db
-      .selectFrom("workflow_runs")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
+    const [row] = (await this.#db.executeQuery(this.#queries.getRun({ id }))).rows;
     return row && toRun(row);
   }
 
@@ -301,14 +303,8 @@ export class SqlStore implements Store {
         const attempt = task.attempt;
         if (attempt != null) {
           if (!runs.has(task.runId)) {
-            // The fence: the run's row is read under a lock, so a claim by another process either lands
-            // before this write (which is then refused) or waits for it.
-            let read = trx
-              .selectFrom("workflow_runs")
-              .select(["attempt", "status"])
-              .where("id", "=", task.runId);
-            if (this.#dialect === "postgres") read = read.forShare();
-            runs.set(task.runId, await read.executeTakeFirst());
+            const fence = await trx.executeQuery(this.#queries.runFence({ id: task.runId }));
+            runs.set(task.runId, fence.rows[0]);
           }
           const run = runs.get(task.runId);
           if (run?.attempt !== attempt || (task.status === "running" && run.status !== "running")) {
@@ -316,32 +312,15 @@ export class SqlStore implements Store {
             continue;
           }
         }
-        const row = taskRow(task);
-        const { run_id: _runId, stage: _stage, task_index: _index, ...changes } = row;
-        const result = await trx
-          .insertInto("workflow_tasks")
-          .values(row)
-          .onConflict((oc) =>
-            oc
-              .columns(["run_id", "stage", "task_index"])
-              .doUpdateSet(changes)
-              .where("workflow_tasks.status", "!=", "completed" satisfies TaskStatus),
-          )
-          .executeTakeFirst();
-        saved.push(Number(result.numInsertedOrUpdatedRows ?? 0) > 0);
+        const result = await trx.executeQuery(this.#queries.upsertTask(taskRow(task)));
+        saved.push(Number(result.numAffectedRows ?? 0) > 0);
       }
       return saved;
     });
   }
 
   async listTasks(runId: string): Promise<TaskRecord[]> {
-    const rows = await this.#db
-      .selectFrom("workflow_tasks")
-      .selectAll()
-      .where("run_id", "=", runId)
-      .orderBy("stage")
-      .orderBy("task_index")
-      .execute();
+    const { rows } = await this.#db.executeQuery(this.#queries.listTasks({ runId }));
     return rows.map((row) => ({
       runId: row.run_id,
       stage: row.stage,

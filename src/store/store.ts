@@ -123,6 +123,9 @@ export interface NewRun {
   readonly kind: string;
   readonly request: unknown;
   readonly owner?: string | null;
+  // Known at submission (a workflow posted as it is, not planned): stored with the run in one write.
+  readonly workflow?: unknown;
+  readonly estimateUsd?: number;
 }
 
 export interface RunUpdate {

@@ -62,9 +62,9 @@ export class WorkflowService {
       kind: "workflow",
       owner: options.owner ?? null,
       request: options.timeoutSeconds === undefined ? {} : { timeout_seconds: options.timeoutSeconds },
+      workflow: definition,
+      estimateUsd,
     });
-    await this.#deps.store.setRunWorkflow(id, definition);
-    await this.#deps.store.setRunEstimate(id, estimateUsd);
     await this.#start(id, null, options.timeoutSeconds);
     return { id, estimateUsd };
   }

@@ -105,6 +105,24 @@ for (const backend of backends)
       assert.equal((await store.listMessages(sessionId))[0]?.workflowId, "run-1");
     });
 
+    it("stores a workflow posted as it is and its estimate with the run, in the one write that creates it", async () => {
+      const workflow = { stages: [{ type: "linear", tasks: [] }], variables: { topic: "x" } };
+      const created = await store.createRun({
+        id: "run-posted",
+        sessionId: null,
+        kind: "workflow",
+        request: {},
+        workflow,
+        estimateUsd: 0.25,
+      });
+      assert.deepEqual(created.workflow, workflow);
+      const stored = await store.getRun("run-posted");
+      assert.deepEqual(stored?.workflow, workflow);
+      assert.equal(stored?.estimateUsd, 0.25);
+      assert.equal(stored?.attempt, null);
+      assert.equal((await store.getRun("run-missing")) === undefined, true);
+    });
+
     it("stores task results, replacing a task's earlier state, and reopens a run to resume it", async () => {
       await store.createRun({ id: "run-2", sessionId: null, kind: "workflow", request: {} });
       await store.setRunWorkflow("run-2", { stages: [], variables: { a: "1" } });
