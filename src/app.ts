@@ -252,7 +252,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           clock,
           leaseMs,
         })
-      : new LocalExecutor({ store, steps, events, clock, logger, leaseOwner, leaseMs });
+      : new LocalExecutor({ store, steps, events, clock, logger, leaseOwner, leaseMs, slots: guard });
   const workflows = new WorkflowService({ config, models, store, steps, executor, newId });
   const recovery = new RunRecovery({
     store,

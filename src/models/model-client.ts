@@ -15,6 +15,7 @@ import {
   textOf,
 } from "../providers/chat-provider.ts";
 import type { ProviderRegistry } from "../providers/provider-registry.ts";
+import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Resilience } from "../resilience/resilience.ts";
 import type { Attempt, GuardedCall, Spend, UpstreamGuard } from "../resilience/upstream-guard.ts";
@@ -29,6 +30,8 @@ export interface RoleCall extends GenerationOptions {
   readonly signal?: AbortSignal;
   // Absolute time (ms) by which the whole call, retries and fallbacks included, must be over.
   readonly deadline?: number;
+  // A slot of the primary model granted before the call (a queued workflow task): its first try uses it.
+  readonly slot?: HeldSlot;
 }
 
 export interface RoleUsage {
@@ -275,6 +278,7 @@ export class ModelClient {
       deadline,
       signal: call.signal,
       worstCaseUsd: this.#worstCase(model, resolved, call),
+      slot: call.slot,
     };
   }
 

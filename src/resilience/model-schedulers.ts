@@ -4,6 +4,7 @@ import {
   PriorityScheduler,
   priorities,
   type Release,
+  type SlotWaiter,
 } from "./priority-scheduler.ts";
 
 export interface SchedulerStats {
@@ -24,23 +25,19 @@ export class ModelSchedulers {
     this.#ratios = ratios;
   }
 
-  async acquire(model: string, priority: Priority, signal?: AbortSignal): Promise<Release> {
-    let scheduler = this.#schedulers.get(model);
-    if (!scheduler) {
-      scheduler = new PriorityScheduler(this.#capacityFor(model), this.#ratios);
-      this.#schedulers.set(model, scheduler);
-    }
-    const own = scheduler;
-    try {
-      const release = await own.acquire(priority, signal);
-      return () => {
-        release();
-        this.#dropIfIdle(model, own);
-      };
-    } catch (error) {
-      this.#dropIfIdle(model, own);
-      throw error;
-    }
+  acquire(model: string, priority: Priority, signal?: AbortSignal): Promise<Release> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.#schedulerOf(model).acquire(priority, signal);
+  }
+
+  // Queues a plain waiter for a slot of `model` (see PriorityScheduler.enqueue); granted at once if free.
+  enqueue(model: string, priority: Priority, waiter: SlotWaiter): void {
+    this.#schedulerOf(model).enqueue(priority, waiter);
+  }
+
+  // Takes a queued waiter out; false when it is no longer waiting.
+  withdraw(model: string, priority: Priority, waiter: SlotWaiter): boolean {
+    return this.#schedulers.get(model)?.withdraw(priority, waiter) ?? false;
   }
 
   // All models together.
@@ -60,10 +57,15 @@ export class ModelSchedulers {
     return [...this.#schedulers].map(([model, scheduler]) => ({ model, ...scheduler.stats() }));
   }
 
-  #dropIfIdle(model: string, scheduler: PriorityScheduler): void {
-    const { running, waiting } = scheduler.stats();
-    if (running === 0 && waiting.high + waiting.medium + waiting.low === 0) {
-      if (this.#schedulers.get(model) === scheduler) this.#schedulers.delete(model);
+  #schedulerOf(model: string): PriorityScheduler {
+    let scheduler = this.#schedulers.get(model);
+    if (!scheduler) {
+      const own: PriorityScheduler = new PriorityScheduler(this.#capacityFor(model), this.#ratios, () => {
+        if (this.#schedulers.get(model) === own) this.#schedulers.delete(model);
+      });
+      scheduler = own;
+      this.#schedulers.set(model, scheduler);
     }
+    return scheduler;
   }
 }

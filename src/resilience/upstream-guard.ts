@@ -3,7 +3,8 @@ import { currentContext } from "../core/request-context.ts";
 import type { CallPurpose } from "../providers/chat-provider.ts";
 import type { CallRecorder, CostSource } from "../telemetry/upstream-call.ts";
 import { breakerVerdict } from "./failure-classification.ts";
-import type { Priority } from "./priority-scheduler.ts";
+import { HeldSlot } from "./held-slot.ts";
+import type { Priority, SlotWaiter } from "./priority-scheduler.ts";
 import type { Resilience } from "./resilience.ts";
 import { planRetry, type RetryOptions } from "./retry.ts";
 
@@ -23,6 +24,14 @@ export interface GuardedCall {
   readonly signal?: AbortSignal | undefined;
   // Worst case of what one try may cost (for reservations); undefined when it cannot be known.
   readonly worstCaseUsd?: number | undefined;
+  // A slot granted ahead of the call (see `admit`): the first try uses it if it is for the same model;
+  // a first try at another model (a fallback) gives it back.
+  readonly slot?: HeldSlot | undefined;
+}
+
+// Waits for a slot of a model without a call in flight (see UpstreamGuard.admit).
+export interface SlotAdmission {
+  granted(slot: HeldSlot): void;
 }
 
 // What one try hands the provider: the signal that ends it (caller's cancellation, or the guard's timeout)
@@ -93,6 +102,15 @@ export class UpstreamGuard {
 
   addHook(hook: CallHook): void {
     this.#hooks.push(hook);
+  }
+
+  // Queues `waiter` for a slot of `model` in the same per-model, by-priority order as calls, holding
+  // nothing while it waits (no call, timer or reservation); it is granted a HeldSlot, possibly at once,
+  // for the first try of the call it then makes. Returns the ticket that withdraws it while it waits.
+  admit(model: string, priority: Priority, waiter: SlotAdmission): AdmissionTicket {
+    const ticket = new AdmissionTicket(this.#res, this.#res.modelKeys.keyOf(model), priority, waiter);
+    this.#res.scheduler.enqueue(ticket.key, priority, ticket);
+    return ticket;
   }
 
   // Runs `run` until it succeeds or retrying cannot help; `spendOf` prices a success.
@@ -237,7 +255,10 @@ export class UpstreamGuard {
         if (ticket) tickets.push(ticket);
       }
       const permit = await this.#res.limiter.acquire(key, call.deadline, waiting.signal);
-      release = await this.#res.scheduler.acquire(key, call.priority, waiting.signal);
+      // A slot granted ahead of the call serves its first try at the same model, and no other.
+      release = call.slot?.take(key);
+      call.slot?.giveBack();
+      release ??= await this.#res.scheduler.acquire(key, call.priority, waiting.signal);
       waiting.dispose();
       return new Pass({
         call,
@@ -298,6 +319,30 @@ export class UpstreamGuard {
         costSource: "none",
       });
     }
+  }
+}
+
+// One waiter queued through `admit`: the record the scheduler holds while it waits.
+export class AdmissionTicket implements SlotWaiter {
+  readonly key: string;
+  readonly #res: Resilience;
+  readonly #priority: Priority;
+  readonly #waiter: SlotAdmission;
+
+  constructor(res: Resilience, key: string, priority: Priority, waiter: SlotAdmission) {
+    this.#res = res;
+    this.key = key;
+    this.#priority = priority;
+    this.#waiter = waiter;
+  }
+
+  granted(release: () => void): void {
+    this.#waiter.granted(new HeldSlot(this.key, release));
+  }
+
+  // True when it was still waiting; false once granted.
+  withdraw(): boolean {
+    return this.#res.scheduler.withdraw(this.key, this.#priority, this);
   }
 }
 

@@ -2,6 +2,9 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { runWithContextPatch } from "../core/request-context.ts";
+import type { HeldSlot } from "../resilience/held-slot.ts";
+import type { Priority } from "../resilience/priority-scheduler.ts";
+import type { AdmissionTicket, SlotAdmission } from "../resilience/upstream-guard.ts";
 import type { RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
 import { newAttempt, type RunExecutor, type RunStart } from "./run-executor.ts";
 import {
@@ -15,6 +18,7 @@ import {
   zeroUsage,
 } from "./run-rules.ts";
 import type { RunSteps, StepContext } from "./run-steps.ts";
+import { taskPriority } from "./workflow-engine.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
 
 export interface LocalExecutorDeps {
@@ -27,14 +31,18 @@ export interface LocalExecutorDeps {
   readonly leaseOwner: string;
   // How long a lease lasts without renewal; renewed every third of it while the process lives.
   readonly leaseMs: number;
+  // Where a task waits for a slot of its model before it starts (the upstream guard).
+  readonly slots: { admit(model: string, priority: Priority, waiter: SlotAdmission): AdmissionTicket };
 }
 
 // One run driven by this process.
 interface LocalRun {
   readonly attempt: string;
   readonly controller: AbortController;
-  // Tasks started and not yet ended (their "running" record may not be written yet).
+  // Tasks queued or started and not yet ended (their "running" record may not be written yet).
   readonly inFlight: Set<string>;
+  // Tasks waiting for a slot of their model, not started yet.
+  readonly queued: Set<QueuedTask>;
   // The last error a task ended with, in case its failure could not be stored.
   lastError: OrchestratorError | undefined;
   // Something changed (a task ended, the run was aborted): the rules are asked again.
@@ -83,12 +91,13 @@ export class LocalExecutor implements RunExecutor {
       attempt,
       controller,
       inFlight: new Set(),
+      queued: new Set(),
       lastError: undefined,
       changed: false,
       wake: () => undefined,
       done: Promise.resolve(),
     };
-    controller.signal.addEventListener("abort", () => this.#notify(run), { once: true });
+    controller.signal.addEventListener("abort", () => this.#dropQueued(run), { once: true });
     this.#runs.set(request.id, run);
     this.#startHeartbeat();
     events.emit({ type: "workflow_started", workflowId: request.id, at: clock.isoNow() });
@@ -193,8 +202,8 @@ export class LocalExecutor implements RunExecutor {
     }
   }
 
-  // Task descriptors are granted a slot and started together (their starts stored in one write); the run
-  // hears when each ends.
+  // Each chat task waits for a slot of its model as a plain record and starts once granted one; tasks
+  // granted together start together (their starts stored in one write). The run hears when each ends.
   #dispatch(
     descriptors: readonly TaskDescriptor[],
     context: StepContext,
@@ -202,18 +211,66 @@ export class LocalExecutor implements RunExecutor {
     run: RunRecord,
     tasks: readonly TaskRecord[],
   ) {
-    for (const task of descriptors) local.inFlight.add(taskKey(task));
-    const running = this.#deps.steps.runTasks(descriptors, context, { run, tasks });
-    descriptors.forEach((task, position) => {
+    const batch = new StartBatch((granted) => this.#start(granted, context, local, run, tasks));
+    for (const task of descriptors) {
+      local.inFlight.add(taskKey(task));
+      const model = this.#deps.steps.firstModelOf(run, task);
+      if (model === undefined) {
+        batch.add(task, undefined);
+        continue;
+      }
+      const queued = new QueuedTask(batch, local, task);
+      local.queued.add(queued);
+      // May be granted at once, within this call.
+      queued.ticket = this.#deps.slots.admit(model, taskPriority, queued);
+    }
+  }
+
+  #start(
+    granted: readonly { task: TaskDescriptor; slot: HeldSlot | undefined }[],
+    context: StepContext,
+    local: LocalRun,
+    run: RunRecord,
+    tasks: readonly TaskRecord[],
+  ) {
+    // Granted at or past the run's deadline (a task's call timing out there frees its slot a moment before
+    // the run's own timer fires): starting would only record failures; the run times out instead.
+    if (this.#deps.clock.now() >= context.deadline) {
+      for (const { task, slot } of granted) {
+        slot?.giveBack();
+        local.inFlight.delete(taskKey(task));
+      }
+      this.#notify(local);
+      return;
+    }
+    const running = this.#deps.steps.runTasks(
+      granted.map(({ task }) => task),
+      context,
+      { run, tasks },
+      granted.map(({ slot }) => slot),
+    );
+    granted.forEach(({ task, slot }, position) => {
       (running[position] ?? Promise.resolve())
         .catch((error: unknown) => {
           local.lastError = toOrchestratorError(error);
         })
         .finally(() => {
+          // A slot its task never used (it failed before calling) goes back here.
+          slot?.giveBack();
           local.inFlight.delete(taskKey(task));
           this.#notify(local);
         });
     });
+  }
+
+  // A run that stops (cancelled, failed, timed out, shutting down) drops its tasks still waiting for a slot:
+  // they never started, so nothing of them is stored or given back.
+  #dropQueued(local: LocalRun): void {
+    for (const queued of local.queued) {
+      if (queued.ticket?.withdraw()) local.inFlight.delete(taskKey(queued.task));
+    }
+    local.queued.clear();
+    this.#notify(local);
   }
 
   // The run stops: its tasks end first (storing how they ended, so what finished is kept); then it fails,
@@ -269,6 +326,47 @@ export class LocalExecutor implements RunExecutor {
   #stopHeartbeat(): void {
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
+  }
+}
+
+// A task waiting for a slot of its model: nothing of it runs (no call, promise, timer or reservation) until
+// the model's scheduler grants it one.
+class QueuedTask implements SlotAdmission {
+  readonly task: TaskDescriptor;
+  readonly #batch: StartBatch;
+  readonly #local: LocalRun;
+  ticket: AdmissionTicket | undefined;
+
+  constructor(batch: StartBatch, local: LocalRun, task: TaskDescriptor) {
+    this.#batch = batch;
+    this.#local = local;
+    this.task = task;
+  }
+
+  granted(slot: HeldSlot): void {
+    this.#local.queued.delete(this);
+    this.#batch.add(this.task, slot);
+  }
+}
+
+// Tasks of one step granted their slots in the same turn start together, in one call to `start`.
+class StartBatch {
+  readonly #start: (granted: { task: TaskDescriptor; slot: HeldSlot | undefined }[]) => void;
+  #granted: { task: TaskDescriptor; slot: HeldSlot | undefined }[] = [];
+
+  constructor(start: (granted: { task: TaskDescriptor; slot: HeldSlot | undefined }[]) => void) {
+    this.#start = start;
+  }
+
+  add(task: TaskDescriptor, slot: HeldSlot | undefined): void {
+    this.#granted.push({ task, slot });
+    if (this.#granted.length === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const granted = this.#granted;
+    this.#granted = [];
+    this.#start(granted);
   }
 }
 

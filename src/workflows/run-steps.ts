@@ -3,6 +3,7 @@ import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import type { ModelClient } from "../models/model-client.ts";
+import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { NewMessage, RunError, RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
 import { estimateWorkflowCostUsd } from "./estimate-cost.ts";
@@ -86,14 +87,16 @@ export class RunSteps {
 
   // Runs tasks of one run that start together, their starts stored in one write; `known` is the run as the
   // caller just read it (the in-process executor), saving a read. One promise per task, in order.
+  // `slots`, in the same order, are those the tasks were granted while queued (see firstModelOf).
   runTasks(
     descriptors: readonly TaskDescriptor[],
     context: StepContext,
     known: { readonly run: RunRecord; readonly tasks: readonly TaskRecord[] },
+    slots: readonly (HeldSlot | undefined)[] = [],
   ): Promise<void>[] {
     const { run, tasks } = known;
     const toRun: { descriptor: TaskDescriptor; item: TaskToRun }[] = [];
-    const outcomes = descriptors.map((task) => {
+    const outcomes = descriptors.map((task, position) => {
       if (run.status !== "running" || run.attempt !== task.attempt || run.id !== task.runId)
         return Promise.resolve();
       // Exactly once from the user's view: a finished task is never run again.
@@ -105,7 +108,13 @@ export class RunSteps {
         return Promise.reject(new Error(`run ${task.runId} has no task ${task.stage}.${task.index}`));
       toRun.push({
         descriptor: task,
-        item: { stage: task.stage, index: task.index, task: step, values: taskValues(definition, tasks) },
+        item: {
+          stage: task.stage,
+          index: task.index,
+          task: step,
+          values: taskValues(definition, tasks),
+          slot: slots[position],
+        },
       });
       return undefined;
     });
@@ -118,6 +127,20 @@ export class RunSteps {
       : [];
     let next = 0;
     return outcomes.map((outcome) => outcome ?? (running[next++] ?? Promise.resolve()).then(() => undefined));
+  }
+
+  // The model a task's first call goes to, when it is a chat task: an executor may queue the task for a slot
+  // of that model and start it only once granted one. Undefined for media tasks and unknown roles (they
+  // start at once, and an unknown role fails its task there).
+  firstModelOf(run: RunRecord, task: TaskDescriptor): string | undefined {
+    const step = (run.workflow as WorkflowDefinition | null)?.stages[task.stage]?.tasks[task.index];
+    if (!step) return undefined;
+    try {
+      const { definition } = this.#deps.models.resolve(step.model);
+      return definition.kind === "chat" ? definition.model : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   // Every task is done: a workflow is complete; an H request first gets its final answer written.

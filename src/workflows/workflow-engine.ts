@@ -6,6 +6,8 @@ import type { MediaClient } from "../models/media-client.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
 import { type BackoffSettings, type RandomSource, retryDelay } from "../resilience/backoff.ts";
+import type { HeldSlot } from "../resilience/held-slot.ts";
+import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Sleeper } from "../resilience/sleeper.ts";
 import type { RunUsage, Store, TaskRecord } from "../store/store.ts";
 import type { LedgerEntry } from "../store/usage-store.ts";
@@ -53,6 +55,8 @@ export interface TaskToRun {
   readonly index: number;
   readonly task: WorkflowTask;
   readonly values: Readonly<Record<string, string>>;
+  // The slot of the task's model it was granted while queued, for its first call.
+  readonly slot?: HeldSlot | undefined;
 }
 
 export interface TaskResult {
@@ -82,6 +86,9 @@ export interface TaskRun {
   // The attempt at the run this task belongs to: its writes are refused once another attempt took over.
   readonly attempt: string;
 }
+
+// Workflow tasks call and queue for slots at this priority.
+export const taskPriority: Priority = "medium";
 
 const workerPrompt =
   "You are one specialist worker in a multi-step AI workflow. Do exactly the task you are given, completely " +
@@ -155,7 +162,7 @@ export class WorkflowEngine {
 
   async #runStarted(
     run: TaskRun,
-    { stage, index, task, values }: TaskToRun,
+    { stage, index, task, values, slot }: TaskToRun,
     resolved: TaskStart["resolved"],
     base: TaskBase,
     startedAt: string,
@@ -177,7 +184,7 @@ export class WorkflowEngine {
       const result = await runWithContextPatch({ ledgerOwner: owner }, () =>
         this.#withTaskRetries(run, stage, index, () =>
           resolved.definition.kind === "chat"
-            ? this.#chatTask(run, task, prompt)
+            ? this.#chatTask(run, task, prompt, slot)
             : this.#mediaTask(run, task, prompt),
         ),
       );
@@ -278,7 +285,7 @@ export class WorkflowEngine {
     }
   }
 
-  async #chatTask(run: TaskRun, task: WorkflowTask, prompt: string) {
+  async #chatTask(run: TaskRun, task: WorkflowTask, prompt: string, slot: HeldSlot | undefined) {
     const addonText = (task.config?.addons ?? [])
       .map((name) => this.#deps.addons[name]?.prompt ?? "")
       .filter(Boolean);
@@ -289,9 +296,10 @@ export class WorkflowEngine {
     const call = await this.#deps.models.call(task.model, {
       messages,
       purpose: "task",
-      priority: "medium",
+      priority: taskPriority,
       signal: run.signal,
       deadline: run.deadline,
+      ...(slot ? { slot } : {}),
       ...(task.config?.temperature === undefined ? {} : { temperature: task.config.temperature }),
       ...(task.config?.max_tokens === undefined ? {} : { maxTokens: task.config.max_tokens }),
     });

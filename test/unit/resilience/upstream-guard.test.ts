@@ -4,6 +4,7 @@ import { parseConfig } from "../../../src/config/index.ts";
 import { OrchestratorError } from "../../../src/core/errors.ts";
 import { errorFromHttpStatus } from "../../../src/providers/upstream-error.ts";
 import { breakerVerdict } from "../../../src/resilience/failure-classification.ts";
+import type { HeldSlot } from "../../../src/resilience/held-slot.ts";
 import { createResilience } from "../../../src/resilience/resilience.ts";
 import {
   type CallHook,
@@ -193,6 +194,73 @@ describe("UpstreamGuard", () => {
     assert.equal(resilience.scheduler.stats().running, 0);
     assert.equal(breaker().state, "closed");
     assert.ok(resilience.breakers.for(model).tryAcquire(), "no trial slot was kept");
+  });
+
+  it("admits a waiter holding nothing until a slot frees; granted, its slot serves the first try and no other", async () => {
+    const { guard, call, resilience } = setup();
+    const reserved: string[] = [];
+    guard.addHook({
+      before: async (c) => {
+        reserved.push(c.model);
+        return { settle: () => undefined, release: () => undefined };
+      },
+    });
+    const busy = await resilience.scheduler.acquire(model, "high");
+    const slots: HeldSlot[] = [];
+    guard.admit(model, "medium", { granted: (slot) => slots.push(slot) });
+    assert.equal(slots.length, 0);
+    assert.equal(resilience.scheduler.stats().waiting.medium, 1);
+    assert.deepEqual(reserved, [], "no reservation while it waits");
+    busy();
+    assert.equal(slots.length, 1, "granted as the slot frees");
+    assert.equal(resilience.scheduler.stats().running, 1);
+
+    // The model has one slot, held by the admitted waiter: a try that queued again would wait forever.
+    const tries: number[] = [];
+    const result = await guard.execute(
+      call({ slot: slots[0] }),
+      async () => {
+        tries.push(resilience.scheduler.stats().running);
+        return "ok";
+      },
+      () => spend,
+    );
+    assert.equal(result, "ok");
+    assert.deepEqual(tries, [1]);
+    assert.deepEqual(reserved, [model], "reserved when the try starts");
+    assert.equal(resilience.scheduler.stats().running, 0, "the try gave the slot back");
+    slots[0]?.giveBack();
+    assert.equal(resilience.scheduler.stats().running, 0, "giving back a used slot does nothing");
+  });
+
+  it("withdraws an admitted waiter before it is granted, and gives a slot back that a fallback's try cannot use", async () => {
+    const { guard, call, resilience } = setup();
+    const busy = await resilience.scheduler.acquire(model, "high");
+    let granted = false;
+    const ticket = guard.admit(model, "medium", {
+      granted: () => {
+        granted = true;
+      },
+    });
+    assert.equal(ticket.withdraw(), true);
+    busy();
+    assert.equal(granted, false);
+    assert.equal(resilience.scheduler.stats().running, 0);
+
+    const slots: HeldSlot[] = [];
+    guard.admit(model, "medium", { granted: (slot) => slots.push(slot) });
+    const fallback = "meta-llama/llama-3.1-8b-instruct";
+    const running: { model: string; running: number }[][] = [];
+    await guard.execute(
+      call({ model: fallback, slot: slots[0] }),
+      async () => {
+        running.push(resilience.scheduler.byModel().map(({ model, running }) => ({ model, running })));
+        return "ok";
+      },
+      () => spend,
+    );
+    assert.deepEqual(running, [[{ model: fallback, running: 1 }]], "the primary's slot went back first");
+    assert.equal(resilience.scheduler.stats().running, 0);
   });
 
   it("gives the slot back when a stream's reader stops early, and fails a stream that never finished", async () => {
