@@ -18,7 +18,7 @@ import {
   zeroUsage,
 } from "./run-rules.ts";
 import type { RunSteps, StepContext } from "./run-steps.ts";
-import { taskPriority } from "./workflow-engine.ts";
+import { type TaskEnd, taskPriority } from "./workflow-engine.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
 
 export interface LocalExecutorDeps {
@@ -45,10 +45,23 @@ interface LocalRun {
   readonly queued: Set<QueuedTask>;
   // The last error a task ended with, in case its failure could not be stored.
   lastError: OrchestratorError | undefined;
+  // The run and its tasks as this process knows them: read from the store once, then kept up to date with
+  // the records its tasks write, so a step does not read the run again. Read again (the store is the
+  // source of truth) when it is stale: after a refused or failed write, a plan, an abort.
+  view: RunView | undefined;
+  stale: boolean;
+  // While the view is being read: the records this process's tasks stored meanwhile, applied over it.
+  storedDuringRead: TaskRecord[] | undefined;
   // Something changed (a task ended, the run was aborted): the rules are asked again.
   changed: boolean;
   wake: () => void;
   done: Promise<void>;
+}
+
+interface RunView {
+  readonly run: RunRecord;
+  // By task key (stage:index).
+  readonly tasks: Map<string, TaskRecord>;
 }
 
 // The reason runs are stopped at shutdown: they are left running, with their lease released, so the next
@@ -93,6 +106,9 @@ export class LocalExecutor implements RunExecutor {
       inFlight: new Set(),
       queued: new Set(),
       lastError: undefined,
+      view: undefined,
+      stale: true,
+      storedDuringRead: undefined,
       changed: false,
       wake: () => undefined,
       done: Promise.resolve(),
@@ -150,19 +166,21 @@ export class LocalExecutor implements RunExecutor {
   }
 
   async #drive(id: string, local: LocalRun, deadline: number, timeoutMs: number): Promise<void> {
-    const { store, steps } = this.#deps;
+    const { steps } = this.#deps;
     const context: StepContext = { signal: local.controller.signal, deadline };
     let planUsage = zeroUsage;
+    const signal = local.controller.signal;
     for (;;) {
       local.changed = false;
-      const [run, tasks] = await Promise.all([store.getRun(id), store.listTasks(id)]);
+      if (local.stale || signal.aborted) await this.#read(id, local);
+      const run = local.view?.run;
       // Ended (cancelled, say), or taken over by another attempt: stand down, stopping what is in flight.
       if (run?.status !== "running" || run.attempt !== local.attempt) {
         local.controller.abort(local.controller.signal.reason ?? shutdown);
         await this.#settle(local);
         return;
       }
-      const signal = local.controller.signal;
+      const tasks = inOrder(local.view?.tasks ?? new Map());
       // Past the deadline the run has timed out, whatever a task failed with on the way (its call's own
       // deadline may have fired a moment before the run's timer).
       if (!signal.aborted && this.#deps.clock.now() >= deadline)
@@ -176,6 +194,7 @@ export class LocalExecutor implements RunExecutor {
         switch (step.kind) {
           case "plan":
             planUsage = await steps.plan(run, context);
+            local.stale = true;
             continue;
           case "complete":
             await steps.complete(run, step.outputs, addUsage(planUsage, step.usage), context);
@@ -250,10 +269,14 @@ export class LocalExecutor implements RunExecutor {
       granted.map(({ slot }) => slot),
     );
     granted.forEach(({ task, slot }, position) => {
-      (running[position] ?? Promise.resolve())
-        .catch((error: unknown) => {
-          local.lastError = toOrchestratorError(error);
-        })
+      (running[position] ?? Promise.resolve(undefined))
+        .then(
+          (end) => this.#ended(local, end),
+          (error: unknown) => {
+            local.lastError = toOrchestratorError(error);
+            local.stale = true;
+          },
+        )
         .finally(() => {
           // A slot its task never used (it failed before calling) goes back here.
           slot?.giveBack();
@@ -271,6 +294,35 @@ export class LocalExecutor implements RunExecutor {
     }
     local.queued.clear();
     this.#notify(local);
+  }
+
+  // A task's stored record joins the run's view; anything else (not run, refused) means the store knows
+  // something this process does not: the view is read again.
+  #ended(local: LocalRun, end: TaskEnd | undefined): void {
+    if (end?.error) local.lastError = end.error;
+    if (!end?.stored) {
+      local.stale = true;
+      return;
+    }
+    local.view?.tasks.set(taskKey(end.record), end.record);
+    local.storedDuringRead?.push(end.record);
+  }
+
+  async #read(id: string, local: LocalRun): Promise<void> {
+    const { store } = this.#deps;
+    local.stale = false;
+    local.storedDuringRead = [];
+    try {
+      const [run, records] = await Promise.all([store.getRun(id), store.listTasks(id)]);
+      const tasks = new Map(records.map((t) => [taskKey(t), t]));
+      for (const record of local.storedDuringRead) tasks.set(taskKey(record), record);
+      local.view = run && { run, tasks };
+    } catch (error) {
+      local.stale = true;
+      throw error;
+    } finally {
+      local.storedDuringRead = undefined;
+    }
   }
 
   // The run stops: its tasks end first (storing how they ended, so what finished is kept); then it fails,
@@ -368,6 +420,11 @@ class StartBatch {
     this.#granted = [];
     this.#start(granted);
   }
+}
+
+// Tasks by stage, then index, as the store lists them.
+function inOrder(tasks: ReadonlyMap<string, TaskRecord>): TaskRecord[] {
+  return [...tasks.values()].sort((a, b) => a.stage - b.stage || a.index - b.index);
 }
 
 function stuck(runId: string): OrchestratorError {

@@ -10,7 +10,7 @@ import { estimateWorkflowCostUsd } from "./estimate-cost.ts";
 import { explainFailure, writeFinalAnswer } from "./finisher.ts";
 import { planWorkflow } from "./planner.ts";
 import { addUsage, type TaskDescriptor, taskValues, zeroUsage } from "./run-rules.ts";
-import type { TaskToRun, WorkflowEngine } from "./workflow-engine.ts";
+import type { TaskEnd, TaskToRun, WorkflowEngine } from "./workflow-engine.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
 import type { WorkflowDefinition } from "./workflow-schema.ts";
 
@@ -78,30 +78,35 @@ export class RunSteps {
     return plan.calls.reduce((sum, call) => addUsage(sum, call.usage), zeroUsage);
   }
 
-  // Runs one task; its start and its result are stored (fenced by the attempt) as they happen.
+  // Runs one task; its start and its result are stored (fenced by the attempt) as they happen. Rejects
+  // with the task's error when it failed (its failure is stored).
   async runTask(task: TaskDescriptor, context: StepContext): Promise<void> {
     const { store } = this.#deps;
     const [run, tasks] = await Promise.all([store.getRun(task.runId), store.listTasks(task.runId)]);
-    if (run) await Promise.all(this.runTasks([task], context, { run, tasks }));
+    if (!run) return;
+    const [end] = await Promise.all(this.runTasks([task], context, { run, tasks }));
+    if (end?.error) throw end.error;
   }
 
   // Runs tasks of one run that start together, their starts stored in one write; `known` is the run as the
-  // caller just read it (the in-process executor), saving a read. One promise per task, in order.
-  // `slots`, in the same order, are those the tasks were granted while queued (see firstModelOf).
+  // caller knows it (the in-process executor keeps it between steps), saving a read. One promise per task,
+  // in order: how it ended, or undefined when it did not run (the run is not running in this attempt, the
+  // task had already completed, or its start was refused). `slots`, in the same order, are those the tasks
+  // were granted while queued (see firstModelOf).
   runTasks(
     descriptors: readonly TaskDescriptor[],
     context: StepContext,
     known: { readonly run: RunRecord; readonly tasks: readonly TaskRecord[] },
     slots: readonly (HeldSlot | undefined)[] = [],
-  ): Promise<void>[] {
+  ): Promise<TaskEnd | undefined>[] {
     const { run, tasks } = known;
     const toRun: { descriptor: TaskDescriptor; item: TaskToRun }[] = [];
     const outcomes = descriptors.map((task, position) => {
       if (run.status !== "running" || run.attempt !== task.attempt || run.id !== task.runId)
-        return Promise.resolve();
+        return Promise.resolve(undefined);
       // Exactly once from the user's view: a finished task is never run again.
       if (tasks.some((t) => t.stage === task.stage && t.index === task.index && t.status === "completed"))
-        return Promise.resolve();
+        return Promise.resolve(undefined);
       const definition = run.workflow as WorkflowDefinition;
       const step = definition.stages[task.stage]?.tasks[task.index];
       if (!step)
@@ -126,7 +131,7 @@ export class RunSteps {
         )
       : [];
     let next = 0;
-    return outcomes.map((outcome) => outcome ?? (running[next++] ?? Promise.resolve()).then(() => undefined));
+    return outcomes.map((outcome) => outcome ?? running[next++] ?? Promise.resolve(undefined));
   }
 
   // The model a task's first call goes to, when it is a chat task: an executor may queue the task for a slot

@@ -9,7 +9,7 @@ import { type BackoffSettings, type RandomSource, retryDelay } from "../resilien
 import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Sleeper } from "../resilience/sleeper.ts";
-import type { RunUsage, Store, TaskRecord } from "../store/store.ts";
+import type { Store, TaskRecord } from "../store/store.ts";
 import type { LedgerEntry } from "../store/usage-store.ts";
 import { interpolate, interpolatedLength } from "./interpolate.ts";
 import { promptCharLimit, promptTooLarge } from "./prompt-size.ts";
@@ -59,9 +59,13 @@ export interface TaskToRun {
   readonly slot?: HeldSlot | undefined;
 }
 
-export interface TaskResult {
-  readonly output: string;
-  readonly usage: RunUsage;
+// How a task ended: its record as written (completed, failed or cancelled), whether the store took it,
+// and, when it did not complete, why.
+export interface TaskEnd {
+  readonly record: TaskRecord;
+  // False when the write was refused: the run had ended, or another attempt had taken it over.
+  readonly stored: boolean;
+  readonly error?: OrchestratorError;
 }
 
 // What every record of a task repeats.
@@ -104,21 +108,11 @@ export class WorkflowEngine {
     this.#deps = deps;
   }
 
-  // Runs one task and stores its start and its result (or failure) as they happen. Nothing is called when
-  // the start cannot be stored (the run ended, or another attempt took it over).
-  runTask(
-    run: TaskRun,
-    stage: number,
-    index: number,
-    task: WorkflowTask,
-    values: Readonly<Record<string, string>>,
-  ): Promise<TaskResult | undefined> {
-    return this.runTasks(run, [{ stage, index, task, values }])[0] ?? Promise.resolve(undefined);
-  }
-
   // Starts tasks of one run together (a stage's parallel tasks): their starts are stored in one write,
-  // then each runs on its own. One promise per task, in order.
-  runTasks(run: TaskRun, items: readonly TaskToRun[]): Promise<TaskResult | undefined>[] {
+  // then each runs on its own and stores its result (or failure) as it ends. One promise per task, in
+  // order: how it ended, or undefined when its start could not be stored (the run ended, or another
+  // attempt took it over) and nothing was called. A promise rejects only when a write itself failed.
+  runTasks(run: TaskRun, items: readonly TaskToRun[]): Promise<TaskEnd | undefined>[] {
     const { store, clock } = this.#deps;
     let starts: TaskStart[];
     try {
@@ -166,7 +160,7 @@ export class WorkflowEngine {
     resolved: TaskStart["resolved"],
     base: TaskBase,
     startedAt: string,
-  ): Promise<TaskResult> {
+  ): Promise<TaskEnd> {
     const { events, clock } = this.#deps;
     events.emit({
       type: "task_started",
@@ -189,7 +183,7 @@ export class WorkflowEngine {
         ),
       );
       const finishedAt = clock.isoNow();
-      await this.#saveEnded(owner, {
+      const record: TaskRecord = {
         ...base,
         model: result.model,
         status: "completed",
@@ -198,7 +192,8 @@ export class WorkflowEngine {
         usage: result.usage,
         startedAt,
         finishedAt,
-      });
+      };
+      const stored = await this.#saveEnded(owner, record);
       events.emit({
         type: "task_completed",
         workflowId: run.runId,
@@ -208,13 +203,13 @@ export class WorkflowEngine {
         usage: result.usage,
         at: finishedAt,
       });
-      return result;
+      return { record, stored };
     } catch (raw) {
       const error = run.signal.aborted ? abortReason(run.signal, raw) : toOrchestratorError(raw);
       const finishedAt = clock.isoNow();
       const summary = { type: error.kind, code: error.code, message: error.message };
       const status = error.code === "cancelled" ? "cancelled" : "failed";
-      await this.#saveEnded(owner, {
+      const record: TaskRecord = {
         ...base,
         status,
         output: null,
@@ -222,7 +217,8 @@ export class WorkflowEngine {
         usage: null,
         startedAt,
         finishedAt,
-      });
+      };
+      const stored = await this.#saveEnded(owner, record);
       events.emit({
         type: "task_failed",
         workflowId: run.runId,
@@ -231,7 +227,7 @@ export class WorkflowEngine {
         error: summary,
         at: finishedAt,
       });
-      throw error;
+      return { record, stored, error };
     }
   }
 
