@@ -1,16 +1,23 @@
-import { eventLoopDelayMs, rssMiB } from "./lib/probe.ts";
-import { startOrchestrator, startUpstream } from "./lib/processes.ts";
+import { eventLoopDelayFrom, eventLoopDelayMs, rssMiB } from "./lib/probe.ts";
+import { type Running, startOrchestrator, startUpstream } from "./lib/processes.ts";
 import { markdownTable, round, writeResult } from "./lib/report.ts";
 
-// Scale: memory and event-loop delay of one orchestrator process with 1000 workflows in flight (the
-// spec's maxConcurrentWorkflows) and with 5000 chat requests in flight, against a slow upstream.
+// Scale: memory and event-loop delay of one orchestrator process with 1000 workflows of ten tasks running
+// (the spec's maxConcurrentWorkflows) and with 5000 chat requests, against a slow upstream.
+//
+// Measured with the limits exactly as shipped: at most queuing.maxConcurrentCallsPerModel (1024) upstream
+// calls per model in flight, so about 1000 of the 10,000 task calls are in flight and the other 9000 tasks
+// wait for a slot. A second, clearly labelled figure lifts that limit to 20,000 so that every call is in
+// flight at once: the memory of 10,000 open upstream calls, not a shipped configuration. (Until this
+// benchmark was changed, that variant was the only figure.)
 const upstreamLatencyMs = Number(process.env.BENCH_SCALE_LATENCY_MS ?? 15000);
 const workflowCount = 1000;
 const chatCount = Number(process.env.BENCH_SCALE_CHATS ?? 5000);
+const allInFlightLimit = 20_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Ten tasks at once per workflow: 10,000 upstream calls waiting at the peak.
+// Ten tasks at once per workflow: 10,000 upstream calls at the peak.
 const tenTaskWorkflow = {
   async: true,
   workflow: [
@@ -26,103 +33,158 @@ const tenTaskWorkflow = {
   variables: { topic: "tides" },
 };
 
+// The shipped configuration but for the client rate limit and the response cache (see README).
+const shipped = { rateLimits: { clients: { requestsPerMinute: 0 } }, cache: { enabled: false } };
+
+const post = (base: string, path: string, body: unknown) =>
+  fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+// From one scrape of the service's own /metrics: the event-loop delay since the previous scrape, and the
+// upstream calls in flight and waiting for a slot.
+async function scrape(base: string) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sum = (pattern: RegExp) =>
+    [...text.matchAll(pattern)].reduce((total, match) => total + Number(match[1] ?? 0), 0);
+  return {
+    eventLoopDelayMs: eventLoopDelayFrom(text),
+    upstreamCalls: {
+      inFlight: sum(/^orchestrator_upstream_calls_running (\S+)$/gm),
+      waiting: sum(/^orchestrator_upstream_queue_waiting\{[^}]*\} (\S+)$/gm),
+    },
+  };
+}
+
+async function withOrchestrator<T>(
+  upstreamUrl: string,
+  config: Record<string, unknown>,
+  measure: (orchestrator: Running) => Promise<T>,
+): Promise<T> {
+  const orchestrator = await startOrchestrator(upstreamUrl, config);
+  try {
+    return await measure(orchestrator);
+  } finally {
+    await orchestrator.stop();
+  }
+}
+
+// 1000 workflows submitted at once; measured a second after the last was accepted, while their calls
+// are in flight or waiting. Event-loop delay covers the burst of submissions and that second.
+async function workflowLoad({ url, pid }: Running) {
+  const idleRssMiB = rssMiB(pid);
+  await eventLoopDelayMs(url);
+  const accepted = await Promise.all(
+    Array.from({ length: workflowCount }, () => post(url, "/workflow", tenTaskWorkflow)),
+  );
+  const acceptedCount = accepted.filter((r) => r.status === 202).length;
+  const refused = await post(url, "/workflow", tenTaskWorkflow);
+  await sleep(1000);
+  const rss = rssMiB(pid);
+  const metrics = await scrape(url);
+  const stats = (await (await fetch(`${url}/stats`)).json()) as { workflows: { running: number } };
+  return {
+    idleRssMiB,
+    accepted: acceptedCount,
+    nextOneStatus: refused.status,
+    runningAtPeak: stats.workflows.running,
+    rssMiB: rss,
+    ...metrics,
+  };
+}
+
+// 5000 chat requests (categorizer, then the answer), measured once all have arrived and while they wait
+// for the upstream.
+async function chatLoad({ url, pid }: Running) {
+  await eventLoopDelayMs(url);
+  const started = Date.now();
+  const chats = Array.from({ length: chatCount }, () =>
+    post(url, "/chat", { message: "What are the benefits of renewable energy?" }).then(
+      async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      },
+      () => 0,
+    ),
+  );
+  await sleep(upstreamLatencyMs / 2);
+  const rss = rssMiB(pid);
+  const metrics = await scrape(url);
+  const statuses = await Promise.all(chats);
+  return {
+    sent: chatCount,
+    answered: statuses.filter((s) => s === 200).length,
+    seconds: round((Date.now() - started) / 1000, 1),
+    rssMiB: rss,
+    ...metrics,
+  };
+}
+
 export async function scale(): Promise<string> {
   const upstream = await startUpstream(upstreamLatencyMs);
-  const orchestrator = await startOrchestrator(upstream.url, {
-    rateLimits: { clients: { requestsPerMinute: 0 } },
-    cache: { enabled: false },
-    // Let every call reach the upstream at once: the point is to hold all of them in flight.
-    queuing: { maxConcurrentCallsPerModel: 20_000 },
-  });
-  const post = (path: string, body: unknown) =>
-    fetch(`${orchestrator.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
   try {
-    const idleRss = rssMiB(orchestrator.pid);
-    await eventLoopDelayMs(orchestrator.url);
-
-    // 1000 workflows in flight.
-    const accepted = await Promise.all(
-      Array.from({ length: workflowCount }, () => post("/workflow", tenTaskWorkflow)),
+    const workflows = await withOrchestrator(upstream.url, shipped, workflowLoad);
+    const allInFlight = await withOrchestrator(
+      upstream.url,
+      { ...shipped, queuing: { maxConcurrentCallsPerModel: allInFlightLimit } },
+      workflowLoad,
     );
-    const acceptedCount = accepted.filter((r) => r.status === 202).length;
-    const refused = await post("/workflow", tenTaskWorkflow);
-    await sleep(1000);
-    const stats = (await (await fetch(`${orchestrator.url}/stats`)).json()) as {
-      workflows: { running: number };
-    };
-    const workflowsRss = rssMiB(orchestrator.pid);
-    const workflowsLoop = await eventLoopDelayMs(orchestrator.url);
-    while (
-      ((await (await fetch(`${orchestrator.url}/stats`)).json()) as typeof stats).workflows.running > 0
-    ) {
-      await sleep(250);
-    }
+    const chats = await withOrchestrator(upstream.url, shipped, chatLoad);
 
-    // 5000 chat requests in flight (categorizer, then the answer).
-    await eventLoopDelayMs(orchestrator.url);
-    const started = Date.now();
-    const chats = Array.from({ length: chatCount }, () =>
-      post("/chat", { message: "What are the benefits of renewable energy?" }).then(
-        async (r) => {
-          await r.arrayBuffer();
-          return r.status;
-        },
-        () => 0,
-      ),
-    );
-    // Measured once every request has arrived and while all of them wait for the upstream.
-    await sleep(upstreamLatencyMs / 2);
-    const chatRss = rssMiB(orchestrator.pid);
-    const chatLoop = await eventLoopDelayMs(orchestrator.url);
-    const statuses = await Promise.all(chats);
-    const chatSeconds = (Date.now() - started) / 1000;
-    const ok = statuses.filter((s) => s === 200).length;
-
-    const result = {
-      upstreamLatencyMs,
-      idleRssMiB: idleRss,
-      workflows: {
-        accepted: acceptedCount,
-        runningAtPeak: stats.workflows.running,
-        nextOneStatus: refused.status,
-        rssMiB: workflowsRss,
-        eventLoopDelayMs: workflowsLoop,
-      },
-      chats: {
-        sent: chatCount,
-        answered: ok,
-        seconds: round(chatSeconds, 1),
-        rssMiB: chatRss,
-        eventLoopDelayMs: chatLoop,
-      },
-    };
+    const result = { upstreamLatencyMs, workflows, workflowsAllCallsInFlight: allInFlight, chats };
+    const loop = ({ p50, p99, max }: { p50: number; p99: number; max: number }) => `${p50} / ${p99} / ${max}`;
+    const calls = ({ inFlight, waiting }: { inFlight: number; waiting: number }) =>
+      `${inFlight} / ${waiting}`;
     const table = markdownTable(
-      ["load", "in flight", "RSS MiB", "event-loop delay p50 / p99 / max ms", "outcome"],
       [
-        ["idle", 0, idleRss, "-", "-"],
+        "load",
+        "limit per model",
+        "calls in flight / waiting",
+        "RSS MiB",
+        "event-loop delay p50 / p99 / max ms",
+        "outcome",
+      ],
+      [
+        ["idle", "1024 (shipped)", "0 / 0", workflows.idleRssMiB, "-", "-"],
         [
           `${workflowCount} workflows (10 tasks each)`,
-          stats.workflows.running,
-          workflowsRss,
-          `${workflowsLoop.p50} / ${workflowsLoop.p99} / ${workflowsLoop.max}`,
-          `${acceptedCount} accepted; the next one: HTTP ${refused.status}`,
+          "1024 (shipped)",
+          calls(workflows.upstreamCalls),
+          workflows.rssMiB,
+          loop(workflows.eventLoopDelayMs),
+          `${workflows.accepted} accepted, ${workflows.runningAtPeak} running; the next one: HTTP ${workflows.nextOneStatus}`,
+        ],
+        [
+          `${workflowCount} workflows (10 tasks each), every call in flight`,
+          `${allInFlightLimit} (not shipped)`,
+          calls(allInFlight.upstreamCalls),
+          allInFlight.rssMiB,
+          loop(allInFlight.eventLoopDelayMs),
+          `${allInFlight.accepted} accepted, ${allInFlight.runningAtPeak} running; the next one: HTTP ${allInFlight.nextOneStatus}`,
         ],
         [
           `${chatCount} chat requests`,
-          chatCount,
-          chatRss,
-          `${chatLoop.p50} / ${chatLoop.p99} / ${chatLoop.max}`,
-          `${ok} answered in ${round(chatSeconds, 1)} s`,
+          "1024 (shipped)",
+          calls(chats.upstreamCalls),
+          chats.rssMiB,
+          loop(chats.eventLoopDelayMs),
+          `${chats.answered} answered in ${chats.seconds} s`,
         ],
       ],
     );
     writeResult("scale", result, table);
-    return `### Scale (upstream latency ${upstreamLatencyMs} ms)\n\n${table}`;
+    return [
+      `### Scale (upstream latency ${upstreamLatencyMs} ms)`,
+      "",
+      "Limits as shipped (1024 upstream calls per model): of the workflows' 10,000 calls about 1000 are in",
+      `flight and the rest wait for a slot. The row "every call in flight" lifts the limit to ${allInFlightLimit}`,
+      "(not a shipped configuration): until this benchmark was changed, that was its only workflow figure.",
+      "",
+      table,
+    ].join("\n");
   } finally {
-    await Promise.all([orchestrator.stop(), upstream.stop()]);
+    await upstream.stop();
   }
 }

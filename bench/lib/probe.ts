@@ -25,7 +25,11 @@ export function cpuMs(pid: number): number {
 
 // Event-loop delay of the orchestrator since its previous scrape, from its own /metrics.
 export async function eventLoopDelayMs(baseUrl: string): Promise<{ p50: number; p99: number; max: number }> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return eventLoopDelayFrom(await (await fetch(`${baseUrl}/metrics`)).text());
+}
+
+// The same, from a scrape already taken (each scrape starts the next window).
+export function eventLoopDelayFrom(text: string): { p50: number; p99: number; max: number } {
   const value = (name: string) =>
     Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN) * 1000;
   return {
