@@ -1,5 +1,6 @@
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
+import { type TimedSignal, timedSignal } from "../core/timed-signal.ts";
 import type { CallPurpose } from "../providers/chat-provider.ts";
 import type { CallRecorder, CostSource } from "../telemetry/upstream-call.ts";
 import { breakerVerdict } from "./failure-classification.ts";
@@ -365,8 +366,7 @@ class Pass {
   readonly attempt: Attempt;
   #parts: PassParts;
   #started: number;
-  #timer: NodeJS.Timeout;
-  #timeout = new AbortController();
+  #timeout: TimedSignal;
   #spend: Spend | undefined;
   #failure: OrchestratorError | undefined;
   #left = false;
@@ -376,9 +376,8 @@ class Pass {
     this.#started = parts.now();
     const { call } = parts;
     const timeoutMs = Math.max(1, Math.min(parts.requestTimeoutMs, call.deadline - this.#started));
-    this.#timer = setTimeout(() => this.#timeout.abort(upstreamTimeout(call)), timeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, this.#timeout.signal]) : this.#timeout.signal;
-    this.attempt = { signal, timeoutMs, number: parts.number };
+    this.#timeout = timedSignal(call.signal, timeoutMs, () => upstreamTimeout(call));
+    this.attempt = { signal: this.#timeout.signal, timeoutMs, number: parts.number };
   }
 
   get succeeded(): boolean {
@@ -396,7 +395,7 @@ class Pass {
     let error = toOrchestratorError(raw);
     if (call.signal?.aborted) {
       if (error.code !== "cancelled") error = cancelled(call, raw);
-    } else if (this.#timeout.signal.aborted && error.code !== "upstream_timeout") {
+    } else if (this.#timeout.timedOut() && error.code !== "upstream_timeout") {
       error = upstreamTimeout(call, this.attempt.timeoutMs, raw);
     }
     this.#failure ??= error;
@@ -406,7 +405,7 @@ class Pass {
   leave(): void {
     if (this.#left) return;
     this.#left = true;
-    clearTimeout(this.#timer);
+    this.#timeout.dispose();
     const { breaker, tickets, permit, release, call, record } = this.#parts;
     release();
     const spend = this.#spend;
@@ -431,12 +430,11 @@ class Pass {
 }
 
 function deadlineSignal(call: GuardedCall, now: number) {
-  const expiry = new AbortController();
-  const timer = setTimeout(() => expiry.abort(), Math.max(0, call.deadline - now));
+  const expiry = timedSignal(call.signal, Math.max(0, call.deadline - now));
   return {
-    signal: call.signal ? AbortSignal.any([call.signal, expiry.signal]) : expiry.signal,
-    expired: () => expiry.signal.aborted && !call.signal?.aborted,
-    dispose: () => clearTimeout(timer),
+    signal: expiry.signal,
+    expired: () => expiry.timedOut(),
+    dispose: () => expiry.dispose(),
   };
 }
 

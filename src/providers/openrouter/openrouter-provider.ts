@@ -7,6 +7,7 @@ import type {
 } from "openai/resources/chat/completions";
 import { OrchestratorError } from "../../core/errors.ts";
 import { scrubSecrets } from "../../core/secrets.ts";
+import { type TimedSignal, timedSignal } from "../../core/timed-signal.ts";
 import type {
   ChatMessage,
   ChatProvider,
@@ -295,15 +296,8 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider, Med
   }
 
   // One deadline for the whole call, streaming included, joined with the caller's own cancellation.
-  #deadline(request: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined }) {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), request.timeoutMs ?? this.#defaultTimeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
-    return {
-      signal,
-      timedOut: () => timeout.signal.aborted && !request.signal?.aborted,
-      dispose: () => clearTimeout(timer),
-    };
+  #deadline(request: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined }): TimedSignal {
+    return timedSignal(request.signal, request.timeoutMs ?? this.#defaultTimeoutMs);
   }
 }
 
