@@ -28,6 +28,7 @@ import { ShadowSampler } from "./quality/shadow-sampler.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { realSleep, type Sleeper } from "./resilience/sleeper.ts";
 import { UpstreamGuard } from "./resilience/upstream-guard.ts";
+import { GroupedTaskWrites } from "./store/grouped-task-writes.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
 import { BudgetGuard } from "./telemetry/budget-guard.ts";
@@ -224,6 +225,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     models,
     media,
     store,
+    taskWrites: new GroupedTaskWrites(store),
     events,
     addons: config.addons,
     clock,

@@ -9,6 +9,7 @@ import { type BackoffSettings, type RandomSource, retryDelay } from "../resilien
 import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Sleeper } from "../resilience/sleeper.ts";
+import type { TaskRecordWrites } from "../store/grouped-task-writes.ts";
 import type { Store, TaskRecord } from "../store/store.ts";
 import type { LedgerEntry } from "../store/usage-store.ts";
 import { interpolate, interpolatedLength } from "./interpolate.ts";
@@ -20,6 +21,8 @@ export interface EngineDeps {
   readonly models: ModelClient;
   readonly media: MediaClient;
   readonly store: Store;
+  // Where task records are written (grouped into shared transactions: see GroupedTaskWrites).
+  readonly taskWrites: TaskRecordWrites;
   readonly events: WorkflowEvents;
   readonly addons: Readonly<Record<string, { readonly prompt: string }>>;
   readonly clock: Clock;
@@ -113,7 +116,7 @@ export class WorkflowEngine {
   // order: how it ended, or undefined when its start could not be stored (the run ended, or another
   // attempt took it over) and nothing was called. A promise rejects only when a write itself failed.
   runTasks(run: TaskRun, items: readonly TaskToRun[]): Promise<TaskEnd | undefined>[] {
-    const { store, clock } = this.#deps;
+    const { taskWrites, clock } = this.#deps;
     let starts: TaskStart[];
     try {
       run.signal.throwIfAborted();
@@ -122,7 +125,7 @@ export class WorkflowEngine {
       return items.map(() => Promise.reject(error));
     }
     const startedAt = clock.isoNow();
-    const stored = store.saveTasks(
+    const stored = taskWrites.saveTasks(
       starts.map(({ base }) => ({
         ...base,
         status: "running",
@@ -233,10 +236,11 @@ export class WorkflowEngine {
 
   // An ended task's record, in one transaction with the ledger rows of its calls.
   async #saveEnded(owner: object, record: TaskRecord): Promise<boolean> {
-    const { store, ledger } = this.#deps;
+    const { taskWrites, ledger } = this.#deps;
     const calls = (await ledger?.takeCallsOf(owner)) ?? [];
     try {
-      return await store.saveTask(record, calls);
+      const [saved] = await taskWrites.saveTasks([record], calls);
+      return saved === true;
     } catch (error) {
       ledger?.giveBack(calls);
       throw error;
