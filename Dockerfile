@@ -38,5 +38,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Node receives SIGTERM directly (no npm in between) and shuts down gracefully.
-# A queue worker runs the same image with: node dist/src/worker.js
-CMD ["node", "dist/src/main.js"]
+# A queue worker runs the same image with: node --max-semi-space-size=16 dist/src/worker.js
+CMD ["node", "--max-semi-space-size=16", "dist/src/main.js"]

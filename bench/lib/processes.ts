@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,6 +104,14 @@ export function orchestratorEnv(
   };
 }
 
+// The Node.js options `npm start` runs the service with (those between "node" and the script).
+function startFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+    scripts: { start: string };
+  };
+  return scripts.start.split(" ").filter((word) => word.startsWith("--"));
+}
+
 // The orchestrator exactly as `npm start` runs it, in its own process, with a config made for the run.
 export async function startOrchestrator(
   upstreamUrl: string,
@@ -112,7 +120,7 @@ export async function startOrchestrator(
   const port = await freePort();
   const env = orchestratorEnv(upstreamUrl, config, port);
   buildService();
-  const child = spawn(process.execPath, [join(repoRoot, "dist/src/main.js")], {
+  const child = spawn(process.execPath, [...startFlags(), join(repoRoot, "dist/src/main.js")], {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "ignore", "inherit"],

@@ -47,8 +47,8 @@ describe("deployment files", () => {
 
   it("npm start and npm run worker check the Node.js version, build the service and run the build", () => {
     const { scripts } = packageJson;
-    assert.equal(scripts.start, "node dist/src/main.js");
-    assert.equal(scripts.worker, "node dist/src/worker.js");
+    assert.equal(scripts.start, "node --max-semi-space-size=16 dist/src/main.js");
+    assert.equal(scripts.worker, "node --max-semi-space-size=16 dist/src/worker.js");
     for (const before of [scripts.prestart, scripts.preworker, scripts.prepare]) {
       assert.match(before ?? "", /^node scripts\/check-node\.mjs && /, "the version check comes first");
       assert.match(before ?? "", /node scripts\/build-server\.mjs/);
