@@ -18,7 +18,8 @@ interface Pending {
 // task's ledger rows with its record). A write waits for no timer, only for the end of the turn it was
 // asked in: a caller hears that its records are stored once their transaction has committed, never before,
 // so a result is durable before anything that depends on it starts. If a group's transaction fails, each
-// write in it is tried on its own, so one bad record fails only its own write.
+// write in it is tried on its own, so one bad record fails only its own write (and those of its run queued
+// behind it).
 export class GroupedTaskWrites implements TaskRecordWrites {
   readonly #store: TaskRecordWrites;
   readonly #defer: (flush: () => void) => void;
@@ -75,14 +76,33 @@ export class GroupedTaskWrites implements TaskRecordWrites {
         group.flatMap((write) => write.calls),
       );
     } catch {
-      for (const write of group)
-        await this.#store.saveTasks(write.tasks, write.calls).then(write.resolve, write.reject);
+      await this.#writeEach(group);
       return;
     }
     let at = 0;
     for (const write of group) {
       write.resolve(saved.slice(at, at + write.tasks.length));
       at += write.tasks.length;
+    }
+  }
+
+  // After a failed group, one write at a time. A run's writes keep their order: one queued behind a write
+  // of the same run that failed (a next task's start behind its predecessor's result) fails with it.
+  async #writeEach(group: readonly Pending[]): Promise<void> {
+    const failed = new Map<string, unknown>();
+    for (const write of group) {
+      const runs = new Set(write.tasks.map((task) => task.runId));
+      const earlier = [...runs].find((run) => failed.has(run));
+      if (earlier !== undefined) {
+        write.reject(failed.get(earlier));
+        continue;
+      }
+      try {
+        write.resolve(await this.#store.saveTasks(write.tasks, write.calls));
+      } catch (error) {
+        for (const run of runs) failed.set(run, error);
+        write.reject(error);
+      }
     }
   }
 }

@@ -52,6 +52,9 @@ interface LocalRun {
   stale: boolean;
   // While the view is being read: the records this process's tasks stored meanwhile, applied over it.
   storedDuringRead: TaskRecord[] | undefined;
+  // Writes of ended tasks' records not committed yet: the next step may start behind them (its start is
+  // queued after them), but the run completes or fails only once they are done.
+  readonly writing: Set<Promise<void>>;
   // Something changed (a task ended, the run was aborted): the rules are asked again.
   changed: boolean;
   wake: () => void;
@@ -109,6 +112,7 @@ export class LocalExecutor implements RunExecutor {
       view: undefined,
       stale: true,
       storedDuringRead: undefined,
+      writing: new Set(),
       changed: false,
       wake: () => undefined,
       done: Promise.resolve(),
@@ -190,6 +194,13 @@ export class LocalExecutor implements RunExecutor {
         return;
       }
       const step = nextStep(run, tasks, local.inFlight);
+      // A decision that ends the run rests on every result so far: it waits for their writes, then is
+      // made again (a refused write makes the view stale).
+      const ending = step.kind === "complete" || step.kind === "fail" || step.kind === "wait";
+      if (ending && local.inFlight.size === 0 && local.writing.size > 0) {
+        await Promise.all(local.writing);
+        continue;
+      }
       try {
         switch (step.kind) {
           case "plan":
@@ -296,16 +307,31 @@ export class LocalExecutor implements RunExecutor {
     this.#notify(local);
   }
 
-  // A task's stored record joins the run's view; anything else (not run, refused) means the store knows
-  // something this process does not: the view is read again.
+  // An ended task's record joins the run's view while its write commits; a task that did not run, or a
+  // write that is refused or fails, means the store knows something this process does not: the view is
+  // read again.
   #ended(local: LocalRun, end: TaskEnd | undefined): void {
-    if (end?.error) local.lastError = end.error;
-    if (!end?.stored) {
+    if (!end) {
       local.stale = true;
       return;
     }
+    if (end.error) local.lastError = end.error;
     local.view?.tasks.set(taskKey(end.record), end.record);
     local.storedDuringRead?.push(end.record);
+    const write = end.stored.then(
+      (stored) => {
+        if (!stored) local.stale = true;
+      },
+      (error: unknown) => {
+        local.lastError = toOrchestratorError(error);
+        local.stale = true;
+      },
+    );
+    local.writing.add(write);
+    void write.finally(() => {
+      local.writing.delete(write);
+      this.#notify(local);
+    });
   }
 
   async #read(id: string, local: LocalRun): Promise<void> {
@@ -344,7 +370,7 @@ export class LocalExecutor implements RunExecutor {
   }
 
   async #settle(local: LocalRun): Promise<void> {
-    while (local.inFlight.size > 0) await this.#changed(local);
+    while (local.inFlight.size > 0 || local.writing.size > 0) await this.#changed(local);
   }
 
   async #changed(local: LocalRun): Promise<void> {

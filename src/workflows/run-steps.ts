@@ -85,7 +85,9 @@ export class RunSteps {
     const [run, tasks] = await Promise.all([store.getRun(task.runId), store.listTasks(task.runId)]);
     if (!run) return;
     const [end] = await Promise.all(this.runTasks([task], context, { run, tasks }));
-    if (end?.error) throw end.error;
+    if (!end) return;
+    await end.stored;
+    if (end.error) throw end.error;
   }
 
   // Runs tasks of one run that start together, their starts stored in one write; `known` is the run as the

@@ -14,7 +14,7 @@ import type { Store, TaskRecord } from "../store/store.ts";
 import type { LedgerEntry } from "../store/usage-store.ts";
 import { interpolate, interpolatedLength } from "./interpolate.ts";
 import { promptCharLimit, promptTooLarge } from "./prompt-size.ts";
-import type { WorkflowEvents } from "./workflow-events.ts";
+import type { WorkflowEvent, WorkflowEvents } from "./workflow-events.ts";
 import type { WorkflowTask } from "./workflow-schema.ts";
 
 export interface EngineDeps {
@@ -62,12 +62,15 @@ export interface TaskToRun {
   readonly slot?: HeldSlot | undefined;
 }
 
-// How a task ended: its record as written (completed, failed or cancelled), whether the store took it,
-// and, when it did not complete, why.
+// How a task ended: its record (completed, failed or cancelled), the write of that record, and, when it did
+// not complete, why. The end is known as soon as its write is queued, so the run's next step can be decided
+// and its start queued behind it (committed in the same transaction, or a later one): nothing that depends
+// on the result is called before the result is stored.
 export interface TaskEnd {
   readonly record: TaskRecord;
-  // False when the write was refused: the run had ended, or another attempt had taken it over.
-  readonly stored: boolean;
+  // Whether the store took the record, once committed: false when the write was refused (the run had
+  // ended, or another attempt had taken it over); rejects when the write itself failed.
+  readonly stored: Promise<boolean>;
   readonly error?: OrchestratorError;
 }
 
@@ -114,7 +117,7 @@ export class WorkflowEngine {
   // Starts tasks of one run together (a stage's parallel tasks): their starts are stored in one write,
   // then each runs on its own and stores its result (or failure) as it ends. One promise per task, in
   // order: how it ended, or undefined when its start could not be stored (the run ended, or another
-  // attempt took it over) and nothing was called. A promise rejects only when a write itself failed.
+  // attempt took it over) and nothing was called. A promise rejects only when the start's write failed.
   runTasks(run: TaskRun, items: readonly TaskToRun[]): Promise<TaskEnd | undefined>[] {
     const { taskWrites, clock } = this.#deps;
     let starts: TaskStart[];
@@ -196,8 +199,7 @@ export class WorkflowEngine {
         startedAt,
         finishedAt,
       };
-      const stored = await this.#saveEnded(owner, record);
-      events.emit({
+      return await this.#ended(owner, record, {
         type: "task_completed",
         workflowId: run.runId,
         stage,
@@ -206,7 +208,6 @@ export class WorkflowEngine {
         usage: result.usage,
         at: finishedAt,
       });
-      return { record, stored };
     } catch (raw) {
       const error = run.signal.aborted ? abortReason(run.signal, raw) : toOrchestratorError(raw);
       const finishedAt = clock.isoNow();
@@ -221,8 +222,7 @@ export class WorkflowEngine {
         startedAt,
         finishedAt,
       };
-      const stored = await this.#saveEnded(owner, record);
-      events.emit({
+      const end = await this.#ended(owner, record, {
         type: "task_failed",
         workflowId: run.runId,
         stage,
@@ -230,21 +230,27 @@ export class WorkflowEngine {
         error: summary,
         at: finishedAt,
       });
-      return { record, stored, error };
+      return { ...end, error };
     }
   }
 
-  // An ended task's record, in one transaction with the ledger rows of its calls.
-  async #saveEnded(owner: object, record: TaskRecord): Promise<boolean> {
-    const { taskWrites, ledger } = this.#deps;
+  // Queues an ended task's record, to commit in one transaction with the ledger rows of its calls; its
+  // event is told once the write is done.
+  async #ended(owner: object, record: TaskRecord, event: WorkflowEvent): Promise<TaskEnd> {
+    const { taskWrites, ledger, events } = this.#deps;
     const calls = (await ledger?.takeCallsOf(owner)) ?? [];
-    try {
-      const [saved] = await taskWrites.saveTasks([record], calls);
-      return saved === true;
-    } catch (error) {
-      ledger?.giveBack(calls);
-      throw error;
-    }
+    const stored = taskWrites.saveTasks([record], calls).then(
+      ([saved]) => {
+        // Told in the same turn as the write's commit, before the next task's start it was committed with.
+        events.emit(event);
+        return saved === true;
+      },
+      (error: unknown) => {
+        ledger?.giveBack(calls);
+        throw error;
+      },
+    );
+    return { record, stored };
   }
 
   // Measures before building: an output far longer than its estimate must not become a giant string.

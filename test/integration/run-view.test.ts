@@ -48,6 +48,35 @@ describe("a run's state between its steps", () => {
     assert.equal(listed.get(res.body.workflow_id), 2);
   });
 
+  it("starts the next task in the transaction that stores the result it follows, and completes after it", async () => {
+    const store: Store = t.app.store;
+    const saveTasks = store.saveTasks.bind(store);
+    const finishRun = store.finishRun.bind(store);
+    const log: string[] = [];
+    store.saveTasks = async (tasks, calls) => {
+      // Slow commits: nothing may run ahead of them.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const saved = await saveTasks(tasks, calls);
+      log.push(tasks.map((task) => `${task.outputVariable}:${task.status}`).join(" + "));
+      return saved;
+    };
+    store.finishRun = async (...args) => {
+      log.push("run finished");
+      return finishRun(...args);
+    };
+    try {
+      const res = await t.post("/workflow", {
+        workflow: [{ type: "inline", tasks: [task("one", "one"), task("two after {one}", "two")] }],
+      });
+      assert.equal(res.body.status, "completed");
+      assert.equal(res.body.outputs.two, "done: two after done: one");
+    } finally {
+      store.saveTasks = saveTasks;
+      store.finishRun = finishRun;
+    }
+    assert.deepEqual(log, ["one:running", "one:completed + two:running", "two:completed", "run finished"]);
+  });
+
   it("is read again when a write is refused, and the run left to the attempt that took it over", async () => {
     const res = await t.post("/workflow", {
       async: true,

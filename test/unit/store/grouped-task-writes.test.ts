@@ -125,6 +125,24 @@ describe("grouped task writes", () => {
     );
   });
 
+  it("fails the writes of a run queued behind one of its writes that failed, without trying them", async () => {
+    const store = fakeStore();
+    const turns = manualTurns();
+    const writes = new GroupedTaskWrites(store, turns.defer);
+    // A task's result that cannot be stored, and the next task's start queued behind it.
+    const result = writes.saveTasks([task("broken", 0, "completed")]);
+    const nextStart = writes.saveTasks([task("broken", 1)]);
+    const other = writes.saveTasks([task("r1", 0)]);
+    turns.endTurn();
+    await assert.rejects(result, /constraint failed/);
+    await assert.rejects(nextStart, /constraint failed/);
+    assert.deepEqual(await other, [true]);
+    assert.deepEqual(
+      store.transactions.map((t) => t.tasks.map((x) => `${x.runId}.${x.index}`)),
+      [["broken.0", "broken.1", "r1.0"], ["broken.0"], ["r1.0"]],
+    );
+  });
+
   it("rejects a write that fails alone, and keeps writing those asked for after it", async () => {
     const store = fakeStore();
     const writes = new GroupedTaskWrites(store);
