@@ -24,11 +24,11 @@ export function installRequestTracking(
 
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
-    const cacheControl = String(request.headers["cache-control"] ?? "");
+    const cacheControl = request.headers["cache-control"];
     const context: RequestContext = {
       requestId: request.id,
       endpoint: endpointOf(request),
-      skipCache: /\b(no-cache|no-store)\b/i.test(cacheControl),
+      skipCache: cacheControl !== undefined && /\b(no-cache|no-store)\b/i.test(String(cacheControl)),
       upstreamTime: new UpstreamTime(),
     };
     request.orchestration = context;
@@ -44,13 +44,15 @@ export function installRequestTracking(
     done();
   });
 
-  app.addHook("onSend", async (request, reply) => {
+  // Callback hooks rather than async ones: every request passes here, and a promise per hook adds up.
+  app.addHook("onSend", (request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
     if (request.orchestration?.cacheHit) reply.header("x-cache", "HIT");
     reply.header(overheadHeader, overheadSoFar(reply));
+    done(null, payload);
   });
 
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     const context = request.orchestration;
     const entry = {
       at: deps.now(),
@@ -78,6 +80,7 @@ export function installRequestTracking(
     };
     if (quiet) deps.logger.debug(fields, "request completed");
     else deps.logger.info(fields, "request completed");
+    done();
   });
 }
 

@@ -143,7 +143,7 @@ export class ModelClient {
   async call(target: string | ResolvedRole, call: RoleCall): Promise<RoleCallResult> {
     const { resolved, provider, started, deadline, primary, candidates } = this.#plan(target, call);
     const cacheKey = this.#cacheKey(resolved, call);
-    const hit = await this.#fromCache(resolved, call, cacheKey);
+    const hit = cacheKey === undefined ? undefined : await this.#fromCache(resolved, call, cacheKey);
     if (hit) return hit;
     await this.#budget?.check();
     const failures: OrchestratorError[] = [];
@@ -171,7 +171,7 @@ export class ModelClient {
   async *stream(target: string | ResolvedRole, call: RoleCall): AsyncIterable<RoleStreamEvent> {
     const { resolved, provider, started, deadline, primary, candidates } = this.#plan(target, call);
     const cacheKey = this.#cacheKey(resolved, call);
-    const hit = await this.#fromCache(resolved, call, cacheKey);
+    const hit = cacheKey === undefined ? undefined : await this.#fromCache(resolved, call, cacheKey);
     if (hit) {
       yield { type: "delta", text: hit.content, model: hit.model };
       yield { type: "done", result: hit };

@@ -170,16 +170,11 @@ export class Metrics implements LedgerListener {
     }
   }
 
-  onCall(call: LedgerEntry): void {
-    const entry = { ...call, model: this.#modelLabel(call.model) };
+  onCall(entry: LedgerEntry): void {
+    const model = this.#modelLabel(entry.model);
+    const { role } = entry;
     const category = entry.category ?? "none";
-    this.#calls.inc({
-      model: entry.model,
-      role: entry.role,
-      category,
-      purpose: entry.purpose,
-      outcome: entry.outcome,
-    });
+    this.#calls.inc({ model, role, category, purpose: entry.purpose, outcome: entry.outcome });
     this.#baseline.inc(entry.baselineUsd);
     if (entry.shadow) this.#shadowCost.inc(entry.costUsd);
     if (entry.escalation && (entry.outcome === "ok" || entry.outcome === "cached")) {
@@ -187,23 +182,17 @@ export class Metrics implements LedgerListener {
     }
     // A cache hit sent nothing upstream: no latency, tokens or cost to count.
     if (entry.outcome === "cached") {
-      this.#cacheHits.inc({ model: entry.model, role: entry.role });
+      this.#cacheHits.inc({ model, role });
       return;
     }
-    this.#callDuration.observe(
-      { model: entry.model, role: entry.role, outcome: entry.outcome },
-      entry.latencyMs / 1000,
-    );
-    this.#tokens.inc({ model: entry.model, role: entry.role, direction: "input" }, entry.promptTokens);
-    this.#tokens.inc({ model: entry.model, role: entry.role, direction: "output" }, entry.completionTokens);
+    this.#callDuration.observe({ model, role, outcome: entry.outcome }, entry.latencyMs / 1000);
+    this.#tokens.inc({ model, role, direction: "input" }, entry.promptTokens);
+    this.#tokens.inc({ model, role, direction: "output" }, entry.completionTokens);
     // Part of the output, counted again on its own so a thinking model's reasoning share is visible.
     if (entry.reasoningTokens) {
-      this.#tokens.inc(
-        { model: entry.model, role: entry.role, direction: "reasoning" },
-        entry.reasoningTokens,
-      );
+      this.#tokens.inc({ model, role, direction: "reasoning" }, entry.reasoningTokens);
     }
-    this.#cost.inc({ model: entry.model, role: entry.role, category }, entry.costUsd);
+    this.#cost.inc({ model, role, category }, entry.costUsd);
   }
 
   onRequest(entry: RequestEntry): void {
