@@ -25,3 +25,40 @@ export function formatPath(path: readonly PropertyKey[]): string {
     "",
   );
 }
+
+// A strict object schema runs every field's schema on every parse, present or not, and a request body type with
+// dozens of optional fields (chat completions has 44) mostly arrives with a handful. This picks the schema
+// down to the fields a body has, plus the required ones, once per set of fields: the same field schemas, in the
+// same order, so the same result and the same first error. A body with a field the schema does not know gets the
+// whole schema, and with it the same refusal.
+export function schemaForFieldsPresent<Schema extends z.ZodObject>(
+  schema: Schema,
+  maxVariants = 64,
+): (value: unknown) => Schema {
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const fields = Object.keys(shape);
+  const required = new Set(fields.filter((field) => !shape[field]?.isOptional()));
+  const variants = new Map<string, Schema>();
+  return (value) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return schema;
+    const mask: Record<string, true> = {};
+    let known = 0;
+    let signature = "";
+    for (const field of fields) {
+      const present = Object.hasOwn(value, field);
+      if (present) known++;
+      if (present || required.has(field)) {
+        mask[field] = true;
+        signature += `${field},`;
+      }
+    }
+    if (known !== Object.keys(value).length) return schema;
+    let variant = variants.get(signature);
+    if (!variant) {
+      if (variants.size >= maxVariants) return schema;
+      variant = schema.pick(mask) as unknown as Schema;
+      variants.set(signature, variant);
+    }
+    return variant;
+  };
+}

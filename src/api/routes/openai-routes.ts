@@ -9,7 +9,7 @@ import { abortOnDisconnect } from "../abort-on-disconnect.ts";
 import { chatInputOf, continueWithWorkflow, replyWithWorkflow } from "../chat-target.ts";
 import { routeHeaders, streamCompletion } from "../completion-stream.ts";
 import { chatCompletionBodySchema, convertRequest } from "../openai/openai-schemas.ts";
-import { parseInput } from "../validation.ts";
+import { parseInput, schemaForFieldsPresent } from "../validation.ts";
 import { orchestratorView, routingView } from "../views.ts";
 
 export interface OpenAiRouteDeps {
@@ -21,11 +21,13 @@ export interface OpenAiRouteDeps {
   readonly newId: IdGenerator;
 }
 
+const completionBodySchemaFor = schemaForFieldsPresent(chatCompletionBodySchema);
+
 // The OpenAI-compatible face of the service: existing SDKs and tools point their base URL here and get
 // routing, fallbacks and cost control. `model` is "auto" (the full pipeline), a role, or an upstream model id.
 export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps): void {
   app.post("/v1/chat/completions", async (request, reply) => {
-    const body = parseInput(chatCompletionBodySchema, request.body);
+    const body = parseInput(completionBodySchemaFor(request.body), request.body);
     if (body.cache && request.orchestration) request.orchestration.preferCache = true;
     const converted = convertRequest(body);
     const input = chatInputOf(deps.models, body.model, converted, "messages");
