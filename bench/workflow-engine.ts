@@ -6,6 +6,7 @@ import {
   freePort,
   orchestratorEnv,
   repoRoot,
+  startFlags,
   startOrchestrator,
   startUpstream,
 } from "./lib/processes.ts";
@@ -82,6 +83,8 @@ async function engineCpu(): Promise<{ workflowCpuMsPerTask: number; callCpuMsPer
     const child = spawn(
       process.execPath,
       [
+        // The service's own runtime flags, as `npm start` gives them.
+        ...startFlags(),
         "--experimental-strip-types",
         "--disable-warning=ExperimentalWarning",
         join(repoRoot, "bench/lib/engine-cpu-probe.ts"),

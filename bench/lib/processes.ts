@@ -105,7 +105,7 @@ export function orchestratorEnv(
 }
 
 // The Node.js options `npm start` runs the service with (those between "node" and the script).
-function startFlags(): string[] {
+export function startFlags(): string[] {
   const { scripts } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
     scripts: { start: string };
   };
