@@ -1,5 +1,6 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { SqliteDatabase, SqliteStatement } from "kysely";
+import { startWalCheckpointer } from "./wal-checkpointer.ts";
 
 // Lets Kysely's SQLite dialect drive Node's built-in node:sqlite, so the embedded store needs no native add-on.
 // node:sqlite is synchronous, so every statement runs on the event loop: it must be cheap.
@@ -10,10 +11,21 @@ export function openNodeSqlite(path: string): SqliteDatabase {
   database.exec(
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
   );
+  // Checkpoints run on a worker thread's connection instead of inside a commit (see wal-checkpointer.ts).
+  const checkpointer =
+    path === ":memory:"
+      ? undefined
+      : startWalCheckpointer(path, () => {
+          if (database.isOpen) database.exec(`PRAGMA wal_autocheckpoint = ${defaultAutoCheckpoint}`);
+        });
+  if (checkpointer) database.exec("PRAGMA wal_autocheckpoint = 0");
   // Kysely prepares every query it runs; the same SQL text reuses its compiled statement.
   const statements = new Map<string, SqliteStatement>();
   return {
-    close: () => database.close(),
+    close: () => {
+      checkpointer?.stop();
+      database.close();
+    },
     prepare: (sql) => {
       let statement = statements.get(sql);
       if (!statement) {
@@ -27,6 +39,8 @@ export function openNodeSqlite(path: string): SqliteDatabase {
 }
 
 const maxCachedStatements = 500;
+// SQLite's own default threshold, in pages, for a checkpoint run by the committing connection.
+const defaultAutoCheckpoint = 1000;
 
 type Params = ReadonlyArray<unknown>;
 type SqlValue = null | number | bigint | string | Uint8Array;

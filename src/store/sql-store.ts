@@ -4,6 +4,7 @@ import type { Clock } from "../core/clock.ts";
 import { migrationProvider, type SqlDialectName } from "./migrations.ts";
 import { runQueries } from "./run-queries.ts";
 import type { DatabaseSchema, MessagesTable, WorkflowRunsTable } from "./schema.ts";
+import { sessionQueries } from "./session-queries.ts";
 import { SqlUsageStore } from "./sql-usage-store.ts";
 import type {
   ArtifactRecord,
@@ -45,12 +46,14 @@ export class SqlStore implements Store {
   readonly #db: Kysely<DatabaseSchema>;
   readonly #clock: Clock;
   readonly #queries: ReturnType<typeof runQueries>;
+  readonly #sessionQueries: ReturnType<typeof sessionQueries>;
   readonly usage: UsageStore;
   readonly #usage: SqlUsageStore;
 
   private constructor(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock) {
     this.#db = db;
     this.#queries = runQueries(db, dialect);
+    this.#sessionQueries = sessionQueries(db);
     this.#clock = clock;
     this.#usage = new SqlUsageStore(db, dialect);
     this.usage = this.#usage;
@@ -376,12 +379,7 @@ export class SqlStore implements Store {
   }
 
   async #ensureSession(db: Kysely<DatabaseSchema> | Transaction<DatabaseSchema>, id: string): Promise<void> {
-    const now = this.#clock.isoNow();
-    await db
-      .insertInto("sessions")
-      .values({ id, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column("id").doUpdateSet({ updated_at: now }))
-      .execute();
+    await db.executeQuery(this.#sessionQueries.touchSession({ id, now: this.#clock.isoNow() }));
   }
 
   async #insertMessages(
@@ -389,12 +387,10 @@ export class SqlStore implements Store {
     sessionId: string,
     messages: readonly NewMessage[],
   ) {
-    if (messages.length === 0) return;
     const now = this.#clock.isoNow();
-    await trx
-      .insertInto("messages")
-      .values(
-        messages.map((m) => ({
+    for (const m of messages) {
+      await trx.executeQuery(
+        this.#sessionQueries.insertMessage({
           session_id: sessionId,
           role: m.role,
           content: m.content,
@@ -405,9 +401,9 @@ export class SqlStore implements Store {
           provider: m.provider ?? null,
           workflow_id: m.workflowId ?? null,
           created_at: now,
-        })),
-      )
-      .execute();
+        }),
+      );
+    }
   }
 }
 

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { describe, it } from "node:test";
+import { openNodeSqlite } from "../../../src/store/node-sqlite-adapter.ts";
+import { startWalCheckpointer } from "../../../src/store/wal-checkpointer.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function freshPath(): string {
+  return join(mkdtempSync(join(tmpdir(), "wal-checkpointer-")), "store.sqlite");
+}
+
+describe("WAL checkpoints off the event loop", () => {
+  it("the service's connection never checkpoints, and the worker moves the log into the database file", async () => {
+    const path = freshPath();
+    const database = openNodeSqlite(path);
+    const pragma = database.prepare("PRAGMA wal_autocheckpoint");
+    const [setting] = pragma.all([]) as [{ wal_autocheckpoint: number }];
+    assert.equal(setting.wal_autocheckpoint, 0);
+    database.prepare("create table notes (id integer primary key, body text not null)").run([]);
+    const sizeBefore = statSync(path).size;
+    const insert = database.prepare("insert into notes (body) values (?)");
+    // About 2 MB of pages: without a checkpoint they stay in the log, not in the database file.
+    for (let i = 0; i < 500; i++) insert.run(["x".repeat(4000)]);
+    await until(() => statSync(path).size > sizeBefore + 1_000_000, "the worker's checkpoint");
+    database.close();
+    // What was written is all there for the next connection.
+    const reader = new DatabaseSync(path);
+    assert.equal(reader.prepare("select count(*) as n from notes").get()?.n, 500);
+    reader.close();
+  });
+
+  it("an in-memory database keeps SQLite's own checkpoints and starts no worker", () => {
+    const database = openNodeSqlite(":memory:");
+    const [row] = database.prepare("PRAGMA wal_autocheckpoint").all([]) as [{ wal_autocheckpoint: number }];
+    assert.notEqual(row.wal_autocheckpoint, 0);
+    database.close();
+  });
+
+  it("gives checkpoints back to the connection when the worker cannot do them", async () => {
+    const restored: string[] = [];
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
+    try {
+      // A folder is not a database: the worker's connection fails.
+      startWalCheckpointer(
+        mkdtempSync(join(tmpdir(), "wal-checkpointer-")),
+        () => restored.push("restored"),
+        10,
+      );
+      await until(() => restored.length > 0 && warnings.length > 0, "the fallback");
+      assert.deepEqual(restored, ["restored"]);
+      assert.match(warnings[0] ?? "", /SQLite checkpoints are back on the main thread/);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+});
