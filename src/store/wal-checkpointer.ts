@@ -28,7 +28,7 @@ export function startWalCheckpointer(
   worker.on("message", (message: { failed?: string }) => {
     if (message.failed) giveBack(message.failed);
   });
-  worker.on("error", (error) => giveBack(error.message));
+  worker.on("error", (error: unknown) => giveBack(error instanceof Error ? error.message : String(error)));
   worker.on("exit", (code) => {
     if (!stopping) giveBack(`the checkpoint worker exited with code ${code}`);
   });
