@@ -98,19 +98,25 @@ describe("workflow tasks waiting for model slots", () => {
   it("a chat call waiting with queued tasks is served first as a slot frees (high before medium)", async () => {
     const res = await t.post("/workflow", {
       async: true,
-      workflow: linear("a [wait 400]", "b [wait 400]", "c", "d"),
+      // b never ends: one slot frees (a's), and whoever it goes to must end before c can start.
+      workflow: linear("a [wait 1500]", "[hang] b", "c", "d"),
     });
     await eventually(async () => (fake.requests.length === 2 ? true : undefined));
-    const chat = await t.post("/v1/chat/completions", {
+    const chat = t.post("/v1/chat/completions", {
       model: "medium_ai",
       messages: [{ role: "user", content: "a question" }],
     });
-    assert.equal(chat.status, 200);
-    await eventually(async () => {
-      const record = await t.get(`/workflow/${res.body.workflow_id}`);
-      return record.body.status === "completed" ? true : undefined;
-    });
+    // The chat call waits for a slot together with the two queued tasks.
+    await eventually(async () =>
+      (await metric(/^orchestrator_upstream_queue_waiting\{priority="high"\} (\S+)$/m)) === 1
+        ? true
+        : undefined,
+    );
+    assert.equal((await chat).status, 200);
+    await eventually(async () => (fake.requests.length >= 4 ? true : undefined));
     const order = fake.requests.map((r) => lastUserText(r));
     assert.equal(order[2], "a question", `served when the first slot freed: ${order.join(" | ")}`);
+    await t.delete(`/workflow/${res.body.workflow_id}`);
+    await eventually(slotsIdle);
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { visibleSessionId } from "../../chat/session-scope.ts";
 import { notFound } from "../../core/errors.ts";
+import { TurnSlices } from "../../core/turn-slices.ts";
 import type { RunRecord, Store, TaskRecord } from "../../store/store.ts";
 import type { TemplateCatalog } from "../../workflows/template-catalog.ts";
 import type { WorkflowEvent, WorkflowEvents } from "../../workflows/workflow-events.ts";
@@ -25,8 +26,13 @@ const runOptionsSchema = z.object({
   timeout_seconds: z.coerce.number().positive().max(86_400).optional(),
 });
 
+// Submissions take turns: a burst of them is checked and started a few milliseconds of work per turn of the
+// event loop, so that the service keeps answering (and its runs keep going) while it arrives.
+const submissionSliceMs = 5;
+
 export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRouteDeps): void {
   const { store, workflows, templates } = deps;
+  const submissions = new TurnSlices(submissionSliceMs);
 
   // Runs the workflow; waits for it unless "async": true, in which case 202 comes back at once.
   const run = async (
@@ -52,6 +58,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
   };
 
   app.post("/workflow", async (request, reply) => {
+    await submissions.wait();
     const body = parseInput(workflowRequestSchema, request.body);
     return run(
       request,
@@ -76,6 +83,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
 
   // The body holds the template's variables; ?async=true and ?timeout_seconds=N control the run.
   app.post<{ Params: { name: string } }>("/template/:name", async (request, reply) => {
+    await submissions.wait();
     const options = parseInput(runOptionsSchema, request.query, "query");
     const body = request.body ?? {};
     const given = parseInput(z.record(z.string(), z.unknown()), body);
