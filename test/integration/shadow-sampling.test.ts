@@ -50,6 +50,8 @@ describe("shadow sampling and the judge", () => {
     await t.app.shadow.settled();
     await t.get("/stats");
     const db = new DatabaseSync(file, { readOnly: true });
+    // Waits, like the service's own connection, should the checkpoint worker hold a lock for a moment.
+    db.exec("PRAGMA busy_timeout = 5000");
     try {
       return { rows: db.prepare(query).all() };
     } finally {
