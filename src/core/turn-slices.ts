@@ -1,18 +1,18 @@
+import { TurnClock } from "./turn-clock.ts";
+
 // Shares out the event loop's turns among bursts of work that may wait: `wait()` resolves at once while the
 // current turn has run work for less than `sliceMs`; past that, callers queue in arrival order and are let
 // through a slice at a time in later turns, so a thousand requests arriving together are handled over many
 // short turns (timers and sockets served in between) instead of in one long one.
 export class TurnSlices {
   readonly #sliceMs: number;
-  readonly #now: () => number;
+  readonly #turn: TurnClock;
   readonly #waiting: Array<() => void> = [];
-  // When work began in the current turn of the event loop; cleared once the loop turns.
-  #turnStart: number | undefined;
   #draining = false;
 
   constructor(sliceMs: number, now: () => number = () => performance.now()) {
     this.#sliceMs = sliceMs;
-    this.#now = now;
+    this.#turn = new TurnClock(now);
   }
 
   get waiting(): number {
@@ -20,7 +20,7 @@ export class TurnSlices {
   }
 
   wait(): Promise<void> {
-    if (this.#waiting.length === 0 && this.#elapsedThisTurn() < this.#sliceMs) return Promise.resolve();
+    if (this.#waiting.length === 0 && this.#turn.elapsed() < this.#sliceMs) return Promise.resolve();
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
       this.#drainNextTurn();
@@ -40,22 +40,11 @@ export class TurnSlices {
   // next one, until the slice is used up.
   #letThrough(): void {
     if (this.#waiting.length === 0) return;
-    if (this.#elapsedThisTurn() >= this.#sliceMs) {
+    if (this.#turn.elapsed() >= this.#sliceMs) {
       this.#drainNextTurn();
       return;
     }
     this.#waiting.shift()?.();
     queueMicrotask(() => this.#letThrough());
-  }
-
-  #elapsedThisTurn(): number {
-    const now = this.#now();
-    if (this.#turnStart === undefined) {
-      this.#turnStart = now;
-      setImmediate(() => {
-        this.#turnStart = undefined;
-      });
-    }
-    return now - this.#turnStart;
   }
 }

@@ -1,18 +1,18 @@
+import { TurnClock } from "../core/turn-clock.ts";
+
 // One holder at a time, served in arrival order with one wake-up each. Handing the lock on to the next
 // waiter happens at once while the current turn of the event loop has run for less than `sliceMs` of lock
 // activity; past that, the next holder starts only after the loop has turned (timers, sockets), so a long
 // queue of holders is worked through in bounded slices instead of one block.
 export class TurnTakingLock {
   readonly #sliceMs: number;
-  readonly #now: () => number;
+  readonly #turn: TurnClock;
   readonly #waiting: Array<() => void> = [];
   #held = false;
-  // When lock activity began in the current turn of the event loop; cleared once the loop turns.
-  #turnStart: number | undefined;
 
   constructor(sliceMs: number, now: () => number = () => performance.now()) {
     this.#sliceMs = sliceMs;
-    this.#now = now;
+    this.#turn = new TurnClock(now);
   }
 
   get waiting(): number {
@@ -20,7 +20,7 @@ export class TurnTakingLock {
   }
 
   acquire(): Promise<void> {
-    this.#elapsedThisTurn();
+    this.#turn.elapsed();
     if (!this.#held) {
       this.#held = true;
       return Promise.resolve();
@@ -35,18 +35,7 @@ export class TurnTakingLock {
       return;
     }
     // Still held: it passes straight to the next waiter, now or after the loop has turned.
-    if (this.#elapsedThisTurn() < this.#sliceMs) next();
+    if (this.#turn.elapsed() < this.#sliceMs) next();
     else setImmediate(next);
-  }
-
-  #elapsedThisTurn(): number {
-    const now = this.#now();
-    if (this.#turnStart === undefined) {
-      this.#turnStart = now;
-      setImmediate(() => {
-        this.#turnStart = undefined;
-      });
-    }
-    return now - this.#turnStart;
   }
 }
