@@ -6,10 +6,12 @@ import { startWalCheckpointer } from "./wal-checkpointer.ts";
 // node:sqlite is synchronous, so every statement runs on the event loop: it must be cheap.
 export function openNodeSqlite(path: string): SqliteDatabase {
   const database = new DatabaseSync(path);
+  // The busy timeout comes first: setting the journal mode takes a lock that another connection to the file
+  // (a process stopping, or its checkpoint worker closing) may hold for a moment.
   // WAL with synchronous=NORMAL: a commit no longer waits for fsync (a crash of the process loses nothing;
   // a power cut may lose the last commits, never corrupt the file).
   database.exec(
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
   );
   // Checkpoints run on a worker thread's connection instead of inside a commit (see wal-checkpointer.ts).
   const checkpointer =

@@ -43,6 +43,31 @@ describe("WAL checkpoints off the event loop", () => {
     reader.close();
   });
 
+  it("a connection opened as soon as another one closed waits for the worker's last checkpoint", async () => {
+    const path = freshPath();
+    for (let i = 0; i < 30; i++) {
+      // Opened again at varying moments of the worker's closing.
+      await sleep(i % 4);
+      // Opening sets the journal mode, which needs the lock the closing worker may still hold.
+      const database = openNodeSqlite(path);
+      database
+        .prepare("create table if not exists notes (id integer primary key, body text not null)")
+        .run([]);
+      const insert = database.prepare("insert into notes (body) values (?)");
+      for (let j = 0; j < 50; j++) insert.run(["x".repeat(4000)]);
+      database.close();
+    }
+    const reader = openNodeSqlite(path);
+    assert.deepEqual(
+      reader
+        .prepare("select count(*) as n from notes")
+        .all([])
+        .map((row) => ({ ...(row as object) })),
+      [{ n: 1500 }],
+    );
+    reader.close();
+  });
+
   it("an in-memory database keeps SQLite's own checkpoints and starts no worker", () => {
     const database = openNodeSqlite(":memory:");
     const [row] = database.prepare("PRAGMA wal_autocheckpoint").all([]) as [{ wal_autocheckpoint: number }];
