@@ -43,10 +43,8 @@ export class PriorityScheduler {
 
   acquire(priority: Priority, signal?: AbortSignal): Promise<Release> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#running < this.#capacity && this.#waiting() === 0) {
-      this.#running++;
-      return Promise.resolve(this.#releaser());
-    }
+    const now = this.#grantNow();
+    if (now) return Promise.resolve(now);
     return new Promise<Release>((resolve, reject) => {
       const waiter: SlotWaiter = {
         granted: (release) => {
@@ -66,12 +64,9 @@ export class PriorityScheduler {
   // Grants `waiter` a slot now (synchronously) if one is free and nobody waits, else queues it: it holds
   // nothing while it waits, and `granted` is called when its turn comes.
   enqueue(priority: Priority, waiter: SlotWaiter): void {
-    if (this.#running < this.#capacity && this.#waiting() === 0) {
-      this.#running++;
-      waiter.granted(this.#releaser());
-      return;
-    }
-    this.#queue(priority, waiter);
+    const now = this.#grantNow();
+    if (now) waiter.granted(now);
+    else this.#queue(priority, waiter);
   }
 
   // Takes a waiter out of the queue; false when it is not waiting (granted already, or never queued).
@@ -91,6 +86,13 @@ export class PriorityScheduler {
         low: this.#queues.low.size,
       },
     };
+  }
+
+  // A slot at once, when one is free and nobody is waiting for it; otherwise undefined.
+  #grantNow(): Release | undefined {
+    if (this.#running >= this.#capacity || this.#waiting() > 0) return undefined;
+    this.#running++;
+    return this.#releaser();
   }
 
   #queue(priority: Priority, waiter: SlotWaiter): void {
