@@ -257,7 +257,7 @@ export class LocalExecutor implements RunExecutor {
   }
 
   #start(
-    granted: readonly { task: TaskDescriptor; slot: HeldSlot | undefined }[],
+    granted: readonly GrantedTask[],
     context: StepContext,
     local: LocalRun,
     run: RunRecord,
@@ -407,6 +407,12 @@ export class LocalExecutor implements RunExecutor {
   }
 }
 
+// A task granted its model's slot (undefined for a task that needs none), ready to start.
+interface GrantedTask {
+  readonly task: TaskDescriptor;
+  readonly slot: HeldSlot | undefined;
+}
+
 // A task waiting for a slot of its model: nothing of it runs (no call, promise, timer or reservation) until
 // the model's scheduler grants it one.
 class QueuedTask implements SlotAdmission {
@@ -429,10 +435,10 @@ class QueuedTask implements SlotAdmission {
 
 // Tasks of one step granted their slots in the same turn start together, in one call to `start`.
 class StartBatch {
-  readonly #start: (granted: { task: TaskDescriptor; slot: HeldSlot | undefined }[]) => void;
-  #granted: { task: TaskDescriptor; slot: HeldSlot | undefined }[] = [];
+  readonly #start: (granted: GrantedTask[]) => void;
+  #granted: GrantedTask[] = [];
 
-  constructor(start: (granted: { task: TaskDescriptor; slot: HeldSlot | undefined }[]) => void) {
+  constructor(start: (granted: GrantedTask[]) => void) {
     this.#start = start;
   }
 
