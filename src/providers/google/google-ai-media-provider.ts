@@ -90,15 +90,7 @@ export class GoogleAiMediaProvider implements MediaProvider {
     )) as GenerateContentAnswer;
     const candidate = answer.candidates?.[0];
     const image = candidate?.content?.parts?.find((part) => part.inlineData?.data)?.inlineData;
-    if (image?.data) {
-      return {
-        data: Buffer.from(image.data, "base64"),
-        contentType: image.mimeType ?? "image/png",
-        model: request.model,
-        units: 1,
-        simulated: false,
-      };
-    }
+    if (image?.data) return imageResult(request.model, image.data, image.mimeType);
     const blocked = answer.promptFeedback?.blockReason;
     const finish = candidate?.finishReason;
     if (blocked || (finish && finish !== "STOP")) {
@@ -115,13 +107,7 @@ export class GoogleAiMediaProvider implements MediaProvider {
     if (!prediction?.bytesBase64Encoded) {
       throw malformed(request.model, "the answer has no image (it may have been filtered for safety)");
     }
-    return {
-      data: Buffer.from(prediction.bytesBase64Encoded, "base64"),
-      contentType: prediction.mimeType ?? "image/png",
-      model: request.model,
-      units: 1,
-      simulated: false,
-    };
+    return imageResult(request.model, prediction.bytesBase64Encoded, prediction.mimeType);
   }
 
   // The finished operation holds the video as a URI to download or inline bytes; a video held back by the
@@ -277,4 +263,15 @@ function refused(model: string, reason: string, detail: string | undefined): Orc
     model,
     message: `google_ai model ${model} made nothing for this prompt (${reason || "no reason given"})${detail ? `: ${detail}` : ""}; rephrase it`,
   });
+}
+
+// One generated image, from the base64 bytes either image protocol returns.
+function imageResult(model: string, base64: string, mimeType: string | undefined): MediaResult {
+  return {
+    data: Buffer.from(base64, "base64"),
+    contentType: mimeType ?? "image/png",
+    model,
+    units: 1,
+    simulated: false,
+  };
 }
