@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { runWithContextPatch } from "../core/request-context.ts";
+import { TurnGate } from "../core/turn-gate.ts";
 import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { AdmissionTicket, SlotAdmission } from "../resilience/upstream-guard.ts";
@@ -81,6 +82,12 @@ const shutdown = new OrchestratorError({
 export class LocalExecutor implements RunExecutor {
   readonly #deps: LocalExecutorDeps;
   readonly #runs = new Map<string, LocalRun>();
+  // A step's granted tasks start together, one step per turn of the event loop when several are ready: a
+  // thousand runs granted their slots at once (a burst of submissions, a model's slots freed together)
+  // start over many short turns, with timers, sockets and other requests served in between.
+  readonly #starts = new TurnGate((error) =>
+    this.#deps.logger.error({ err: error }, "a workflow step's tasks could not be started"),
+  );
   #heartbeat: NodeJS.Timeout | undefined;
 
   constructor(deps: LocalExecutorDeps) {
@@ -241,7 +248,7 @@ export class LocalExecutor implements RunExecutor {
     run: RunRecord,
     tasks: readonly TaskRecord[],
   ) {
-    const batch = new StartBatch((granted) => this.#start(granted, context, local, run, tasks));
+    const batch = new StartBatch(this.#starts, (granted) => this.#start(granted, context, local, run, tasks));
     for (const task of descriptors) {
       local.inFlight.add(taskKey(task));
       const model = this.#deps.steps.firstModelOf(run, task);
@@ -264,8 +271,9 @@ export class LocalExecutor implements RunExecutor {
     tasks: readonly TaskRecord[],
   ) {
     // Granted at or past the run's deadline (a task's call timing out there frees its slot a moment before
-    // the run's own timer fires): starting would only record failures; the run times out instead.
-    if (this.#deps.clock.now() >= context.deadline) {
+    // the run's own timer fires), or stopped while its start waited for a turn: starting would only record
+    // failures; the run times out or stops instead.
+    if (context.signal.aborted || this.#deps.clock.now() >= context.deadline) {
       for (const { task, slot } of granted) {
         slot?.giveBack();
         local.inFlight.delete(taskKey(task));
@@ -433,12 +441,15 @@ class QueuedTask implements SlotAdmission {
   }
 }
 
-// Tasks of one step granted their slots in the same turn start together, in one call to `start`.
+// Tasks of one step granted their slots in the same turn start together, in one call to `start`, once the
+// executor's turn gate lets them through.
 class StartBatch {
+  readonly #turns: TurnGate;
   readonly #start: (granted: GrantedTask[]) => void;
   #granted: GrantedTask[] = [];
 
-  constructor(start: (granted: GrantedTask[]) => void) {
+  constructor(turns: TurnGate, start: (granted: GrantedTask[]) => void) {
+    this.#turns = turns;
     this.#start = start;
   }
 
@@ -450,7 +461,7 @@ class StartBatch {
   #flush(): void {
     const granted = this.#granted;
     this.#granted = [];
-    this.#start(granted);
+    this.#turns.run(() => this.#start(granted));
   }
 }
 
