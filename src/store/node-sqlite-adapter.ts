@@ -1,10 +1,18 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { SqliteDatabase, SqliteStatement } from "kysely";
-import { startWalCheckpointer } from "./wal-checkpointer.ts";
+import {
+  type CheckpointPacing,
+  defaultCheckpointPacing,
+  startWalCheckpointer,
+  type WalCheckpointer,
+} from "./wal-checkpointer.ts";
 
 // Lets Kysely's SQLite dialect drive Node's built-in node:sqlite, so the embedded store needs no native add-on.
 // node:sqlite is synchronous, so every statement runs on the event loop: it must be cheap.
-export function openNodeSqlite(path: string): SqliteDatabase {
+export function openNodeSqlite(
+  path: string,
+  checkpointPacing: CheckpointPacing = defaultCheckpointPacing,
+): SqliteDatabase {
   const database = new DatabaseSync(path);
   // The busy timeout comes first: setting the journal mode takes a lock that another connection to the file
   // (a process stopping, or its checkpoint worker closing) may hold for a moment.
@@ -17,9 +25,13 @@ export function openNodeSqlite(path: string): SqliteDatabase {
   const checkpointer =
     path === ":memory:"
       ? undefined
-      : startWalCheckpointer(path, () => {
-          if (database.isOpen) database.exec(`PRAGMA wal_autocheckpoint = ${defaultAutoCheckpoint}`);
-        });
+      : startWalCheckpointer(
+          path,
+          () => {
+            if (database.isOpen) database.exec(`PRAGMA wal_autocheckpoint = ${defaultAutoCheckpoint}`);
+          },
+          checkpointPacing,
+        );
   if (checkpointer) database.exec("PRAGMA wal_autocheckpoint = 0");
   // Kysely prepares every query it runs; the same SQL text reuses its compiled statement.
   const statements = new Map<string, SqliteStatement>();
@@ -32,7 +44,7 @@ export function openNodeSqlite(path: string): SqliteDatabase {
       let statement = statements.get(sql);
       if (!statement) {
         if (statements.size >= maxCachedStatements) statements.clear();
-        statement = wrapStatement(database.prepare(sql), sql);
+        statement = wrapStatement(database.prepare(sql), sql, checkpointer);
         statements.set(sql, statement);
       }
       return statement;
@@ -47,15 +59,40 @@ const defaultAutoCheckpoint = 1000;
 type Params = ReadonlyArray<unknown>;
 type SqlValue = null | number | bigint | string | Uint8Array;
 
-function wrapStatement(statement: StatementSync, sql: string): SqliteStatement {
+function wrapStatement(
+  statement: StatementSync,
+  sql: string,
+  log: WalCheckpointer | undefined,
+): SqliteStatement {
   const args = (parameters: Params) => parameters.map(toSqlValue);
+  const reader = returnsRows(statement, sql);
+  // What the checkpoint worker paces itself by: statements that write (a commit, a write outside a
+  // transaction, and the writes inside one, which each add to the log).
+  if (log && writesToLog.test(sql)) {
+    return {
+      reader,
+      all: (parameters) => {
+        const rows = statement.all(...args(parameters));
+        log.wrote();
+        return rows;
+      },
+      run: (parameters) => {
+        const result = statement.run(...args(parameters));
+        log.wrote();
+        return result;
+      },
+      iterate: (parameters) => statement.iterate(...args(parameters)),
+    };
+  }
   return {
-    reader: returnsRows(statement, sql),
+    reader,
     all: (parameters) => statement.all(...args(parameters)),
     run: (parameters) => statement.run(...args(parameters)),
     iterate: (parameters) => statement.iterate(...args(parameters)),
   };
 }
+
+const writesToLog = /^\s*(insert|update|delete|replace|commit|end|create|drop|alter)\b/i;
 
 function returnsRows(statement: StatementSync, sql: string): boolean {
   if (typeof statement.columns === "function") return statement.columns().length > 0;

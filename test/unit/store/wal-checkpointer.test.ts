@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -41,6 +41,61 @@ describe("WAL checkpoints off the event loop", () => {
     reader.exec("PRAGMA busy_timeout = 5000");
     assert.equal(reader.prepare("select count(*) as n from notes").get()?.n, 500);
     reader.close();
+  });
+
+  it("checkpoints once enough statements have written to the log, not on a timer", async () => {
+    const path = freshPath();
+    const database = openNodeSqlite(path, { intervalMs: 10, everyWrites: 50, maxDelayMs: 60_000 });
+    database.prepare("create table notes (id integer primary key, body text not null)").run([]);
+    const insert = database.prepare("insert into notes (body) values (?)");
+    const sizeBefore = statSync(path).size;
+    // With the table's creation, 49 writes: one short of the pace.
+    for (let i = 0; i < 48; i++) insert.run(["x".repeat(4000)]);
+    await sleep(200);
+    assert.equal(statSync(path).size, sizeBefore, "no checkpoint yet: the pages are still only in the log");
+    insert.run(["x".repeat(4000)]);
+    await until(() => statSync(path).size > sizeBefore + 150_000, "the checkpoint after the 50th write");
+    database.close();
+  });
+
+  it("checkpoints a few writes once the longest delay has passed", async () => {
+    const path = freshPath();
+    const database = openNodeSqlite(path, { intervalMs: 10, everyWrites: 1_000_000, maxDelayMs: 400 });
+    database.prepare("create table notes (id integer primary key, body text not null)").run([]);
+    await until(() => statSync(path).size > 0, "the checkpoint of the table's creation");
+    const sizeBefore = statSync(path).size;
+    const insert = database.prepare("insert into notes (body) values (?)");
+    const wroteAt = Date.now();
+    for (let i = 0; i < 10; i++) insert.run(["x".repeat(4000)]);
+    await until(() => statSync(path).size > sizeBefore + 30_000, "the checkpoint after the delay");
+    assert.ok(Date.now() - wroteAt >= 300, "not before the longest delay");
+    database.close();
+  });
+
+  it("after a checkpoint that a transaction overlapped, checkpoints again until the log starts over", async () => {
+    const path = freshPath();
+    const database = openNodeSqlite(path, { intervalMs: 10, everyWrites: 20, maxDelayMs: 60_000 });
+    database.prepare("create table notes (id integer primary key, body text not null)").run([]);
+    const insert = database.prepare("insert into notes (body) values (?)");
+    const wal = `${path}-wal`;
+    // The log's header counts how many times it has started over (its checkpoint sequence number).
+    const startsOver = () => readFileSync(wal).readUInt32BE(12);
+    for (let i = 0; i < 19; i++) insert.run(["x".repeat(2000)]);
+    const sizeBefore = statSync(path).size;
+    // The paced checkpoint runs while a transaction is open: it copies every committed frame, but the
+    // transaction began before that and its commit adds frames, so the log does not start over.
+    database.prepare("begin").run([]);
+    insert.run(["x".repeat(2000)]);
+    await until(() => statSync(path).size > sizeBefore, "the paced checkpoint");
+    database.prepare("commit").run([]);
+    const before = startsOver();
+    // A few writes, far below the pace, with quiet moments between them.
+    for (let i = 0; i < 5; i++) {
+      await sleep(60);
+      insert.run(["x".repeat(2000)]);
+    }
+    assert.ok(startsOver() > before, "the log started over after the worker caught up with it");
+    database.close();
   });
 
   it("a connection opened as soon as another one closed waits for the worker's last checkpoint", async () => {
@@ -85,7 +140,7 @@ describe("WAL checkpoints off the event loop", () => {
       startWalCheckpointer(
         mkdtempSync(join(tmpdir(), "wal-checkpointer-")),
         () => restored.push("restored"),
-        10,
+        { intervalMs: 10, everyWrites: 1, maxDelayMs: 0 },
       );
       await until(() => restored.length > 0 && warnings.length > 0, "the fallback");
       assert.deepEqual(restored, ["restored"]);
