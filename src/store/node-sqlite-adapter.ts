@@ -65,29 +65,21 @@ function wrapStatement(
   log: WalCheckpointer | undefined,
 ): SqliteStatement {
   const args = (parameters: Params) => parameters.map(toSqlValue);
-  const reader = returnsRows(statement, sql);
   // What the checkpoint worker paces itself by: statements that write (a commit, a write outside a
   // transaction, and the writes inside one, which each add to the log).
-  if (log && writesToLog.test(sql)) {
-    return {
-      reader,
-      all: (parameters) => {
-        const rows = statement.all(...args(parameters));
-        log.wrote();
-        return rows;
-      },
-      run: (parameters) => {
-        const result = statement.run(...args(parameters));
-        log.wrote();
-        return result;
-      },
-      iterate: (parameters) => statement.iterate(...args(parameters)),
-    };
-  }
+  const writes = log !== undefined && writesToLog.test(sql) ? log : undefined;
   return {
-    reader,
-    all: (parameters) => statement.all(...args(parameters)),
-    run: (parameters) => statement.run(...args(parameters)),
+    reader: returnsRows(statement, sql),
+    all: (parameters) => {
+      const rows = statement.all(...args(parameters));
+      writes?.wrote();
+      return rows;
+    },
+    run: (parameters) => {
+      const result = statement.run(...args(parameters));
+      writes?.wrote();
+      return result;
+    },
     iterate: (parameters) => statement.iterate(...args(parameters)),
   };
 }
