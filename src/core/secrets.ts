@@ -20,6 +20,10 @@ const secretPatterns: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b((?:x-goog-api-key|x-api-key|api-key)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, `$1${redacted}`],
 ];
 
+// Every pattern at once, case-insensitive (a superset of what they match): most text, a log line above
+// all, holds none of them and is then passed through after one scan instead of one per pattern.
+const anySecretShape = new RegExp(secretPatterns.map(([pattern]) => `(?:${pattern.source})`).join("|"), "i");
+
 export function registerSecrets(values: Iterable<string>): void {
   // Very short values would redact ordinary words; real keys are long.
   for (const value of values) if (value.length >= 8) knownSecrets.add(value);
@@ -30,6 +34,7 @@ export function scrubSecrets(text: string): string {
   for (const secret of knownSecrets) {
     if (scrubbed.includes(secret)) scrubbed = scrubbed.replaceAll(secret, redacted);
   }
+  if (!anySecretShape.test(scrubbed)) return scrubbed;
   for (const [pattern, replacement] of secretPatterns) scrubbed = scrubbed.replace(pattern, replacement);
   return scrubbed;
 }

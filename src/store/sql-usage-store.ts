@@ -117,20 +117,16 @@ export class SqlUsageStore implements UsageStore {
   }
 
   async recordRequests(entries: readonly RequestEntry[]): Promise<void> {
-    await this.#insertRequests(
-      this.#db,
-      entries.map((e) => ({
-        at: e.at,
-        request_id: e.requestId,
-        method: e.method,
-        endpoint: e.endpoint,
-        status: e.status,
-        category: e.category,
-        latency_ms: e.latencyMs,
-        cache_hit: e.cacheHit ? 1 : 0,
-        session_id: e.sessionId,
-      })),
-    );
+    await this.#insertRequests(this.#db, entries.map(requestRow));
+  }
+
+  async recordUsage(calls: readonly LedgerEntry[], requests: readonly RequestEntry[]): Promise<void> {
+    if (calls.length === 0) return this.recordRequests(requests);
+    if (requests.length === 0) return this.recordCalls(calls);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#insertCalls.inTransaction(trx, calls.map(callRow));
+      await this.#insertRequests.inTransaction(trx, requests.map(requestRow));
+    });
   }
 
   async spentUsd(filter: { readonly since?: string; readonly sessionId?: string }): Promise<number> {
@@ -310,5 +306,19 @@ function callRow(e: LedgerEntry) {
     saved_usd: e.savedUsd ?? 0,
     escalation: e.escalation ?? null,
     shadow: e.shadow ? 1 : 0,
+  };
+}
+
+function requestRow(e: RequestEntry): Row<typeof requestColumns> {
+  return {
+    at: e.at,
+    request_id: e.requestId,
+    method: e.method,
+    endpoint: e.endpoint,
+    status: e.status,
+    category: e.category,
+    latency_ms: e.latencyMs,
+    cache_hit: e.cacheHit ? 1 : 0,
+    session_id: e.sessionId,
   };
 }

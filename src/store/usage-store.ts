@@ -84,6 +84,8 @@ export interface RequestCountRow {
 export interface UsageStore {
   recordCalls(entries: readonly LedgerEntry[]): Promise<void>;
   recordRequests(entries: readonly RequestEntry[]): Promise<void>;
+  // Both kinds of row in one transaction: one commit for a batch of the ledger and the request log.
+  recordUsage(calls: readonly LedgerEntry[], requests: readonly RequestEntry[]): Promise<void>;
   // Total cost of the calls since `since` (ISO time), optionally of one session only.
   spentUsd(filter: { readonly since?: string; readonly sessionId?: string }): Promise<number>;
   // Calls grouped by model, role and outcome, since `since`.

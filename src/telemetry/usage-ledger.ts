@@ -5,11 +5,14 @@ import { currentContext } from "../core/request-context.ts";
 import type { LedgerEntry, RequestEntry, UsageStore } from "../store/usage-store.ts";
 import { baselineCost } from "./baseline-cost.ts";
 import type { CallRecorder, UpstreamCall } from "./upstream-call.ts";
-import { WriteQueue } from "./write-queue.ts";
+import { WriteQueue, type WriteQueueOptions } from "./write-queue.ts";
 
 export interface LedgerListener {
   onCall(entry: LedgerEntry): void;
 }
+
+// A row of either table, queued together so that a batch of both commits once.
+type UsageRow = { readonly call: LedgerEntry } | { readonly request: RequestEntry };
 
 // Every upstream call, with who it was for (request, session, workflow, category) and what it cost,
 // written to the store in the background and passed to the metrics and the budgets as it happens.
@@ -17,8 +20,7 @@ export class UsageLedger implements CallRecorder {
   readonly #baseline: ModelRoleDefinition;
   readonly #clock: Clock;
   readonly #listeners: LedgerListener[];
-  readonly #calls: WriteQueue<LedgerEntry>;
-  readonly #requests: WriteQueue<RequestEntry>;
+  readonly #rows: WriteQueue<UsageRow>;
   readonly #logger: Logger | undefined;
   // Whose rows they are, for work that writes its calls' rows itself (see takeCallsOf).
   readonly #owners = new WeakMap<LedgerEntry, object>();
@@ -31,17 +33,22 @@ export class UsageLedger implements CallRecorder {
     logger?: Logger;
     // How long a row may wait for its batch (ms).
     flushIntervalMs?: number;
+    // The batch timer; tests pass their own.
+    schedule?: WriteQueueOptions["schedule"];
   }) {
     this.#baseline = options.baseline;
     this.#clock = options.clock;
     this.#listeners = options.listeners;
     this.#logger = options.logger;
-    this.#calls = new WriteQueue("cost ledger rows", (rows) => options.store.recordCalls(rows), {
-      logger: options.logger,
-    });
-    this.#requests = new WriteQueue("request log rows", (rows) => options.store.recordRequests(rows), {
-      logger: options.logger,
-    });
+    this.#rows = new WriteQueue(
+      "cost ledger and request log rows",
+      (rows) => writeRows(options.store, rows),
+      {
+        logger: options.logger,
+        ...(options.flushIntervalMs === undefined ? {} : { flushIntervalMs: options.flushIntervalMs }),
+        ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
+      },
+    );
   }
 
   record(call: UpstreamCall): void {
@@ -59,7 +66,7 @@ export class UsageLedger implements CallRecorder {
       shadow: context?.shadow === true,
     };
     if (context?.ledgerOwner) this.#owners.set(entry, context.ledgerOwner);
-    this.#calls.push(entry);
+    this.#rows.push({ call: entry });
     for (const listener of this.#listeners) listener.onCall(entry);
     // Every upstream call passes here: build the debug line only when it will be written. The request id
     // and workflow id come from the logger's context, like on every other line.
@@ -81,21 +88,32 @@ export class UsageLedger implements CallRecorder {
   }
 
   recordRequest(entry: RequestEntry): void {
-    this.#requests.push(entry);
+    this.#rows.push({ request: entry });
   }
 
   // The queued rows of the calls made under `owner` (a workflow task), taken out of the queue so the task
   // writes them in the same transaction as its result; waits for a batch already writing any of them.
-  takeCallsOf(owner: object): Promise<LedgerEntry[]> {
-    return this.#calls.take((entry) => this.#owners.get(entry) === owner);
+  async takeCallsOf(owner: object): Promise<LedgerEntry[]> {
+    const taken = await this.#rows.take((row) => "call" in row && this.#owners.get(row.call) === owner);
+    return taken.map((row) => (row as { readonly call: LedgerEntry }).call);
   }
 
   // Rows taken by takeCallsOf whose write failed: the queue writes them after all.
   giveBack(entries: readonly LedgerEntry[]): void {
-    this.#calls.giveBack(entries);
+    this.#rows.giveBack(entries.map((call) => ({ call })));
   }
 
-  async flush(): Promise<void> {
-    await Promise.all([this.#calls.flush(), this.#requests.flush()]);
+  flush(): Promise<void> {
+    return this.#rows.flush();
   }
+}
+
+function writeRows(store: UsageStore, rows: readonly UsageRow[]): Promise<void> {
+  const calls: LedgerEntry[] = [];
+  const requests: RequestEntry[] = [];
+  for (const row of rows) {
+    if ("call" in row) calls.push(row.call);
+    else requests.push(row.request);
+  }
+  return store.recordUsage(calls, requests);
 }

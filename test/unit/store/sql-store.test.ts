@@ -463,6 +463,54 @@ for (const backend of backends)
       ]);
     });
 
+    it("writes a batch of ledger and request-log rows in one transaction: both or neither", async () => {
+      const call = {
+        at: "2026-01-01T00:00:00.000Z",
+        requestId: "r",
+        endpoint: "/chat",
+        sessionId: null,
+        workflowId: null,
+        category: "M" as const,
+        purpose: "answer" as const,
+        kind: "chat" as const,
+        role: "medium_ai",
+        model: "m",
+        provider: "openrouter",
+        outcome: "ok" as const,
+        promptTokens: 10,
+        completionTokens: 5,
+        latencyMs: 12.5,
+        costUsd: 0.25,
+        costSource: "upstream" as const,
+        baselineUsd: 1,
+      };
+      const request = {
+        at: call.at,
+        requestId: "r",
+        method: "POST",
+        endpoint: "/chat",
+        status: 200,
+        category: "M" as const,
+        latencyMs: 40,
+        cacheHit: false,
+        sessionId: null,
+      };
+      await store.usage.recordUsage([call, call], [request]);
+      const since = "2025-01-01T00:00:00.000Z";
+      assert.equal(await store.usage.spentUsd({ since }), 0.5);
+      assert.equal((await store.usage.requestCounts(since))[0]?.requests, 1);
+      // A request row the table refuses (no status) takes the batch's call rows down with it.
+      const refused = { ...request, status: null as unknown as number };
+      await assert.rejects(store.usage.recordUsage([call], [refused]));
+      assert.equal(await store.usage.spentUsd({ since }), 0.5);
+      assert.equal((await store.usage.requestCounts(since))[0]?.requests, 1);
+      // Either kind alone is written too.
+      await store.usage.recordUsage([call], []);
+      await store.usage.recordUsage([], [request]);
+      assert.equal(await store.usage.spentUsd({ since }), 0.75);
+      assert.equal((await store.usage.requestCounts(since))[0]?.requests, 2);
+    });
+
     it("keeps escalations, shadow calls and shadow samples, and counts them by window", async () => {
       const call = {
         at: "2026-01-01T00:00:00.000Z",

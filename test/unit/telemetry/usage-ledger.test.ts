@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseConfig } from "../../../src/config/index.ts";
+import { runWithContext } from "../../../src/core/request-context.ts";
+import type { LedgerEntry, RequestEntry, UsageStore } from "../../../src/store/usage-store.ts";
+import type { UpstreamCall } from "../../../src/telemetry/upstream-call.ts";
+import { UsageLedger } from "../../../src/telemetry/usage-ledger.ts";
+
+const thinking = parseConfig({}).models.thinking_ai;
+if (typeof thinking !== "object") throw new Error("thinking_ai is a role");
+
+const call: UpstreamCall = {
+  purpose: "answer",
+  kind: "chat",
+  role: "medium_ai",
+  model: "m",
+  provider: "openrouter",
+  outcome: "ok",
+  promptTokens: 10,
+  completionTokens: 5,
+  latencyMs: 10,
+  costUsd: 0.01,
+  costSource: "upstream",
+};
+
+const request = (requestId: string): RequestEntry => ({
+  at: "2026-01-01T00:00:00.000Z",
+  requestId,
+  method: "POST",
+  endpoint: "/chat",
+  status: 200,
+  category: null,
+  latencyMs: 20,
+  cacheHit: false,
+  sessionId: null,
+});
+
+// Only the writes the ledger makes; every read is a test error.
+function recordingStore() {
+  const batches: { calls: LedgerEntry[]; requests: RequestEntry[] }[] = [];
+  const refuse = () => {
+    throw new Error("the ledger only writes");
+  };
+  const store = new Proxy({} as UsageStore, {
+    get: (_, name) =>
+      name === "recordUsage"
+        ? async (calls: readonly LedgerEntry[], requests: readonly RequestEntry[]) =>
+            void batches.push({ calls: [...calls], requests: [...requests] })
+        : refuse,
+  });
+  return { store, batches };
+}
+
+// A batch timer fired by hand, remembering the interval it was asked for.
+function manualTimer() {
+  const asked: number[] = [];
+  let pending: (() => void) | undefined;
+  return {
+    asked,
+    schedule: (run: () => void, ms: number) => {
+      asked.push(ms);
+      pending = run;
+      return () => {
+        pending = undefined;
+      };
+    },
+    fire: () => pending?.(),
+  };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("usage ledger", () => {
+  it("writes the calls and the requests of one interval as one batch, after the configured interval", async () => {
+    const { store, batches } = recordingStore();
+    const timer = manualTimer();
+    const ledger = new UsageLedger({
+      store,
+      baseline: thinking,
+      clock: { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" },
+      listeners: [],
+      flushIntervalMs: 750,
+      schedule: timer.schedule,
+    });
+    runWithContext({ requestId: "a", endpoint: "/chat" }, async () => ledger.record(call));
+    ledger.recordRequest(request("a"));
+    runWithContext({ requestId: "b", endpoint: "/chat" }, async () => ledger.record(call));
+    ledger.recordRequest(request("b"));
+    await settle();
+    assert.equal(batches.length, 0, "nothing is written before the interval");
+    assert.deepEqual(timer.asked, [750], "monitoring.writeBatchMs sets the interval");
+    timer.fire();
+    await ledger.flush();
+    assert.equal(batches.length, 1, "one write (one transaction) for both kinds of row");
+    assert.deepEqual(
+      batches[0]?.calls.map((entry) => entry.requestId),
+      ["a", "b"],
+    );
+    assert.deepEqual(
+      batches[0]?.requests.map((entry) => entry.requestId),
+      ["a", "b"],
+    );
+  });
+
+  it("lets a task take its own calls' rows out of the shared queue, and give them back", async () => {
+    const { store, batches } = recordingStore();
+    const timer = manualTimer();
+    const ledger = new UsageLedger({
+      store,
+      baseline: thinking,
+      clock: { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" },
+      listeners: [],
+      schedule: timer.schedule,
+    });
+    const task = {};
+    runWithContext({ requestId: "t", endpoint: "/workflow", ledgerOwner: task }, async () =>
+      ledger.record(call),
+    );
+    runWithContext({ requestId: "other", endpoint: "/chat" }, async () => ledger.record(call));
+    ledger.recordRequest(request("other"));
+    const taken = await ledger.takeCallsOf(task);
+    assert.deepEqual(
+      taken.map((entry) => entry.requestId),
+      ["t"],
+    );
+    await ledger.flush();
+    assert.deepEqual(
+      batches.map((batch) => [batch.calls.map((e) => e.requestId), batch.requests.map((e) => e.requestId)]),
+      [[["other"], ["other"]]],
+    );
+    ledger.giveBack(taken);
+    await ledger.flush();
+    assert.deepEqual(
+      batches[1]?.calls.map((entry) => entry.requestId),
+      ["t"],
+    );
+  });
+});
