@@ -53,11 +53,16 @@ const requestColumns = {
 
 type Row<Columns> = { [K in keyof Columns]: string | number | null };
 
-// A batch of rows written by one prepared statement whose SQL text never changes. PostgreSQL gets the whole
+// A batch of rows written by prepared statements whose SQL text never changes. PostgreSQL gets the whole
 // batch as one JSON parameter, unpacked by jsonb_to_recordset: one round trip. SQLite, in the process,
-// runs its one-row INSERT once per row inside one transaction: its prepared statement is reused (see
-// node-sqlite-adapter.ts), with nothing to compile or parse per row. `inTransaction` writes the rows as part
-// of a transaction the caller holds (a task's result and its calls' ledger rows commit together).
+// takes the rows up to `sqliteRowsPerInsert` at a time in one multi-row INSERT, whose statement is
+// prepared once per row count (see node-sqlite-adapter.ts): one call into SQLite, and one query through
+// Kysely, per group of rows instead of per row. `inTransaction` writes the rows as part of a transaction
+// the caller holds (a task's result and its calls' ledger rows commit together).
+// Rows per SQLite INSERT: the statement's parameters (rows × columns) stay far below SQLite's limit of
+// 32766, and at most this many statement texts are prepared per table.
+const sqliteRowsPerInsert = 32;
+
 interface BatchInsert<Row> {
   (db: Kysely<DatabaseSchema>, rows: readonly Row[]): Promise<void>;
   inTransaction(trx: Transaction<DatabaseSchema>, rows: readonly Row[]): Promise<void>;
@@ -79,15 +84,22 @@ function batchInsert<Columns extends Record<string, ColumnType>>(
     };
     return Object.assign(write, { inTransaction: write });
   }
-  const text = `${into} values (${names.map(() => "?").join(", ")})`;
+  const oneRow = `(${names.map(() => "?").join(", ")})`;
+  const texts: string[] = [];
+  const textFor = (count: number) => {
+    texts[count] ??= `${into} values ${Array.from({ length: count }, () => oneRow).join(", ")}`;
+    return texts[count];
+  };
   const inTransaction = async (trx: Transaction<DatabaseSchema>, rows: readonly Row<Columns>[]) => {
-    for (const row of rows)
-      await trx.executeQuery(
-        CompiledQuery.raw(
-          text,
-          names.map((n) => row[n]),
-        ),
-      );
+    for (let start = 0; start < rows.length; start += sqliteRowsPerInsert) {
+      const end = Math.min(rows.length, start + sqliteRowsPerInsert);
+      const parameters: unknown[] = [];
+      for (let at = start; at < end; at++) {
+        const row = rows[at] as Row<Columns>;
+        for (const name of names) parameters.push(row[name]);
+      }
+      await trx.executeQuery(CompiledQuery.raw(textFor(end - start), parameters));
+    }
   };
   const write = async (db: Kysely<DatabaseSchema>, rows: readonly Row<Columns>[]) => {
     if (rows.length === 0) return;
