@@ -59,14 +59,14 @@ type Row<Columns> = { [K in keyof Columns]: string | number | null };
 // prepared once per row count (see node-sqlite-adapter.ts): one call into SQLite, and one query through
 // Kysely, per group of rows instead of per row. `inTransaction` writes the rows as part of a transaction
 // the caller holds (a task's result and its calls' ledger rows commit together).
-// Rows per SQLite INSERT: the statement's parameters (rows × columns) stay far below SQLite's limit of
-// 32766, and at most this many statement texts are prepared per table.
-const sqliteRowsPerInsert = 32;
-
 interface BatchInsert<Row> {
   (db: Kysely<DatabaseSchema>, rows: readonly Row[]): Promise<void>;
   inTransaction(trx: Transaction<DatabaseSchema>, rows: readonly Row[]): Promise<void>;
 }
+
+// Rows per SQLite INSERT: the statement's parameters (rows × columns) stay far below SQLite's limit of
+// 32766, and at most this many statement texts are prepared per table.
+const sqliteRowsPerInsert = 32;
 
 function batchInsert<Columns extends Record<string, ColumnType>>(
   table: keyof DatabaseSchema,

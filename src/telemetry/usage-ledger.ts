@@ -12,7 +12,9 @@ export interface LedgerListener {
 }
 
 // A row of either table, queued together so that a batch of both commits once.
-type UsageRow = { readonly call: LedgerEntry } | { readonly request: RequestEntry };
+type CallRow = { readonly call: LedgerEntry };
+type UsageRow = CallRow | { readonly request: RequestEntry };
+const isCall = (row: UsageRow): row is CallRow => "call" in row;
 
 // Every upstream call, with who it was for (request, session, workflow, category) and what it cost,
 // written to the store in the background and passed to the metrics and the budgets as it happens.
@@ -94,8 +96,8 @@ export class UsageLedger implements CallRecorder {
   // The queued rows of the calls made under `owner` (a workflow task), taken out of the queue so the task
   // writes them in the same transaction as its result; waits for a batch already writing any of them.
   async takeCallsOf(owner: object): Promise<LedgerEntry[]> {
-    const taken = await this.#rows.take((row) => "call" in row && this.#owners.get(row.call) === owner);
-    return taken.map((row) => (row as { readonly call: LedgerEntry }).call);
+    const taken = await this.#rows.take((row) => isCall(row) && this.#owners.get(row.call) === owner);
+    return taken.filter(isCall).map((row) => row.call);
   }
 
   // Rows taken by takeCallsOf whose write failed: the queue writes them after all.
@@ -112,7 +114,7 @@ function writeRows(store: UsageStore, rows: readonly UsageRow[]): Promise<void> 
   const calls: LedgerEntry[] = [];
   const requests: RequestEntry[] = [];
   for (const row of rows) {
-    if ("call" in row) calls.push(row.call);
+    if (isCall(row)) calls.push(row.call);
     else requests.push(row.request);
   }
   return store.recordUsage(calls, requests);
