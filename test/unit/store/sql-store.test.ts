@@ -6,10 +6,25 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import type { Clock } from "../../../src/core/clock.ts";
 import { openStore } from "../../../src/store/open-store.ts";
 import type { Store } from "../../../src/store/store.ts";
+import type { LedgerEntry } from "../../../src/store/usage-store.ts";
 import { freshPostgresSchema, postgresSkipReason, postgresUrl } from "../../support/services.ts";
+import { upstreamCall } from "../../support/upstream-call.ts";
 
 const fixedClock: Clock = { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" };
 const sessionId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
+
+// One answered call as the ledger records it; each test changes what it is about.
+const ledgerEntry = (overrides: Partial<LedgerEntry> = {}): LedgerEntry => ({
+  ...upstreamCall({ promptTokens: 10, completionTokens: 5, latencyMs: 12.5, costUsd: 0.000123456789 }),
+  at: "2026-01-01T00:00:00.000Z",
+  requestId: "r",
+  endpoint: "/chat",
+  sessionId: null,
+  workflowId: null,
+  category: "M",
+  baselineUsd: 0.001,
+  ...overrides,
+});
 
 // The same behaviour on both databases: one suite, run against each.
 const backends: ReadonlyArray<{
@@ -405,26 +420,7 @@ for (const backend of backends)
     });
 
     it("sums the cost ledger by session and window, and groups it by model", async () => {
-      const call = {
-        at: "2026-01-01T00:00:00.000Z",
-        requestId: "r",
-        endpoint: "/chat",
-        sessionId: sessionId as string | null,
-        workflowId: null,
-        category: "M",
-        purpose: "answer" as const,
-        kind: "chat" as const,
-        role: "medium_ai",
-        model: "m",
-        provider: "openrouter",
-        outcome: "ok" as const,
-        promptTokens: 10,
-        completionTokens: 5,
-        latencyMs: 12.5,
-        costUsd: 0.000123456789,
-        costSource: "upstream" as const,
-        baselineUsd: 0.001,
-      };
+      const call = ledgerEntry({ sessionId });
       await store.usage.recordCalls([
         call,
         { ...call, sessionId: null, at: "2026-01-02T00:00:00.000Z", latencyMs: 30 },
@@ -464,26 +460,7 @@ for (const backend of backends)
     });
 
     it("writes a batch of ledger and request-log rows in one transaction: both or neither", async () => {
-      const call = {
-        at: "2026-01-01T00:00:00.000Z",
-        requestId: "r",
-        endpoint: "/chat",
-        sessionId: null,
-        workflowId: null,
-        category: "M" as const,
-        purpose: "answer" as const,
-        kind: "chat" as const,
-        role: "medium_ai",
-        model: "m",
-        provider: "openrouter",
-        outcome: "ok" as const,
-        promptTokens: 10,
-        completionTokens: 5,
-        latencyMs: 12.5,
-        costUsd: 0.25,
-        costSource: "upstream" as const,
-        baselineUsd: 1,
-      };
+      const call = ledgerEntry({ costUsd: 0.25, baselineUsd: 1 });
       const request = {
         at: call.at,
         requestId: "r",
@@ -512,26 +489,13 @@ for (const backend of backends)
     });
 
     it("keeps escalations, shadow calls and shadow samples, and counts them by window", async () => {
-      const call = {
-        at: "2026-01-01T00:00:00.000Z",
-        requestId: "r",
-        endpoint: "/chat",
-        sessionId: null,
-        workflowId: null,
-        category: "M",
-        purpose: "answer" as const,
-        kind: "chat" as const,
+      const call = ledgerEntry({
         role: "thinking_ai",
         model: "t",
-        provider: "openrouter",
-        outcome: "ok" as const,
-        promptTokens: 10,
-        completionTokens: 5,
         latencyMs: 10,
         costUsd: 0.002,
-        costSource: "upstream" as const,
         baselineUsd: 0.002,
-      };
+      });
       await store.usage.recordCalls([
         { ...call, escalation: "empty" },
         { ...call, escalation: "empty", outcome: "transient" },

@@ -9,25 +9,12 @@ import { BudgetGuard } from "../../../src/telemetry/budget-guard.ts";
 import { LocalSpendTotals } from "../../../src/telemetry/spend-totals.ts";
 import { percentiles } from "../../../src/telemetry/stats-report.ts";
 import { parseSince } from "../../../src/telemetry/stats-window.ts";
-import type { UpstreamCall } from "../../../src/telemetry/upstream-call.ts";
+import { upstreamCall } from "../../support/upstream-call.ts";
 
 const thinking = parseConfig({}).models.thinking_ai;
 if (typeof thinking !== "object") throw new Error("thinking_ai is a role");
 
-const call = (overrides: Partial<UpstreamCall>): UpstreamCall => ({
-  purpose: "answer",
-  kind: "chat",
-  role: "medium_ai",
-  model: "m",
-  provider: "openrouter",
-  outcome: "ok",
-  promptTokens: 1_000_000,
-  completionTokens: 1_000_000,
-  latencyMs: 10,
-  costUsd: 0.42,
-  costSource: "upstream",
-  ...overrides,
-});
+const call = upstreamCall;
 
 describe("baseline cost", () => {
   it("prices answering calls at the baseline role's list prices", () => {

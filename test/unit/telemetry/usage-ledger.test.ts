@@ -3,25 +3,13 @@ import { describe, it } from "node:test";
 import { parseConfig } from "../../../src/config/index.ts";
 import { runWithContext } from "../../../src/core/request-context.ts";
 import type { LedgerEntry, RequestEntry, UsageStore } from "../../../src/store/usage-store.ts";
-import type { UpstreamCall } from "../../../src/telemetry/upstream-call.ts";
 import { UsageLedger } from "../../../src/telemetry/usage-ledger.ts";
+import { upstreamCall } from "../../support/upstream-call.ts";
 
 const thinking = parseConfig({}).models.thinking_ai;
 if (typeof thinking !== "object") throw new Error("thinking_ai is a role");
 
-const call: UpstreamCall = {
-  purpose: "answer",
-  kind: "chat",
-  role: "medium_ai",
-  model: "m",
-  provider: "openrouter",
-  outcome: "ok",
-  promptTokens: 10,
-  completionTokens: 5,
-  latencyMs: 10,
-  costUsd: 0.01,
-  costSource: "upstream",
-};
+const call = upstreamCall();
 
 const request = (requestId: string): RequestEntry => ({
   at: "2026-01-01T00:00:00.000Z",
@@ -70,18 +58,26 @@ function manualTimer() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+// A ledger writing to `store`, its batch timer fired by hand.
+const ledgerOver = (
+  store: UsageStore,
+  timer: ReturnType<typeof manualTimer>,
+  flushIntervalMs?: number,
+): UsageLedger =>
+  new UsageLedger({
+    store,
+    baseline: thinking,
+    clock: { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" },
+    listeners: [],
+    schedule: timer.schedule,
+    ...(flushIntervalMs === undefined ? {} : { flushIntervalMs }),
+  });
+
 describe("usage ledger", () => {
   it("writes the calls and the requests of one interval as one batch, after the configured interval", async () => {
     const { store, batches } = recordingStore();
     const timer = manualTimer();
-    const ledger = new UsageLedger({
-      store,
-      baseline: thinking,
-      clock: { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" },
-      listeners: [],
-      flushIntervalMs: 750,
-      schedule: timer.schedule,
-    });
+    const ledger = ledgerOver(store, timer, 750);
     runWithContext({ requestId: "a", endpoint: "/chat" }, async () => ledger.record(call));
     ledger.recordRequest(request("a"));
     runWithContext({ requestId: "b", endpoint: "/chat" }, async () => ledger.record(call));
@@ -105,13 +101,7 @@ describe("usage ledger", () => {
   it("lets a task take its own calls' rows out of the shared queue, and give them back", async () => {
     const { store, batches } = recordingStore();
     const timer = manualTimer();
-    const ledger = new UsageLedger({
-      store,
-      baseline: thinking,
-      clock: { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" },
-      listeners: [],
-      schedule: timer.schedule,
-    });
+    const ledger = ledgerOver(store, timer);
     const task = {};
     runWithContext({ requestId: "t", endpoint: "/workflow", ledgerOwner: task }, async () =>
       ledger.record(call),
