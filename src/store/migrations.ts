@@ -282,7 +282,58 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("workflow_runs").dropColumn("estimate_usd").execute();
       },
     },
+    "0013_fewer_pages_per_write": {
+      // Every commit writes each page it changed to the log, so the pages an insert touches are most of its
+      // cost. AUTOINCREMENT keeps a counter row in sqlite_sequence, one more page per insert, to promise
+      // that ids are never reused after the newest row is deleted; these tables never delete rows, so a
+      // plain integer key gives the same ids. Calls outside a session (workflow tasks, most gateway calls)
+      // need no entry in the by-session index, which is only ever searched by a session id.
+      async up(db: Kysely<unknown>) {
+        if (dialect === "sqlite") {
+          for (const table of ["messages", "upstream_calls", "api_requests", "shadow_samples"]) {
+            await rebuildWithoutAutoincrement(db, table);
+          }
+        }
+        await db.schema.dropIndex("upstream_calls_by_session").execute();
+        await db.schema
+          .createIndex("upstream_calls_by_session")
+          .on("upstream_calls")
+          .columns(["session_id", "at"])
+          .where(sql.ref("session_id"), "is not", null)
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex("upstream_calls_by_session").execute();
+        await db.schema
+          .createIndex("upstream_calls_by_session")
+          .on("upstream_calls")
+          .columns(["session_id", "at"])
+          .execute();
+      },
+    },
   };
+}
+
+// SQLite cannot drop AUTOINCREMENT from a table, so the table is copied into one declared without it (its
+// stored definition, every column added since included, minus that word), in one transaction, and its
+// indexes are made again. The ids are copied as they are.
+async function rebuildWithoutAutoincrement(db: Kysely<unknown>, table: string): Promise<void> {
+  const definitions = await sql<{ type: string; sql: string }>`
+    select type, sql from sqlite_master where tbl_name = ${table} and sql is not null`.execute(db);
+  const create = definitions.rows.find((row) => row.type === "table")?.sql;
+  if (!create || !/\bautoincrement\b/i.test(create)) return;
+  const indexes = definitions.rows.filter((row) => row.type === "index").map((row) => row.sql);
+  const rebuilt = `${table}_rebuilt`;
+  const createRebuilt = create
+    .replace(/\s+autoincrement\b/i, "")
+    .replace(/^create table (if not exists )?("?)\w+\2/i, `create table "${rebuilt}"`);
+  await db.transaction().execute(async (trx) => {
+    await sql.raw(createRebuilt).execute(trx);
+    await sql`insert into ${sql.table(rebuilt)} select * from ${sql.table(table)}`.execute(trx);
+    await sql`drop table ${sql.table(table)}`.execute(trx);
+    await sql`alter table ${sql.table(rebuilt)} rename to ${sql.table(table)}`.execute(trx);
+    for (const index of indexes) await sql.raw(index).execute(trx);
+  });
 }
 
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
