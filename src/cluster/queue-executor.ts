@@ -39,6 +39,11 @@ export class QueueExecutor implements RunExecutor {
     this.#leaseMs = options.leaseMs;
   }
 
+  // A queued run is claimed by the worker whose job drives it.
+  claimForNewRun(): undefined {
+    return undefined;
+  }
+
   async start(request: RunStart): Promise<boolean> {
     const { id } = request;
     const now = this.#clock.now();

@@ -122,10 +122,10 @@ export class SqlStore implements Store {
       updated_at: now,
       finished_at: null,
       workflow: run.workflow === undefined ? null : JSON.stringify(run.workflow),
-      attempt: null,
+      attempt: run.claim?.attempt ?? null,
       owner: run.owner ?? null,
-      lease_owner: null,
-      lease_expires_at: null,
+      lease_owner: run.claim?.leaseOwner ?? null,
+      lease_expires_at: run.claim?.leaseExpiresAt ?? null,
       recoveries: 0,
       estimate_usd: run.estimateUsd ?? null,
     };

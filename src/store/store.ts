@@ -117,6 +117,9 @@ export interface RunClaim {
   readonly recoveringAt?: string;
 }
 
+// The lease a run is created with when the process creating it drives it itself: the run needs no claim.
+export type InitialClaim = Pick<RunClaim, "attempt" | "leaseOwner" | "leaseExpiresAt">;
+
 export interface NewRun {
   readonly id: string;
   readonly sessionId: string | null;
@@ -126,6 +129,7 @@ export interface NewRun {
   // Known at submission (a workflow posted as it is, not planned): stored with the run in one write.
   readonly workflow?: unknown;
   readonly estimateUsd?: number;
+  readonly claim?: InitialClaim;
 }
 
 export interface RunUpdate {

@@ -6,7 +6,7 @@ import { TurnGate } from "../core/turn-gate.ts";
 import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { AdmissionTicket, SlotAdmission } from "../resilience/upstream-guard.ts";
-import type { RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
+import type { InitialClaim, RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
 import { newAttempt, type RunExecutor, type RunStart } from "./run-executor.ts";
 import {
   addUsage,
@@ -94,18 +94,30 @@ export class LocalExecutor implements RunExecutor {
     this.#deps = deps;
   }
 
+  claimForNewRun(): InitialClaim {
+    const now = this.#deps.clock.now();
+    return {
+      attempt: newAttempt(now),
+      leaseOwner: this.#deps.leaseOwner,
+      leaseExpiresAt: new Date(now + this.#deps.leaseMs).toISOString(),
+    };
+  }
+
   async start(request: RunStart): Promise<boolean> {
     const { store, clock, leaseOwner, leaseMs, events } = this.#deps;
     if (this.#runs.has(request.id)) return false;
     const now = clock.now();
-    const attempt = newAttempt(now);
-    const claimed = await store.claimRun(request.id, {
-      attempt,
-      expectedAttempt: request.expectedAttempt,
-      leaseOwner,
-      leaseExpiresAt: new Date(now + leaseMs).toISOString(),
-      ...(request.recovering ? { recoveringAt: new Date(now).toISOString() } : {}),
-    });
+    const created = request.created?.leaseOwner === leaseOwner ? request.created : undefined;
+    const attempt = created?.attempt ?? newAttempt(now);
+    const claimed =
+      created !== undefined ||
+      (await store.claimRun(request.id, {
+        attempt,
+        expectedAttempt: request.expectedAttempt,
+        leaseOwner,
+        leaseExpiresAt: new Date(now + leaseMs).toISOString(),
+        ...(request.recovering ? { recoveringAt: new Date(now).toISOString() } : {}),
+      }));
     if (!claimed) return false;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(timeoutError(request.timeoutMs)), request.timeoutMs);
@@ -116,8 +128,9 @@ export class LocalExecutor implements RunExecutor {
       inFlight: new Set(),
       queued: new Set(),
       lastError: undefined,
-      view: undefined,
-      stale: true,
+      // A run created claimed by this process has no tasks yet: the store has nothing to add to it.
+      view: created && { run: created, tasks: new Map() },
+      stale: created === undefined,
       storedDuringRead: undefined,
       writing: new Set(),
       changed: false,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { RunRecord } from "../store/store.ts";
+import type { InitialClaim, RunRecord } from "../store/store.ts";
 
 // Starting (or taking over) a run: it gets a new attempt, its fencing token, if its attempt is still
 // `expectedAttempt`; a recovery (`recovering`) also needs the previous driver's lease expired.
@@ -8,11 +8,17 @@ export interface RunStart {
   readonly expectedAttempt: string | null;
   readonly timeoutMs: number;
   readonly recovering?: boolean;
+  // The run as just stored with the executor's claimForNewRun: it is claimed already and has no tasks, so
+  // the executor neither claims it nor reads it back.
+  readonly created?: RunRecord;
 }
 
 // Where runs are carried out: in this process, or as jobs on a queue for worker processes. Either way an
 // executor only carries out what the run rules decide; the steps themselves are shared.
 export interface RunExecutor {
+  // The lease to store with a run being created, when this executor drives it in this process (a write
+  // and two reads fewer per run); undefined when runs are claimed elsewhere (by a queue's worker).
+  claimForNewRun(): InitialClaim | undefined;
   // False when the run could not be claimed (another process took it, or it ended).
   start(run: RunStart): Promise<boolean>;
   // Stops the run's work in flight; the run is already marked ended in the store.

@@ -56,7 +56,8 @@ export class WorkflowService {
     const estimateUsd = this.#assertAffordable(definition);
     await this.assertCapacity();
     const id = this.#deps.newId();
-    await this.#deps.store.createRun({
+    const claim = this.#deps.executor.claimForNewRun();
+    const created = await this.#deps.store.createRun({
       id,
       sessionId: null,
       kind: "workflow",
@@ -64,8 +65,9 @@ export class WorkflowService {
       request: options.timeoutSeconds === undefined ? {} : { timeout_seconds: options.timeoutSeconds },
       workflow: definition,
       estimateUsd,
+      ...(claim ? { claim } : {}),
     });
-    await this.#start(id, null, options.timeoutSeconds);
+    await this.#start(id, null, options.timeoutSeconds, undefined, claim && created);
     return { id, estimateUsd };
   }
 
@@ -143,9 +145,10 @@ export class WorkflowService {
     expectedAttempt: string | null,
     timeoutSeconds: number | undefined,
     run?: RunRecord,
+    created?: RunRecord,
   ): Promise<void> {
     const defaultSeconds = this.#deps.config.orchestration.defaultTimeoutSeconds;
     const timeoutMs = run ? runTimeoutMs(run, defaultSeconds) : (timeoutSeconds ?? defaultSeconds) * 1000;
-    await this.#deps.executor.start({ id, expectedAttempt, timeoutMs });
+    await this.#deps.executor.start({ id, expectedAttempt, timeoutMs, ...(created ? { created } : {}) });
   }
 }

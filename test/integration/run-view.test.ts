@@ -12,8 +12,9 @@ const task = (prompt: string, output: string) => ({ model: "medium_ai", prompt, 
 describe("a run's state between its steps", () => {
   let fake: FakeOpenRouter;
   let t: TestApp;
-  // Reads of a run's task list, by run id.
+  // Reads of a run's task list, and claims of a run, by run id.
   const listed = new Map<string, number>();
+  const claimed = new Map<string, number>();
 
   before(async () => {
     fake = await startFakeOpenRouter();
@@ -24,6 +25,11 @@ describe("a run's state between its steps", () => {
       listed.set(runId, (listed.get(runId) ?? 0) + 1);
       return listTasks(runId);
     };
+    const claimRun = store.claimRun.bind(store);
+    store.claimRun = (id, claim) => {
+      claimed.set(id, (claimed.get(id) ?? 0) + 1);
+      return claimRun(id, claim);
+    };
   });
   after(async () => {
     await t.close();
@@ -33,6 +39,7 @@ describe("a run's state between its steps", () => {
     fake.clear();
     fake.respondWith(workerResponder);
     listed.clear();
+    claimed.clear();
   });
 
   it("is read from the store once, then follows the records its tasks write", async () => {
@@ -44,8 +51,38 @@ describe("a run's state between its steps", () => {
     });
     assert.equal(res.body.status, "completed");
     assert.equal(res.body.outputs.e, "done: E from done: D from done: A [wait 50] and done: C [wait 20]");
-    // One read by the executor when the run starts, one by the response's view of the finished run.
-    assert.equal(listed.get(res.body.workflow_id), 2);
+    // The run was stored already claimed by this process, with no tasks: the executor neither claimed nor
+    // read it. The one read is the response's view of the finished run.
+    assert.equal(claimed.get(res.body.workflow_id), undefined);
+    assert.equal(listed.get(res.body.workflow_id), 1);
+    const run = await t.app.store.getRun(res.body.workflow_id);
+    const tasks = await t.app.store.listTasks(res.body.workflow_id);
+    assert.match(run?.attempt ?? "", /^[0-9a-z]+-[0-9a-f]{8}$/);
+    assert.deepEqual(new Set(tasks.map((record) => record.attempt)), new Set([run?.attempt]));
+  });
+
+  it("claims and reads a run it did not create: a resumed one", async () => {
+    // The second task is refused until the upstream is fixed, then the run is resumed.
+    fake.respondWith((request) =>
+      JSON.stringify(request).includes("second")
+        ? ({ kind: "error", status: 400, message: "refused for now" } as const)
+        : workerResponder(request),
+    );
+    const failing = await t.post("/workflow", {
+      workflow: [{ type: "inline", tasks: [task("first", "one"), task("second after {one}", "two")] }],
+    });
+    assert.equal(failing.body.status, "failed");
+    const id = failing.body.workflow_id;
+    const before = await t.app.store.getRun(id);
+    fake.respondWith(workerResponder);
+    listed.clear();
+    const resumed = await t.post(`/workflow/${id}/resume`, {});
+    assert.equal(resumed.status, 202);
+    await t.app.workflows.waitFor(id);
+    assert.equal((await t.app.store.getRun(id))?.status, "completed");
+    assert.equal(claimed.get(id), 1);
+    assert.ok((listed.get(id) ?? 0) >= 1);
+    assert.notEqual((await t.app.store.getRun(id))?.attempt, before?.attempt);
   });
 
   it("starts the next task in the transaction that stores the result it follows, and completes after it", async () => {
