@@ -1,5 +1,5 @@
 import { eventLoopDelayFrom, eventLoopDelayMs, rssMiB } from "./lib/probe.ts";
-import { type Running, startOrchestrator, startUpstream } from "./lib/processes.ts";
+import { type Running, startBareServer, startOrchestrator, startUpstream } from "./lib/processes.ts";
 import { markdownTable, round, writeResult } from "./lib/report.ts";
 
 // Scale: memory and event-loop delay of one orchestrator process with 1000 workflows of ten tasks running
@@ -112,6 +112,27 @@ async function workflowLoad({ url, pid }: Running) {
   };
 }
 
+type LoopDelay = { p50: number; p99: number; max: number };
+
+// The same burst against the reference, a bare node:http server that parses each body and answers 202,
+// measured the same way (10 ms samples, from a second before the burst to a second after it): what a
+// thousand requests at once cost Node.js on this machine before any of the service's own work.
+async function referenceBurst(): Promise<LoopDelay> {
+  const reference = await startBareServer();
+  const delay = async () => (await (await fetch(`${reference.url}/event-loop-delay`)).json()) as LoopDelay;
+  try {
+    await sleep(1000);
+    await delay();
+    await Promise.all(
+      Array.from({ length: workflowCount }, () => post(reference.url, "/workflow", tenTaskWorkflow)),
+    );
+    await sleep(1000);
+    return await delay();
+  } finally {
+    await reference.stop();
+  }
+}
+
 // 5000 chat requests (categorizer, then the answer), measured once all have arrived and while they wait
 // for the upstream.
 async function chatLoad({ url, pid }: Running) {
@@ -142,7 +163,10 @@ async function chatLoad({ url, pid }: Running) {
 export async function scale(): Promise<string> {
   const upstream = await startUpstream(upstreamLatencyMs);
   try {
+    // The reference's burst just before and just after the orchestrator's, so that both see the same machine.
+    const referenceBefore = await referenceBurst();
     const workflows = await withOrchestrator(upstream.url, shipped, workflowLoad);
+    const referenceAfter = await referenceBurst();
     const allInFlight = await withOrchestrator(
       upstream.url,
       { ...shipped, queuing: { maxConcurrentCallsPerModel: allInFlightLimit } },
@@ -150,8 +174,14 @@ export async function scale(): Promise<string> {
     );
     const chats = await withOrchestrator(upstream.url, shipped, chatLoad);
 
-    const result = { upstreamLatencyMs, workflows, workflowsAllCallsInFlight: allInFlight, chats };
-    const loop = ({ p50, p99, max }: { p50: number; p99: number; max: number }) => `${p50} / ${p99} / ${max}`;
+    const result = {
+      upstreamLatencyMs,
+      referenceBurst: { before: referenceBefore, after: referenceAfter },
+      workflows,
+      workflowsAllCallsInFlight: allInFlight,
+      chats,
+    };
+    const loop = ({ p50, p99, max }: LoopDelay) => `${p50} / ${p99} / ${max}`;
     const calls = ({ inFlight, waiting }: { inFlight: number; waiting: number }) =>
       `${inFlight} / ${waiting}`;
     const table = markdownTable(
@@ -172,6 +202,14 @@ export async function scale(): Promise<string> {
           workflows.rssMiB,
           loop(workflows.eventLoopDelayMs),
           `${workflows.accepted} accepted, ${workflows.runningAtPeak} running; the next one: HTTP ${workflows.nextOneStatus}`,
+        ],
+        [
+          `reference: a bare node:http server, the same burst of ${workflowCount} POSTs, just before / just after`,
+          "-",
+          "-",
+          "-",
+          `${loop(referenceBefore)}; ${loop(referenceAfter)}`,
+          "answers 202 and does nothing else",
         ],
         [
           `${workflowCount} workflows (10 tasks each), running phase (${workflows.running.seconds} s after the burst)`,
@@ -208,6 +246,9 @@ export async function scale(): Promise<string> {
       "(not a shipped configuration): until this benchmark was changed, that was its only workflow figure.",
       "The workflow rows: first the burst of 1000 submissions and the second after it, then the running",
       "phase that follows. The event-loop histogram samples every 10 ms, so an idle loop reads about 10 ms.",
+      "The reference row is the same burst against a bare node:http server that answers 202 and does nothing",
+      "else, just before and just after the orchestrator's: the delay accepting and answering that many",
+      "requests at once costs Node.js on this machine before any of the service's own work.",
       "",
       table,
     ].join("\n");

@@ -74,6 +74,21 @@ export async function startRawProxy(upstreamUrl: string): Promise<Running> {
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
 
+// The reference for event-loop delay under a burst: a bare node:http server that answers 202 to any POST.
+export async function startBareServer(): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [...strip, join(repoRoot, "bench/lib/bare-server.ts"), String(port)],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/event-loop-delay`, child, "the bare server");
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
+}
+
 // npm start's build step: the compiled service in dist/, rebuilt when its sources changed.
 export function buildService(): void {
   const build = spawnSync(process.execPath, [join(repoRoot, "scripts/build-server.mjs")], {
