@@ -327,6 +327,8 @@ async function rebuildWithoutAutoincrement(db: Kysely<unknown>, table: string): 
   const createRebuilt = create
     .replace(/\s+autoincrement\b/i, "")
     .replace(/^create table (if not exists )?("?)\w+\2/i, `create table "${rebuilt}"`);
+  if (!createRebuilt.includes(`"${rebuilt}"`))
+    throw new Error(`cannot read the definition of table ${table}`);
   await db.transaction().execute(async (trx) => {
     await sql.raw(createRebuilt).execute(trx);
     await sql`insert into ${sql.table(rebuilt)} select * from ${sql.table(table)}`.execute(trx);
