@@ -95,7 +95,22 @@ export class LocalExecutor implements RunExecutor {
   }
 
   claimForNewRun(): InitialClaim {
-    const now = this.#deps.clock.now();
+    return this.#newClaim(this.#deps.clock.now());
+  }
+
+  // The run's new attempt, or undefined when it could not be claimed.
+  async #claim(request: RunStart, now: number): Promise<string | undefined> {
+    const claim = this.#newClaim(now);
+    const claimed = await this.#deps.store.claimRun(request.id, {
+      ...claim,
+      expectedAttempt: request.expectedAttempt,
+      ...(request.recovering ? { recoveringAt: new Date(now).toISOString() } : {}),
+    });
+    return claimed ? claim.attempt : undefined;
+  }
+
+  // A new attempt of this process's, leased from `now`.
+  #newClaim(now: number): InitialClaim {
     return {
       attempt: newAttempt(now),
       leaseOwner: this.#deps.leaseOwner,
@@ -104,21 +119,13 @@ export class LocalExecutor implements RunExecutor {
   }
 
   async start(request: RunStart): Promise<boolean> {
-    const { store, clock, leaseOwner, leaseMs, events } = this.#deps;
+    const { clock, leaseOwner, events } = this.#deps;
     if (this.#runs.has(request.id)) return false;
     const now = clock.now();
+    // A run created with this process's claim is its already; any other is claimed now.
     const created = request.created?.leaseOwner === leaseOwner ? request.created : undefined;
-    const attempt = created?.attempt ?? newAttempt(now);
-    const claimed =
-      created !== undefined ||
-      (await store.claimRun(request.id, {
-        attempt,
-        expectedAttempt: request.expectedAttempt,
-        leaseOwner,
-        leaseExpiresAt: new Date(now + leaseMs).toISOString(),
-        ...(request.recovering ? { recoveringAt: new Date(now).toISOString() } : {}),
-      }));
-    if (!claimed) return false;
+    const attempt = created?.attempt ?? (await this.#claim(request, now));
+    if (!attempt) return false;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(timeoutError(request.timeoutMs)), request.timeoutMs);
     timer.unref();

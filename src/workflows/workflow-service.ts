@@ -67,7 +67,7 @@ export class WorkflowService {
       estimateUsd,
       ...(claim ? { claim } : {}),
     });
-    await this.#start(id, null, options.timeoutSeconds, undefined, claim && created);
+    await this.#start(id, null, { timeoutSeconds: options.timeoutSeconds, created: claim && created });
     return { id, estimateUsd };
   }
 
@@ -99,7 +99,7 @@ export class WorkflowService {
 
   // The run record (with the messages announcing it) is already stored by the chat pipeline.
   async orchestrate(runId: string, request: OrchestrationRequest): Promise<void> {
-    await this.#start(runId, null, request.timeoutSeconds);
+    await this.#start(runId, null, { timeoutSeconds: request.timeoutSeconds });
   }
 
   async waitFor(id: string): Promise<void> {
@@ -137,18 +137,21 @@ export class WorkflowService {
       });
     await this.assertCapacity();
     if (!(await this.#deps.store.reopenRun(id))) return;
-    await this.#start(id, run.attempt, undefined, run);
+    await this.#start(id, run.attempt, { run });
   }
 
+  // The run's timeout comes from the stored run when resuming one (`run`), else from the request. `created`:
+  // the run as just stored with the executor's claim (see RunExecutor.claimForNewRun).
   async #start(
     id: string,
     expectedAttempt: string | null,
-    timeoutSeconds: number | undefined,
-    run?: RunRecord,
-    created?: RunRecord,
+    known: { timeoutSeconds?: number | undefined; run?: RunRecord; created?: RunRecord | undefined },
   ): Promise<void> {
     const defaultSeconds = this.#deps.config.orchestration.defaultTimeoutSeconds;
-    const timeoutMs = run ? runTimeoutMs(run, defaultSeconds) : (timeoutSeconds ?? defaultSeconds) * 1000;
+    const timeoutMs = known.run
+      ? runTimeoutMs(known.run, defaultSeconds)
+      : (known.timeoutSeconds ?? defaultSeconds) * 1000;
+    const created = known.created;
     await this.#deps.executor.start({ id, expectedAttempt, timeoutMs, ...(created ? { created } : {}) });
   }
 }
