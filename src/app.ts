@@ -8,7 +8,7 @@ import { SessionService } from "./chat/session-service.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import type { AppConfig } from "./config/index.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
-import { type IdGenerator, randomId } from "./core/ids.ts";
+import { type IdGenerator, timeOrderedId } from "./core/ids.ts";
 import { processName } from "./core/process-name.ts";
 import { registerSecrets } from "./core/secrets.ts";
 import { createLogger } from "./logger.ts";
@@ -83,7 +83,7 @@ export const version: string = packageJson.version;
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const newId = options.newId ?? randomId;
+  const newId: IdGenerator = options.newId ?? (() => timeOrderedId());
   const logger = options.logger ?? createLogger(config.system.logLevel);
   const store = await openStore(config.system, clock);
   // Redis and the queue are loaded only when configured.
