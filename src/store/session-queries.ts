@@ -1,23 +1,31 @@
 import type { Insertable, Kysely } from "kysely";
+import { batchInsert } from "./batch-insert.ts";
+import type { SqlDialectName } from "./migrations.ts";
 import { preparedQuery } from "./prepared-query.ts";
-import type { DatabaseSchema, MessagesTable } from "./schema.ts";
+import type { DatabaseSchema, MessagesTable, SessionsTable } from "./schema.ts";
 
-const messageColumns = [
-  "session_id",
-  "role",
-  "content",
-  "tokens",
-  "image_count",
-  "category",
-  "model",
-  "provider",
-  "workflow_id",
-  "created_at",
-] as const satisfies readonly (keyof Insertable<MessagesTable>)[];
+const messageColumns = {
+  session_id: "text",
+  role: "text",
+  content: "text",
+  tokens: "integer",
+  image_count: "integer",
+  category: "text",
+  model: "text",
+  provider: "text",
+  workflow_id: "text",
+  created_at: "text",
+} as const satisfies Partial<Record<keyof Insertable<MessagesTable>, "text" | "integer">>;
 
-// The queries of every /chat turn (its session touched, its messages appended), each compiled once for
-// this database's dialect (see prepared-query.ts).
-export function sessionQueries(db: Kysely<DatabaseSchema>) {
+const sessionColumns = {
+  id: "text",
+  created_at: "text",
+  updated_at: "text",
+} as const satisfies Record<keyof Insertable<SessionsTable>, "text">;
+
+// The writes of /chat turns, each compiled once for this database's dialect (see prepared-query.ts and
+// batch-insert.ts): a group of turns touches its sessions in one statement and appends its messages in one.
+export function sessionQueries(db: Kysely<DatabaseSchema>, dialect: SqlDialectName) {
   return {
     // Creates the session, or marks it as used now.
     touchSession: preparedQuery(["id", "now"], (v) =>
@@ -26,7 +34,14 @@ export function sessionQueries(db: Kysely<DatabaseSchema>) {
         .values({ id: v.id, created_at: v.now, updated_at: v.now })
         .onConflict((oc) => oc.column("id").doUpdateSet({ updated_at: v.now })),
     ),
-    // One message; a turn's messages are inserted one after the other in one transaction.
-    insertMessage: preparedQuery(messageColumns, (v) => db.insertInto("messages").values(v)),
+    // The same for several sessions at once (each id once per statement).
+    touchSessions: batchInsert(
+      "sessions",
+      sessionColumns,
+      dialect,
+      " on conflict (id) do update set updated_at = excluded.updated_at",
+    ),
+    // Messages, in the order given (their ids follow that order).
+    insertMessages: batchInsert("messages", messageColumns, dialect),
   };
 }

@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { Clock } from "../core/clock.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { migrationProvider, type SqlDialectName } from "./migrations.ts";
 import { runQueries } from "./run-queries.ts";
 import type { DatabaseSchema, MessagesTable, WorkflowRunsTable } from "./schema.ts";
@@ -49,13 +50,33 @@ export class SqlStore implements Store {
   readonly #sessionQueries: ReturnType<typeof sessionQueries>;
   readonly usage: UsageStore;
   readonly #usage: SqlUsageStore;
+  // A conversation's turns (see appendMessages).
+  readonly #turns: GroupCommit<{ sessionId: string; messages: readonly NewMessage[] }, undefined>;
 
   private constructor(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock) {
     this.#db = db;
     this.#queries = runQueries(db, dialect);
-    this.#sessionQueries = sessionQueries(db);
+    this.#sessionQueries = sessionQueries(db, dialect);
     this.#clock = clock;
     this.#usage = new SqlUsageStore(db, dialect);
+    this.#turns = new GroupCommit({
+      group: async (turns) => {
+        const now = this.#clock.isoNow();
+        const sessions = [...new Set(turns.map((turn) => turn.sessionId))];
+        await this.#db.transaction().execute(async (trx) => {
+          await this.#sessionQueries.touchSessions.inTransaction(
+            trx,
+            sessions.map((id) => ({ id, created_at: now, updated_at: now })),
+          );
+          await this.#sessionQueries.insertMessages.inTransaction(
+            trx,
+            turns.flatMap((turn) => turn.messages.map((m) => messageRow(turn.sessionId, m, now))),
+          );
+        });
+        return turns.map(() => undefined);
+      },
+      keys: (turn) => [turn.sessionId],
+    });
     this.usage = this.#usage;
   }
 
@@ -99,11 +120,11 @@ export class SqlStore implements Store {
     return rows.map(toMessage);
   }
 
+  // Turns of conversations commit in groups (see group-commit.ts): the answers of concurrent requests arrive
+  // together, and each turn written on its own held up every answer read after it, several times its own
+  // cost in latency. A turn is still stored before appendMessages resolves, so before its response leaves.
   async appendMessages(sessionId: string, messages: readonly NewMessage[]): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
-      await this.#ensureSession(trx, sessionId);
-      await this.#insertMessages(trx, sessionId, messages);
-    });
+    await this.#turns.write({ sessionId, messages });
   }
 
   async createRun(run: NewRun, sessionMessages: readonly NewMessage[] = []): Promise<RunRecord> {
@@ -388,23 +409,26 @@ export class SqlStore implements Store {
     messages: readonly NewMessage[],
   ) {
     const now = this.#clock.isoNow();
-    for (const m of messages) {
-      await trx.executeQuery(
-        this.#sessionQueries.insertMessage({
-          session_id: sessionId,
-          role: m.role,
-          content: m.content,
-          tokens: m.tokens,
-          image_count: m.imageCount ?? 0,
-          category: m.category ?? null,
-          model: m.model ?? null,
-          provider: m.provider ?? null,
-          workflow_id: m.workflowId ?? null,
-          created_at: now,
-        }),
-      );
-    }
+    await this.#sessionQueries.insertMessages.inTransaction(
+      trx,
+      messages.map((m) => messageRow(sessionId, m, now)),
+    );
   }
+}
+
+function messageRow(sessionId: string, m: NewMessage, now: string) {
+  return {
+    session_id: sessionId,
+    role: m.role,
+    content: m.content,
+    tokens: m.tokens,
+    image_count: m.imageCount ?? 0,
+    category: m.category ?? null,
+    model: m.model ?? null,
+    provider: m.provider ?? null,
+    workflow_id: m.workflowId ?? null,
+    created_at: now,
+  };
 }
 
 function toMessage(row: Selectable<MessagesTable>): StoredMessage {

@@ -1,5 +1,6 @@
-import { CompiledQuery, type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import type { CallOutcome } from "../telemetry/upstream-call.ts";
+import { batchInsert, type ColumnType, type Row } from "./batch-insert.ts";
 import type { SqlDialectName } from "./migrations.ts";
 import type { DatabaseSchema } from "./schema.ts";
 import type {
@@ -11,8 +12,6 @@ import type {
   ShadowSampleEntry,
   UsageStore,
 } from "./usage-store.ts";
-
-type ColumnType = "text" | "integer" | "real";
 
 const callColumns = {
   at: "text",
@@ -50,63 +49,6 @@ const requestColumns = {
   cache_hit: "integer",
   session_id: "text",
 } as const satisfies Record<string, ColumnType>;
-
-type Row<Columns> = { [K in keyof Columns]: string | number | null };
-
-// A batch of rows written by prepared statements whose SQL text never changes. PostgreSQL gets the whole
-// batch as one JSON parameter, unpacked by jsonb_to_recordset: one round trip. SQLite, in the process,
-// takes the rows up to `sqliteRowsPerInsert` at a time in one multi-row INSERT, whose statement is
-// prepared once per row count (see node-sqlite-adapter.ts): one call into SQLite, and one query through
-// Kysely, per group of rows instead of per row. `inTransaction` writes the rows as part of a transaction
-// the caller holds (a task's result and its calls' ledger rows commit together).
-interface BatchInsert<Row> {
-  (db: Kysely<DatabaseSchema>, rows: readonly Row[]): Promise<void>;
-  inTransaction(trx: Transaction<DatabaseSchema>, rows: readonly Row[]): Promise<void>;
-}
-
-// Rows per SQLite INSERT: the statement's parameters (rows × columns) stay far below SQLite's limit of
-// 32766, and at most this many statement texts are prepared per table.
-const sqliteRowsPerInsert = 32;
-
-function batchInsert<Columns extends Record<string, ColumnType>>(
-  table: keyof DatabaseSchema,
-  columns: Columns,
-  dialect: SqlDialectName,
-): BatchInsert<Row<Columns>> {
-  const names = Object.keys(columns) as (keyof Columns & string)[];
-  const into = `insert into ${table} (${names.join(", ")})`;
-  if (dialect === "postgres") {
-    const types = names.map((n) => `${n} ${columns[n] === "real" ? "double precision" : columns[n]}`);
-    const text = `${into} select ${names.join(", ")} from jsonb_to_recordset($1::jsonb) as r(${types.join(", ")})`;
-    const write = async (db: Kysely<DatabaseSchema>, rows: readonly Row<Columns>[]) => {
-      if (rows.length === 0) return;
-      await db.executeQuery(CompiledQuery.raw(text, [JSON.stringify(rows)]));
-    };
-    return Object.assign(write, { inTransaction: write });
-  }
-  const oneRow = `(${names.map(() => "?").join(", ")})`;
-  const texts: string[] = [];
-  const textFor = (count: number) => {
-    texts[count] ??= `${into} values ${Array.from({ length: count }, () => oneRow).join(", ")}`;
-    return texts[count];
-  };
-  const inTransaction = async (trx: Transaction<DatabaseSchema>, rows: readonly Row<Columns>[]) => {
-    for (let start = 0; start < rows.length; start += sqliteRowsPerInsert) {
-      const end = Math.min(rows.length, start + sqliteRowsPerInsert);
-      const parameters: unknown[] = [];
-      for (let at = start; at < end; at++) {
-        const row = rows[at] as Row<Columns>;
-        for (const name of names) parameters.push(row[name]);
-      }
-      await trx.executeQuery(CompiledQuery.raw(textFor(end - start), parameters));
-    }
-  };
-  const write = async (db: Kysely<DatabaseSchema>, rows: readonly Row<Columns>[]) => {
-    if (rows.length === 0) return;
-    await db.transaction().execute((trx) => inTransaction(trx, rows));
-  };
-  return Object.assign(write, { inTransaction });
-}
 
 export class SqlUsageStore implements UsageStore {
   readonly #db: Kysely<DatabaseSchema>;

@@ -93,6 +93,50 @@ for (const backend of backends)
       assert.equal(await store.getSession(sessionId), undefined);
     });
 
+    it("writes turns asked for together in one group, each session's turns in the order asked", async () => {
+      const another = "another-session";
+      await Promise.all([
+        store.appendMessages(sessionId, [
+          { role: "user", content: "q1", tokens: 1 },
+          { role: "assistant", content: "a1", tokens: 1 },
+        ]),
+        store.appendMessages(another, [{ role: "user", content: "x", tokens: 1 }]),
+        store.appendMessages(sessionId, [{ role: "user", content: "q2", tokens: 1 }]),
+      ]);
+      assert.deepEqual(
+        (await store.listMessages(sessionId)).map((m) => m.content),
+        ["q1", "a1", "q2"],
+      );
+      assert.deepEqual(
+        (await store.listMessages(another)).map((m) => m.content),
+        ["x"],
+      );
+      assert.ok(await store.getSession(another));
+    });
+
+    it("fails only the bad turn of a group, and the turns of its session queued behind it", async () => {
+      const other = "other-session";
+      const results = await Promise.allSettled([
+        store.appendMessages(sessionId, [{ role: "user", content: "first", tokens: 1 }]),
+        store.appendMessages(other, [
+          { role: "user", content: "kept?", tokens: 1 },
+          { role: "assistant", content: null as unknown as string, tokens: 1 },
+        ]),
+        store.appendMessages(other, [{ role: "user", content: "after the bad one", tokens: 1 }]),
+        store.appendMessages(sessionId, [{ role: "assistant", content: "second", tokens: 1 }]),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ["fulfilled", "rejected", "rejected", "fulfilled"],
+      );
+      assert.deepEqual(
+        (await store.listMessages(sessionId)).map((m) => m.content),
+        ["first", "second"],
+      );
+      assert.deepEqual(await store.listMessages(other), []);
+      assert.equal(await store.getSession(other), undefined);
+    });
+
     it("records runs and appends their result to the session in one step", async () => {
       await store.ensureSession(sessionId);
       const run = await store.createRun({
