@@ -83,7 +83,7 @@ export const version: string = packageJson.version;
 export async function createApp(options: AppOptions): Promise<App> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
-  const newId: IdGenerator = options.newId ?? (() => timeOrderedId());
+  const newId: IdGenerator = options.newId ?? timeOrderedId;
   const logger = options.logger ?? createLogger(config.system.logLevel);
   const store = await openStore(config.system, clock);
   // Redis and the queue are loaded only when configured.

@@ -1,8 +1,7 @@
-import type { Insertable, Kysely } from "kysely";
+import type { Insertable } from "kysely";
 import { batchInsert } from "./batch-insert.ts";
 import type { SqlDialectName } from "./migrations.ts";
-import { preparedQuery } from "./prepared-query.ts";
-import type { DatabaseSchema, MessagesTable, SessionsTable } from "./schema.ts";
+import type { MessagesTable, SessionsTable } from "./schema.ts";
 
 const messageColumns = {
   session_id: "text",
@@ -23,18 +22,11 @@ const sessionColumns = {
   updated_at: "text",
 } as const satisfies Record<keyof Insertable<SessionsTable>, "text">;
 
-// The writes of /chat turns, each compiled once for this database's dialect (see prepared-query.ts and
+// The writes of conversation turns, each statement text built once for this database's dialect (see
 // batch-insert.ts): a group of turns touches its sessions in one statement and appends its messages in one.
-export function sessionQueries(db: Kysely<DatabaseSchema>, dialect: SqlDialectName) {
+export function sessionQueries(dialect: SqlDialectName) {
   return {
-    // Creates the session, or marks it as used now.
-    touchSession: preparedQuery(["id", "now"], (v) =>
-      db
-        .insertInto("sessions")
-        .values({ id: v.id, created_at: v.now, updated_at: v.now })
-        .onConflict((oc) => oc.column("id").doUpdateSet({ updated_at: v.now })),
-    ),
-    // The same for several sessions at once (each id once per statement).
+    // Creates each session, or marks it as used now (each id at most once per statement).
     touchSessions: batchInsert(
       "sessions",
       sessionColumns,

@@ -51,28 +51,17 @@ export class SqlStore implements Store {
   readonly usage: UsageStore;
   readonly #usage: SqlUsageStore;
   // A conversation's turns (see appendMessages).
-  readonly #turns: GroupCommit<{ sessionId: string; messages: readonly NewMessage[] }, undefined>;
+  readonly #turns: GroupCommit<Turn, undefined>;
 
   private constructor(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, clock: Clock) {
     this.#db = db;
     this.#queries = runQueries(db, dialect);
-    this.#sessionQueries = sessionQueries(db, dialect);
+    this.#sessionQueries = sessionQueries(dialect);
     this.#clock = clock;
     this.#usage = new SqlUsageStore(db, dialect);
     this.#turns = new GroupCommit({
       group: async (turns) => {
-        const now = this.#clock.isoNow();
-        const sessions = [...new Set(turns.map((turn) => turn.sessionId))];
-        await this.#db.transaction().execute(async (trx) => {
-          await this.#sessionQueries.touchSessions.inTransaction(
-            trx,
-            sessions.map((id) => ({ id, created_at: now, updated_at: now })),
-          );
-          await this.#sessionQueries.insertMessages.inTransaction(
-            trx,
-            turns.flatMap((turn) => turn.messages.map((m) => messageRow(turn.sessionId, m, now))),
-          );
-        });
+        await this.#db.transaction().execute((trx) => this.#writeTurns(trx, turns));
         return turns.map(() => undefined);
       },
       keys: (turn) => [turn.sessionId],
@@ -104,7 +93,7 @@ export class SqlStore implements Store {
   }
 
   async ensureSession(id: string): Promise<SessionRecord> {
-    await this.#ensureSession(this.#db, id);
+    await this.#sessionQueries.touchSessions(this.#db, [this.#sessionRow(id)]);
     const session = await this.getSession(id);
     if (!session) throw new Error(`session ${id} vanished right after being created`);
     return session;
@@ -156,9 +145,8 @@ export class SqlStore implements Store {
     }
     const sessionId = run.sessionId;
     await this.#db.transaction().execute(async (trx) => {
-      await this.#ensureSession(trx, sessionId);
       await trx.executeQuery(this.#queries.insertRun(row));
-      await this.#insertMessages(trx, sessionId, sessionMessages);
+      await this.#writeTurns(trx, [{ sessionId, messages: sessionMessages }]);
     });
     return toRun(row);
   }
@@ -196,8 +184,7 @@ export class SqlStore implements Store {
       if (!run) return false;
       await endRunningTasks(trx, id, update.status, now);
       if (run.session_id && sessionMessages.length > 0) {
-        await this.#ensureSession(trx, run.session_id);
-        await this.#insertMessages(trx, run.session_id, sessionMessages);
+        await this.#writeTurns(trx, [{ sessionId: run.session_id, messages: sessionMessages }]);
       }
       return true;
     });
@@ -399,21 +386,29 @@ export class SqlStore implements Store {
     await this.#db.destroy();
   }
 
-  async #ensureSession(db: Kysely<DatabaseSchema> | Transaction<DatabaseSchema>, id: string): Promise<void> {
-    await db.executeQuery(this.#sessionQueries.touchSession({ id, now: this.#clock.isoNow() }));
+  #sessionRow(id: string, now: string = this.#clock.isoNow()) {
+    return { id, created_at: now, updated_at: now };
   }
 
-  async #insertMessages(
-    trx: Transaction<DatabaseSchema>,
-    sessionId: string,
-    messages: readonly NewMessage[],
-  ) {
+  // Turns of one or more sessions in the caller's transaction: each session created or marked as used now,
+  // in one statement, then every message in the order given, in another.
+  async #writeTurns(trx: Transaction<DatabaseSchema>, turns: readonly Turn[]): Promise<void> {
     const now = this.#clock.isoNow();
+    const sessions = new Set(turns.map((turn) => turn.sessionId));
+    await this.#sessionQueries.touchSessions.inTransaction(
+      trx,
+      [...sessions].map((id) => this.#sessionRow(id, now)),
+    );
     await this.#sessionQueries.insertMessages.inTransaction(
       trx,
-      messages.map((m) => messageRow(sessionId, m, now)),
+      turns.flatMap((turn) => turn.messages.map((m) => messageRow(turn.sessionId, m, now))),
     );
   }
+}
+
+interface Turn {
+  readonly sessionId: string;
+  readonly messages: readonly NewMessage[];
 }
 
 function messageRow(sessionId: string, m: NewMessage, now: string) {
