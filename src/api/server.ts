@@ -20,6 +20,7 @@ import { installClientAuth } from "./client-auth.ts";
 import { registerClientRateLimit } from "./client-rate-limit.ts";
 import { registerCors } from "./cors.ts";
 import { frameworkErrors, installErrorHandling, maxPathParamLength } from "./error-handler.ts";
+import { installJsonBodyParser } from "./json-body.ts";
 import { installRequestDeadline } from "./request-deadline.ts";
 import { installRequestTracking } from "./request-tracking.ts";
 import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
@@ -88,6 +89,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   installRequestDeadline(app, deps.config.errorHandling.callDeadlineMs, () => deps.clock.now());
   installErrorHandling(app);
+  installJsonBodyParser(app, deps.config.system.maxJsonDepth);
   await registerCors(app, deps.config.system.corsOrigins);
   installClientAuth(app, deps.config.api_keys.clients);
   await registerClientRateLimit(

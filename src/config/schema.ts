@@ -74,6 +74,9 @@ export const systemSchema = z.strictObject({
     .int()
     .positive()
     .default(16 * 1024 * 1024),
+  // How deep a request body may nest arrays and objects. Deeper bodies are refused at the edge: walking
+  // or serialising them later could overflow the stack.
+  maxJsonDepth: z.number().int().min(8).max(512).default(64),
   // How long a client may take, so slow or stalled peers cannot hold sockets forever. A request's headers
   // must arrive within headersMs and the whole request (body included) within bodyMs; an idle kept-alive
   // socket is closed after keepAliveMs; a socket with no traffic at all, even mid-answer, after
