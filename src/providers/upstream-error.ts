@@ -1,6 +1,6 @@
 import { OrchestratorError } from "../core/errors.ts";
 import { scrubSecrets } from "../core/secrets.ts";
-import { UpstreamHttpError, UpstreamProtocolError } from "./upstream-http.ts";
+import { RequestBuildError, UpstreamHttpError, UpstreamProtocolError } from "./upstream-http.ts";
 
 // An answer that is not what the provider's API promises (no choices, no image, not JSON): the upstream's
 // fault, so another try or another model may do.
@@ -11,6 +11,28 @@ export function malformedAnswer(provider: string, model: string, what: string): 
     status: 502,
     model,
     message: `${provider} model ${model}: ${what}`,
+  });
+}
+
+// A request that could not be built here was never sent: retrying or a fallback would fail the same way,
+// and no circuit may count it, or one client's odd request could take a model away from everyone. A stack
+// overflow (RangeError) means the request was too large or deep to encode; anything else is the service's.
+export function requestNotBuilt(
+  provider: string,
+  model: string,
+  error: RequestBuildError,
+): OrchestratorError {
+  const tooBig = error.cause instanceof RangeError;
+  return new OrchestratorError({
+    kind: "logical",
+    code: tooBig ? "request_too_complex" : "request_build_failed",
+    status: tooBig ? 400 : 500,
+    retryable: false,
+    model,
+    message: tooBig
+      ? `the request could not be encoded for ${provider} model ${model} (it is nested too deeply or too large); nothing was sent`
+      : `the request to ${provider} model ${model} could not be built; nothing was sent`,
+    cause: error,
   });
 }
 
@@ -28,6 +50,7 @@ export function classifyUpstreamError(
   if (OrchestratorError.isInstance(error)) return error;
   const where = `${context.provider} model ${context.model}`;
   const { model } = context;
+  if (error instanceof RequestBuildError) return requestNotBuilt(context.provider, context.model, error);
   if (context.timedOut) {
     return new OrchestratorError({
       kind: "resource",

@@ -35,6 +35,28 @@ export class UpstreamProtocolError extends Error {
   }
 }
 
+// The service could not build or encode a request (a body too deep for JSON.stringify, a bug in a
+// mapping): raised before anything is sent, so it says nothing about the upstream's health.
+export class RequestBuildError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "RequestBuildError";
+  }
+}
+
+// Runs one local step of building an upstream request; whatever it throws is a RequestBuildError.
+export function buildRequest<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    throw error instanceof RequestBuildError ? error : new RequestBuildError(error);
+  }
+}
+
+export function encodeJson(body: unknown): string {
+  return buildRequest(() => JSON.stringify(body));
+}
+
 export interface UpstreamHttpOptions {
   readonly baseUrl: string;
   // Sent with every request (authorization, attribution).
@@ -119,11 +141,12 @@ export class UpstreamHttp {
     signal: AbortSignal,
     headers: Record<string, string>,
   ): Promise<Dispatcher.ResponseData> {
+    const encoded = encodeJson(body);
     const response = await this.#pool.request({
       method: "POST",
       path: `${this.#basePath}${path}`,
       headers,
-      body: JSON.stringify(body),
+      body: encoded,
       signal,
     });
     if (response.statusCode < 400) return response;

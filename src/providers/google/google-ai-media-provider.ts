@@ -1,7 +1,8 @@
 import { OrchestratorError } from "../../core/errors.ts";
 import type { Sleeper } from "../../resilience/sleeper.ts";
 import type { MediaProvider, MediaRequest, MediaResult } from "../media-provider.ts";
-import { errorFromHttpStatus, malformedAnswer, parseRetryAfter } from "../upstream-error.ts";
+import { errorFromHttpStatus, malformedAnswer, parseRetryAfter, requestNotBuilt } from "../upstream-error.ts";
+import { encodeJson, RequestBuildError } from "../upstream-http.ts";
 
 // How images are made: Gemini's native image models answer `:generateContent` with the image inline;
 // Imagen (still served on Vertex AI) answers `:predict`. `auto` picks by the model id.
@@ -166,7 +167,7 @@ export class GoogleAiMediaProvider implements MediaProvider {
         ...(URL.parse(url)?.origin === this.#keyOrigin ? { "x-goog-api-key": this.#options.apiKey } : {}),
         ...(body === undefined ? {} : { "content-type": "application/json" }),
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: encodeJson(body) }),
       signal,
     });
     if (response.ok) return response;
@@ -196,6 +197,7 @@ export class GoogleAiMediaProvider implements MediaProvider {
       return await work(signal);
     } catch (error) {
       if (OrchestratorError.isInstance(error)) throw error;
+      if (error instanceof RequestBuildError) throw requestNotBuilt("google_ai", request.model, error);
       if (timeout.aborted && !request.signal?.aborted) {
         throw new OrchestratorError({
           kind: "resource",

@@ -22,7 +22,7 @@ import type {
 import type { EmbeddingsProvider, EmbeddingsRequest, EmbeddingsResult } from "../embeddings-provider.ts";
 import type { MediaProvider, MediaRequest, MediaResult } from "../media-provider.ts";
 import { classifyUpstreamError, errorFromHttpStatus, malformedAnswer } from "../upstream-error.ts";
-import { UpstreamHttp } from "../upstream-http.ts";
+import { buildRequest, UpstreamHttp } from "../upstream-http.ts";
 
 export interface OpenRouterProviderOptions {
   readonly apiKey: string;
@@ -59,7 +59,7 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider, Med
     try {
       const completion = (await this.#http.postJson(
         "/chat/completions",
-        { ...this.#body(request), stream: false },
+        buildRequest(() => ({ ...this.#body(request), stream: false })),
         deadline.signal,
       )) as ChatCompletion & { error?: unknown };
       // OpenRouter may answer 200 with an error object and no choices (the provider failed after the
@@ -89,7 +89,11 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider, Med
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamEvent> {
     const deadline = this.#deadline(request);
     try {
-      const body = { ...this.#body(request), stream: true, stream_options: { include_usage: true } };
+      const body = buildRequest(() => ({
+        ...this.#body(request),
+        stream: true,
+        stream_options: { include_usage: true },
+      }));
       let content = "";
       let model = request.model;
       let finishReason: string | undefined;

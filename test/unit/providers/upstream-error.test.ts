@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { classifyUpstreamError, parseRetryAfter } from "../../../src/providers/upstream-error.ts";
-import { UpstreamHttpError, UpstreamProtocolError } from "../../../src/providers/upstream-http.ts";
+import {
+  encodeJson,
+  RequestBuildError,
+  UpstreamHttpError,
+  UpstreamProtocolError,
+} from "../../../src/providers/upstream-http.ts";
 
 const context = { provider: "openrouter", model: "m/x", timedOut: false };
 
@@ -67,6 +72,29 @@ describe("classifyUpstreamError", () => {
     const broken = classifyUpstreamError(new UpstreamProtocolError("the answer is not JSON"), context);
     assert.equal(broken.code, "upstream_malformed");
     assert.equal(broken.kind, "transient");
+  });
+
+  it("reads a request that could not be built as logical, never retried, nothing sent", () => {
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 200_000; i++) deep = { a: deep };
+    let thrown: unknown;
+    try {
+      encodeJson(deep);
+    } catch (error) {
+      thrown = error;
+    }
+    assert.ok(thrown instanceof RequestBuildError);
+    const tooDeep = classifyUpstreamError(thrown, context);
+    assert.deepEqual(
+      [tooDeep.kind, tooDeep.code, tooDeep.status, tooDeep.retryable],
+      ["logical", "request_too_complex", 400, false],
+    );
+    assert.match(tooDeep.message, /nothing was sent/);
+    const bug = classifyUpstreamError(new RequestBuildError(new TypeError("x is undefined")), context);
+    assert.deepEqual(
+      [bug.kind, bug.code, bug.status, bug.retryable],
+      ["logical", "request_build_failed", 500, false],
+    );
   });
 
   it("reads the reason from a JSON error body, or from the text when it is not JSON", () => {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseConfig } from "../../../src/config/index.ts";
 import { OrchestratorError } from "../../../src/core/errors.ts";
-import { errorFromHttpStatus } from "../../../src/providers/upstream-error.ts";
+import { classifyUpstreamError, errorFromHttpStatus } from "../../../src/providers/upstream-error.ts";
+import { encodeJson } from "../../../src/providers/upstream-http.ts";
 import { breakerVerdict } from "../../../src/resilience/failure-classification.ts";
 import type { HeldSlot } from "../../../src/resilience/held-slot.ts";
 import { createResilience } from "../../../src/resilience/resilience.ts";
@@ -109,6 +110,35 @@ describe("UpstreamGuard", () => {
     assert.equal(breaker().state, "closed", "the caller's own abort says nothing about the upstream");
     await assert.rejects(guard.execute(call(), fails(500), () => spend));
     assert.equal(breaker().state, "open", "a 5xx does count");
+  });
+
+  it("tries a request that could not be built once, and counts it toward no circuit", async () => {
+    const { guard, call, breaker } = setup();
+    let tries = 0;
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 200_000; i++) deep = { a: deep };
+    // What a provider does: encode the body, and classify whatever that threw.
+    const encodeTooDeep = async () => {
+      tries++;
+      try {
+        return encodeJson(deep);
+      } catch (error) {
+        throw classifyUpstreamError(error, { provider: "openrouter", model, timedOut: false });
+      }
+    };
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(
+        guard.execute(call(), encodeTooDeep, () => spend),
+        {
+          kind: "logical",
+          code: "request_too_complex",
+          retryable: false,
+        },
+      );
+    }
+    assert.equal(tries, 3, "each call was tried once");
+    assert.equal(breaker().state, "closed");
+    assert.equal(breaker().consecutiveFailures, 0);
   });
 
   it("counts a 429 only when retrying did not cure it", async () => {
