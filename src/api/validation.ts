@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { invalidRequest } from "../core/errors.ts";
 
 // Validates an HTTP input against its schema; the first problem becomes a 400 that names the field.
@@ -13,8 +13,27 @@ export function parseInput<Schema extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
+  // A field the schema does not know is named as the field itself, not as its parent object.
+  if (issue?.code === "unrecognized_keys") {
+    const key = clip(String(issue.keys[0]));
+    throw invalidRequest(formatPath([...issue.path, key]), "is not a known field");
+  }
   const field = formatPath(issue?.path ?? []);
   throw invalidRequest(field, issue?.message ?? "is invalid");
+}
+
+// A documented field the service cannot honour: absent or null passes, anything else is refused saying so
+// (rather than "unknown", or being silently ignored).
+export function unsupported(reason: string) {
+  return z
+    .unknown()
+    .refine((value) => value === null, `is not supported here: ${reason}`)
+    .optional();
+}
+
+// Names taken from a client (an unknown key) are echoed only so far.
+function clip(text: string, max = 64): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 // `workflow[0].tasks[1].prompt`: the same notation the workflow validator uses in its messages.

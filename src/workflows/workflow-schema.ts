@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { modelIdSchema } from "../models/model-id.ts";
 
 // The spec's workflow format: stages run in order; a "linear" stage runs its tasks at the same time,
 // an "inline" stage one after another. `{name}` in a prompt is a variable; `{{` and `}}` are literal braces.
@@ -14,7 +15,7 @@ export const workflowLimits = {
 export const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const taskSchema = z.object({
-  model: z.string({ error: "is required: a model role such as thinking_ai" }).min(1, "must not be empty"),
+  model: modelIdSchema("is required: a model role such as thinking_ai"),
   prompt: z
     .string({ error: "is required" })
     .min(1, "must not be empty")

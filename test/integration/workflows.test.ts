@@ -159,7 +159,7 @@ describe("workflows", () => {
     [
       "a misspelt task setting",
       [{ type: "inline", tasks: [task("medium_ai", "x", "x", { max_token: 10 })] }],
-      /workflow\[0\]\.tasks\[0\]\.config: Unrecognized key: "max_token"/,
+      /workflow\[0\]\.tasks\[0\]\.config\.max_token: is not a known field/,
     ],
     ["no stages", [], /workflow: must hold at least one stage/],
     [

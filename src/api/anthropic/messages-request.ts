@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { modelIdSchema } from "../../models/model-id.ts";
 import type { ChatMessage, ContentPart, GenerationOptions, ToolCall } from "../../providers/chat-provider.ts";
 import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
 import { latestUserInput } from "../openai/openai-schemas.ts";
+import { unsupported } from "../validation.ts";
 
 // The request body of POST /v1/messages, as Anthropic defines it (the fields this service uses), and its
 // translation into the chat pipeline's conversation and generation options.
@@ -72,9 +74,7 @@ const tool = z.object({
 });
 
 const fields = {
-  model: z
-    .string({ error: "is required: auto, a role such as medium_ai, or a model id" })
-    .min(1, "must not be empty"),
+  model: modelIdSchema("is required: auto, a role such as medium_ai, or a model id"),
   max_tokens: z.number({ error: "is required: a number of tokens" }).int().positive(),
   messages: z
     .array(message, { error: "is required: an array of messages" })
@@ -93,12 +93,47 @@ const fields = {
     .optional(),
   metadata: z.object({ user_id: z.string().nullish() }).loose().optional(),
   stream: z.boolean().optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(0).optional(),
+  // Extended thinking: a token budget for reasoning, or none.
+  thinking: z
+    .discriminatedUnion(
+      "type",
+      [
+        z.object({ type: z.literal("enabled"), budget_tokens: z.number().int().positive() }),
+        z.object({ type: z.literal("disabled") }),
+        z.object({ type: z.literal("adaptive") }),
+      ],
+      { error: "type must be one of enabled, disabled, adaptive" },
+    )
+    .optional(),
+  // Priority capacity is never used here, so either value is what happens.
+  service_tier: z.enum(["auto", "standard_only"]).optional(),
+  speed: z
+    .enum(["standard", "fast"])
+    .nullish()
+    .refine((value) => value !== "fast", "is not supported here: only standard"),
+  // A caching hint: the upstream caches as it does.
+  cache_control: z
+    .object({ type: z.literal("ephemeral") })
+    .loose()
+    .nullish(),
+  container: unsupported("code execution containers are not run here"),
+  mcp_servers: unsupported("MCP servers are not called from here; pass their tools as client tools"),
+  context_management: unsupported("the conversation is sent as given"),
+  output_config: unsupported("send the output's JSON schema in the prompt or use /v1/chat/completions"),
+  inference_geo: unsupported("where the model runs is the upstream's choice"),
+  diagnostics: unsupported("no diagnostics are returned"),
+  user_profile_id: unsupported("there are no user profiles here"),
+  workspace_id: unsupported("there are no workspaces here"),
 };
 
-export const messagesBodySchema = z.object(fields);
+// Strict: a misspelt or unknown field is refused by name; documented fields the service cannot honour are
+// refused saying so.
+export const messagesBodySchema = z.strictObject(fields);
 
 // POST /v1/messages/count_tokens takes the same body without max_tokens.
-export const countTokensBodySchema = z.object({ ...fields, max_tokens: fields.max_tokens.optional() });
+export const countTokensBodySchema = z.strictObject({ ...fields, max_tokens: fields.max_tokens.optional() });
 
 export type MessagesBody = z.output<typeof messagesBodySchema>;
 
@@ -202,8 +237,21 @@ function generationOf(
         : choice.type === "tool"
           ? { type: "function", function: { name: choice.name } }
           : choice.type;
+  const upstreamParams = {
+    ...(body.top_p === undefined ? {} : { top_p: body.top_p }),
+    ...(body.top_k === undefined ? {} : { top_k: body.top_k }),
+  };
+  const thinking = body.thinking;
+  const reasoning =
+    thinking?.type === "enabled"
+      ? { maxTokens: thinking.budget_tokens }
+      : thinking?.type === "disabled"
+        ? { effort: "none" as const }
+        : undefined;
   return {
     ...(body.max_tokens === undefined ? {} : { maxTokens: body.max_tokens }),
+    ...(reasoning ? { reasoning } : {}),
+    ...(Object.keys(upstreamParams).length > 0 ? { upstreamParams } : {}),
     ...(body.temperature === undefined ? {} : { temperature: body.temperature }),
     ...(body.stop_sequences === undefined ? {} : { stop: body.stop_sequences }),
     ...(tools === undefined ? {} : { tools }),

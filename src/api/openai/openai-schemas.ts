@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { invalidRequest } from "../../core/errors.ts";
+import { modelIdSchema } from "../../models/model-id.ts";
 import type {
   ChatMessage,
   ContentPart,
@@ -100,16 +101,14 @@ const forwarded = {
   function_call: z.union([z.enum(["none", "auto"]), z.object({ name: z.string().min(1) })]).nullish(),
   provider: z.record(z.string(), z.unknown()).nullish(),
   transforms: z.array(z.string().min(1)).nullish(),
-  models: z.array(z.string().min(1)).max(16).nullish(),
+  models: z.array(modelIdSchema("must be a model id")).max(16).nullish(),
   route: z.literal("fallback").nullish(),
 } as const;
 
 const reasoningEffort = z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]);
 
 export const chatCompletionBodySchema = z.strictObject({
-  model: z
-    .string({ error: "is required: auto, a role such as medium_ai, or a model id" })
-    .min(1, "must not be empty"),
+  model: modelIdSchema("is required: auto, a role such as medium_ai, or a model id"),
   messages: z
     .array(message, { error: "is required: an array of messages" })
     .min(1, "must hold at least one message"),

@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { invalidRequest } from "../../core/errors.ts";
+import { modelIdSchema } from "../../models/model-id.ts";
 import type { ChatMessage, ContentPart, GenerationOptions, ToolCall } from "../../providers/chat-provider.ts";
 import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
 import { latestUserInput } from "../openai/openai-schemas.ts";
+import { unsupported } from "../validation.ts";
 
 // The request body of POST /v1/responses, as OpenAI defines it (the fields this service uses), and its
 // translation into the chat pipeline's conversation and generation options.
@@ -84,10 +86,21 @@ const textFormat = z.discriminatedUnion(
   { error: "type must be one of text, json_object, json_schema" },
 );
 
-export const responsesBodySchema = z.object({
-  model: z
-    .string({ error: "is required: auto, a role such as medium_ai, or a model id" })
-    .min(1, "must not be empty"),
+const reasoningEffort = z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]);
+
+// Documented parameters sent on to the upstream under their chat-completions names, as given.
+const forwarded = {
+  top_p: z.number().min(0).max(1).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  prompt_cache_key: z.string().max(1024).nullish(),
+  safety_identifier: z.string().max(1024).nullish(),
+  service_tier: z.enum(["auto", "default", "flex", "scale", "priority"]).nullish(),
+} as const;
+
+// Strict: a misspelt or unknown field is refused by name; documented fields the service cannot honour are
+// refused saying so.
+export const responsesBodySchema = z.strictObject({
+  model: modelIdSchema("is required: auto, a role such as medium_ai, or a model id"),
   input: z.union([z.string(), z.array(inputItem)], {
     error: "is required: a string or an array of input items",
   }),
@@ -107,6 +120,37 @@ export const responsesBodySchema = z.object({
   store: z.boolean().nullish(),
   stream: z.boolean().nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
+  ...forwarded,
+  reasoning: z
+    .strictObject({
+      effort: reasoningEffort.nullish(),
+      summary: unsupported("reasoning summaries are not produced"),
+      generate_summary: unsupported("reasoning summaries are not produced"),
+    })
+    .nullish(),
+  // What the service does anyway: nothing is truncated, the answer is not run in the background.
+  truncation: z
+    .enum(["disabled", "auto"])
+    .nullish()
+    .refine((value) => value !== "auto", "is not supported here: only disabled (the input is never cut)"),
+  background: z
+    .boolean()
+    .nullish()
+    .refine((value) => value !== true, "is not supported here: responses are answered in the request"),
+  include: z
+    .array(z.string())
+    .nullish()
+    .refine(
+      (value) => value == null || value.length === 0,
+      "is not supported here: no extra output (encrypted reasoning, logprobs, tool results) is returned",
+    ),
+  stream_options: z.object({ include_obfuscation: z.boolean().optional() }).nullish(),
+  conversation: unsupported("send previous_response_id or the conversation as input"),
+  prompt: unsupported("stored prompt templates are not kept here; send instructions and input"),
+  max_tool_calls: unsupported("only function tools run here, and the client runs them"),
+  top_logprobs: unsupported("log probabilities are not returned by this endpoint"),
+  prompt_cache_retention: unsupported("the upstream decides how long prompts stay cached"),
+  context_management: unsupported("the input is sent as given"),
   // Extension, as on /v1/chat/completions: answer from (and keep in) the response cache.
   cache: z.boolean().nullish(),
 });
@@ -260,9 +304,18 @@ function generationOf(body: ResponsesBody): GenerationOptions {
     body.tool_choice == null || typeof body.tool_choice === "string"
       ? body.tool_choice
       : { type: "function", function: { name: body.tool_choice.name } };
+  const upstreamParams = Object.fromEntries(
+    Object.keys(forwarded).flatMap((name) => {
+      const value = body[name as keyof typeof forwarded];
+      return value == null ? [] : [[name, value]];
+    }),
+  );
+  const effort = body.reasoning?.effort;
   return {
     ...(body.temperature == null ? {} : { temperature: body.temperature }),
     ...(body.max_output_tokens == null ? {} : { maxTokens: body.max_output_tokens }),
+    ...(effort == null ? {} : { reasoning: { effort } }),
+    ...(Object.keys(upstreamParams).length > 0 ? { upstreamParams } : {}),
     ...(responseFormat === undefined ? {} : { responseFormat }),
     ...(tools === undefined ? {} : { tools }),
     ...(toolChoice == null ? {} : { toolChoice }),

@@ -2,14 +2,16 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { OrchestratorError } from "../../core/errors.ts";
 import type { EmbeddingsClient } from "../../models/embeddings-client.ts";
+import { modelIdSchema } from "../../models/model-id.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
 import { parseInput } from "../validation.ts";
 import { roundUsd } from "../views.ts";
 
 // https://platform.openai.com/docs/api-reference/embeddings/create (text inputs; token arrays are refused).
 const text = z.string().min(1, "must not be empty");
-const bodySchema = z.object({
-  model: z.string({ error: "is required: embedding_ai (or another embedding role) or a model id" }).min(1),
+// Strict: a misspelt or unknown field is refused by name.
+const bodySchema = z.strictObject({
+  model: modelIdSchema("is required: embedding_ai (or another embedding role) or a model id"),
   input: z.union(
     [text, z.array(text).min(1, "must hold at least one text").max(2048, "at most 2048 texts")],
     {
