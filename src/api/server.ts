@@ -120,6 +120,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     newId: deps.newId,
     clock: deps.clock,
     callDeadlineMs: deps.config.errorHandling.callDeadlineMs,
+    publicUrl: deps.config.system.publicUrl,
   });
   registerSessionRoutes(app, deps.sessions, deps.models);
   registerWorkflowRoutes(app, deps);

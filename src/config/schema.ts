@@ -77,6 +77,21 @@ export const systemSchema = z.strictObject({
   // How deep a request body may nest arrays and objects. Deeper bodies are refused at the edge: walking
   // or serialising them later could overflow the stack.
   maxJsonDepth: z.number().int().min(8).max(512).default(64),
+  // The service's public address (https://gateway.example.com, or with a base path), used for the URLs it
+  // hands out, such as generated images'. Unset, those URLs are relative: a request's Host header is the
+  // client's to choose, so it never decides them.
+  publicUrl: z
+    .string()
+    .regex(
+      /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+      "must be an absolute http(s) URL such as https://gateway.example.com",
+    )
+    .refine(
+      (value) => URL.canParse(value),
+      "must be an absolute http(s) URL such as https://gateway.example.com",
+    )
+    .transform((value) => value.replace(/\/+$/, ""))
+    .optional(),
   // How long a client may take, so slow or stalled peers cannot hold sockets forever. A request's headers
   // must arrive within headersMs and the whole request (body included) within bodyMs; an idle kept-alive
   // socket is closed after keepAliveMs; a socket with no traffic at all, even mid-answer, after

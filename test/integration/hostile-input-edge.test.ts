@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import { type FakeGoogleAi, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
+import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
-import type { TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // Hostile bodies refused at the API edge, against a real server in front of a fake upstream.
 
@@ -208,5 +210,190 @@ describe("hostile input at the edge: a request that cannot be built", () => {
       "no fallback was tried",
     );
     assert.deepEqual(await openCircuits(app.t), []);
+  });
+});
+
+// The field a refusal names, in whichever error shape the endpoint answers with.
+function refusedField(body: any): string | undefined {
+  const error = body?.error ?? {};
+  return error.param ?? error.field ?? /^([\w.[\]]+):/.exec(error.message ?? "")?.[1];
+}
+
+describe("hostile input at the edge: model ids", () => {
+  const app = useFakeOpenRouterApp({ clearEachTest: true });
+  const messages = [{ role: "user", content: "hello" }];
+  const bodies = (model: string): ReadonlyArray<readonly [string, unknown, string]> => [
+    ["/v1/chat/completions", { model, messages }, "model"],
+    ["/v1/chat/completions", { model: "medium_ai", messages, models: [model] }, "models[0]"],
+    ["/v1/responses", { model, input: "hello" }, "model"],
+    ["/v1/messages", { model, max_tokens: 16, messages }, "model"],
+    ["/v1/messages/count_tokens", { model, messages }, "model"],
+    ["/v1/embeddings", { model, input: "hello" }, "model"],
+    ["/v1/images/generations", { model, prompt: "a logo" }, "model"],
+    [
+      "/workflow",
+      { workflow: [{ type: "linear", tasks: [{ model, prompt: "hi", output_variable: "x" }] }] },
+      "workflow[0].tasks[0].model",
+    ],
+  ];
+
+  it("refuses a model id past 256 characters with a 400 naming the field, without echoing it", async () => {
+    for (const length of [257, 1_000_000]) {
+      const model = `vendor/${"m".repeat(length - 7)}`;
+      for (const [path, body, field] of bodies(model)) {
+        const res = await app.t.post(path, body);
+        assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body).slice(0, 300)}`);
+        assert.equal(refusedField(res.body), field, `${path}: ${JSON.stringify(res.body)}`);
+        assert.match(JSON.stringify(res.body), /at most 256 characters/);
+        assert.ok(!JSON.stringify(res.body).includes("m".repeat(100)), `${path} echoed the id`);
+        assert.equal(res.headers.get("x-orchestrator-model"), null);
+      }
+    }
+    assert.equal(app.fake.requests.filter((r) => r.method === "POST").length, 0, "nothing went upstream");
+  });
+
+  it("still takes an id of 256 characters", async () => {
+    const model = `vendor/${"m".repeat(249)}`;
+    for (const [path, body] of bodies(model)) {
+      const res = await app.t.post(path, body);
+      assert.doesNotMatch(JSON.stringify(res.body), /at most 256 characters/, path);
+    }
+  });
+});
+
+describe("hostile input at the edge: fields, media types and URLs", () => {
+  let fake: FakeOpenRouter;
+  let google: FakeGoogleAi;
+  let t: TestApp;
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    google = await startFakeGoogleAi();
+    t = await startTestApp({ fake, google });
+  });
+  after(async () => {
+    await t.close();
+    await google.close();
+    await fake.close();
+  });
+
+  const messages = [{ role: "user", content: "hello" }];
+  const valid: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+    ["/v1/chat/completions", { model: "medium_ai", messages }],
+    ["/v1/responses", { model: "medium_ai", input: "hello" }],
+    ["/v1/messages", { model: "medium_ai", max_tokens: 16, messages }],
+    ["/v1/messages/count_tokens", { model: "medium_ai", messages }],
+    ["/v1/embeddings", { model: "embedding_ai", input: "hello" }],
+    ["/v1/images/generations", { prompt: "a logo" }],
+  ];
+
+  it("refuses an unknown field with a 400 naming it, on every /v1 endpoint", async () => {
+    fake.clear();
+    for (const [path, body] of valid) {
+      const res = await t.post(path, { ...body, temprature: 0.2 });
+      assert.equal(res.status, 400, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(refusedField(res.body), "temprature", `${path}: ${JSON.stringify(res.body)}`);
+      assert.match(JSON.stringify(res.body), /temprature: is not a known field/);
+    }
+    assert.equal(fake.requests.filter((r) => r.method === "POST").length, 0);
+  });
+
+  it("refuses documented fields it cannot honour saying so, and takes those it can", async () => {
+    const refused: ReadonlyArray<readonly [string, Record<string, unknown>, string]> = [
+      ["/v1/responses", { background: true }, "background"],
+      ["/v1/responses", { truncation: "auto" }, "truncation"],
+      ["/v1/responses", { include: ["reasoning.encrypted_content"] }, "include"],
+      ["/v1/responses", { conversation: "conv_1" }, "conversation"],
+      ["/v1/responses", { prompt: { id: "pmpt_1" } }, "prompt"],
+      ["/v1/responses", { reasoning: { effort: "low", summary: "auto" } }, "reasoning.summary"],
+      ["/v1/messages", { container: "c_1" }, "container"],
+      [
+        "/v1/messages",
+        { mcp_servers: [{ type: "url", url: "https://x.example", name: "x" }] },
+        "mcp_servers",
+      ],
+      ["/v1/messages", { output_config: { effort: "low" } }, "output_config"],
+      ["/v1/images/generations", { output_format: "webp" }, "output_format"],
+      ["/v1/images/generations", { stream: true }, "stream"],
+    ];
+    for (const [path, extra, field] of refused) {
+      const base = valid.find(([p]) => p === path)?.[1] ?? {};
+      const res = await t.post(path, { ...base, ...extra });
+      assert.equal(res.status, 400, `${path} ${field}: ${JSON.stringify(res.body)}`);
+      assert.equal(refusedField(res.body), field, JSON.stringify(res.body));
+      assert.match(JSON.stringify(res.body), /is not supported here/);
+    }
+
+    fake.clear();
+    const responses = await t.post("/v1/responses", {
+      model: "medium_ai",
+      input: "hello",
+      store: false,
+      truncation: "disabled",
+      include: [],
+      background: false,
+      parallel_tool_calls: true,
+      prompt_cache_key: "k1",
+      safety_identifier: "user-1",
+      top_p: 0.5,
+      reasoning: { effort: "low" },
+      user: "u",
+    });
+    assert.equal(responses.status, 200, JSON.stringify(responses.body));
+    const sentByResponses: Record<string, unknown> = fake.requests.at(-1)?.body ?? {};
+    assert.equal(sentByResponses.top_p, 0.5);
+    assert.equal(sentByResponses.prompt_cache_key, "k1");
+    assert.equal(sentByResponses.safety_identifier, "user-1");
+    assert.equal(sentByResponses.parallel_tool_calls, true);
+    assert.deepEqual(sentByResponses.reasoning, { effort: "low" });
+
+    const anthropic = await t.post("/v1/messages", {
+      model: "medium_ai",
+      max_tokens: 64,
+      messages,
+      metadata: { user_id: "u1" },
+      service_tier: "auto",
+      thinking: { type: "enabled", budget_tokens: 32 },
+      tool_choice: { type: "auto" },
+      top_p: 0.9,
+      top_k: 40,
+    });
+    assert.equal(anthropic.status, 200, JSON.stringify(anthropic.body));
+    const sentByMessages: Record<string, unknown> = fake.requests.at(-1)?.body ?? {};
+    assert.equal(sentByMessages.top_p, 0.9);
+    assert.equal(sentByMessages.top_k, 40);
+    assert.deepEqual(sentByMessages.reasoning, { max_tokens: 32 });
+  });
+
+  it("answers a text/plain body on a JSON endpoint with 415", async () => {
+    for (const path of ["/v1/chat/completions", "/v1/messages", "/chat", "/workflow"]) {
+      const res = await t.post(path, '{"message":"hi"}', { "content-type": "text/plain" });
+      assert.equal(res.status, 415, `${path}: ${JSON.stringify(res.body)}`);
+      assert.match(JSON.stringify(res.body), /application\/json/);
+    }
+  });
+
+  it("never takes an image URL's origin from the Host header", async () => {
+    const spoofed = { host: "evil.example" };
+    const relative = await t.post("/v1/images/generations", { prompt: "a logo" }, spoofed);
+    assert.equal(relative.status, 200, JSON.stringify(relative.body));
+    assert.match(relative.body.data[0].url, /^\/artifacts\/[0-9a-f-]{36}$/);
+    assert.equal((await fetch(`${t.url}${relative.body.data[0].url}`)).status, 200);
+
+    const pinned = await startTestApp({
+      fake,
+      google,
+      config: { system: { publicUrl: "https://gateway.example.com/ai/" } },
+    });
+    try {
+      const absolute = await pinned.post("/v1/images/generations", { prompt: "a logo" }, spoofed);
+      assert.equal(absolute.status, 200, JSON.stringify(absolute.body));
+      assert.match(
+        absolute.body.data[0].url,
+        /^https:\/\/gateway\.example\.com\/ai\/artifacts\/[0-9a-f-]{36}$/,
+      );
+    } finally {
+      await pinned.close();
+    }
   });
 });

@@ -200,7 +200,7 @@ describe("hostile input: tenants", () => {
   it("keeps an image made through /v1/images/generations to the client that asked for it", async () => {
     const made = await send(t, "POST", "/v1/images/generations", { key: alice, body: { prompt: "a logo" } });
     assert.equal(made.status, 200);
-    const path = new URL(made.body.data[0].url).pathname;
+    const path = new URL(made.body.data[0].url, t.url).pathname;
     assert.equal((await send(t, "GET", path, { key: alice })).status, 200);
     assert.equal((await send(t, "GET", path, { key: bob })).status, 404);
   });

@@ -4,23 +4,38 @@ import { OrchestratorError } from "../../core/errors.ts";
 import type { IdGenerator } from "../../core/ids.ts";
 import type { MediaClient } from "../../models/media-client.ts";
 import type { ModelCatalog } from "../../models/model-catalog.ts";
+import { modelIdSchema } from "../../models/model-id.ts";
 import type { Store } from "../../store/store.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
 import { clientIdOf } from "../client-identity.ts";
-import { parseInput } from "../validation.ts";
+import { parseInput, unsupported } from "../validation.ts";
 import { roundUsd } from "../views.ts";
 
 // https://platform.openai.com/docs/api-reference/images/create (size, quality and style are accepted and
 // left to the image role's model, which has its own defaults).
-const bodySchema = z.object({
+// Strict: a misspelt or unknown field is refused by name.
+const bodySchema = z.strictObject({
   prompt: z.string({ error: "is required: what to draw" }).min(1, "must not be empty").max(32_000),
-  model: z.string().min(1).optional(),
+  model: modelIdSchema("must be an image role such as image_generation_ai").optional(),
   n: z.number().int().min(1).max(4, "at most 4 images per request").optional(),
   response_format: z.enum(["url", "b64_json"]).optional(),
   size: z.string().max(32).optional(),
   quality: z.string().max(32).optional(),
   style: z.string().max(32).optional(),
   user: z.string().optional(),
+  // The upstream moderates as it does.
+  moderation: z.enum(["auto", "low"]).nullish(),
+  background: z
+    .enum(["auto", "opaque", "transparent"])
+    .nullish()
+    .refine((value) => value !== "transparent", "is not supported here: the image role's model decides"),
+  output_format: unsupported("images come back in the format the image role's model makes"),
+  output_compression: unsupported("images come back as the image role's model makes them"),
+  stream: z
+    .boolean()
+    .nullish()
+    .refine((value) => value !== true, "is not supported here: images come back whole"),
+  partial_images: unsupported("images come back whole"),
 });
 
 export interface ImagesRouteDeps {
@@ -30,11 +45,14 @@ export interface ImagesRouteDeps {
   readonly newId: IdGenerator;
   readonly clock: { now(): number };
   readonly callDeadlineMs: number;
+  // system.publicUrl: image URLs are absolute under it, or relative without it (never from the Host header).
+  readonly publicUrl: string | undefined;
 }
 
 // POST /v1/images/generations: OpenAI's image endpoint, answered by the image role (image_generation_ai
 // unless `model` names another image role). Images come back inline (b64_json) or as a URL under
-// /artifacts, where they are kept like any workflow's images.
+// /artifacts, where they are kept like any workflow's images: absolute under system.publicUrl when it is
+// set, relative otherwise.
 export function registerImagesRoutes(app: FastifyInstance, deps: ImagesRouteDeps): void {
   const imageRoles = deps.catalog.roles().filter(([, d]) => d.kind === "image");
   app.post("/v1/images/generations", async (request, reply) => {
@@ -57,7 +75,6 @@ export function registerImagesRoutes(app: FastifyInstance, deps: ImagesRouteDeps
       Array.from({ length: body.n ?? 1 }, () => deps.media.generate(role, body.prompt, { signal, deadline })),
     );
     const inline = body.response_format === "b64_json";
-    const origin = `${request.protocol}://${request.host}`;
     const data = await Promise.all(
       made.map(async (image) => {
         if (inline)
@@ -70,7 +87,7 @@ export function registerImagesRoutes(app: FastifyInstance, deps: ImagesRouteDeps
           data: image.data,
           simulated: image.simulated,
         });
-        return { url: `${origin}/artifacts/${artifact.id}`, revised_prompt: body.prompt };
+        return { url: `${deps.publicUrl ?? ""}/artifacts/${artifact.id}`, revised_prompt: body.prompt };
       }),
     );
     const first = made[0];
