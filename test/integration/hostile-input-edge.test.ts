@@ -302,7 +302,7 @@ describe("hostile input at the edge: fields, media types and URLs", () => {
     const refused: ReadonlyArray<readonly [string, Record<string, unknown>, string]> = [
       ["/v1/responses", { background: true }, "background"],
       ["/v1/responses", { truncation: "auto" }, "truncation"],
-      ["/v1/responses", { include: ["reasoning.encrypted_content"] }, "include"],
+      ["/v1/responses", { include: ["message.output_text.logprobs"] }, "include"],
       ["/v1/responses", { conversation: "conv_1" }, "conversation"],
       ["/v1/responses", { prompt: { id: "pmpt_1" } }, "prompt"],
       ["/v1/responses", { reasoning: { effort: "low", summary: "auto" } }, "reasoning.summary"],
@@ -330,7 +330,7 @@ describe("hostile input at the edge: fields, media types and URLs", () => {
       input: "hello",
       store: false,
       truncation: "disabled",
-      include: [],
+      include: ["reasoning.encrypted_content"],
       background: false,
       parallel_tool_calls: true,
       prompt_cache_key: "k1",

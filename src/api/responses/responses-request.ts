@@ -137,12 +137,14 @@ export const responsesBodySchema = z.strictObject({
     .boolean()
     .nullish()
     .refine((value) => value !== true, "is not supported here: responses are answered in the request"),
+  // No reasoning items are returned, so asking for their encrypted content (as the Vercel AI SDK does with
+  // store: false) is met as it stands; other extras are not produced.
   include: z
     .array(z.string())
     .nullish()
     .refine(
-      (value) => value == null || value.length === 0,
-      "is not supported here: no extra output (encrypted reasoning, logprobs, tool results) is returned",
+      (value) => (value ?? []).every((item) => item === "reasoning.encrypted_content"),
+      "is not supported here: no extra output (logprobs, tool call results or sources) is returned",
     ),
   stream_options: z.object({ include_obfuscation: z.boolean().optional() }).nullish(),
   conversation: unsupported("send previous_response_id or the conversation as input"),
