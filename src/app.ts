@@ -96,7 +96,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       : undefined;
   await cluster?.ready();
   const tokens = createTokenCounter();
-  const catalog = new ModelCatalog(config.models);
+  const catalog = new ModelCatalog(config.models, { unknownModel: config.budgets.unknownModel });
   // Whatever an upstream echoes back, these never reach a response or a log line.
   registerSecrets([config.api_keys.openrouter, config.api_keys.google_ai, ...config.api_keys.clients]);
   const openrouterKey = config.api_keys.openrouter;
