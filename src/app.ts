@@ -55,6 +55,8 @@ export interface AppOptions {
   readonly random?: () => number;
   // How retries and upstream rate limits wait; tests observe the delays asked for.
   readonly sleep?: Sleeper;
+  // Budget totals kept in memory (10,000 by default); tests show what happens past it with a few.
+  readonly maxTrackedBudgets?: number;
 }
 
 export interface App {
@@ -94,7 +96,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       : undefined;
   await cluster?.ready();
   const tokens = createTokenCounter();
-  const catalog = new ModelCatalog(config.models);
+  const catalog = new ModelCatalog(config.models, { unknownModel: config.budgets.unknownModel });
   // Whatever an upstream echoes back, these never reach a response or a log line.
   registerSecrets([config.api_keys.openrouter, config.api_keys.google_ai, ...config.api_keys.clients]);
   const openrouterKey = config.api_keys.openrouter;
@@ -149,7 +151,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const flushLedger = () => ledger.flush();
   const budget = new BudgetGuard({
-    limits: config.budgets,
+    limits: { ...config.budgets, shadowPerDayUsd: config.monitoring.shadow.maxDailyUsd },
     clock,
     totals:
       cluster && parts
@@ -160,14 +162,13 @@ export async function createApp(options: AppOptions): Promise<App> {
             flush: flushLedger,
             logger,
           })
-        : new LocalSpendTotals(store.usage, flushLedger),
+        : new LocalSpendTotals(store.usage, flushLedger, { maxTracked: options.maxTrackedBudgets }),
   });
   const ledger = new UsageLedger({
     store: store.usage,
     baseline: catalog.require(config.monitoring.baselineRole).definition,
     clock,
-    // The shadow sampler is made once the model client exists; by the first call it does.
-    listeners: [metrics, { onCall: (entry) => shadow.onCall(entry) }],
+    listeners: [metrics],
     logger,
     flushIntervalMs: config.monitoring.writeBatchMs,
   });
@@ -281,7 +282,6 @@ export async function createApp(options: AppOptions): Promise<App> {
     store: store.usage,
     clock,
     random: options.random ?? Math.random,
-    flushLedger,
     logger,
   });
   const chat = new ChatService({ config, models, store, tokens, workflows, clock, newId, logger, shadow });

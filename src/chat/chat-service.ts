@@ -381,17 +381,12 @@ export class ChatService {
             this.#userMessage(turn, category),
             { ...(await this.#assistantMessage(ack, category)), workflowId },
           ];
+    const owner = currentContext()?.clientId ?? null;
     await store.createRun(
-      {
-        id: workflowId,
-        sessionId: turn.sessionId,
-        kind: "chat",
-        request,
-        owner: currentContext()?.clientId ?? null,
-      },
+      { id: workflowId, sessionId: turn.sessionId, kind: "chat", request, owner },
       announce,
     );
-    await workflows.orchestrate(workflowId, request);
+    await workflows.orchestrate(workflowId, request, owner);
     yield {
       type: "done",
       reply: { ...this.#reply(turn, ack, category, routing, [...spent, ack]), workflowId },

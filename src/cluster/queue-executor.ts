@@ -56,7 +56,8 @@ export class QueueExecutor implements RunExecutor {
         requestId: context?.requestId ?? `run-${id}`,
         sessionId: context?.sessionId,
         category: context?.category,
-        clientId: context?.clientId,
+        // The run's owner, not whoever starts it: a recovery sweep has no client.
+        clientId: request.owner ?? undefined,
       },
     };
     const jobId = `${id}.advance.${data.attempt}`;

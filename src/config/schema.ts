@@ -325,6 +325,16 @@ export const budgetsSchema = z.strictObject({
   perDayUsd: z.number().min(0).default(0),
   // Per API client key (api_keys.clients) per UTC day; open mode has no clients to tell apart.
   perClientUsd: z.number().min(0).default(0),
+  // What a call to a model id with no known price (a pass-through id neither the config nor the upstream's
+  // model list names) is reserved at: a conservative list price, and the answer's length when the client
+  // sets no max_tokens. Its reservation is never $0.
+  unknownModel: z
+    .strictObject({
+      inputPerMillion: z.number().min(0).default(15),
+      outputPerMillion: z.number().min(0).default(75),
+      maxOutputTokens: z.number().int().positive().default(32_768),
+    })
+    .prefault({}),
 });
 
 // The quality figure: a share of the requests routed to a cheaper role is answered again by the baseline in the

@@ -2,7 +2,7 @@ import type { Clock } from "../core/clock.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import type { ProviderRegistry } from "../providers/provider-registry.ts";
 import type { UpstreamGuard } from "../resilience/upstream-guard.ts";
-import { costOf, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
+import { costOf, estimatedTokens, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
 
 export interface EmbeddingsCallResult {
   readonly vectors: readonly (readonly number[])[];
@@ -69,6 +69,12 @@ export class EmbeddingsClient {
     const priced = target.passthrough ? this.#catalog.pricingOf(definition.model) : definition.pricing;
     const price = (usage: { promptTokens: number; reportedCostUsd?: number }) =>
       costOf(priced ? { pricing: priced } : undefined, { ...usage, completionTokens: 0 });
+    // Reserved like a chat call's prompt: its input at the model's input price (budgets.unknownModel's
+    // when no list prices it), so parallel embeddings cannot pass a budget together.
+    const inputPerMillion =
+      priced?.inputPerMillion ?? this.#catalog.ceilingOf(definition.model).inputPerMillion;
+    let chars = 0;
+    for (const text of call.input) chars += text.length;
     const result = await this.#guard.execute(
       {
         kind: "embeddings",
@@ -79,6 +85,7 @@ export class EmbeddingsClient {
         priority: "high",
         deadline: call.deadline ?? this.#clock.now() + this.#guard.resilience.callDeadlineMs,
         signal: call.signal,
+        worstCaseUsd: (estimatedTokens(chars) * inputPerMillion) / 1_000_000,
       },
       ({ signal, timeoutMs }) =>
         provider.embed({

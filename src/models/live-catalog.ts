@@ -8,6 +8,8 @@ export interface ListedModel {
   readonly id: string;
   readonly pricing: Pick<Pricing, "inputPerMillion" | "outputPerMillion"> | undefined;
   readonly contextLength: number | undefined;
+  // The longest answer its provider gives (top_provider.max_completion_tokens), when the list says.
+  readonly maxCompletionTokens?: number | undefined;
   readonly expirationDate: string | undefined;
   readonly supportedParameters: readonly string[];
 }
@@ -148,6 +150,7 @@ export function parseModelList(body: unknown): ListedModel[] {
       id?: unknown;
       pricing?: { prompt?: unknown; completion?: unknown };
       context_length?: unknown;
+      top_provider?: { max_completion_tokens?: unknown } | null;
       expiration_date?: unknown;
       supported_parameters?: unknown;
     };
@@ -165,6 +168,7 @@ export function parseModelList(body: unknown): ListedModel[] {
           typeof entry.context_length === "number" && entry.context_length > 0
             ? entry.context_length
             : undefined,
+        maxCompletionTokens: positiveCount(entry.top_provider?.max_completion_tokens),
         expirationDate:
           typeof entry.expiration_date === "string" && entry.expiration_date
             ? entry.expiration_date
@@ -175,6 +179,10 @@ export function parseModelList(body: unknown): ListedModel[] {
       },
     ];
   });
+}
+
+function positiveCount(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : undefined;
 }
 
 // "0.0000006" (USD per token) → 0.6 (USD per million tokens); negative (OpenRouter's "variable") is unknown.

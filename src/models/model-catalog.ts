@@ -1,9 +1,28 @@
 import { defaultModels, fallbackPrices } from "../config/defaults/models.ts";
 import type { AppConfig, ModelRoleDefinition } from "../config/index.ts";
+import { budgetsSchema } from "../config/schema.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import type { CatalogStatus, LiveCatalog, ModelNotice } from "./live-catalog.ts";
 
 export type Pricing = ModelRoleDefinition["pricing"];
+
+// What a model no price list knows is assumed to cost at most (budgets.unknownModel).
+export interface UnknownModelCeiling {
+  readonly inputPerMillion: number;
+  readonly outputPerMillion: number;
+  readonly maxOutputTokens: number;
+}
+
+// The most one call to a model may cost, for budget reservations: its price, the longest answer it gives
+// when the call sets no limit, and its context window (prompt and answer together) when known.
+export interface CostCeiling {
+  readonly inputPerMillion: number;
+  readonly outputPerMillion: number;
+  readonly maxOutputTokens: number;
+  readonly contextWindow: number | undefined;
+}
+
+const defaultUnknownModel: UnknownModelCeiling = budgetsSchema.parse({}).unknownModel;
 
 export interface ResolvedRole {
   // The canonical role, after following an alias; "passthrough" for a model id a client named directly.
@@ -18,9 +37,11 @@ export class ModelCatalog {
   readonly #aliases = new Map<string, string>();
   // Roles whose price or context window the config sets itself: the upstream's list never replaces those.
   readonly #ownFigures = new Set<string>();
+  readonly #unknownModel: UnknownModelCeiling;
   #live: LiveCatalog | undefined;
 
-  constructor(models: AppConfig["models"]) {
+  constructor(models: AppConfig["models"], options: { unknownModel?: UnknownModelCeiling } = {}) {
+    this.#unknownModel = options.unknownModel ?? defaultUnknownModel;
     for (const [name, entry] of Object.entries(models)) {
       if (typeof entry === "string") this.#aliases.set(name, entry);
       else {
@@ -111,6 +132,33 @@ export class ModelCatalog {
     return listed ? { ...listed } : fallbackPrices[model];
   }
 
+  // The worst case of a call to `model`, never $0 for want of a price: a role's own figures for its own
+  // model; for any other id (a pass-through model, a fallback) the price as pricingOf finds it and the
+  // longest answer the upstream's list gives (its provider's maximum output, else its context window), and
+  // budgets.unknownModel for whatever no list knows. A pass-through call is not held to any role's output
+  // limit, so a role's maxOutputTokens does not bound it.
+  ceilingOf(model: string, resolved?: ResolvedRole): CostCeiling {
+    const own = resolved && !resolved.passthrough && resolved.definition.model === model;
+    const definition = own ? resolved.definition : this.#definitionOf(model);
+    const listed = this.#live?.listed(model);
+    const pricing = own ? definition?.pricing : this.pricingOf(model);
+    const contextWindow = listed?.contextLength ?? definition?.contextWindow;
+    const longest = listed?.maxCompletionTokens ?? contextWindow ?? this.#unknownModel.maxOutputTokens;
+    return {
+      inputPerMillion: pricing?.inputPerMillion ?? this.#unknownModel.inputPerMillion,
+      outputPerMillion: pricing?.outputPerMillion ?? this.#unknownModel.outputPerMillion,
+      maxOutputTokens: own && definition ? definition.maxOutputTokens : longest,
+      contextWindow,
+    };
+  }
+
+  #definitionOf(model: string): ModelRoleDefinition | undefined {
+    for (const [role, definition] of this.#roles) {
+      if (definition.model === model) return this.#current(role, definition);
+    }
+    return undefined;
+  }
+
   roles(): ReadonlyArray<readonly [string, ModelRoleDefinition]> {
     return [...this.#roles.entries()].map(([role, definition]) => [role, this.#current(role, definition)]);
   }
@@ -130,6 +178,11 @@ export class ModelCatalog {
   aliases(): ReadonlyArray<readonly [string, string]> {
     return [...this.#aliases.entries()];
   }
+}
+
+// Tokens in `chars` characters of text, as reservations count them (about 4 characters a token).
+export function estimatedTokens(chars: number): number {
+  return Math.ceil(chars / 4);
 }
 
 // The upstream's own figure when it reports one, otherwise tokens × the configured list price.

@@ -20,7 +20,7 @@ import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Resilience } from "../resilience/resilience.ts";
 import type { Attempt, GuardedCall, Spend, UpstreamGuard } from "../resilience/upstream-guard.ts";
 import type { CallRecorder } from "../telemetry/upstream-call.ts";
-import { costOf, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
+import { costOf, estimatedTokens, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
 import { cacheKeyOf, type ResponseCache } from "./response-cache.ts";
 
 export interface RoleCall extends GenerationOptions {
@@ -283,16 +283,18 @@ export class ModelClient {
   }
 
   // What one try may cost at most, for budget reservations: the prompt (about 4 characters a token) and
-  // every output token the call allows, at the called model's price.
+  // every output token the call allows, at the called model's price. With no max_tokens (a pass-through
+  // model), the longest answer the model gives, within what its context window leaves after the prompt; a
+  // model with no known price is reserved at budgets.unknownModel, never at $0.
   #worstCase(model: string, resolved: ResolvedRole, call: RoleCall): number {
-    const pricing = this.#catalog.pricingOf(model, resolved);
-    if (!pricing) return 0;
+    const ceiling = this.#catalog.ceilingOf(model, resolved);
     let chars = 0;
     for (const message of call.messages) chars += textOf(message.content).length;
-    const outputTokens =
-      this.#request(resolved, call, model).maxTokens ?? resolved.definition.maxOutputTokens;
-    const promptTokens = Math.ceil(chars / 4);
-    return (promptTokens * pricing.inputPerMillion + outputTokens * pricing.outputPerMillion) / 1_000_000;
+    const promptTokens = estimatedTokens(chars);
+    const allowed = this.#request(resolved, call, model).maxTokens ?? ceiling.maxOutputTokens;
+    const room = ceiling.contextWindow === undefined ? allowed : ceiling.contextWindow - promptTokens;
+    const outputTokens = Math.max(0, Math.min(allowed, room));
+    return (promptTokens * ceiling.inputPerMillion + outputTokens * ceiling.outputPerMillion) / 1_000_000;
   }
 
   // Priced at the model that answered: a fallback's own price, not its primary's.

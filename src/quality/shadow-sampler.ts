@@ -6,8 +6,7 @@ import { currentContext, runWithContextPatch } from "../core/request-context.ts"
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCallResult } from "../models/model-client.ts";
 import type { ChatMessage, GenerationOptions } from "../providers/chat-provider.ts";
-import type { LedgerEntry, ShadowSampleEntry, UsageStore } from "../store/usage-store.ts";
-import type { LedgerListener } from "../telemetry/usage-ledger.ts";
+import type { ShadowSampleEntry, UsageStore } from "../store/usage-store.ts";
 import { judgeMessages, parseRuling, verdictOf } from "./judge.ts";
 
 export interface ShadowConfig {
@@ -28,14 +27,13 @@ export interface ShadowOffer {
   readonly generation?: GenerationOptions | undefined;
 }
 
-// How often the day's shadow spend is read back from the ledger, so replicas see each other's spending.
-const rereadSpendMs = 60_000;
-
 // Shadow sampling for the quality figure: a share of the answers routed to a cheaper role is answered again
 // by the baseline role and both answers go to a judge, in the background, after the user has the answer.
 // Nothing here can delay, change or fail the user's request. Shadow calls go through the same model client
-// (budgets, breakers, rate limits, at low priority) and are marked in the ledger; they have their own daily cap.
-export class ShadowSampler implements LedgerListener {
+// (budgets, breakers, rate limits, at low priority) and are marked in the ledger. Their spending is the
+// deployment's: each call reserves its worst case on the shadow budget (monitoring.shadow.maxDailyUsd) and
+// today's, never on the sampled client's or session's, so concurrent samples cannot pass the cap together.
+export class ShadowSampler {
   readonly #config: ShadowConfig;
   readonly #models: ModelClient;
   readonly #baseline: ResolvedRole;
@@ -43,13 +41,9 @@ export class ShadowSampler implements LedgerListener {
   readonly #store: UsageStore;
   readonly #clock: Clock;
   readonly #random: () => number;
-  readonly #flushLedger: () => Promise<void>;
   readonly #logger: Logger;
   readonly #running = new Set<Promise<void>>();
   readonly #stop = new AbortController();
-  #day = "";
-  #daySpent: number | undefined;
-  #readAt = 0;
 
   constructor(deps: {
     config: ShadowConfig;
@@ -59,7 +53,6 @@ export class ShadowSampler implements LedgerListener {
     store: UsageStore;
     clock: Clock;
     random: () => number;
-    flushLedger: () => Promise<void>;
     logger: Logger;
   }) {
     this.#config = deps.config;
@@ -69,7 +62,6 @@ export class ShadowSampler implements LedgerListener {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#random = deps.random;
-    this.#flushLedger = deps.flushLedger;
     this.#logger = deps.logger;
   }
 
@@ -91,21 +83,23 @@ export class ShadowSampler implements LedgerListener {
       routedModel: offer.answer.model,
       baselineRole: this.#baseline.role,
     };
-    // Shadow spending belongs to the deployment, not to the user's session budget, and its upstream time is
-    // not the request's; the request id still ties the calls to the request in the ledger.
+    // Shadow spending belongs to the deployment, not to the user's session or client budget, and its
+    // upstream time is not the request's; the request id still ties the calls to the request in the ledger.
     const work = runWithContextPatch(
-      { shadow: true, sessionId: undefined, escalation: undefined, cacheHit: false, upstreamTime: undefined },
+      {
+        shadow: true,
+        sessionId: undefined,
+        clientId: undefined,
+        escalation: undefined,
+        cacheHit: false,
+        upstreamTime: undefined,
+      },
       () => this.#sample(offer, sample),
     )
       .then((entry) => this.#store.recordShadowSample(entry))
       .catch((error: unknown) => this.#logger.warn({ err: error }, "a shadow sample could not be recorded"));
     this.#running.add(work);
     void work.finally(() => this.#running.delete(work));
-  }
-
-  onCall(entry: LedgerEntry): void {
-    if (!entry.shadow || entry.costUsd === 0 || this.#daySpent === undefined) return;
-    if (entry.at.startsWith(this.#day)) this.#daySpent += entry.costUsd;
   }
 
   // Stops sampling work still running (its samples are recorded as failed) and waits for it to end.
@@ -139,7 +133,6 @@ export class ShadowSampler implements LedgerListener {
       ...more,
     });
     try {
-      if (await this.#overBudget()) return ended("over_budget");
       const { tools: _tools, toolChoice: _toolChoice, ...generation } = offer.generation ?? {};
       const baseline = await this.#models.call(this.#baseline, {
         ...generation,
@@ -152,7 +145,6 @@ export class ShadowSampler implements LedgerListener {
       run.baselineModel = baseline.model;
       const unusable = unusableReason(baseline, offer.generation);
       if (unusable) return ended("failed", { errorCode: `baseline_${unusable}` });
-      if (await this.#overBudget()) return ended("over_budget");
       // Position bias: judges tend to prefer one slot, so a coin decides which answer is A.
       run.routedFirst = this.#random() < 0.5;
       const answers: [string, string] = run.routedFirst
@@ -174,21 +166,11 @@ export class ShadowSampler implements LedgerListener {
       return ended("judged", { verdict: verdictOf(ruling, run.routedFirst), reason: ruling.reason });
     } catch (raw) {
       const error = toOrchestratorError(raw);
+      // Refused by a budget (the shadow cap, or the day's): nothing more was called.
+      if (error.code === "budget_exceeded") return ended("over_budget");
       this.#logger.info({ code: error.code }, "shadow sample failed; the user's answer is not affected");
       return ended("failed", { errorCode: error.code });
     }
-  }
-
-  async #overBudget(): Promise<boolean> {
-    const day = this.#clock.isoNow().slice(0, 10);
-    const now = this.#clock.now();
-    if (day !== this.#day || this.#daySpent === undefined || now - this.#readAt >= rereadSpendMs) {
-      await this.#flushLedger();
-      this.#daySpent = await this.#store.shadowSpentUsd(`${day}T00:00:00.000Z`);
-      this.#day = day;
-      this.#readAt = now;
-    }
-    return this.#daySpent >= this.#config.maxDailyUsd;
   }
 }
 

@@ -311,6 +311,24 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    "0014_ledger_client": {
+      // Which client (the id of its key, never the key) each call was made for, so a client's spend today
+      // is read back from the ledger after a restart or once its budget line was forgotten. Only calls made
+      // for a client are in the index, which is only ever searched by a client id and a time.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("upstream_calls").addColumn("client_id", "text").execute();
+        await db.schema
+          .createIndex("upstream_calls_by_client")
+          .on("upstream_calls")
+          .columns(["client_id", "at"])
+          .where(sql.ref("client_id"), "is not", null)
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex("upstream_calls_by_client").execute();
+        await db.schema.alterTable("upstream_calls").dropColumn("client_id").execute();
+      },
+    },
   };
 }
 

@@ -106,6 +106,7 @@ export interface UpstreamCallsTable {
   saved_usd: number;
   escalation: string | null;
   shadow: Generated<number>;
+  client_id: string | null;
 }
 
 export interface ShadowSamplesTable {

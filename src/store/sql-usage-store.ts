@@ -10,6 +10,7 @@ import type {
   RequestEntry,
   ShadowSampleCountRow,
   ShadowSampleEntry,
+  SpendFilter,
   UsageStore,
 } from "./usage-store.ts";
 
@@ -36,6 +37,7 @@ const callColumns = {
   saved_usd: "real",
   escalation: "text",
   shadow: "integer",
+  client_id: "text",
 } as const satisfies Record<string, ColumnType>;
 
 const requestColumns = {
@@ -83,10 +85,11 @@ export class SqlUsageStore implements UsageStore {
     });
   }
 
-  async spentUsd(filter: { readonly since?: string; readonly sessionId?: string }): Promise<number> {
+  async spentUsd(filter: SpendFilter): Promise<number> {
     let query = this.#db.selectFrom("upstream_calls").select(sql<number | null>`sum(cost_usd)`.as("spent"));
     if (filter.since !== undefined) query = query.where("at", ">=", filter.since);
     if (filter.sessionId !== undefined) query = query.where("session_id", "=", filter.sessionId);
+    if (filter.clientId !== undefined) query = query.where("client_id", "=", filter.clientId);
     const row = await query.executeTakeFirst();
     return Number(row?.spent ?? 0);
   }
@@ -260,6 +263,7 @@ function callRow(e: LedgerEntry) {
     saved_usd: e.savedUsd ?? 0,
     escalation: e.escalation ?? null,
     shadow: e.shadow ? 1 : 0,
+    client_id: e.clientId ?? null,
   };
 }
 

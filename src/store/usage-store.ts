@@ -15,6 +15,8 @@ export interface LedgerEntry extends UpstreamCall {
   readonly escalation?: string | null;
   // A shadow call (a baseline answer or its judging for the quality figure), not part of the user's request.
   readonly shadow?: boolean;
+  // The id of the client key the call was made for (a digest, never the key); null in open mode.
+  readonly clientId?: string | null;
 }
 
 // One sampled request: the baseline's answer to it and the judge's verdict on the routed answer.
@@ -81,13 +83,19 @@ export interface RequestCountRow {
   readonly cacheHits: number;
 }
 
+export interface SpendFilter {
+  readonly since?: string;
+  readonly sessionId?: string;
+  readonly clientId?: string;
+}
+
 export interface UsageStore {
   recordCalls(entries: readonly LedgerEntry[]): Promise<void>;
   recordRequests(entries: readonly RequestEntry[]): Promise<void>;
   // Both kinds of row in one transaction: one commit for a batch of the ledger and the request log.
   recordUsage(calls: readonly LedgerEntry[], requests: readonly RequestEntry[]): Promise<void>;
-  // Total cost of the calls since `since` (ISO time), optionally of one session only.
-  spentUsd(filter: { readonly since?: string; readonly sessionId?: string }): Promise<number>;
+  // Total cost of the calls since `since` (ISO time), optionally of one session or one client only.
+  spentUsd(filter: SpendFilter): Promise<number>;
   // Calls grouped by model, role and outcome, since `since`.
   callsByModel(since: string): Promise<ModelUsageRow[]>;
   // Latencies (ms) of answered calls since `since`, per model, for percentiles.

@@ -16,7 +16,7 @@ type CallRow = { readonly call: LedgerEntry };
 type UsageRow = CallRow | { readonly request: RequestEntry };
 const isCall = (row: UsageRow): row is CallRow => "call" in row;
 
-// Every upstream call, with who it was for (request, session, workflow, category) and what it cost,
+// Every upstream call, with who it was for (request, client, session, workflow, category) and what it cost,
 // written to the store in the background and passed to the metrics and the budgets as it happens.
 export class UsageLedger implements CallRecorder {
   readonly #baseline: ModelRoleDefinition;
@@ -66,6 +66,7 @@ export class UsageLedger implements CallRecorder {
       baselineUsd: baselineCost(call, this.#baseline),
       escalation: context?.escalation ?? null,
       shadow: context?.shadow === true,
+      clientId: context?.clientId ?? null,
     };
     if (context?.ledgerOwner) this.#owners.set(entry, context.ledgerOwner);
     this.#rows.push({ call: entry });

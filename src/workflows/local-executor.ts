@@ -150,7 +150,9 @@ export class LocalExecutor implements RunExecutor {
     events.emit({ type: "workflow_started", workflowId: request.id, at: clock.isoNow() });
     // The run's upstream calls and log lines carry its workflow id, also when it runs in the background.
     // A run outlives the request that started it: its calls are bound by the run's timeout, not the request's.
-    run.done = runWithContextPatch({ workflowId: request.id, deadline: undefined }, () =>
+    // They are its owner's, also when the run is recovered with no request behind it.
+    const patch = { workflowId: request.id, deadline: undefined, clientId: request.owner ?? undefined };
+    run.done = runWithContextPatch(patch, () =>
       this.#drive(request.id, run, now + request.timeoutMs, request.timeoutMs),
     )
       .catch((error: unknown) =>

@@ -8,6 +8,9 @@ export interface RunStart {
   readonly expectedAttempt: string | null;
   readonly timeoutMs: number;
   readonly recovering?: boolean;
+  // The id of the client key that started the run (null in open mode; see RunRecord.owner): its calls are
+  // that client's, whichever process drives the run and from whatever context it is started or recovered.
+  readonly owner: string | null;
   // The run as just stored with the executor's claimForNewRun: it is claimed already and has no tasks, so
   // the executor neither claims it nor reads it back.
   readonly created?: RunRecord;

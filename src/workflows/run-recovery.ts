@@ -92,6 +92,7 @@ export class RunRecovery {
         expectedAttempt: run.attempt,
         timeoutMs: runTimeoutMs(run, settings.defaultTimeoutSeconds),
         recovering: true,
+        owner: run.owner,
       });
       if (started)
         logger.warn(

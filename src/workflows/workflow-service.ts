@@ -67,7 +67,11 @@ export class WorkflowService {
       estimateUsd,
       ...(claim ? { claim } : {}),
     });
-    await this.#start(id, null, { timeoutSeconds: options.timeoutSeconds, created: claim && created });
+    await this.#start(id, null, {
+      timeoutSeconds: options.timeoutSeconds,
+      created: claim && created,
+      owner: created.owner,
+    });
     return { id, estimateUsd };
   }
 
@@ -97,9 +101,9 @@ export class WorkflowService {
     assertValidWorkflow(definition, models.catalog, config.addons, limits);
   }
 
-  // The run record (with the messages announcing it) is already stored by the chat pipeline.
-  async orchestrate(runId: string, request: OrchestrationRequest): Promise<void> {
-    await this.#start(runId, null, { timeoutSeconds: request.timeoutSeconds });
+  // The run record (with the messages announcing it and its owner) is already stored by the chat pipeline.
+  async orchestrate(runId: string, request: OrchestrationRequest, owner: string | null): Promise<void> {
+    await this.#start(runId, null, { timeoutSeconds: request.timeoutSeconds, owner });
   }
 
   async waitFor(id: string): Promise<void> {
@@ -137,7 +141,7 @@ export class WorkflowService {
       });
     await this.assertCapacity();
     if (!(await this.#deps.store.reopenRun(id))) return;
-    await this.#start(id, run.attempt, { run });
+    await this.#start(id, run.attempt, { run, owner: run.owner });
   }
 
   // The run's timeout comes from the stored run when resuming one (`run`), else from the request. `created`:
@@ -145,13 +149,24 @@ export class WorkflowService {
   async #start(
     id: string,
     expectedAttempt: string | null,
-    known: { timeoutSeconds?: number | undefined; run?: RunRecord; created?: RunRecord | undefined },
+    known: {
+      timeoutSeconds?: number | undefined;
+      run?: RunRecord;
+      created?: RunRecord | undefined;
+      owner: string | null;
+    },
   ): Promise<void> {
     const defaultSeconds = this.#deps.config.orchestration.defaultTimeoutSeconds;
     const timeoutMs = known.run
       ? runTimeoutMs(known.run, defaultSeconds)
       : (known.timeoutSeconds ?? defaultSeconds) * 1000;
     const created = known.created;
-    await this.#deps.executor.start({ id, expectedAttempt, timeoutMs, ...(created ? { created } : {}) });
+    await this.#deps.executor.start({
+      id,
+      expectedAttempt,
+      timeoutMs,
+      owner: known.owner,
+      ...(created ? { created } : {}),
+    });
   }
 }

@@ -90,6 +90,8 @@ export interface WireModel {
   id: string;
   name: string;
   context_length: number;
+  // The longest answer the model's provider gives; absent, the list does not say.
+  top_provider?: { max_completion_tokens: number | null };
   pricing: { prompt: string; completion: string };
   expiration_date: string | null;
   supported_parameters: string[];

@@ -367,7 +367,12 @@ describe("shadow sampling limits", () => {
     const t = await startTestApp({
       fake,
       random: () => 0.1,
-      config: { monitoring: { shadow: { sampleRate: 1, maxDailyUsd: 0.0021 } } },
+      // A sample costs $0.0023; each shadow call reserves its worst case first (a few hundred prompt tokens and
+      // 16 output tokens, under $0.0005), so the first sample fits in $0.0024 and the second one does not.
+      config: {
+        monitoring: { shadow: { sampleRate: 1, maxDailyUsd: 0.0024 } },
+        models: { thinking_ai: { maxOutputTokens: 16 } },
+      },
     });
     try {
       await t.post("/chat", { message: "first: under the cap" });

@@ -19,5 +19,5 @@ const line: BudgetLine = { kind: "day", day: "2026-11-29", capUsd: Number(cap) }
 const outcomes = await Promise.all(
   Array.from({ length: Number(count) }, () => totals.reserve([line], Number(amount))),
 );
-process.stdout.write(JSON.stringify({ granted: outcomes.filter((refused) => refused === undefined).length }));
+process.stdout.write(JSON.stringify({ granted: outcomes.filter((outcome) => outcome.ok).length }));
 await redis.quit();

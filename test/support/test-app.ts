@@ -38,6 +38,7 @@ export interface TestAppOptions {
   readonly databaseUrl?: string;
   // Workflows then run on queue workers in Redis.
   readonly redisUrl?: string;
+  readonly maxTrackedBudgets?: number;
 }
 
 // Starts the real server on a random port with an in-memory store and, in live mode, a fake upstream.
@@ -73,6 +74,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.random ? { random: options.random } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.maxTrackedBudgets ? { maxTrackedBudgets: options.maxTrackedBudgets } : {}),
   });
   await app.server.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.server.address();
