@@ -30,6 +30,7 @@ const callColumns = {
   error_code: "text",
   prompt_tokens: "integer",
   completion_tokens: "integer",
+  reasoning_tokens: "integer",
   latency_ms: "real",
   cost_usd: "real",
   cost_source: "text",
