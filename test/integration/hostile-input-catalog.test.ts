@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { defaultModelList, type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { models } from "../support/responders.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
+
+// Hostile input, round 2: the upstream's model list as an input (items 7 and 8), and what one client can
+// see or evict of another's (items 10 and 11). Each block runs against a real server and the fake upstream.
+
+const ask = (model: string, content = "hello") => ({ model, messages: [{ role: "user", content }] });
+const chatCalls = (fake: FakeOpenRouter) => fake.requests.filter((r) => r.path.endsWith("/chat/completions"));
+const listingOf = async (t: TestApp, role: string) =>
+  (await t.get("/models")).body.models.find((m: { role: string }) => m.role === role);
+
+// Upstream answers without a reported cost, as local servers give them: the service prices them itself.
+const unpricedMillionTokens = () => ({
+  kind: "text" as const,
+  content: "hi",
+  promptTokens: 1_000_000,
+  completionTokens: 0,
+  cost: null,
+});
+
+describe("hostile input: the live catalog's prices", () => {
+  it("keeps the built-in price for a listed '1e300', and the call answers once, without a fallback", async () => {
+    const fake = await startFakeOpenRouter();
+    fake.models = defaultModelList().map((m) =>
+      m.id === models.medium ? { ...m, pricing: { prompt: "1e300", completion: "1e300" } } : m,
+    );
+    fake.respondWith(unpricedMillionTokens);
+    const t = await startTestApp({ fake });
+    try {
+      const res = await t.post("/v1/chat/completions", ask("medium_ai"));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.orchestrator.cost_usd, 0.1, "a million input tokens at the built-in $0.10");
+      assert.equal(chatCalls(fake).length, 1, "one paid call, no fallback");
+      assert.equal((await t.get("/metrics")).status, 200);
+      assert.equal((await listingOf(t, "medium_ai")).pricing.input_per_million_usd, 0.1);
+
+      // Logged once for the id, however often the list is read again.
+      await t.app.models.catalog.refreshLive();
+      const warnings = t.logs.filter((line) => line.includes(`listed price for ${models.medium}`));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0] as string, /outside/);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
+  it("keeps the built-in price for a listed '0' or '1e-20', so calls cost and budgets count", async () => {
+    const fake = await startFakeOpenRouter();
+    fake.models = defaultModelList().map((m) =>
+      m.id === models.medium
+        ? { ...m, pricing: { prompt: "0", completion: "0" } }
+        : m.id === models.fast
+          ? { ...m, pricing: { prompt: "1e-20", completion: "1e-20" } }
+          : m,
+    );
+    fake.respondWith(unpricedMillionTokens);
+    // $0.1755 a day: the two calls below spend $0.175, which leaves too little to reserve a 40,000-character
+    // prompt at $0.10 per million tokens ($0.001). At a price of 0 nothing would ever be refused.
+    const t = await startTestApp({
+      fake,
+      config: {
+        budgets: { perDayUsd: 0.1755 },
+        models: { medium_ai: { maxOutputTokens: 16 }, fast_ai: { maxOutputTokens: 16 } },
+      },
+    });
+    try {
+      assert.equal((await listingOf(t, "medium_ai")).pricing.input_per_million_usd, 0.1);
+      assert.equal((await listingOf(t, "fast_ai")).pricing.input_per_million_usd, 0.075);
+      const fast = await t.post("/v1/chat/completions", ask("fast_ai"));
+      assert.equal(fast.status, 200);
+      assert.equal(fast.body.orchestrator.cost_usd, 0.075, "a million tokens at the built-in $0.075");
+      const medium = await t.post("/v1/chat/completions", ask("medium_ai"));
+      assert.equal(medium.body.orchestrator.cost_usd, 0.1);
+      const refused = await t.post("/v1/chat/completions", ask("medium_ai", "x ".repeat(20_000)));
+      assert.equal(refused.status, 402, "the spend counted, so the daily budget holds");
+      const logged = t.logs.join("");
+      assert.match(
+        logged,
+        new RegExp(`listed price for ${models.medium}.*zero for a model that is not free`),
+      );
+      assert.match(logged, new RegExp(`listed price for ${models.fast}.*outside`));
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+
+  it("drops a list past 16 MB unread and keeps the last good one, saying why", async () => {
+    const fake = await startFakeOpenRouter();
+    const t = await startTestApp({ fake });
+    try {
+      assert.equal((await t.get("/models")).body.catalog.source, "openrouter");
+      // A list that is otherwise valid, with a (valid) new price that must not be taken from it.
+      fake.models = defaultModelList().map((m) =>
+        m.id === models.medium
+          ? {
+              ...m,
+              pricing: { prompt: "0.0000002", completion: "0.0000004" },
+              description: "x".repeat(17 * 1024 * 1024),
+            }
+          : m,
+      );
+      await t.app.models.catalog.refreshLive();
+      const catalog = (await t.get("/models")).body.catalog;
+      assert.equal(catalog.source, "openrouter", "the last list read stays in use");
+      assert.match(catalog.note, /larger than 16777216 bytes/);
+      assert.equal((await listingOf(t, "medium_ai")).pricing.input_per_million_usd, 0.1);
+      assert.match(t.logs.join(""), /model catalog not refreshed/);
+    } finally {
+      await t.close();
+      await fake.close();
+    }
+  });
+});
