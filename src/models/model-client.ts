@@ -310,9 +310,10 @@ export class ModelClient {
   // Only calls whose answer is fixed by their input: temperature 0, or a client that asked for caching.
   #cacheKey(resolved: ResolvedRole, call: RoleCall): string | undefined {
     if (!this.#cache || call.purpose === "warmup" || call.signal?.aborted) return undefined;
+    const context = currentContext();
     const temperature = call.temperature ?? resolved.definition.temperature;
-    if (temperature !== 0 && !currentContext()?.preferCache) return undefined;
-    return cacheKeyOf(this.#request(resolved, call, resolved.definition.model));
+    if (temperature !== 0 && !context?.preferCache) return undefined;
+    return cacheKeyOf(this.#request(resolved, call, resolved.definition.model), context?.clientId);
   }
 
   async #fromCache(

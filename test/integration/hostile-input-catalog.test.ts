@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { defaultModelList, type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { models } from "../support/responders.ts";
-import { startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
 
 // Hostile input, round 2: the upstream's model list as an input (items 7 and 8), and what one client can
 // see or evict of another's (items 10 and 11). Each block runs against a real server and the fake upstream.
@@ -114,5 +114,41 @@ describe("hostile input: the live catalog's prices", () => {
       await t.close();
       await fake.close();
     }
+  });
+});
+
+const alice = "alice-key-0123456789abcdef";
+const bob = "bob-key-0123456789abcdef-xyz";
+
+async function send(t: TestApp, key: string, path: string, body: unknown): Promise<TestResponse> {
+  return t.post(path, body, { authorization: `Bearer ${key}` });
+}
+
+describe("hostile input: what one client can see or evict of another's", () => {
+  let fake: FakeOpenRouter;
+  let t: TestApp;
+  let answered = 0;
+
+  before(async () => {
+    fake = await startFakeOpenRouter();
+    t = await startTestApp({ fake, config: { api_keys: { clients: [alice, bob] } } });
+  });
+  after(async () => {
+    await t.close();
+    await fake.close();
+  });
+
+  it("never answers one client from another's cached answer", async () => {
+    fake.respondWith(() => ({ kind: "text", content: `answer ${++answered}` }));
+    const secret = { ...ask("medium_ai", "alice's private question"), temperature: 0 };
+    const first = await send(t, alice, "/v1/chat/completions", secret);
+    assert.equal(first.status, 200);
+    const again = await send(t, alice, "/v1/chat/completions", secret);
+    assert.equal(again.headers.get("x-cache"), "HIT", "a client's own repeat is still cached");
+
+    const probe = await send(t, bob, "/v1/chat/completions", secret);
+    assert.equal(probe.status, 200);
+    assert.equal(probe.headers.get("x-cache"), null, "bob's identical request is not a hit on alice's");
+    assert.notEqual(probe.body.choices[0].message.content, first.body.choices[0].message.content);
   });
 });
