@@ -151,4 +151,43 @@ describe("hostile input: what one client can see or evict of another's", () => {
     assert.equal(probe.headers.get("x-cache"), null, "bob's identical request is not a hit on alice's");
     assert.notEqual(probe.body.choices[0].message.content, first.body.choices[0].message.content);
   });
+
+  it("lets a client that stores many large responses evict only its own", async () => {
+    // 1.6 MB answers: 22 of them are more than the 32 MB a client may keep. Words, not one repeated
+    // letter, which costs the token counter far longer when the conversation is continued.
+    const big = "lorem ipsum ".repeat(133_334);
+    fake.respondWith(() => ({ kind: "text", content: big }));
+    const kept = await send(t, alice, "/v1/responses", { model: "medium_ai", input: "remember me" });
+    assert.equal(kept.status, 200);
+
+    const bobs: string[] = [];
+    for (let i = 0; i < 22; i++) {
+      const stored = await send(t, bob, "/v1/responses", { model: "medium_ai", input: `store ${i}` });
+      assert.equal(stored.status, 200);
+      bobs.push(stored.body.id);
+    }
+
+    fake.respondWith(() => ({ kind: "text", content: "continued" }));
+    const continued = await send(t, alice, "/v1/responses", {
+      model: "medium_ai",
+      input: "and now?",
+      previous_response_id: kept.body.id,
+    });
+    assert.equal(continued.status, 200, JSON.stringify(continued.body).slice(0, 300));
+
+    // Bob's own quota is what gave way: his oldest response is gone, his newest is kept.
+    const oldest = await send(t, bob, "/v1/responses", {
+      model: "medium_ai",
+      input: "and now?",
+      previous_response_id: bobs[0],
+    });
+    assert.equal(oldest.status, 400);
+    assert.match(JSON.stringify(oldest.body), /previous_response_id/);
+    const newest = await send(t, bob, "/v1/responses", {
+      model: "medium_ai",
+      input: "and now?",
+      previous_response_id: bobs.at(-1),
+    });
+    assert.equal(newest.status, 200);
+  });
 });
