@@ -188,6 +188,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     logger,
     timeoutMs: 5_000,
+    builtInPricing: (model) => catalog.builtInPricingOf(model),
   });
   catalog.attachLive(live);
   await live.start();

@@ -319,6 +319,13 @@ export const cacheSchema = z.strictObject({
   maxMegabytes: z.number().positive().default(64),
 });
 
+// Stored responses (/v1/responses with store), kept in memory for previous_response_id. Each client key has
+// its own quota, so one client storing a lot evicts only its own (open mode is one client).
+export const responsesSchema = z.strictObject({
+  maxMegabytesPerClient: z.number().positive().default(32),
+  maxStoredPerClient: z.number().int().positive().default(1_000),
+});
+
 // Spending caps in USD; 0 turns a cap off. Past a cap, paid calls are refused with HTTP 402.
 export const budgetsSchema = z.strictObject({
   perSessionUsd: z.number().min(0).default(0),
@@ -407,6 +414,7 @@ export const configSchema = z.strictObject({
   errorHandling: errorHandlingSchema.prefault({}),
   rateLimits: rateLimitsSchema.prefault({}),
   cache: cacheSchema.prefault({}),
+  responses: responsesSchema.prefault({}),
   budgets: budgetsSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
   cluster: clusterSchema.prefault({}),

@@ -1,6 +1,13 @@
 import type { Logger } from "pino";
+import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
+import { type TokenPrices, vetListedPrice } from "./listed-price.ts";
 import type { Pricing } from "./model-catalog.ts";
+
+// Bounds on one listed entry: ids as long as any model id may be, windows no model comes near.
+const maxListedIdChars = 256;
+const maxContextLength = 100_000_000;
+const maxPriceWarnings = 1_000;
 
 // One model as OpenRouter's GET /models lists it (https://openrouter.ai/docs/api-reference/list-available-models):
 // prices per token as decimal strings, the context window, the date after which it is no longer served.
@@ -39,6 +46,8 @@ export interface LiveCatalogOptions {
   readonly clock: Clock;
   readonly logger?: Logger | undefined;
   readonly timeoutMs?: number;
+  // The configured or built-in price of a model id: a listed price far from it is not believed.
+  readonly builtInPricing?: (model: string) => TokenPrices | undefined;
   // Runs `task` every `ms` and returns how to stop it; a timer that never keeps the process alive by default.
   readonly every?: (task: () => void, ms: number) => () => void;
 }
@@ -58,6 +67,7 @@ export class LiveCatalog {
   #status: CatalogStatus;
   #stopTimer: (() => void) | undefined;
   #warned = new Set<string>();
+  #refusedPrices = new Set<string>();
 
   constructor(options: LiveCatalogOptions) {
     this.#options = options;
@@ -85,7 +95,10 @@ export class LiveCatalog {
     if (!fetchModels) return;
     try {
       const body = await fetchModels(AbortSignal.timeout(this.#options.timeoutMs ?? 15_000));
-      const listed = parseModelList(body);
+      const listed = parseModelList(body, {
+        ...(this.#options.builtInPricing ? { builtInPricing: this.#options.builtInPricing } : {}),
+        onRefusedPrice: (model, reason) => this.#warnAboutPrice(model, reason),
+      });
       this.#listed = new Map(listed.map((model) => [model.id, model]));
       this.#status = { source: "openrouter", fetchedAt: this.#options.clock.isoNow(), models: listed.length };
       this.#warnAboutNotices();
@@ -121,6 +134,16 @@ export class LiveCatalog {
     return notices;
   }
 
+  // Once per model id (a refresh every few minutes would otherwise repeat it), and for a bounded number of ids.
+  #warnAboutPrice(model: string, reason: string): void {
+    if (this.#refusedPrices.has(model) || this.#refusedPrices.size >= maxPriceWarnings) return;
+    this.#refusedPrices.add(model);
+    this.#options.logger?.warn(
+      { model, reason },
+      `the upstream's listed price for ${model} is not believed (${reason}); its built-in price stays in use`,
+    );
+  }
+
   #warnAboutNotices(): void {
     for (const notice of this.notices()) {
       const key = `${notice.model}:${notice.status}:${notice.expirationDate ?? ""}`;
@@ -141,53 +164,84 @@ export class LiveCatalog {
   }
 }
 
-// Tolerant of what it does not use: a model without a readable price or window keeps the built-in one.
-export function parseModelList(body: unknown): ListedModel[] {
+// One entry of the list, read tolerantly: a field that is missing or malformed is dropped (the built-in
+// figure stands), an entry without a usable id is skipped. Bounded, since the list comes from the network.
+const priceField = z
+  .union([z.string().max(64), z.number()])
+  .optional()
+  .catch(undefined);
+const listedEntrySchema = z.object({
+  id: z.string().min(1).max(maxListedIdChars),
+  pricing: z.object({ prompt: priceField, completion: priceField }).optional().catch(undefined),
+  context_length: z.number().int().positive().max(maxContextLength).optional().catch(undefined),
+  // The longest answer the model's provider gives: the worst case a call without max_tokens is reserved at.
+  top_provider: z
+    .object({
+      max_completion_tokens: z.number().int().positive().max(maxContextLength).nullish().catch(undefined),
+    })
+    .nullish()
+    .catch(undefined),
+  expiration_date: z.string().min(1).max(64).nullish().catch(undefined),
+  supported_parameters: z.array(z.string().max(64)).max(256).optional().catch(undefined),
+});
+
+export interface ParseModelListOptions {
+  // The configured or built-in price of a model id, which a listed price may not stray far from.
+  readonly builtInPricing?: (model: string) => TokenPrices | undefined;
+  // A listed price that was not believed (see listed-price.ts): the model keeps its built-in price.
+  readonly onRefusedPrice?: (model: string, reason: string) => void;
+}
+
+export function parseModelList(body: unknown, options: ParseModelListOptions = {}): ListedModel[] {
   const data = (body as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) throw new Error("the answer has no data array");
   return data.flatMap((raw): ListedModel[] => {
-    const entry = raw as {
-      id?: unknown;
-      pricing?: { prompt?: unknown; completion?: unknown };
-      context_length?: unknown;
-      top_provider?: { max_completion_tokens?: unknown } | null;
-      expiration_date?: unknown;
-      supported_parameters?: unknown;
-    };
-    if (typeof entry.id !== "string" || entry.id === "") return [];
-    const input = perMillion(entry.pricing?.prompt);
-    const output = perMillion(entry.pricing?.completion);
+    const parsed = listedEntrySchema.safeParse(raw);
+    if (!parsed.success) return [];
+    const entry = parsed.data;
     return [
       {
         id: entry.id,
-        pricing:
-          input === undefined || output === undefined
-            ? undefined
-            : { inputPerMillion: input, outputPerMillion: output },
-        contextLength:
-          typeof entry.context_length === "number" && entry.context_length > 0
-            ? entry.context_length
-            : undefined,
-        maxCompletionTokens: positiveCount(entry.top_provider?.max_completion_tokens),
-        expirationDate:
-          typeof entry.expiration_date === "string" && entry.expiration_date
-            ? entry.expiration_date
-            : undefined,
-        supportedParameters: Array.isArray(entry.supported_parameters)
-          ? entry.supported_parameters.filter((p): p is string => typeof p === "string")
-          : [],
+        pricing: believedPricing(entry.id, entry.pricing, options),
+        contextLength: entry.context_length,
+        maxCompletionTokens: entry.top_provider?.max_completion_tokens ?? undefined,
+        expirationDate: entry.expiration_date ?? undefined,
+        supportedParameters: entry.supported_parameters ?? [],
       },
     ];
   });
 }
 
-function positiveCount(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : undefined;
+function believedPricing(
+  model: string,
+  wire: { prompt?: string | number | undefined; completion?: string | number | undefined } | undefined,
+  options: ParseModelListOptions,
+): TokenPrices | undefined {
+  const input = perMillion(wire?.prompt);
+  const output = perMillion(wire?.completion);
+  if (input === undefined || output === undefined) return undefined;
+  const verdict = vetListedPrice(
+    model,
+    { inputPerMillion: input, outputPerMillion: output },
+    options.builtInPricing?.(model),
+  );
+  if (verdict.accepted) return verdict.pricing;
+  options.onRefusedPrice?.(model, verdict.reason);
+  return undefined;
 }
 
-// "0.0000006" (USD per token) → 0.6 (USD per million tokens); negative (OpenRouter's "variable") is unknown.
+// "0.0000006" (USD per token) → 0.6 (USD per million tokens). Only plain decimals count ("0x10", "" or
+// "Infinity" are not prices); a negative one (OpenRouter's "-1" for a router whose price varies) is unknown.
 function perMillion(value: unknown): number | undefined {
-  const perToken = typeof value === "string" ? Number(value) : typeof value === "number" ? value : Number.NaN;
+  const perToken =
+    typeof value === "string" && decimal.test(value)
+      ? Number(value)
+      : typeof value === "number"
+        ? value
+        : Number.NaN;
   if (!Number.isFinite(perToken) || perToken < 0) return undefined;
-  return Math.round(perToken * 1e6 * 1e6) / 1e6;
+  // Twelve significant digits: 0.0000006 × 1e6 is 0.6, not 0.6000000000000001, and 1e-20 stays above 0.
+  return Number((perToken * 1e6).toPrecision(12));
 }
+
+const decimal = /^-?\d{1,20}(?:\.\d{1,30})?(?:[eE][-+]?\d{1,3})?$/;

@@ -159,6 +159,15 @@ export class ModelCatalog {
     return undefined;
   }
 
+  // A model id's price as the config or the built-in table gives it, whatever the upstream lists: what a
+  // listed price is checked against (see listed-price.ts).
+  builtInPricingOf(model: string): Pricing | undefined {
+    for (const definition of this.#roles.values()) {
+      if (definition.model === model) return definition.pricing;
+    }
+    return fallbackPrices[model];
+  }
+
   roles(): ReadonlyArray<readonly [string, ModelRoleDefinition]> {
     return [...this.#roles.entries()].map(([role, definition]) => [role, this.#current(role, definition)]);
   }

@@ -312,9 +312,13 @@ export class ModelClient {
   // Only calls whose answer is fixed by their input: temperature 0, or a client that asked for caching.
   #cacheKey(resolved: ResolvedRole, call: RoleCall): string | undefined {
     if (!this.#cache || call.purpose === "warmup" || call.signal?.aborted) return undefined;
+    // Categorizer and judge prompts carry a fresh random boundary each time (core/prompt-fence.ts): their
+    // keys never repeat, and storing them would only push answers that can be hit out of the cache.
+    if (call.purpose === "categorize" || call.purpose === "judge") return undefined;
+    const context = currentContext();
     const temperature = call.temperature ?? resolved.definition.temperature;
-    if (temperature !== 0 && !currentContext()?.preferCache) return undefined;
-    return cacheKeyOf(this.#request(resolved, call, resolved.definition.model));
+    if (temperature !== 0 && !context?.preferCache) return undefined;
+    return cacheKeyOf(this.#request(resolved, call, resolved.definition.model), context?.clientId);
   }
 
   async #fromCache(

@@ -26,9 +26,12 @@ export interface ResponseCache {
   set(key: string, answer: CachedAnswer): void;
 }
 
-// Everything that shapes the answer: the model, the messages and the generation parameters.
-export function cacheKeyOf(request: ChatRequest): string {
+// Everything that shapes the answer: the model, the messages and the generation parameters; and whose it
+// is. `client` is the id of the client key (a digest, never the key): with client keys on, each client has
+// its own answers, so one cannot learn what another asked by sending the same request and getting a hit.
+export function cacheKeyOf(request: ChatRequest, client?: string): string {
   const shape = {
+    client,
     model: request.model,
     purpose: request.purpose,
     messages: request.messages,

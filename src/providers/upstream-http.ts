@@ -101,14 +101,15 @@ export class UpstreamHttp {
     }
   }
 
-  async getJson(path: string, signal: AbortSignal): Promise<unknown> {
+  // maxBytes: a body past it is abandoned unread (stream cut, connection dropped) instead of held whole.
+  async getJson(path: string, signal: AbortSignal, maxBytes = Number.POSITIVE_INFINITY): Promise<unknown> {
     const response = await this.#pool.request({
       method: "GET",
       path: `${this.#basePath}${path}`,
       headers: this.#jsonHeaders,
       signal,
     });
-    const text = await response.body.text();
+    const text = await readCapped(response.body, maxBytes);
     if (response.statusCode >= 400) throw new UpstreamHttpError(response.statusCode, text, null);
     try {
       return JSON.parse(text) as unknown;
@@ -158,4 +159,19 @@ export class UpstreamHttp {
       typeof retryAfter === "string" ? retryAfter : (retryAfter?.[0] ?? null),
     );
   }
+}
+
+async function readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number): Promise<string> {
+  if (maxBytes === Number.POSITIVE_INFINITY) return body.text();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new UpstreamProtocolError(`the answer is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
 }

@@ -2,11 +2,16 @@ import type { Category } from "./category.ts";
 
 const wordToCategory: Record<string, Category> = { low: "L", medium: "M", high: "H", l: "L", m: "M", h: "H" };
 
-// Reads the categorizer's answer, whatever shape it took: "H", "Category: M.", {"category": "L"},
-// a fenced JSON block, or a sentence naming one level. Returns undefined when the answer is unusable.
+// The categorizer is told to answer with one letter; a model that writes more than this has not classified
+// (it answered the request, or followed instructions planted in it), and its answer is not read.
+const maxAnswerChars = 200;
+
+// Reads the categorizer's answer in the shapes a classifying model gives: "H", "Category: M.",
+// {"category": "L"} alone or in a fenced block, or a short sentence naming one level. Returns undefined
+// when the answer is unusable, and the local rule decides instead.
 export function parseCategory(answer: string): Category | undefined {
   const text = answer.replace(/<think>[\s\S]*?<\/think>/gi, "").trim();
-  if (text === "") return undefined;
+  if (text === "" || text.length > maxAnswerChars) return undefined;
   return fromJson(text) ?? fromBareLetter(text) ?? fromLabelledSentence(text) ?? fromSingleMention(text);
 }
 
@@ -15,11 +20,12 @@ function normalise(value: unknown): Category | undefined {
   return wordToCategory[value.trim().toLowerCase()];
 }
 
+// The whole answer is the object, bare or in a ```json fence: not an object somewhere inside prose.
 function fromJson(text: string): Category | undefined {
-  const match = /\{[\s\S]*\}/.exec(text);
+  const match = /^(?:```(?:json)?\s*)?(\{[\s\S]*\})(?:\s*```)?$/i.exec(text);
   if (!match) return undefined;
   try {
-    const parsed: unknown = JSON.parse(match[0]);
+    const parsed: unknown = JSON.parse(match[1] as string);
     if (typeof parsed !== "object" || parsed === null) return undefined;
     const record = parsed as Record<string, unknown>;
     for (const key of ["category", "complexity", "label", "class", "level", "classification"]) {

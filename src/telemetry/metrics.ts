@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { CircuitBreakers } from "../resilience/circuit-breaker.ts";
 import type { ModelSchedulers } from "../resilience/model-schedulers.ts";
 import type { LedgerEntry, RequestEntry } from "../store/usage-store.ts";
+import { recordable } from "./recordable.ts";
 import type { LedgerListener } from "./usage-ledger.ts";
 
 export interface LiveState {
@@ -175,8 +176,9 @@ export class Metrics implements LedgerListener {
     const { role } = entry;
     const category = entry.category ?? "none";
     this.#calls.inc({ model, role, category, purpose: entry.purpose, outcome: entry.outcome });
-    this.#baseline.inc(entry.baselineUsd);
-    if (entry.shadow) this.#shadowCost.inc(entry.costUsd);
+    // prom-client throws on a non-finite increment: nothing recorded may fail the call it records.
+    this.#baseline.inc(recordable(entry.baselineUsd));
+    if (entry.shadow) this.#shadowCost.inc(recordable(entry.costUsd));
     if (entry.escalation && (entry.outcome === "ok" || entry.outcome === "cached")) {
       this.#escalations.inc({ reason: entry.escalation });
     }
@@ -185,14 +187,14 @@ export class Metrics implements LedgerListener {
       this.#cacheHits.inc({ model, role });
       return;
     }
-    this.#callDuration.observe({ model, role, outcome: entry.outcome }, entry.latencyMs / 1000);
-    this.#tokens.inc({ model, role, direction: "input" }, entry.promptTokens);
-    this.#tokens.inc({ model, role, direction: "output" }, entry.completionTokens);
+    this.#callDuration.observe({ model, role, outcome: entry.outcome }, recordable(entry.latencyMs) / 1000);
+    this.#tokens.inc({ model, role, direction: "input" }, recordable(entry.promptTokens));
+    this.#tokens.inc({ model, role, direction: "output" }, recordable(entry.completionTokens));
     // Part of the output, counted again on its own so a thinking model's reasoning share is visible.
     if (entry.reasoningTokens) {
-      this.#tokens.inc({ model, role, direction: "reasoning" }, entry.reasoningTokens);
+      this.#tokens.inc({ model, role, direction: "reasoning" }, recordable(entry.reasoningTokens));
     }
-    this.#cost.inc({ model, role, category }, entry.costUsd);
+    this.#cost.inc({ model, role, category }, recordable(entry.costUsd));
   }
 
   onRequest(entry: RequestEntry): void {

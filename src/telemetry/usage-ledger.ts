@@ -4,6 +4,7 @@ import type { Clock } from "../core/clock.ts";
 import { currentContext } from "../core/request-context.ts";
 import type { LedgerEntry, RequestEntry, UsageStore } from "../store/usage-store.ts";
 import { baselineCost } from "./baseline-cost.ts";
+import { recordable, recordableCall } from "./recordable.ts";
 import type { CallRecorder, UpstreamCall } from "./upstream-call.ts";
 import { WriteQueue, type WriteQueueOptions } from "./write-queue.ts";
 
@@ -53,7 +54,14 @@ export class UsageLedger implements CallRecorder {
     );
   }
 
-  record(call: UpstreamCall): void {
+  record(given: UpstreamCall): void {
+    const { call, replaced } = recordableCall(given);
+    if (replaced.length > 0) {
+      this.#logger?.error(
+        { model: call.model, role: call.role, fields: replaced },
+        "an upstream call came with amounts that are not finite; they are recorded as 0",
+      );
+    }
     const context = currentContext();
     const entry: LedgerEntry = {
       ...call,
@@ -63,7 +71,7 @@ export class UsageLedger implements CallRecorder {
       sessionId: context?.sessionId ?? null,
       workflowId: context?.workflowId ?? null,
       category: context?.category ?? null,
-      baselineUsd: baselineCost(call, this.#baseline),
+      baselineUsd: recordable(baselineCost(call, this.#baseline)),
       escalation: context?.escalation ?? null,
       shadow: context?.shadow === true,
       clientId: context?.clientId ?? null,

@@ -86,13 +86,18 @@ export interface FakeOpenRouter {
   close(): Promise<void>;
 }
 
+// One entry as OpenRouter's models reference describes it (https://openrouter.ai/docs/models, "Models API
+// Standard"): prices are strings of USD per token (per request or unit for `request`, `image`,
+// `web_search`; also `internal_reasoning`, `input_cache_read`, `input_cache_write`), "0" meaning free.
+// Only the fields the service reads are modelled; tests may set any string, as a hostile upstream could.
 export interface WireModel {
   id: string;
   name: string;
+  description?: string;
   context_length: number;
   // The longest answer the model's provider gives; absent, the list does not say.
   top_provider?: { max_completion_tokens: number | null };
-  pricing: { prompt: string; completion: string };
+  pricing: { prompt: string; completion: string; input_cache_read?: string };
   expiration_date: string | null;
   supported_parameters: string[];
 }

@@ -109,8 +109,8 @@ describe("shadow sampling and the judge", () => {
     // The judge reads the request and both answers, at temperature 0.
     const judged = judgeCalls[0];
     assert.equal(judged?.body.temperature, 0);
-    assert.match(lastUserText(judged as RecordedRequest), /<answer_a>\nrouted answer to: /);
-    assert.match(lastUserText(judged as RecordedRequest), /<answer_b>\nthe baseline answer\n/);
+    assert.match(lastUserText(judged as RecordedRequest), /<answer_a-[0-9a-f]{16}>\nrouted answer to: /);
+    assert.match(lastUserText(judged as RecordedRequest), /<answer_b-[0-9a-f]{16}>\nthe baseline answer\n/);
     const after = (await samples()).reduce((n, row) => n + row.samples, 0);
     assert.equal(after - before, 3);
   });
@@ -122,8 +122,11 @@ describe("shadow sampling and the judge", () => {
     assert.equal(first.status, 200);
     await t.app.shadow.settled();
     const judge = fake.requests.find(isJudge) as RecordedRequest;
-    assert.match(lastUserText(judge), /<answer_a>\nthe baseline answer\n<\/answer_a>/);
-    assert.match(lastUserText(judge), /<answer_b>\nrouted answer to: order question\n<\/answer_b>/);
+    assert.match(lastUserText(judge), /<answer_a-([0-9a-f]{16})>\nthe baseline answer\n<\/answer_a-\1>/);
+    assert.match(
+      lastUserText(judge),
+      /<answer_b-([0-9a-f]{16})>\nrouted answer to: order question\n<\/answer_b-\1>/,
+    );
     const rows = await t.app.store.usage.shadowSampleCounts("1970-01-01T00:00:00.000Z");
     assert.ok(rows.some((row) => row.verdict === "worse" && row.status === "judged"));
   });

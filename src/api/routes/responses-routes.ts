@@ -4,7 +4,7 @@ import { abortOnDisconnect } from "../abort-on-disconnect.ts";
 import { chatInputOf, continueWithWorkflow, replyWithWorkflow } from "../chat-target.ts";
 import { clientIdOf } from "../client-identity.ts";
 import { routeHeaders } from "../completion-stream.ts";
-import { ResponseMemory } from "../responses/response-memory.ts";
+import { ResponseMemory, type ResponseMemoryLimits } from "../responses/response-memory.ts";
 import { convertResponsesRequest, responsesBodySchema } from "../responses/responses-request.ts";
 import { streamResponse } from "../responses/responses-stream.ts";
 import {
@@ -23,8 +23,12 @@ import type { OpenAiRouteDeps } from "./openai-routes.ts";
 // useResponsesApi) translated onto the same chat pipeline as /v1/chat/completions: `model` is auto, a role
 // or a model id; input items become the conversation; function tools, text.format and the rest become the
 // generation options. Stored responses can be continued with previous_response_id.
-export function registerResponsesRoutes(app: FastifyInstance, deps: OpenAiRouteDeps): void {
-  const memory = new ResponseMemory();
+export function registerResponsesRoutes(
+  app: FastifyInstance,
+  deps: OpenAiRouteDeps,
+  limits: ResponseMemoryLimits,
+): void {
+  const memory = new ResponseMemory(limits);
   const compactId = () => deps.newId().replaceAll("-", "");
 
   app.post("/v1/responses", async (request, reply) => {

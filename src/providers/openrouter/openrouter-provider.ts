@@ -32,6 +32,9 @@ export interface OpenRouterProviderOptions {
   readonly defaultTimeoutMs: number;
 }
 
+// OpenRouter's whole list is a few hundred kilobytes; anything near this is not a model list.
+export const maxModelListBytes = 16 * 1024 * 1024;
+
 // OpenRouter speaks OpenAI's chat-completions dialect (https://openrouter.ai/docs/api-reference/overview);
 // any OpenAI-compatible server (Ollama, vLLM, ...) can stand in through the base URL. The wire work is a
 // shared keep-alive pool to the upstream's origin (see upstream-http.ts), not a client SDK: this sits on
@@ -216,8 +219,9 @@ export class OpenRouterProvider implements ChatProvider, EmbeddingsProvider, Med
 
   // GET /models: every model the upstream serves, with prices, context windows and retirement dates
   // (https://openrouter.ai/docs/api-reference/list-available-models).
+  // The list is an input like any other: past maxModelListBytes it is dropped unread, never held whole.
   listModels(signal: AbortSignal): Promise<unknown> {
-    return this.#http.getJson("/models", signal);
+    return this.#http.getJson("/models", signal, maxModelListBytes);
   }
 
   // Images through chat completions with output modalities ["image", "text"]: the image comes back in

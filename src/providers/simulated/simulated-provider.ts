@@ -1,3 +1,4 @@
+import { requestToClassify } from "../../routing/categorizer-prompt.ts";
 import { categorizeLocally } from "../../routing/local-categorizer.ts";
 import { countTokensExactly } from "../../tokens/token-counter.ts";
 import {
@@ -116,7 +117,7 @@ function answerFor(request: ChatRequest): string {
   const question = lastUserText(request.messages);
   switch (request.purpose) {
     case "categorize":
-      return categorizeLocally(extractRequestToClassify(question));
+      return categorizeLocally(requestToClassify(question) ?? question);
     case "warmup":
       return "READY";
     case "judge":
@@ -186,12 +187,6 @@ function lastUserText(messages: readonly ChatMessage[]): string {
     if (message?.role === "user") return textOf(message.content);
   }
   return "";
-}
-
-function extractRequestToClassify(prompt: string): string {
-  const marker = "Request to classify:\n";
-  const at = prompt.lastIndexOf(marker);
-  return at === -1 ? prompt : prompt.slice(at + marker.length);
 }
 
 function clip(text: string, max: number): string {

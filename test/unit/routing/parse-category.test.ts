@@ -19,6 +19,8 @@ describe("parseCategory", () => {
     ["I cannot decide", undefined],
     ["Either L or H", undefined],
     ['{"category": "X"}', undefined],
+    // Strict: an answer much longer than a classification (the model answered, or obeyed the text) is not read.
+    [`Sure! Here is my answer to your question. ${"It has many parts. ".repeat(12)}So: H`, undefined],
   ];
   for (const [answer, expected] of cases) {
     it(`reads ${JSON.stringify(answer)} as ${expected ?? "unusable"}`, () => {

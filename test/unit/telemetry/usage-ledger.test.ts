@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { parseConfig } from "../../../src/config/index.ts";
 import { runWithContext } from "../../../src/core/request-context.ts";
 import type { LedgerEntry, RequestEntry, UsageStore } from "../../../src/store/usage-store.ts";
+import { Metrics } from "../../../src/telemetry/metrics.ts";
 import { UsageLedger } from "../../../src/telemetry/usage-ledger.ts";
 import { upstreamCall } from "../../support/upstream-call.ts";
 
@@ -123,6 +124,40 @@ describe("usage ledger", () => {
     assert.deepEqual(
       batches[1]?.calls.map((entry) => entry.requestId),
       ["t"],
+    );
+  });
+
+  it("records a cost that is not finite as 0, so neither the metrics nor the store ever see it", async () => {
+    const { store, batches } = recordingStore();
+    const timer = manualTimer();
+    const metrics = new Metrics({
+      breakers: { snapshots: () => [] } as never,
+      scheduler: {} as never,
+      runningWorkflows: () => 0,
+      modelLabel: (model) => model,
+    });
+    const ledger = new UsageLedger({
+      store,
+      baseline: thinking,
+      clock: { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" },
+      listeners: [metrics],
+      schedule: timer.schedule,
+    });
+    ledger.record(upstreamCall({ costUsd: Number.POSITIVE_INFINITY, promptTokens: 1e308 }));
+    ledger.record(upstreamCall({ costUsd: Number.NaN }));
+    await ledger.flush();
+    const rows = batches.flatMap((batch) => batch.calls);
+    assert.deepEqual(
+      rows.map((row) => [row.costUsd, Number.isFinite(row.baselineUsd)]),
+      [
+        [0, true],
+        [0, true],
+      ],
+    );
+    const cost = await metrics.registry.getSingleMetric("orchestrator_cost_usd_total")?.get();
+    assert.deepEqual(
+      cost?.values.map((v) => v.value),
+      [0],
     );
   });
 });
