@@ -99,7 +99,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerCatalogRoutes(app, deps.models.catalog, deps.config.addons);
   registerChatRoutes(app, deps.chat, deps.newId);
   registerOpenAiRoutes(app, deps);
-  registerResponsesRoutes(app, deps);
+  registerResponsesRoutes(app, deps, deps.config.system.maxBodyBytes);
   registerMessagesRoutes(app, deps);
   registerModelListRoutes(app, {
     catalog: deps.models.catalog,
