@@ -101,7 +101,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerCatalogRoutes(app, deps.models.catalog, deps.config.addons);
   registerChatRoutes(app, deps.chat, deps.newId);
   registerOpenAiRoutes(app, deps);
-  registerResponsesRoutes(app, deps, deps.config.responses);
+  registerResponsesRoutes(app, deps, {
+    ...deps.config.responses,
+    maxExpandedChars: deps.config.system.maxBodyBytes,
+  });
   registerMessagesRoutes(app, deps);
   registerModelListRoutes(app, {
     catalog: deps.models.catalog,

@@ -16,9 +16,10 @@ import {
 } from "../providers/chat-provider.ts";
 import type { ShadowSampler } from "../quality/shadow-sampler.ts";
 import type { Category } from "../routing/category.ts";
-import { assertWithinContextLimit, preRoute } from "../routing/pre-route.ts";
+import { assertWithinContextLimit, type ContextCount, preRoute } from "../routing/pre-route.ts";
 import type { NewMessage, Store, StoredMessage } from "../store/store.ts";
-import type { TokenCounter } from "../tokens/token-counter.ts";
+import { boundsFromBytes, exactCountNeeded } from "../tokens/count-decision.ts";
+import { estimateFromBytes, type TokenCounter } from "../tokens/token-counter.ts";
 import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { type UnusableReason, unusableReason } from "./answer-check.ts";
 import { categorize } from "./categorize.ts";
@@ -132,6 +133,8 @@ interface Turn {
   readonly history: readonly StoredMessage[];
   readonly messageTokens: number;
   readonly contextTokens: number;
+  // Past the refusal limit, counting stops: contextTokens is then a lower bound or an estimate.
+  readonly contextCount: ContextCount;
   readonly images: readonly string[];
   readonly signal: AbortSignal | undefined;
   readonly streaming: boolean;
@@ -144,13 +147,8 @@ type ChatRun = AsyncGenerator<ChatEvent, void, undefined>;
 export class ChatService {
   readonly #deps: ChatServiceDeps;
 
-  // Contexts estimated at a quarter of the lowest routing threshold or more are counted exactly: the
-  // estimate is seldom off by that much, so below it the route cannot depend on the exact count.
-  readonly #exactCountFrom: number;
-
   constructor(deps: ChatServiceDeps) {
     this.#deps = deps;
-    this.#exactCountFrom = deps.config.routing.preRouting.thinkingContextTokens / 4;
   }
 
   async chat(input: ChatInput, signal?: AbortSignal): Promise<ChatReply> {
@@ -170,13 +168,17 @@ export class ChatService {
     const turn = await this.#prepare(input, signal, streaming);
     const target = input.target ?? { kind: "auto" };
     if (target.kind !== "auto") {
-      assertWithinContextLimit(turn.contextTokens, config.routing.preRouting);
+      assertWithinContextLimit(turn.contextTokens, config.routing.preRouting, turn.contextCount);
       const answerer = target.kind === "role" ? this.#deps.models.resolve(target.role) : target.resolved;
       yield* this.#answer(turn, answerer, null, { rule: "explicit", contextTokens: turn.contextTokens }, []);
       return;
     }
     const decision = preRoute(
-      { contextTokens: turn.contextTokens, imageCount: turn.images.length },
+      {
+        contextTokens: turn.contextTokens,
+        imageCount: turn.images.length,
+        counted: turn.contextCount,
+      },
       config.routing.preRouting,
     );
     if (decision.kind === "role") {
@@ -243,7 +245,7 @@ export class ChatService {
   }
 
   async #prepare(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): Promise<Turn> {
-    const { store, tokens, newId } = this.#deps;
+    const { store, newId } = this.#deps;
     const stateless = input.conversation !== undefined;
     const context = currentContext();
     // Stored under the client's key id: a session id names a session of this client only.
@@ -251,27 +253,52 @@ export class ChatService {
     if (context && sessionId) context.sessionId = sessionId;
     const history = sessionId && input.sessionId ? await store.listMessages(sessionId) : [];
     const historyTokens = history.reduce((sum, m) => sum + m.tokens, 0);
-    // Estimated from length first; counted exactly only when that is near a routing threshold, where
-    // the exact number decides the route (see tokens/token-counter.ts).
-    const measure = async (count: (text: string) => number | Promise<number>) => {
-      const messageTokens = await count(input.message);
-      if (!input.conversation) return { messageTokens, contextTokens: historyTokens + messageTokens };
-      let contextTokens = 0;
-      for (const message of input.conversation) contextTokens += await count(textOf(message.content));
-      return { messageTokens, contextTokens };
-    };
-    let { messageTokens, contextTokens } = await measure(tokens.estimate);
-    if (contextTokens >= this.#exactCountFrom)
-      ({ messageTokens, contextTokens } = await measure(tokens.count));
+    const measured = await this.#measure(input, historyTokens);
     return {
       input,
       sessionId,
       history,
-      messageTokens,
-      contextTokens: Math.max(input.contextTokens ?? 0, contextTokens),
+      messageTokens: measured.messageTokens,
+      contextTokens: Math.max(input.contextTokens ?? 0, measured.contextTokens),
+      contextCount: measured.counted,
       images: input.images ?? [],
       signal,
       streaming,
+    };
+  }
+
+  // Estimated from length, and counted exactly only when the length leaves a routing rule or the refusal
+  // limit undecided; then the request's texts are one job for the worker thread, counted only until the
+  // total passes the refusal limit (see tokens/count-decision.ts).
+  async #measure(
+    input: ChatInput,
+    historyTokens: number,
+  ): Promise<{ messageTokens: number; contextTokens: number; counted: ContextCount }> {
+    const rules = this.#deps.config.routing.preRouting;
+    // Stateless, the conversation is the context; in a session, the stored history's counts and the message.
+    const texts = input.conversation ? input.conversation.map((m) => textOf(m.content)) : [input.message];
+    const base = input.conversation ? 0 : historyTokens;
+    let bytes = 0;
+    let estimate = 0;
+    for (const text of texts) {
+      const textBytes = Buffer.byteLength(text, "utf8");
+      bytes += textBytes;
+      estimate += estimateFromBytes(textBytes);
+    }
+    const messageTokens = input.conversation ? this.#deps.tokens.estimate(input.message) : estimate;
+    // A named model skips the routing rules: only the refusal limit can depend on the count.
+    const thresholds =
+      (input.target ?? { kind: "auto" }).kind === "auto"
+        ? [rules.thinkingContextTokens, rules.largeContextTokens, rules.maxContextTokens]
+        : [rules.maxContextTokens];
+    if (!exactCountNeeded(boundsFromBytes(bytes, base), thresholds)) {
+      return { messageTokens, contextTokens: base + estimate, counted: "exact" };
+    }
+    const counted = await this.#deps.tokens.countUpTo(texts, rules.maxContextTokens - base);
+    return {
+      messageTokens: input.conversation ? messageTokens : counted.tokens,
+      contextTokens: base + counted.tokens,
+      counted: counted.exact ? "exact" : counted.sampled ? "sampled" : "at_least",
     };
   }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { invalidRequest } from "../../core/errors.ts";
+import { invalidRequest, OrchestratorError } from "../../core/errors.ts";
 import { modelIdSchema } from "../../models/model-id.ts";
 import type { ChatMessage, ContentPart, GenerationOptions, ToolCall } from "../../providers/chat-provider.ts";
 import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
@@ -172,7 +172,30 @@ export interface ConvertedResponsesRequest {
   readonly generation: GenerationOptions;
 }
 
-export function convertResponsesRequest(body: ResponsesBody, lookup: ItemLookup): ConvertedResponsesRequest {
+// OpenAI documents no limit on the number of input items; an agent's transcript (a call and its output per
+// step) reaches the low thousands, and more items than this are a mistake or an attack.
+export const maxInputItems = 4096;
+
+// Before the body is validated item by item, which takes long enough for tens of thousands of items to hold up
+// every other request.
+export function assertInputItemCount(body: unknown): void {
+  const input = typeof body === "object" && body !== null ? (body as { input?: unknown }).input : undefined;
+  if (Array.isArray(input) && input.length > maxInputItems) {
+    throw invalidRequest(
+      "input",
+      `${input.length} items, more than the limit of ${maxInputItems}; continue with previous_response_id, or send fewer items`,
+    );
+  }
+}
+
+// `maxExpandedChars`: how much text the conversation may hold once item_reference items and
+// previous_response_id are replaced by what they point at (system.maxBodyBytes), so a small body cannot
+// grow into gigabytes by naming one large stored item thousands of times.
+export function convertResponsesRequest(
+  body: ResponsesBody,
+  lookup: ItemLookup,
+  maxExpandedChars: number,
+): ConvertedResponsesRequest {
   const earlier = body.previous_response_id ? lookup.conversation(body.previous_response_id) : [];
   if (earlier === undefined) {
     throw invalidRequest(
@@ -182,14 +205,82 @@ export function convertResponsesRequest(body: ResponsesBody, lookup: ItemLookup)
   }
   const items: readonly InputItem[] =
     typeof body.input === "string" ? [{ role: "user", content: body.input }] : body.input;
-  const conversation: ChatMessage[] = [
-    ...(body.instructions ? [{ role: "system" as const, content: body.instructions }] : []),
-    ...earlier.filter((m) => !(body.instructions && m.role === "system")),
-  ];
+  const conversation = new SizedConversation(maxExpandedChars);
+  if (body.instructions) conversation.push({ role: "system", content: body.instructions });
+  for (const message of earlier) {
+    if (!(body.instructions && message.role === "system")) conversation.push(message);
+  }
   items.forEach((item, index) => {
     appendItem(conversation, item, lookup, index);
   });
-  return { conversation, ...latestUserInput(conversation), generation: generationOf(body) };
+  return {
+    conversation: conversation.messages,
+    ...latestUserInput(conversation.messages),
+    generation: generationOf(body),
+  };
+}
+
+// The conversation being built, refused as soon as its text passes the limit: before the rest is expanded.
+class SizedConversation {
+  readonly messages: ChatMessage[] = [];
+  readonly #maxChars: number;
+  #chars = 0;
+
+  constructor(maxChars: number) {
+    this.#maxChars = maxChars;
+  }
+
+  push(message: ChatMessage): void {
+    this.#add(message);
+    this.messages.push(message);
+  }
+
+  // The last message grown by one tool call.
+  replaceLast(message: ChatMessage, added: ToolCall): void {
+    this.#chars += added.function.arguments.length + added.function.name.length;
+    this.#check();
+    this.messages[this.messages.length - 1] = message;
+  }
+
+  #add(message: ChatMessage): void {
+    this.#chars += charsOf(message);
+    this.#check();
+  }
+
+  #check(): void {
+    if (this.#chars <= this.#maxChars) return;
+    throw new OrchestratorError({
+      kind: "logical",
+      code: "input_too_large",
+      status: 413,
+      field: "input",
+      message: `input: the conversation, with item_reference items and previous_response_id replaced by what they refer to, holds more than ${this.#maxChars} characters, the limit (system.maxBodyBytes); refer to fewer or smaller items`,
+    });
+  }
+}
+
+function charsOf(message: ChatMessage): number {
+  let chars = 0;
+  if (typeof message.content === "string") chars += message.content.length;
+  else for (const part of message.content) chars += partChars(part);
+  for (const call of message.toolCalls ?? [])
+    chars += call.function.arguments.length + call.function.name.length;
+  return chars;
+}
+
+function partChars(part: ContentPart): number {
+  switch (part.type) {
+    case "text":
+      return part.text.length;
+    case "image":
+      return part.url.length;
+    case "file":
+      return (part.fileData?.length ?? 0) + (part.fileId?.length ?? 0);
+    case "audio":
+      return part.data.length;
+    case "refusal":
+      return part.refusal.length;
+  }
 }
 
 type MessageItem = z.output<typeof messageItem> | { role: "user"; content: string; type?: undefined };
@@ -199,7 +290,12 @@ function isMessage(item: InputItem): item is MessageItem {
   return item.type === undefined || item.type === "message";
 }
 
-function appendItem(conversation: ChatMessage[], item: InputItem, lookup: ItemLookup, index: number): void {
+function appendItem(
+  conversation: SizedConversation,
+  item: InputItem,
+  lookup: ItemLookup,
+  index: number,
+): void {
   if (isMessage(item)) {
     const role = item.role === "developer" ? "system" : item.role;
     const content = typeof item.content === "string" ? item.content : item.content.map(toContentPart);
@@ -243,10 +339,10 @@ function appendItem(conversation: ChatMessage[], item: InputItem, lookup: ItemLo
   }
 }
 
-function appendToolCall(conversation: ChatMessage[], call: ToolCall): void {
-  const last = conversation.at(-1);
+function appendToolCall(conversation: SizedConversation, call: ToolCall): void {
+  const last = conversation.messages.at(-1);
   if (last?.role === "assistant" && last.toolCalls) {
-    conversation[conversation.length - 1] = { ...last, toolCalls: [...last.toolCalls, call] };
+    conversation.replaceLast({ ...last, toolCalls: [...last.toolCalls, call] }, call);
     return;
   }
   conversation.push({ role: "assistant", content: "", toolCalls: [call] });

@@ -5,7 +5,11 @@ import { chatInputOf, continueWithWorkflow, replyWithWorkflow } from "../chat-ta
 import { clientIdOf } from "../client-identity.ts";
 import { routeHeaders } from "../completion-stream.ts";
 import { ResponseMemory, type ResponseMemoryLimits } from "../responses/response-memory.ts";
-import { convertResponsesRequest, responsesBodySchema } from "../responses/responses-request.ts";
+import {
+  assertInputItemCount,
+  convertResponsesRequest,
+  responsesBodySchema,
+} from "../responses/responses-request.ts";
 import { streamResponse } from "../responses/responses-stream.ts";
 import {
   functionCallItem,
@@ -23,19 +27,22 @@ import type { OpenAiRouteDeps } from "./openai-routes.ts";
 // useResponsesApi) translated onto the same chat pipeline as /v1/chat/completions: `model` is auto, a role
 // or a model id; input items become the conversation; function tools, text.format and the rest become the
 // generation options. Stored responses can be continued with previous_response_id.
+// `maxExpandedChars`: the most text a request's input may expand to (see convertResponsesRequest).
 export function registerResponsesRoutes(
   app: FastifyInstance,
   deps: OpenAiRouteDeps,
-  limits: ResponseMemoryLimits,
+  limits: ResponseMemoryLimits & { readonly maxExpandedChars: number },
 ): void {
-  const memory = new ResponseMemory(limits);
+  const { maxExpandedChars, ...memoryLimits } = limits;
+  const memory = new ResponseMemory(memoryLimits);
   const compactId = () => deps.newId().replaceAll("-", "");
 
   app.post("/v1/responses", async (request, reply) => {
+    assertInputItemCount(request.body);
     const body = parseInput(responsesBodySchema, request.body);
     if (body.cache && request.orchestration) request.orchestration.preferCache = true;
     const stored = memory.of(clientIdOf(request));
-    const converted = convertResponsesRequest(body, stored);
+    const converted = convertResponsesRequest(body, stored, maxExpandedChars);
     const input = chatInputOf(deps.models, body.model, converted, "input");
     const signal = abortOnDisconnect(reply);
     const shell: ResponseShell = {

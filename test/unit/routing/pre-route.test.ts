@@ -41,6 +41,20 @@ describe("preRoute", () => {
     assert.equal(preRoute({ contextTokens: 900_000, imageCount: 0 }, rules).kind, "role");
   });
 
+  it("says when the size is a count stopped past the limit or a sample's estimate", () => {
+    const message = (counted: "exact" | "at_least" | "sampled") => {
+      try {
+        preRoute({ contextTokens: 1_200_000, imageCount: 0, counted }, rules);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "";
+    };
+    assert.match(message("exact"), /context is 1200000 tokens, above the limit of 900000/);
+    assert.match(message("at_least"), /context is at least 1200000 tokens, above the limit of 900000/);
+    assert.match(message("sampled"), /about 1200000 tokens \(estimated from a sample of its text\)/);
+  });
+
   it("follows configured thresholds", () => {
     const custom = parseConfig({
       routing: { preRouting: { thinkingContextTokens: 10, largeContextTokens: 20, maxContextTokens: 30 } },

@@ -61,4 +61,39 @@ describe("token counter", () => {
       await counter.close();
     }
   });
+
+  it("counts a request's texts as one job, stopping once past the limit, and a large job does not hold up a small one", async () => {
+    const counter = createTokenCounter({ workerThreshold: 100 });
+    try {
+      const texts = ["Tokenizers split text into pieces. ".repeat(40), "And count them. ".repeat(40)];
+      const whole = (await countTokensExactly(texts[0] ?? "")) + (await countTokensExactly(texts[1] ?? ""));
+      assert.deepEqual(await counter.countUpTo(texts, Number.POSITIVE_INFINITY), {
+        tokens: whole,
+        exact: true,
+      });
+      const limit = Math.floor(whole * 0.6);
+      const stopped = await counter.countUpTo(texts, limit);
+      assert.equal(stopped.exact, false);
+      assert.equal(stopped.sampled, undefined);
+      assert.ok(stopped.tokens > limit && stopped.tokens < whole);
+      // Far past the limit: a sample says so.
+      assert.equal((await counter.countUpTo(texts, 10)).sampled, true);
+
+      // Letters with no space cost far more to count than prose: a few seconds' worth for the large job.
+      let seed = 7;
+      const letters = Array.from({ length: 1_000_000 }, () => {
+        seed = (seed * 48_271) % 2_147_483_647;
+        return String.fromCharCode(97 + (seed % 26));
+      }).join("");
+      const order: string[] = [];
+      const large = counter.count(letters).then(() => order.push("large"));
+      const small = counter
+        .count("A short question about tokens. ".repeat(10))
+        .then(() => order.push("small"));
+      await Promise.all([large, small]);
+      assert.deepEqual(order, ["small", "large"]);
+    } finally {
+      await counter.close();
+    }
+  });
 });
