@@ -52,6 +52,18 @@ export async function countTokensExactly(text: string): Promise<number> {
   return (await tokenizer).countTokens(text, asText);
 }
 
+// Tokens as the offline (simulated) providers report them: exact for small texts, the estimate beyond, so
+// an offline answer never holds the event loop to count a large prompt on this thread. The figures are
+// simulated usage, not a bill.
+const simulatedExactChars = 4 * 1024;
+export async function simulatedTokenCount(texts: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const text of texts) {
+    total += text.length <= simulatedExactChars ? await countTokensExactly(text) : estimateTokens(text);
+  }
+  return total;
+}
+
 async function countHere(texts: readonly string[], stopAbove: number): Promise<CountOutcome> {
   tokenizer ??= import("gpt-tokenizer/encoding/o200k_base");
   const { countTokens } = await tokenizer;

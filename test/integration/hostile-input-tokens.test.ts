@@ -208,3 +208,23 @@ describe("hostile input: token counting never stalls the service", () => {
     });
   });
 });
+
+describe("hostile input: the offline mode counts no large prompt on the event loop", () => {
+  let t: TestApp;
+
+  before(async () => {
+    t = await startTestApp({ mode: "offline" });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it("answers 1 MB of text without spaces (slow to tokenize) while /health keeps answering", async () => {
+    // Under the context limit, so it is answered: the simulated model reports usage for it, which it must
+    // not count with the tokenizer on the main thread (a run without spaces takes it minutes).
+    const body = JSON.stringify({ message: "q".repeat(1_000_000) });
+    const { response } = await whileProbing(t, () => postRaw(t, "/chat", body));
+    assert.equal(response.status, 200);
+    assert.ok(response.body.usage.prompt_tokens > 0);
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { countTokensExactly } from "../../tokens/token-counter.ts";
+import { simulatedTokenCount } from "../../tokens/token-counter.ts";
 import type { EmbeddingsProvider, EmbeddingsRequest, EmbeddingsResult } from "../embeddings-provider.ts";
 
 const defaultDimensions = 256;
@@ -13,8 +13,7 @@ export class SimulatedEmbeddingsProvider implements EmbeddingsProvider {
   async embed(request: EmbeddingsRequest): Promise<EmbeddingsResult> {
     request.signal?.throwIfAborted();
     const dimensions = request.dimensions ?? defaultDimensions;
-    let promptTokens = 0;
-    for (const text of request.input) promptTokens += await countTokensExactly(text);
+    const promptTokens = await simulatedTokenCount(request.input);
     return {
       vectors: request.input.map((text) => hashVector(text, dimensions)),
       model: request.model,

@@ -1,6 +1,6 @@
 import { requestToClassify } from "../../routing/categorizer-prompt.ts";
 import { categorizeLocally } from "../../routing/local-categorizer.ts";
-import { countTokensExactly } from "../../tokens/token-counter.ts";
+import { simulatedTokenCount } from "../../tokens/token-counter.ts";
 import {
   type ChatMessage,
   type ChatProvider,
@@ -32,15 +32,16 @@ export class SimulatedProvider implements ChatProvider {
     request.signal?.throwIfAborted();
     const toolCall = forcedToolCall(request);
     const content = toolCall ? "" : (structuredAnswer(request) ?? answerFor(request));
-    let promptTokens = 0;
-    for (const message of request.messages) promptTokens += await countTokensExactly(textOf(message.content));
+    const promptTokens = await simulatedTokenCount(
+      request.messages.map((message) => textOf(message.content)),
+    );
     return {
       content,
       model: request.model,
       finishReason: toolCall ? "tool_calls" : "stop",
       usage: {
         promptTokens,
-        completionTokens: await countTokensExactly(content || (toolCall?.function.arguments ?? "")),
+        completionTokens: await simulatedTokenCount([content || (toolCall?.function.arguments ?? "")]),
       },
       ...(toolCall ? { toolCalls: [toolCall] } : {}),
     };
