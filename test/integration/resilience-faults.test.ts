@@ -221,7 +221,9 @@ describe("fault injection against the fake upstream", () => {
       }
       const byRequest = new Map<string, Map<string, number>>();
       for (const request of t.fake?.requests ?? []) {
-        const tag = /request-\d+/.exec(JSON.stringify(request.body.messages))?.[0] ?? "?";
+        // The message's own text, not the categorizer's fence tags (<request-TOKEN>), whose token may open with digits.
+        const tag =
+          /(?<![</])request-\d+(?![0-9a-f])/.exec(JSON.stringify(request.body.messages))?.[0] ?? "?";
         const perModel = byRequest.get(tag) ?? new Map<string, number>();
         perModel.set(request.body.model, (perModel.get(request.body.model) ?? 0) + 1);
         byRequest.set(tag, perModel);
