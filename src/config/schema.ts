@@ -199,6 +199,19 @@ export const providersSchema = z.strictObject({
 });
 
 const routeTarget = z.union([z.literal("orchestration"), roleName]);
+const categoryName = z.enum(["L", "M", "H"]);
+
+// Following the ladder from any category must end, not come back round.
+function ladderHasNoCycle(ladder: Partial<Record<"L" | "M" | "H", "L" | "M" | "H">>): boolean {
+  for (const start of ["L", "M", "H"] as const) {
+    const seen = new Set<string>([start]);
+    for (let at = ladder[start]; at !== undefined; at = ladder[at]) {
+      if (seen.has(at)) return false;
+      seen.add(at);
+    }
+  }
+  return true;
+}
 
 export const routingSchema = z.strictObject({
   preRouting: z
@@ -232,9 +245,52 @@ export const routingSchema = z.strictObject({
     })
     .prefault({}),
   acknowledgementRole: roleName.default("fast_ai"),
-  // An unusable answer (empty, cut off, a refusal, not the JSON asked for) to an M request is answered
-  // again by the L route's role before the response returns.
-  escalation: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  // An unusable answer (empty, cut off, a refusal, not the JSON asked for) is answered again by the next
+  // category up its ladder (`ladder`: category → the stronger category; M → L by default) before the
+  // response returns. The same ladder is what constraints and judged quality climb.
+  escalation: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      ladder: z
+        .strictObject({ L: categoryName.optional(), M: categoryName.optional(), H: categoryName.optional() })
+        .default({ M: "L" })
+        .refine(ladderHasNoCycle, "the ladder must not lead back to a category it left"),
+    })
+    .prefault({}),
+  // While the categorizer runs, the call the likely route (`category`'s) would make starts alongside it; the
+  // label confirms it (its answer is used) or refutes it (it is aborted, and its cost is recorded as waste).
+  speculate: z
+    .strictObject({ enabled: z.boolean().default(true), category: categoryName.default("M") })
+    .prefault({}),
+  // Recent labels, so a repeated question makes no categorizer call; per client with client keys.
+  memo: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      maxEntries: z.number().int().min(1).max(1_000_000).default(10_000),
+      maxMegabytes: z.number().positive().max(1024).default(8),
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 86_400)
+        .default(600),
+    })
+    .prefault({}),
+  // Judged quality feeds the route (with shadow sampling on): a category whose "as good or better" share has
+  // at least `minSamples` verdicts within `windowHours` and whose 95% interval lies wholly below `minShare`
+  // steps up its ladder until the figure recovers.
+  quality: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minSamples: z.number().int().min(1).default(30),
+      minShare: z.number().min(0).max(1).default(0.8),
+      windowHours: z
+        .number()
+        .positive()
+        .max(24 * 90)
+        .default(24),
+    })
+    .prefault({}),
   warmup: z
     .strictObject({
       enabled: z.boolean().default(true),
