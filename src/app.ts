@@ -285,7 +285,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     random: options.random ?? Math.random,
     logger,
   });
-  const chat = new ChatService({ config, models, store, tokens, workflows, clock, newId, logger, shadow });
+  const chat = new ChatService({
+    config,
+    models,
+    store,
+    tokens,
+    workflows,
+    clock,
+    newId,
+    logger,
+    shadow,
+    metrics,
+  });
   const sessions = new SessionService({ config, store, models, newId, logger });
   const server = await buildServer({
     config,

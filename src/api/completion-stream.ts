@@ -1,6 +1,7 @@
 import type { FastifyReply } from "fastify";
-import type { ChatEvent, ChatReply, RouteInfo } from "../chat/chat-service.ts";
+import type { ChatEvent, ChatReply, RouteInfo, RoutingInfo } from "../chat/chat-service.ts";
 import { toOrchestratorError } from "../core/errors.ts";
+import { routeHeader } from "../routing/route-trace.ts";
 import { EventStream } from "./event-stream.ts";
 import { openChatStream } from "./open-chat-stream.ts";
 import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
@@ -26,11 +27,24 @@ export function routeHeaders(route: {
   category: string | null;
   role: string;
   model: string;
+  routing: RoutingInfo;
 }): Record<string, string> {
+  const { routing } = route;
   return {
     "x-orchestrator-category": route.category ?? "none",
     "x-orchestrator-role": route.role,
     "x-orchestrator-model": route.model,
+    // Why: the trace in one line (see routing/route-trace.ts).
+    "x-orchestrator-route": routeHeader({
+      rule: routing.rule,
+      category: route.category,
+      role: route.role,
+      ...(routing.categorizer ? { labelSource: routing.categorizer.source } : {}),
+      ...(routing.categorizer?.ms === undefined ? {} : { categorizerMs: routing.categorizer.ms }),
+      ...(routing.speculation ? { speculation: routing.speculation } : {}),
+      ...(routing.steppedUp ? { steppedUp: true } : {}),
+      ...(routing.skipped ? { skipped: routing.skipped } : {}),
+    }),
   };
 }
 

@@ -64,6 +64,7 @@ export function installRequestTracking(
       latencyMs: reply.elapsedTime,
       cacheHit: context?.cacheHit === true,
       sessionId: context?.sessionId ?? null,
+      routeRule: context?.routeRule ?? null,
     };
     deps.metrics.onRequest(entry);
     deps.metrics.onOverhead(entry.endpoint, overheadMs(reply.elapsedTime, context?.upstreamTime));
@@ -76,6 +77,7 @@ export function installRequestTracking(
       status: entry.status,
       ms: Math.round(entry.latencyMs * 10) / 10,
       ...(entry.category ? { category: entry.category } : {}),
+      ...(entry.routeRule ? { rule: entry.routeRule } : {}),
       ...(entry.cacheHit ? { cache: "hit" } : {}),
     };
     if (quiet) deps.logger.debug(fields, "request completed");

@@ -10,12 +10,16 @@ export function routingView(info: RoutingInfo) {
   return {
     rule: info.rule,
     context_tokens: info.contextTokens,
+    ...(info.speculation ? { speculation: info.speculation } : {}),
+    ...(info.steppedUp ? { stepped_up: true } : {}),
+    ...(info.skipped ? { skipped: info.skipped.map((s) => ({ role: s.role, reason: s.reason })) } : {}),
     ...(info.categorizer
       ? {
           categorizer: {
             source: info.categorizer.source,
             ...(info.categorizer.model ? { model: info.categorizer.model } : {}),
             ...(info.categorizer.fallbackReason ? { fallback_reason: info.categorizer.fallbackReason } : {}),
+            ...(info.categorizer.ms === undefined ? {} : { ms: Math.round(info.categorizer.ms) }),
           },
         }
       : {}),
@@ -28,6 +32,11 @@ export function routingView(info: RoutingInfo) {
           },
         }
       : {}),
+    trace: info.trace.map((t) => ({
+      step: t.step,
+      detail: t.detail,
+      ...(t.ms === undefined ? {} : { ms: Math.round(t.ms) }),
+    })),
   };
 }
 

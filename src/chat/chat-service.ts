@@ -6,6 +6,7 @@ import type { IdGenerator } from "../core/ids.ts";
 import { currentContext } from "../core/request-context.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
+import { Speculation } from "../models/speculation.ts";
 import {
   type ChatMessage,
   type ContentPart,
@@ -15,16 +16,31 @@ import {
   textOf,
 } from "../providers/chat-provider.ts";
 import type { ShadowSampler } from "../quality/shadow-sampler.ts";
+import type { Spend } from "../resilience/upstream-guard.ts";
+import { type UnusableReason, unusableReason } from "../routing/answer-check.ts";
+import { categorize } from "../routing/categorize.ts";
 import type { Category } from "../routing/category.ts";
-import { assertWithinContextLimit, type ContextCount, preRoute } from "../routing/pre-route.ts";
+import type { ContextCount } from "../routing/pre-route.ts";
+import type { QualityStandings } from "../routing/quality-standing.ts";
+import type { TraceStep } from "../routing/route-trace.ts";
+import {
+  type Classification,
+  decideRoute,
+  type RouteDecision,
+  type RouteRequest,
+  type RouteRule,
+  type RouterKnowledge,
+  type RouterPolicy,
+  type Skip,
+} from "../routing/router.ts";
+import { routerKnowledge } from "../routing/router-knowledge.ts";
 import type { NewMessage, Store, StoredMessage } from "../store/store.ts";
 import { boundsFromBytes, exactCountNeeded } from "../tokens/count-decision.ts";
 import { estimateFromBytes, type TokenCounter } from "../tokens/token-counter.ts";
 import type { WorkflowService } from "../workflows/workflow-service.ts";
-import { type UnusableReason, unusableReason } from "./answer-check.ts";
-import { categorize } from "./categorize.ts";
 import { historyWindow } from "./history-window.ts";
 import { storedSessionId, visibleSessionId } from "./session-scope.ts";
+import { type StartedAnswer, startAnswer } from "./started-answer.ts";
 
 // Who answers: the full pipeline ("auto"), a role chosen by the client, or a model id passed through.
 export type ChatTarget =
@@ -49,13 +65,22 @@ export interface ChatInput {
 
 export interface RoutingInfo {
   // What decided the model: a pre-routing rule, the category, or the client naming it.
-  readonly rule: "images" | "large_context" | "very_large_context" | "category" | "explicit";
+  readonly rule: RouteRule;
   readonly contextTokens: number;
   readonly categorizer?: {
-    readonly source: "model" | "fallback";
+    readonly source: "model" | "fallback" | "memo";
     readonly model?: string;
     readonly fallbackReason?: string;
+    readonly ms?: number;
   };
+  // The likely route's call, started alongside the categorizer: used, or aborted as waste.
+  readonly speculation?: "confirmed" | "refuted";
+  // The category's traffic was stepped up its ladder because its judged quality fell short.
+  readonly steppedUp?: boolean;
+  // Roles the constraints passed over, and why.
+  readonly skipped?: readonly Skip[];
+  // Every step that decided, in order (see routing/route-trace.ts).
+  readonly trace: readonly TraceStep[];
   // The routed model's answer was unusable and a stronger role answered instead.
   readonly escalated?: {
     readonly fromRole: string;
@@ -110,6 +135,23 @@ export interface ChatServiceDeps {
   readonly logger: Logger;
   // Offered every answer, to sample some for the quality figure in the background.
   readonly shadow?: ShadowSampler | undefined;
+  // Counts speculations confirmed and refuted.
+  readonly metrics?: { onSpeculation(outcome: "confirmed" | "refuted"): void } | undefined;
+  // Judged quality per category, which may step a category's traffic up its ladder.
+  readonly quality?: QualityStandings | undefined;
+  // Recent categorizer labels, so a repeated question makes no categorizer call.
+  readonly labels?: LabelMemoLike | undefined;
+}
+
+// The label memo as the chat service uses it (routing/label-memo.ts).
+export interface LabelMemoLike {
+  get(scope: string | undefined, message: string, recent: readonly ChatMessage[]): Category | undefined;
+  remember(
+    scope: string | undefined,
+    message: string,
+    recent: readonly ChatMessage[],
+    category: Category,
+  ): void;
 }
 
 const acknowledgementPrompt =
@@ -120,9 +162,6 @@ const acknowledgementPrompt =
 
 // The model client's error for an answer that stayed empty when asked again with more room.
 const emptyAnswerCode = "empty_answer";
-
-// Where an unusable answer goes next: the category whose route is the next stronger role.
-const strongerCategory: Partial<Record<Category, Category>> = { M: "L" };
 
 // Reserve for the chat template's own tokens, which no tokenizer on our side sees.
 const messageOverheadTokens = 64;
@@ -138,6 +177,8 @@ interface Turn {
   readonly images: readonly string[];
   readonly signal: AbortSignal | undefined;
   readonly streaming: boolean;
+  // What a refuted speculative call cost, once it has ended: part of the request's usage.
+  waste?: Promise<Spend | undefined>;
 }
 
 type ChatRun = AsyncGenerator<ChatEvent, void, undefined>;
@@ -146,9 +187,13 @@ type ChatRun = AsyncGenerator<ChatEvent, void, undefined>;
 // One pipeline serves both plain and streamed replies; only the answering call differs.
 export class ChatService {
   readonly #deps: ChatServiceDeps;
+  readonly #policy: RouterPolicy;
+  readonly #knowledge: RouterKnowledge;
 
   constructor(deps: ChatServiceDeps) {
     this.#deps = deps;
+    this.#policy = deps.config.routing;
+    this.#knowledge = routerKnowledge(deps.models, deps.quality);
   }
 
   async chat(input: ChatInput, signal?: AbortSignal): Promise<ChatReply> {
@@ -163,85 +208,136 @@ export class ChatService {
     return this.#run(input, signal, true);
   }
 
+  // Prepares the turn, asks the router, and carries out its decision: a classification first when it needs
+  // one (with the likely route's call started alongside, and the label memo before it), then the answer or
+  // the workflow.
   async *#run(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): ChatRun {
-    const { config } = this.#deps;
     const turn = await this.#prepare(input, signal, streaming);
-    const target = input.target ?? { kind: "auto" };
-    if (target.kind !== "auto") {
-      assertWithinContextLimit(turn.contextTokens, config.routing.preRouting, turn.contextCount);
-      const answerer = target.kind === "role" ? this.#deps.models.resolve(target.role) : target.resolved;
-      yield* this.#answer(turn, answerer, null, { rule: "explicit", contextTokens: turn.contextTokens }, []);
-      return;
+    const request = this.#routeRequest(turn);
+    let decision = decideRoute(request, this.#policy, this.#knowledge);
+    let classification: Classification | undefined;
+    let spent: RoleCallResult[] = [];
+    let speculation: { readonly ticket: Speculation; readonly started: StartedAnswer } | undefined;
+    try {
+      if (decision.kind === "classify") {
+        const recent = this.#recentTurns(turn, this.#deps.config.routing.categorizer.historyMessages);
+        const scope = currentContext()?.clientId;
+        const remembered = this.#deps.labels?.get(scope, input.message, recent);
+        if (remembered) {
+          classification = { category: remembered, source: "memo" };
+        } else {
+          if (decision.speculate) speculation = this.#speculate(turn, decision.speculate);
+          const outcome = await this.#classify(turn, recent);
+          classification = outcome.classification;
+          spent = outcome.spent;
+          if (classification.source === "model") {
+            this.#deps.labels?.remember(scope, input.message, recent, classification.category);
+          }
+        }
+        decision = decideRoute(request, this.#policy, this.#knowledge, classification);
+      }
+      const context = currentContext();
+      if (context) {
+        if (classification) context.category = classification.category;
+        context.routeRule = decision.kind === "answer" ? decision.rule : "category";
+      }
+      const confirmed =
+        speculation && decision.kind === "answer" && decision.role === speculation.ticket.role
+          ? speculation
+          : undefined;
+      if (speculation) {
+        if (confirmed) speculation.ticket.confirm();
+        else {
+          speculation.ticket.refute();
+          const { ticket, started } = speculation;
+          turn.waste = started.ended.then(() => ticket.wastedSpend());
+        }
+        this.#deps.metrics?.onSpeculation(confirmed ? "confirmed" : "refuted");
+      }
+      const routing = routingInfo(turn, decision, classification, speculation?.ticket.state);
+      if (decision.kind === "orchestrate") {
+        yield* this.#orchestrate(turn, decision.category, routing, spent);
+        return;
+      }
+      if (decision.kind !== "answer") throw new Error("the router asked for a classification twice");
+      const answerer =
+        decision.role !== undefined
+          ? this.#deps.models.resolve(decision.role)
+          : input.target?.kind === "model"
+            ? input.target.resolved
+            : undefined;
+      if (!answerer) throw new Error("the router picked no model");
+      const escalateTo = decision.escalation[0];
+      yield* this.#answer(
+        turn,
+        answerer,
+        decision.category,
+        routing,
+        spent,
+        escalateTo === undefined ? undefined : this.#deps.models.resolve(escalateTo),
+        confirmed?.started,
+      );
+    } finally {
+      // A request that ends before its route is known (an error, a client gone) leaves no call running.
+      speculation?.ticket.refute();
     }
-    const decision = preRoute(
-      {
-        contextTokens: turn.contextTokens,
-        imageCount: turn.images.length,
-        counted: turn.contextCount,
-      },
-      config.routing.preRouting,
-    );
-    if (decision.kind === "role") {
-      const routing: RoutingInfo = { rule: decision.reason, contextTokens: turn.contextTokens };
-      yield* this.#answer(turn, this.#deps.models.resolve(decision.role), null, routing, []);
-      return;
-    }
-    const recent = this.#recentTurns(turn, config.routing.categorizer.historyMessages);
+  }
+
+  // The categorizer's label, or the local rule's when it fails; how long it took is part of the trace.
+  async #classify(
+    turn: Turn,
+    recent: readonly ChatMessage[],
+  ): Promise<{ classification: Classification; spent: RoleCallResult[] }> {
+    const { config, clock, logger } = this.#deps;
+    const started = clock.now();
     const outcome = await categorize(
       this.#deps.models,
       config.routing.categorizer.role,
-      input.message,
+      turn.input.message,
       recent,
-      signal,
-      this.#deps.clock.now() + config.routing.categorizer.timeoutMs,
+      turn.signal,
+      started + config.routing.categorizer.timeoutMs,
     );
-    const routing: RoutingInfo = {
-      rule: "category",
-      contextTokens: turn.contextTokens,
-      categorizer: {
+    if (outcome.source === "fallback") {
+      logger.warn({ reason: outcome.fallbackReason }, "categorizer fell back to the local rule");
+    }
+    return {
+      classification: {
+        category: outcome.category,
         source: outcome.source,
+        ms: clock.now() - started,
         ...(outcome.call ? { model: outcome.call.model } : {}),
         ...(outcome.fallbackReason ? { fallbackReason: outcome.fallbackReason } : {}),
       },
+      spent: outcome.call ? [outcome.call] : [],
     };
-    if (outcome.source === "fallback") {
-      this.#deps.logger.warn({ reason: outcome.fallbackReason }, "categorizer fell back to the local rule");
-    }
-    const context = currentContext();
-    if (context) context.category = outcome.category;
-    const spent = outcome.call ? [outcome.call] : [];
-    const route = config.routing.categories[outcome.category];
-    if (route === "orchestration") {
-      // Tools and a response format shape one model's answer; a workflow's acknowledgement could honour
-      // neither, so such a request is answered by one call to the thinking role.
-      const generation = input.generation;
-      if (generation?.tools !== undefined || generation?.responseFormat !== undefined) {
-        const thinking = this.#deps.models.resolve(config.routing.preRouting.thinkingRole);
-        yield* this.#answer(turn, thinking, outcome.category, routing, spent);
-        return;
-      }
-      yield* this.#orchestrate(turn, outcome.category, routing, spent);
-      return;
-    }
-    yield* this.#answer(
-      turn,
-      this.#deps.models.resolve(route),
-      outcome.category,
-      routing,
-      spent,
-      this.#escalationFor(outcome.category, route),
-    );
   }
 
-  // The role that answers again when a category's routed answer is unusable, if escalation is on and
-  // the next category up is answered by another role.
-  #escalationFor(category: Category, role: string): ResolvedRole | undefined {
-    const { escalation, categories } = this.#deps.config.routing;
-    const next = strongerCategory[category];
-    if (!escalation.enabled || next === undefined) return undefined;
-    const target = categories[next];
-    if (target === "orchestration" || target === role) return undefined;
-    return this.#deps.models.resolve(target);
+  // Starts the likely route's answer now, alongside the categorizer; a streamed answer is held (buffered)
+  // until the label confirms it, so the client never sees text of a route that was not chosen.
+  #speculate(turn: Turn, role: string): { ticket: Speculation; started: StartedAnswer } {
+    const ticket = new Speculation(role);
+    const answerer = this.#deps.models.resolve(role);
+    const signal = turn.signal ? AbortSignal.any([turn.signal, ticket.signal]) : ticket.signal;
+    const call: RoleCall = { ...this.#answerCall(turn, answerer), signal, speculation: ticket };
+    return { ticket, started: startAnswer(this.#deps.models, answerer, call, turn.streaming, true) };
+  }
+
+  #routeRequest(turn: Turn): RouteRequest {
+    const target = turn.input.target ?? { kind: "auto" };
+    const format = turn.input.generation?.responseFormat?.type;
+    return {
+      target: target.kind === "model" ? { kind: "model", model: target.resolved.definition.model } : target,
+      contextTokens: turn.contextTokens,
+      contextCount: turn.contextCount,
+      imageCount: turn.images.length,
+      needs: {
+        tools: (turn.input.generation?.tools?.length ?? 0) > 0,
+        jsonSchema: format === "json_schema",
+        jsonObject: format === "json_object",
+        images: turn.images.length > 0,
+      },
+    };
   }
 
   async #prepare(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): Promise<Turn> {
@@ -309,13 +405,21 @@ export class ChatService {
     routing: RoutingInfo,
     spent: readonly RoleCallResult[],
     escalateTo?: ResolvedRole,
+    started?: StartedAnswer,
   ): ChatRun {
     yield { type: "routed", route: this.#route(turn, answerer, category, routing) };
     const shown = { text: false };
     const calls = [...spent];
     let answeredRouting = routing;
     const routedCall = this.#answerCall(turn, answerer);
-    const routed = yield* this.#routedAnswer(turn, answerer, routedCall, shown, escalateTo !== undefined);
+    const routed = yield* this.#routedAnswer(
+      turn,
+      answerer,
+      routedCall,
+      shown,
+      escalateTo !== undefined,
+      started,
+    );
     let call: RoleCallResult;
     if (escalateTo && routed.unusable) {
       const { reason, fromModel } = routed.unusable;
@@ -326,7 +430,17 @@ export class ChatService {
       const context = currentContext();
       if (context) context.escalation = reason;
       if (routed.call) calls.push(routed.call);
-      answeredRouting = { ...routing, escalated: { fromRole: answerer.role, fromModel, reason } };
+      answeredRouting = {
+        ...routing,
+        escalated: { fromRole: answerer.role, fromModel, reason },
+        trace: [
+          ...routing.trace,
+          {
+            step: "escalation",
+            detail: `${answerer.role}'s answer was unusable (${reason}): ${escalateTo.role} answered`,
+          },
+        ],
+      };
       call = yield* this.#generate(turn, escalateTo, this.#answerCall(turn, escalateTo), shown);
     } else if (routed.call) {
       call = routed.call;
@@ -350,7 +464,8 @@ export class ChatService {
         generation: turn.input.generation,
       });
     }
-    yield { type: "done", reply: this.#reply(turn, call, category, answeredRouting, calls) };
+    const waste = await turn.waste;
+    yield { type: "done", reply: this.#reply(turn, call, category, answeredRouting, calls, waste) };
   }
 
   // The routed model's answer, and whether it is unusable: by the checks of answer-check, or because the model
@@ -362,12 +477,13 @@ export class ChatService {
     routedCall: RoleCall,
     shown: { text: boolean },
     canEscalate: boolean,
+    started?: StartedAnswer,
   ): AsyncGenerator<
     ChatEvent,
     { call?: RoleCallResult; unusable?: { reason: UnusableReason; fromModel: string } }
   > {
     try {
-      const call = yield* this.#generate(turn, answerer, routedCall, shown);
+      const call = yield* this.#generate(turn, answerer, routedCall, shown, started);
       const reason = canEscalate && !shown.text ? unusableReason(call, turn.input.generation) : undefined;
       return reason ? { call, unusable: { reason, fromModel: call.model } } : { call };
     } catch (raw) {
@@ -416,7 +532,7 @@ export class ChatService {
     await workflows.orchestrate(workflowId, request, owner);
     yield {
       type: "done",
-      reply: { ...this.#reply(turn, ack, category, routing, [...spent, ack]), workflowId },
+      reply: { ...this.#reply(turn, ack, category, routing, [...spent, ack], await turn.waste), workflowId },
     };
   }
 
@@ -427,10 +543,12 @@ export class ChatService {
     answerer: ResolvedRole,
     call: RoleCall,
     shown?: { text: boolean },
+    started?: StartedAnswer,
   ): AsyncGenerator<ChatEvent, RoleCallResult> {
     const withSignal = turn.signal ? { ...call, signal: turn.signal } : call;
-    if (!turn.streaming) return await this.#deps.models.call(answerer, withSignal);
-    for await (const event of this.#deps.models.stream(answerer, withSignal)) {
+    const answer = started ?? startAnswer(this.#deps.models, answerer, withSignal, turn.streaming);
+    if (answer.kind === "call") return await answer.result;
+    for await (const event of answer.events) {
       if (event.type === "done") return event.result;
       if (shown && (event.type !== "delta" || event.text.trim() !== "")) shown.text = true;
       yield event;
@@ -511,6 +629,7 @@ export class ChatService {
     category: Category | null,
     routing: RoutingInfo,
     calls: readonly RoleCallResult[],
+    waste?: Spend,
   ): ChatReply {
     return {
       sessionId: visibleSessionId(turn.sessionId),
@@ -521,7 +640,7 @@ export class ChatService {
       model: call.model,
       provider: call.provider,
       finishReason: call.finishReason,
-      usage: sumUsage(calls),
+      usage: sumUsage([...calls.map((call) => call.usage), ...(waste ? [waste] : [])]),
       routing,
       ...(call.fallbackFrom ? { fallbackFrom: call.fallbackFrom } : {}),
       ...(call.toolCalls ? { toolCalls: call.toolCalls } : {}),
@@ -531,13 +650,18 @@ export class ChatService {
   }
 }
 
-function sumUsage(calls: readonly RoleCallResult[]): RoleUsage {
-  const sum = calls.reduce(
-    (total, call) => ({
-      promptTokens: total.promptTokens + call.usage.promptTokens,
-      completionTokens: total.completionTokens + call.usage.completionTokens,
-      reasoningTokens: total.reasoningTokens + (call.usage.reasoningTokens ?? 0),
-      costUsd: total.costUsd + call.usage.costUsd,
+function sumUsage(usages: readonly (RoleUsage | Spend)[]): RoleUsage {
+  const sum = usages.reduce<{
+    promptTokens: number;
+    completionTokens: number;
+    reasoningTokens: number;
+    costUsd: number;
+  }>(
+    (total, usage) => ({
+      promptTokens: total.promptTokens + usage.promptTokens,
+      completionTokens: total.completionTokens + usage.completionTokens,
+      reasoningTokens: total.reasoningTokens + (usage.reasoningTokens ?? 0),
+      costUsd: total.costUsd + usage.costUsd,
     }),
     { promptTokens: 0, completionTokens: 0, reasoningTokens: 0, costUsd: 0 },
   );
@@ -547,4 +671,43 @@ function sumUsage(calls: readonly RoleCallResult[]): RoleUsage {
 
 function clipText(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)} […]`;
+}
+
+// What the answer says of its route: the rule, the label and how it was found, what the constraints passed
+// over, whether speculation was confirmed, and every step of the trace.
+function routingInfo(
+  turn: { readonly contextTokens: number },
+  decision: RouteDecision,
+  classification: Classification | undefined,
+  speculation: "pending" | "confirmed" | "refuted" | undefined,
+): RoutingInfo {
+  const answered = decision.kind === "answer" ? decision : undefined;
+  const trace = [...decision.trace];
+  if (speculation === "confirmed" || speculation === "refuted") {
+    trace.push({
+      step: "speculation",
+      detail:
+        speculation === "confirmed"
+          ? "the likely route's call, started alongside the categorizer, was confirmed and answered"
+          : "the likely route's call, started alongside the categorizer, was refuted and aborted",
+    });
+  }
+  return {
+    rule: answered?.rule ?? "category",
+    contextTokens: turn.contextTokens,
+    ...(classification
+      ? {
+          categorizer: {
+            source: classification.source,
+            ...(classification.model ? { model: classification.model } : {}),
+            ...(classification.fallbackReason ? { fallbackReason: classification.fallbackReason } : {}),
+            ...(classification.ms === undefined ? {} : { ms: classification.ms }),
+          },
+        }
+      : {}),
+    ...(speculation === "confirmed" || speculation === "refuted" ? { speculation } : {}),
+    ...(answered?.steppedUp ? { steppedUp: true } : {}),
+    ...(answered && answered.skipped.length > 0 ? { skipped: answered.skipped } : {}),
+    trace,
+  };
 }

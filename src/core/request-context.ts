@@ -15,6 +15,8 @@ export interface RequestContext {
   sessionId?: string | undefined;
   workflowId?: string | undefined;
   category?: string | undefined;
+  // What decided the route: a pre-routing rule, the category, or the client naming the model.
+  routeRule?: string | undefined;
   // Cache-Control: no-cache from the client: do not answer from the response cache.
   readonly skipCache?: boolean;
   // The client asked for caching even where it is not the default (temperature above 0).

@@ -19,6 +19,8 @@ export interface ListedModel {
   readonly maxCompletionTokens?: number | undefined;
   readonly expirationDate: string | undefined;
   readonly supportedParameters: readonly string[];
+  // What the model takes in (architecture.input_modalities: "text", "image", "file", …); empty when unlisted.
+  readonly inputModalities?: readonly string[];
 }
 
 // A configured model the upstream no longer lists, or lists with an end date.
@@ -183,6 +185,10 @@ const listedEntrySchema = z.object({
     .catch(undefined),
   expiration_date: z.string().min(1).max(64).nullish().catch(undefined),
   supported_parameters: z.array(z.string().max(64)).max(256).optional().catch(undefined),
+  architecture: z
+    .object({ input_modalities: z.array(z.string().max(32)).max(32).optional().catch(undefined) })
+    .nullish()
+    .catch(undefined),
 });
 
 export interface ParseModelListOptions {
@@ -207,6 +213,7 @@ export function parseModelList(body: unknown, options: ParseModelListOptions = {
         maxCompletionTokens: entry.top_provider?.max_completion_tokens ?? undefined,
         expirationDate: entry.expiration_date ?? undefined,
         supportedParameters: entry.supported_parameters ?? [],
+        inputModalities: entry.architecture?.input_modalities ?? [],
       },
     ];
   });

@@ -168,6 +168,21 @@ export class ModelCatalog {
     return fallbackPrices[model];
   }
 
+  // What the upstream's list says a model can do (tools, structured outputs, images in), when it lists it.
+  capabilitiesOf(
+    model: string,
+  ):
+    | { readonly supportedParameters: readonly string[]; readonly inputModalities: readonly string[] }
+    | undefined {
+    const listed = this.#live?.listed(model);
+    return (
+      listed && {
+        supportedParameters: listed.supportedParameters,
+        inputModalities: listed.inputModalities ?? [],
+      }
+    );
+  }
+
   roles(): ReadonlyArray<readonly [string, ModelRoleDefinition]> {
     return [...this.#roles.entries()].map(([role, definition]) => [role, this.#current(role, definition)]);
   }

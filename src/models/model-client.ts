@@ -22,6 +22,7 @@ import type { Attempt, GuardedCall, Spend, UpstreamGuard } from "../resilience/u
 import type { CallRecorder } from "../telemetry/upstream-call.ts";
 import { costOf, estimatedTokens, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
 import { cacheKeyOf, type ResponseCache } from "./response-cache.ts";
+import type { Speculation } from "./speculation.ts";
 
 export interface RoleCall extends GenerationOptions {
   readonly messages: readonly ChatMessage[];
@@ -32,6 +33,8 @@ export interface RoleCall extends GenerationOptions {
   readonly deadline?: number;
   // A slot of the primary model granted before the call (a queued workflow task): its first try uses it.
   readonly slot?: HeldSlot;
+  // Started before the route was known (see speculation.ts).
+  readonly speculation?: Speculation;
 }
 
 export interface RoleUsage {
@@ -91,6 +94,7 @@ const priorityByPurpose: Record<CallPurpose, Priority> = {
   warmup: "low",
   shadow: "low",
   judge: "low",
+  speculative: "high",
 };
 
 // Codes that mean the whole account is refused: another model behind the same key would fail the same way,
@@ -195,6 +199,7 @@ export class ModelClient {
           let cutOff: ChatResult | undefined;
           for await (const event of events) {
             if (event.type !== "done") {
+              if (event.type === "delta") call.speculation?.noteText(event.text);
               emitted = true;
               yield { ...event, model };
               continue;
@@ -279,6 +284,26 @@ export class ModelClient {
       signal: call.signal,
       worstCaseUsd: this.#worstCase(model, resolved, call),
       slot: call.slot,
+      speculation: call.speculation?.forCall((receivedChars) =>
+        this.#wastedSpend(model, resolved, call, receivedChars),
+      ),
+    };
+  }
+
+  // What an aborted speculative try is taken to have cost: its whole prompt (the upstream had read it) and
+  // the text that had arrived, at the model's price (budgets.unknownModel's for a model no list prices).
+  #wastedSpend(model: string, resolved: ResolvedRole, call: RoleCall, receivedChars: number): Spend {
+    const ceiling = this.#catalog.ceilingOf(model, resolved);
+    let chars = 0;
+    for (const message of call.messages) chars += textOf(message.content).length;
+    const promptTokens = estimatedTokens(chars);
+    const completionTokens = estimatedTokens(receivedChars);
+    return {
+      promptTokens,
+      completionTokens,
+      costUsd:
+        (promptTokens * ceiling.inputPerMillion + completionTokens * ceiling.outputPerMillion) / 1_000_000,
+      costSource: "estimate",
     };
   }
 

@@ -68,7 +68,9 @@ export type CallPurpose =
   | "warmup"
   // The quality figure: the baseline role's answer to a sampled request, and the judging of the pair.
   | "shadow"
-  | "judge";
+  | "judge"
+  // A call the likely route started alongside the categorizer and the label then refuted (see routing/).
+  | "speculative";
 
 export interface ChatRequest extends GenerationOptions {
   readonly model: string;

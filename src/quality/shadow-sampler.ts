@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
-import { unusableReason } from "../chat/answer-check.ts";
 import type { Clock } from "../core/clock.ts";
 import { toOrchestratorError } from "../core/errors.ts";
 import { currentContext, runWithContextPatch } from "../core/request-context.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCallResult } from "../models/model-client.ts";
 import type { ChatMessage, GenerationOptions } from "../providers/chat-provider.ts";
+import { unusableReason } from "../routing/answer-check.ts";
 import type { ShadowSampleEntry, UsageStore } from "../store/usage-store.ts";
 import { judgeMessages, parseRuling, verdictOf } from "./judge.ts";
 

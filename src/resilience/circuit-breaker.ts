@@ -158,6 +158,11 @@ export class CircuitBreakers {
     this.#listeners.push(listener);
   }
 
+  // Whether calls to `key` are refused right now (open and not yet due a trial); a key never called is not.
+  refusing(key: string): boolean {
+    return this.#breakers.get(key)?.snapshot().state === "open";
+  }
+
   snapshots(): CircuitSnapshot[] {
     return [...this.#breakers.values()].map((breaker) => breaker.snapshot());
   }

@@ -2,7 +2,7 @@ import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
 import { type TimedSignal, timedSignal } from "../core/timed-signal.ts";
 import type { CallPurpose } from "../providers/chat-provider.ts";
-import type { CallRecorder, CostSource } from "../telemetry/upstream-call.ts";
+import type { CallRecorder, CostSource, UpstreamCall } from "../telemetry/upstream-call.ts";
 import { breakerVerdict } from "./failure-classification.ts";
 import { HeldSlot } from "./held-slot.ts";
 import type { Priority, SlotWaiter } from "./priority-scheduler.ts";
@@ -28,6 +28,18 @@ export interface GuardedCall {
   // A slot granted ahead of the call (see `admit`): the first try uses it if it is for the same model;
   // a first try at another model (a fallback) gives it back.
   readonly slot?: HeldSlot | undefined;
+  // Set on a call started before its route was known (see SpeculativeCall).
+  readonly speculation?: SpeculativeCall | undefined;
+}
+
+// A call started alongside the categorizer for the route the label will most likely pick. Its ledger row is
+// held until the label is known: written as it is when the route is confirmed, as speculative waste when it
+// is refuted. A refuted call is aborted; what it had cost by then is estimated, and settled against budgets.
+export interface SpeculativeCall {
+  // The estimated spend of a call the route refuted (and aborted); undefined while it is not refuted.
+  wasted(): Spend | undefined;
+  // Runs `write` once the route is known, with whether the call turned out speculative waste.
+  hold(write: (wasted: boolean) => void): void;
 }
 
 // Waits for a slot of a model without a call in flight (see UpstreamGuard.admit).
@@ -51,6 +63,10 @@ export interface Spend {
   readonly costUsd: number;
   readonly costSource: CostSource;
 }
+
+// How one try ended, as the ledger records it: its spend, or its failure (with the estimated cost of a
+// refuted speculative call).
+type TryOutcome = { readonly failed: OrchestratorError; readonly wasted?: Spend } | { readonly spend: Spend };
 
 // A plug-in around every try (for instance a budget reservation): `before` runs once the breaker lets the
 // try through and may refuse it by throwing; the ticket it returns is settled with the try's spend on
@@ -284,12 +300,18 @@ export class UpstreamGuard {
     }
   }
 
-  #record(
-    call: GuardedCall,
-    started: number,
-    outcome: { failed: OrchestratorError } | { spend: Spend },
-  ): void {
-    if (!this.#recorder) return;
+  #record(call: GuardedCall, started: number, outcome: TryOutcome): void {
+    const recorder = this.#recorder;
+    if (!recorder) return;
+    const entry = this.#entry(call, started, outcome);
+    if (!call.speculation) recorder.record(entry);
+    else
+      call.speculation.hold((wasted) =>
+        recorder.record(wasted ? { ...entry, purpose: "speculative" } : entry),
+      );
+  }
+
+  #entry(call: GuardedCall, started: number, outcome: TryOutcome): UpstreamCall {
     const base = {
       purpose: call.purpose,
       kind: call.kind,
@@ -300,7 +322,7 @@ export class UpstreamGuard {
     };
     if ("spend" in outcome) {
       const { promptTokens, completionTokens, reasoningTokens, costUsd, costSource } = outcome.spend;
-      this.#recorder.record({
+      return {
         ...base,
         outcome: "ok",
         promptTokens,
@@ -308,18 +330,18 @@ export class UpstreamGuard {
         ...(reasoningTokens ? { reasoningTokens } : {}),
         costUsd,
         costSource,
-      });
-    } else {
-      this.#recorder.record({
-        ...base,
-        outcome: outcome.failed.kind,
-        errorCode: outcome.failed.code,
-        promptTokens: 0,
-        completionTokens: 0,
-        costUsd: 0,
-        costSource: "none",
-      });
+      };
     }
+    const wasted = outcome.wasted;
+    return {
+      ...base,
+      outcome: outcome.failed.kind,
+      errorCode: outcome.failed.code,
+      promptTokens: wasted?.promptTokens ?? 0,
+      completionTokens: wasted?.completionTokens ?? 0,
+      costUsd: wasted?.costUsd ?? 0,
+      costSource: wasted?.costSource ?? "none",
+    };
   }
 }
 
@@ -358,7 +380,7 @@ interface PassParts {
   readonly requestTimeoutMs: number;
   readonly willRetry: (error: OrchestratorError) => boolean;
   readonly answered: () => void;
-  readonly record: (started: number, outcome: { failed: OrchestratorError } | { spend: Spend }) => void;
+  readonly record: (started: number, outcome: TryOutcome) => void;
 }
 
 // Everything one try holds, with the only ways to give it back. `leave` is idempotent and always runs.
@@ -409,6 +431,15 @@ class Pass {
     const { breaker, tickets, permit, release, call, record } = this.#parts;
     release();
     const spend = this.#spend;
+    const wasted = spend ? undefined : call.speculation?.wasted();
+    if (wasted) {
+      // Aborted because its route was refuted: the upstream had started on it, so its estimated cost
+      // counts against budgets, and its circuit learns nothing either way.
+      breaker.onNeutral();
+      for (const ticket of tickets) ticket.settle(wasted);
+      record(this.#started, { failed: this.#failure ?? abandoned(call), wasted });
+      return;
+    }
     if (spend) {
       breaker.onSuccess();
       this.#parts.answered();

@@ -329,6 +329,18 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("upstream_calls").dropColumn("client_id").execute();
       },
     },
+    "0015_route_rule": {
+      // What decided the route (a pre-routing rule, the category, the client naming a model), beside the
+      // category, on every call and every request.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("upstream_calls").addColumn("route_rule", "text").execute();
+        await db.schema.alterTable("api_requests").addColumn("route_rule", "text").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("api_requests").dropColumn("route_rule").execute();
+        await db.schema.alterTable("upstream_calls").dropColumn("route_rule").execute();
+      },
+    },
   };
 }
 

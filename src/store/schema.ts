@@ -107,6 +107,7 @@ export interface UpstreamCallsTable {
   escalation: string | null;
   shadow: Generated<number>;
   client_id: string | null;
+  route_rule: string | null;
 }
 
 export interface ShadowSamplesTable {
@@ -139,4 +140,5 @@ export interface ApiRequestsTable {
   latency_ms: number;
   cache_hit: number;
   session_id: string | null;
+  route_rule: string | null;
 }

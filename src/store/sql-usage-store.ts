@@ -39,6 +39,7 @@ const callColumns = {
   escalation: "text",
   shadow: "integer",
   client_id: "text",
+  route_rule: "text",
 } as const satisfies Record<string, ColumnType>;
 
 const requestColumns = {
@@ -51,6 +52,7 @@ const requestColumns = {
   latency_ms: "real",
   cache_hit: "integer",
   session_id: "text",
+  route_rule: "text",
 } as const satisfies Record<string, ColumnType>;
 
 export class SqlUsageStore implements UsageStore {
@@ -265,6 +267,7 @@ function callRow(e: LedgerEntry) {
     escalation: e.escalation ?? null,
     shadow: e.shadow ? 1 : 0,
     client_id: e.clientId ?? null,
+    route_rule: e.routeRule ?? null,
   };
 }
 
@@ -279,5 +282,6 @@ function requestRow(e: RequestEntry): Row<typeof requestColumns> {
     latency_ms: e.latencyMs,
     cache_hit: e.cacheHit ? 1 : 0,
     session_id: e.sessionId,
+    route_rule: e.routeRule ?? null,
   };
 }

@@ -17,6 +17,8 @@ export interface LedgerEntry extends UpstreamCall {
   readonly shadow?: boolean;
   // The id of the client key the call was made for (a digest, never the key); null in open mode.
   readonly clientId?: string | null;
+  // What decided the route of the request the call served (see routing/router.ts).
+  readonly routeRule?: string | null;
 }
 
 // One sampled request: the baseline's answer to it and the judge's verdict on the routed answer.
@@ -60,6 +62,7 @@ export interface RequestEntry {
   readonly latencyMs: number;
   readonly cacheHit: boolean;
   readonly sessionId: string | null;
+  readonly routeRule?: string | null;
 }
 
 export interface ModelUsageRow {

@@ -9,6 +9,7 @@ const routingOverhead = new Set<UpstreamCall["purpose"]>([
   "warmup",
   "shadow",
   "judge",
+  "speculative",
 ]);
 
 // What this call would have cost had the traffic gone, unrouted, to the baseline role (thinking_ai):

@@ -75,6 +75,17 @@ export class Metrics implements LedgerListener {
     help: "What the same calls would have cost on the baseline role (monitoring.baselineRole), for the savings figure",
     registers: [this.registry],
   });
+  readonly #speculations = new Counter({
+    name: "orchestrator_speculations_total",
+    help: "Answers started alongside the categorizer for the likely route, by whether the label confirmed or refuted them",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly #speculativeWaste = new Counter({
+    name: "orchestrator_speculative_waste_usd_total",
+    help: "Estimated cost of speculative calls the label refuted and that were aborted (also in orchestrator_cost_usd_total)",
+    registers: [this.registry],
+  });
   readonly #cacheHits = new Counter({
     name: "orchestrator_cache_hits_total",
     help: "Model calls answered from the response cache",
@@ -179,6 +190,7 @@ export class Metrics implements LedgerListener {
     // prom-client throws on a non-finite increment: nothing recorded may fail the call it records.
     this.#baseline.inc(recordable(entry.baselineUsd));
     if (entry.shadow) this.#shadowCost.inc(recordable(entry.costUsd));
+    if (entry.purpose === "speculative") this.#speculativeWaste.inc(recordable(entry.costUsd));
     if (entry.escalation && (entry.outcome === "ok" || entry.outcome === "cached")) {
       this.#escalations.inc({ reason: entry.escalation });
     }
@@ -195,6 +207,10 @@ export class Metrics implements LedgerListener {
       this.#tokens.inc({ model, role, direction: "reasoning" }, recordable(entry.reasoningTokens));
     }
     this.#cost.inc({ model, role, category }, recordable(entry.costUsd));
+  }
+
+  onSpeculation(outcome: "confirmed" | "refuted"): void {
+    this.#speculations.inc({ outcome });
   }
 
   onRequest(entry: RequestEntry): void {

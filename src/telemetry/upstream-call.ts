@@ -5,7 +5,9 @@ import type { CallPurpose } from "../providers/chat-provider.ts";
 // came from the response cache and no upstream was called.
 export type CallOutcome = "ok" | "cached" | ErrorKind;
 
-export type CostSource = "upstream" | "price" | "none";
+// "estimate": a call aborted before it answered (a refuted speculative call), priced from its prompt and the
+// text that had arrived, since the upstream bills what it processed and reports nothing.
+export type CostSource = "upstream" | "price" | "estimate" | "none";
 
 export interface UpstreamCall {
   readonly purpose: CallPurpose | "media" | "embeddings";

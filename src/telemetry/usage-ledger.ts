@@ -71,6 +71,7 @@ export class UsageLedger implements CallRecorder {
       sessionId: context?.sessionId ?? null,
       workflowId: context?.workflowId ?? null,
       category: context?.category ?? null,
+      routeRule: context?.routeRule ?? null,
       baselineUsd: recordable(baselineCost(call, this.#baseline)),
       escalation: context?.escalation ?? null,
       shadow: context?.shadow === true,

@@ -100,6 +100,9 @@ export interface WireModel {
   pricing: { prompt: string; completion: string; input_cache_read?: string };
   expiration_date: string | null;
   supported_parameters: string[];
+  // What the model takes in and gives out ("text", "image", "file", "audio", …), as the list's architecture
+  // object gives them (input_modalities, output_modalities).
+  architecture?: { input_modalities: string[]; output_modalities: string[] };
 }
 
 export const echoResponder: FakeResponder = (request) => ({
@@ -501,7 +504,21 @@ export function defaultModelList(): WireModel[] {
       context_length: contextLength,
       pricing: { prompt: perToken(inputPerMillion), completion: perToken(outputPerMillion) },
       expiration_date: null,
-      supported_parameters: ["temperature", "top_p", "max_tokens", "tools", "reasoning", "seed"],
+      supported_parameters: [
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "tools",
+        "tool_choice",
+        "response_format",
+        "structured_outputs",
+        "reasoning",
+        "seed",
+      ],
+      architecture: {
+        input_modalities: id.startsWith("google/gemini") ? ["text", "image", "file"] : ["text"],
+        output_modalities: ["text"],
+      },
     });
   };
   for (const role of Object.values(defaultModels)) {

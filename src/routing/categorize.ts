@@ -1,10 +1,10 @@
 import { toOrchestratorError } from "../core/errors.ts";
 import type { ModelClient, RoleCallResult } from "../models/model-client.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
-import { categorizerMessages } from "../routing/categorizer-prompt.ts";
-import type { Category } from "../routing/category.ts";
-import { categorizeLocally } from "../routing/local-categorizer.ts";
-import { parseCategory } from "../routing/parse-category.ts";
+import { categorizerMessages } from "./categorizer-prompt.ts";
+import type { Category } from "./category.ts";
+import { categorizeLocally } from "./local-categorizer.ts";
+import { parseCategory } from "./parse-category.ts";
 
 export interface CategorizeOutcome {
   readonly category: Category;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { unusableReason } from "../../../src/chat/answer-check.ts";
+import { unusableReason } from "../../../src/routing/answer-check.ts";
 
 const answer = (content: string, finishReason = "stop") => ({ content, finishReason });
 const json = { responseFormat: { type: "json_object" } };
