@@ -6,13 +6,16 @@ const wordToCategory: Record<string, Category> = { low: "L", medium: "M", high: 
 // (it answered the request, or followed instructions planted in it), and its answer is not read.
 const maxAnswerChars = 200;
 
-// Reads the categorizer's answer in the shapes a classifying model gives: "H", "Category: M.",
-// {"category": "L"} alone or in a fenced block, or a short sentence naming one level. Returns undefined
-// when the answer is unusable, and the local rule decides instead.
+// Reads the categorizer's answer in the shapes a classifying model gives: "H", "M - a general question",
+// "Category: M.", {"category": "L"} alone or in a fenced block, or a sentence that says it classifies ("the
+// complexity is medium", "I would classify this as H"). Returns undefined when the answer is unusable, and
+// the local rule decides instead. Strict: a level merely mentioned in prose ("expect high winds", "the
+// H-bomb") is not a label, since a categorizer that wrote prose answered the request (or obeyed text
+// planted in it) instead of classifying it, and reading a letter out of that would route on chance.
 export function parseCategory(answer: string): Category | undefined {
   const text = answer.replace(/<think>[\s\S]*?<\/think>/gi, "").trim();
   if (text === "" || text.length > maxAnswerChars) return undefined;
-  return fromJson(text) ?? fromBareLetter(text) ?? fromLabelledSentence(text) ?? fromSingleMention(text);
+  return fromJson(text) ?? fromLeadingLabel(text) ?? fromClassifyingSentence(text);
 }
 
 function normalise(value: unknown): Category | undefined {
@@ -38,23 +41,29 @@ function fromJson(text: string): Category | undefined {
   return undefined;
 }
 
-function fromBareLetter(text: string): Category | undefined {
-  const match = /^[\s"'`*([]*([LMH])[\s"'`*)\].!]*$/i.exec(text);
-  return match?.[1] ? normalise(match[1]) : undefined;
+const level = String.raw`(low|medium|high|[LMH])(?![\w'-])`;
+const decoration = String.raw`[ \t"'\x60*_#([]*`;
+
+// The answer opens with the level, alone or followed by a reason after a stop, a colon, a dash or a new
+// line: "H", "**M**.", "L: one deliverable", "H\n\nBecause...". A level that opens a sentence goes on
+// with a word instead ("High winds are expected") and is not read.
+const leadingLabel = new RegExp(
+  String.raw`^${decoration}(?:(?:this|it)(?: request)?(?:'s| is)(?: an?)? ${decoration})?${level}[ \t"'\x60*_)\]]*(?:$|\n|[.!:;,](?=\s|$)|\s*[-–—](?=\s)|\s*\()`,
+  "i",
+);
+
+function fromLeadingLabel(text: string): Category | undefined {
+  return normalise(leadingLabel.exec(text)?.[1]);
 }
 
-function fromLabelledSentence(text: string): Category | undefined {
-  const match =
-    /\b(?:category|complexity|classification|label|level|class)\b[^A-Za-z0-9]{0,12}(?:is\s+|of\s+)?[^A-Za-z0-9]{0,6}(low|medium|high|[LMH])\b/i.exec(
-      text,
-    );
-  return match?.[1] ? normalise(match[1]) : undefined;
-}
+// A sentence that names what it gives: "the complexity is medium because...", "Classification - high",
+// "I would classify this as H". The name is followed by the level itself (no "of": "the level of high
+// school maths" is prose).
+const classifyingSentence = new RegExp(
+  String.raw`\b(?:(?:category|complexity|classification|label|level|class)\b[\s"'\x60*_]*(?:is\b|[:=\-–—])?|classif(?:y|ied)(?: (?:this|it)(?: request)?)? as(?: an?)?\b)[\s"'\x60*_]*${level}`,
+  "i",
+);
 
-function fromSingleMention(text: string): Category | undefined {
-  const letters = new Set([...text.matchAll(/(?<![A-Za-z'])([LMH])(?![A-Za-z'])/g)].map((m) => m[1]));
-  if (letters.size === 1) return normalise([...letters][0]);
-  const words = new Set([...text.toLowerCase().matchAll(/\b(low|medium|high)\b/g)].map((m) => m[1]));
-  if (letters.size === 0 && words.size === 1) return normalise([...words][0]);
-  return undefined;
+function fromClassifyingSentence(text: string): Category | undefined {
+  return normalise(classifyingSentence.exec(text)?.[1]);
 }
