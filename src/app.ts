@@ -28,6 +28,7 @@ import { ShadowSampler } from "./quality/shadow-sampler.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { realSleep, type Sleeper } from "./resilience/sleeper.ts";
 import { UpstreamGuard } from "./resilience/upstream-guard.ts";
+import { LabelMemo } from "./routing/label-memo.ts";
 import { GroupedTaskWrites } from "./store/grouped-task-writes.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
@@ -296,6 +297,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     shadow,
     metrics,
+    labels: new LabelMemo(config.routing.memo, clock),
   });
   const sessions = new SessionService({ config, store, models, newId, logger });
   const server = await buildServer({

@@ -20,6 +20,7 @@ import type { Spend } from "../resilience/upstream-guard.ts";
 import { type UnusableReason, unusableReason } from "../routing/answer-check.ts";
 import { categorize } from "../routing/categorize.ts";
 import type { Category } from "../routing/category.ts";
+import type { LabelMemo } from "../routing/label-memo.ts";
 import type { ContextCount } from "../routing/pre-route.ts";
 import type { QualityStandings } from "../routing/quality-standing.ts";
 import type { TraceStep } from "../routing/route-trace.ts";
@@ -140,18 +141,7 @@ export interface ChatServiceDeps {
   // Judged quality per category, which may step a category's traffic up its ladder.
   readonly quality?: QualityStandings | undefined;
   // Recent categorizer labels, so a repeated question makes no categorizer call.
-  readonly labels?: LabelMemoLike | undefined;
-}
-
-// The label memo as the chat service uses it (routing/label-memo.ts).
-export interface LabelMemoLike {
-  get(scope: string | undefined, message: string, recent: readonly ChatMessage[]): Category | undefined;
-  remember(
-    scope: string | undefined,
-    message: string,
-    recent: readonly ChatMessage[],
-    category: Category,
-  ): void;
+  readonly labels?: LabelMemo | undefined;
 }
 
 const acknowledgementPrompt =
@@ -230,9 +220,7 @@ export class ChatService {
           const outcome = await this.#classify(turn, recent);
           classification = outcome.classification;
           spent = outcome.spent;
-          if (classification.source === "model") {
-            this.#deps.labels?.remember(scope, input.message, recent, classification.category);
-          }
+          this.#deps.labels?.remember(scope, input.message, recent, classification);
         }
         decision = decideRoute(request, this.#policy, this.#knowledge, classification);
       }
