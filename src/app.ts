@@ -24,6 +24,7 @@ import { ProviderRegistry } from "./providers/provider-registry.ts";
 import { SimulatedEmbeddingsProvider } from "./providers/simulated/simulated-embeddings-provider.ts";
 import { SimulatedMediaProvider } from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
+import { type RouteQuality, startRouteQuality } from "./quality/route-quality.ts";
 import { ShadowSampler } from "./quality/shadow-sampler.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { realSleep, type Sleeper } from "./resilience/sleeper.ts";
@@ -71,6 +72,9 @@ export interface App {
   readonly sessions: SessionService;
   // Background answers and judgings for the quality figure.
   readonly shadow: ShadowSampler;
+  // Judged quality per category, which the router reads (routing.quality); undefined when it or shadow
+  // sampling is off.
+  readonly routeQuality: RouteQuality | undefined;
   readonly logger: Logger;
   // Present when workflows run on a queue (system.redisUrl).
   readonly cluster: Cluster | undefined;
@@ -96,6 +100,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       ? new parts.Cluster(config.system.redisUrl, config.cluster, logger)
       : undefined;
   await cluster?.ready();
+  // Loaded from the window's stored verdicts before any request, then fed by the shadow sampler.
+  const routeQuality = await startRouteQuality(config, { store: store.usage, clock, logger });
   const tokens = createTokenCounter();
   const catalog = new ModelCatalog(config.models, { unknownModel: config.budgets.unknownModel });
   // Whatever an upstream echoes back, these never reach a response or a log line.
@@ -149,6 +155,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     modelLabel: (model) => resilience.modelKeys.keyOf(model),
     runningWorkflows: () => executor.runningCount(),
     cluster: cluster ? () => cluster.stats() : undefined,
+    routeQuality: routeQuality ? () => routeQuality.standings() : undefined,
   });
   const flushLedger = () => ledger.flush();
   const budget = new BudgetGuard({
@@ -285,6 +292,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     clock,
     random: options.random ?? Math.random,
     logger,
+    onRecorded: routeQuality ? (entry) => routeQuality.record(entry) : undefined,
   });
   const chat = new ChatService({
     config,
@@ -317,6 +325,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     events,
     ledger,
     metrics,
+    routeQuality,
     cluster,
     startedAt: clock.now(),
     version,
@@ -352,6 +361,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     recovery,
     sessions,
     shadow,
+    routeQuality,
     logger,
     cluster,
     startWorker,

@@ -9,6 +9,7 @@ import type { IdGenerator } from "../core/ids.ts";
 import type { EmbeddingsClient } from "../models/embeddings-client.ts";
 import type { MediaClient } from "../models/media-client.ts";
 import type { ModelClient } from "../models/model-client.ts";
+import type { RouteQuality } from "../quality/route-quality.ts";
 import type { Store } from "../store/store.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import type { UsageLedger } from "../telemetry/usage-ledger.ts";
@@ -56,6 +57,8 @@ export interface ServerDeps {
   readonly events: WorkflowEvents;
   readonly ledger: UsageLedger;
   readonly metrics: Metrics;
+  // Judged quality feeding the route; undefined when routing.quality or shadow sampling is off.
+  readonly routeQuality: RouteQuality | undefined;
   readonly cluster: Cluster | undefined;
   readonly startedAt: number;
   readonly version: string;

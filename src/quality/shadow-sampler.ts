@@ -42,6 +42,7 @@ export class ShadowSampler {
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #logger: Logger;
+  readonly #onRecorded: ((entry: ShadowSampleEntry) => void) | undefined;
   readonly #running = new Set<Promise<void>>();
   readonly #stop = new AbortController();
 
@@ -54,6 +55,8 @@ export class ShadowSampler {
     clock: Clock;
     random: () => number;
     logger: Logger;
+    // Told of each sample once it is stored (routing.quality follows the verdicts as they come).
+    onRecorded?: ((entry: ShadowSampleEntry) => void) | undefined;
   }) {
     this.#config = deps.config;
     this.#models = deps.models;
@@ -63,6 +66,7 @@ export class ShadowSampler {
     this.#clock = deps.clock;
     this.#random = deps.random;
     this.#logger = deps.logger;
+    this.#onRecorded = deps.onRecorded;
   }
 
   // Decides at once (no waiting) whether to sample, and if so starts the work in the background.
@@ -96,7 +100,10 @@ export class ShadowSampler {
       },
       () => this.#sample(offer, sample),
     )
-      .then((entry) => this.#store.recordShadowSample(entry))
+      .then(async (entry) => {
+        await this.#store.recordShadowSample(entry);
+        this.#onRecorded?.(entry);
+      })
       .catch((error: unknown) => this.#logger.warn({ err: error }, "a shadow sample could not be recorded"));
     this.#running.add(work);
     void work.finally(() => this.#running.delete(work));

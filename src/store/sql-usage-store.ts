@@ -10,6 +10,7 @@ import type {
   RequestEntry,
   ShadowSampleCountRow,
   ShadowSampleEntry,
+  ShadowVerdictRow,
   SpendFilter,
   UsageStore,
 } from "./usage-store.ts";
@@ -227,6 +228,33 @@ export class SqlUsageStore implements UsageStore {
       verdict: r.verdict as ShadowSampleEntry["verdict"],
       samples: Number(r.samples),
       costUsd: Number(r.cost_usd),
+    }));
+  }
+
+  async shadowVerdictsByMinute(since: string): Promise<ShadowVerdictRow[]> {
+    // `at` is ISO 8601 text on both databases: its first 16 characters name the minute.
+    const minute = sql<string>`substr(at, 1, 16)`;
+    const rows = await this.#db
+      .selectFrom("shadow_samples")
+      .select([
+        minute.as("minute"),
+        "category",
+        "routed_role",
+        "verdict",
+        sql<number>`count(*)`.as("samples"),
+      ])
+      .where("at", ">=", since)
+      .where("status", "=", "judged")
+      .where("verdict", "is not", null)
+      .groupBy([minute, "category", "routed_role", "verdict"])
+      .orderBy("minute")
+      .execute();
+    return rows.map((r) => ({
+      minute: `${r.minute}:00.000Z`,
+      category: r.category,
+      routedRole: r.routed_role,
+      verdict: r.verdict as ShadowVerdictRow["verdict"],
+      samples: Number(r.samples),
     }));
   }
 

@@ -52,6 +52,16 @@ export interface ShadowSampleCountRow {
   readonly costUsd: number;
 }
 
+// Judged verdicts of one minute, for one category and routed role: what routing.quality is loaded from.
+export interface ShadowVerdictRow {
+  // The minute's start, ISO 8601 ("2026-01-01T00:01:00.000Z").
+  readonly minute: string;
+  readonly category: string | null;
+  readonly routedRole: string;
+  readonly verdict: NonNullable<ShadowSampleEntry["verdict"]>;
+  readonly samples: number;
+}
+
 export interface RequestEntry {
   readonly at: string;
   readonly requestId: string;
@@ -109,6 +119,9 @@ export interface UsageStore {
   recordShadowSample(entry: ShadowSampleEntry): Promise<void>;
   // Shadow samples since `since`, counted by category, routed model, status and verdict.
   shadowSampleCounts(since: string): Promise<ShadowSampleCountRow[]>;
+  // Judged samples since `since`, counted by minute, category, routed role and verdict: a window's verdicts in
+  // a bounded number of rows, however busy the window was.
+  shadowVerdictsByMinute(since: string): Promise<ShadowVerdictRow[]>;
   // What shadow calls have cost since `since`: what monitoring.shadow.maxDailyUsd is checked against.
   shadowSpentUsd(since: string): Promise<number>;
 }

@@ -4,6 +4,8 @@ import type { Cluster } from "../../cluster/cluster.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { ModelClient } from "../../models/model-client.ts";
 import { type QualitySettings, qualityFigure } from "../../quality/quality-figure.ts";
+import type { RouteQuality, RouteQualityConfig } from "../../quality/route-quality.ts";
+import { routeQualityReport } from "../../quality/route-quality-report.ts";
 import type { CircuitSnapshot } from "../../resilience/circuit-breaker.ts";
 import type { Store } from "../../store/store.ts";
 import { foldModels, summarizeUsage } from "../../telemetry/stats-report.ts";
@@ -35,7 +37,8 @@ export function registerStatsRoutes(
     ledger: UsageLedger;
     cluster: Cluster | undefined;
     clock: Clock;
-    config: {
+    routeQuality: RouteQuality | undefined;
+    config: RouteQualityConfig & {
       monitoring: QualitySettings & { maxTrackedModels: number };
       queuing: { maxConcurrentCallsPerModel: number };
     };
@@ -74,6 +77,8 @@ export function registerStatsRoutes(
       }),
       // Next to the savings: what the routed answers were worth against the baseline's, on sampled traffic.
       quality,
+      // What judged quality does to the route now: per category, its standing over routing.quality's window.
+      routing: { quality: routeQualityReport(deps.routeQuality, deps.config) },
       circuits: breakers.snapshots().map(circuitView),
       upstream_calls: {
         running: queue.running,
