@@ -306,6 +306,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     shadow,
     metrics,
     labels: new LabelMemo(config.routing.memo, clock),
+    quality: routeQuality,
   });
   const sessions = new SessionService({ config, store, models, newId, logger });
   const server = await buildServer({
