@@ -318,6 +318,7 @@ export class ChatService {
       target: target.kind === "model" ? { kind: "model", model: target.resolved.definition.model } : target,
       contextTokens: turn.contextTokens,
       contextCount: turn.contextCount,
+      requiredTokens: turn.input.conversation ? turn.contextTokens : turn.messageTokens,
       imageCount: turn.images.length,
       needs: {
         tools: (turn.input.generation?.tools?.length ?? 0) > 0,

@@ -26,6 +26,9 @@ export interface RouteRequest {
   readonly target: RouteTarget;
   readonly contextTokens: number;
   readonly contextCount?: ContextCount;
+  // What of the context must reach the model whole: all of a conversation the client sent, but only the
+  // new message of a session, whose stored history is trimmed to fit each model. Default: contextTokens.
+  readonly requiredTokens?: number;
   readonly imageCount: number;
   readonly needs: RequestNeeds;
 }
@@ -211,7 +214,7 @@ function constrained(
   const skipped: Skip[] = [];
   for (const role of unique) {
     const facts = knowledge.facts(role);
-    const shortfall = facts && shortfallOf(facts, request.needs, request.contextTokens);
+    const shortfall = facts && shortfallOf(facts, request.needs, requiredTokens(request));
     if (!facts || !shortfall) {
       trace.push({ step: "pick", detail: facts ? `${role} (${facts.model})` : role });
       return { role, skipped };
@@ -219,7 +222,7 @@ function constrained(
     skipped.push({ role, reason: shortfall });
     trace.push({
       step: "constraint",
-      detail: `${role} skipped: ${describeShortfall(shortfall, facts, request.contextTokens)}`,
+      detail: `${role} skipped: ${describeShortfall(shortfall, facts, requiredTokens(request))}`,
     });
   }
   const first = unique[0] ?? "";
@@ -230,9 +233,13 @@ function constrained(
   return { role: first, skipped };
 }
 
+function requiredTokens(request: RouteRequest): number {
+  return request.requiredTokens ?? request.contextTokens;
+}
+
 function capable(role: string, request: RouteRequest, knowledge: RouterKnowledge): boolean {
   const facts = knowledge.facts(role);
-  return !facts || shortfallOf(facts, request.needs, request.contextTokens) === undefined;
+  return !facts || shortfallOf(facts, request.needs, requiredTokens(request)) === undefined;
 }
 
 function answer(

@@ -258,6 +258,23 @@ export class SqlUsageStore implements UsageStore {
     }));
   }
 
+  async speculationWaste(since: string): Promise<{ calls: number; costUsd: number; totalUsd: number }> {
+    const row = await this.#db
+      .selectFrom("upstream_calls")
+      .select([
+        sql<number | null>`sum(case when purpose = 'speculative' then 1 else 0 end)`.as("calls"),
+        sql<number | null>`sum(case when purpose = 'speculative' then cost_usd else 0 end)`.as("wasted"),
+        sql<number | null>`sum(cost_usd)`.as("total"),
+      ])
+      .where("at", ">=", since)
+      .executeTakeFirst();
+    return {
+      calls: Number(row?.calls ?? 0),
+      costUsd: Number(row?.wasted ?? 0),
+      totalUsd: Number(row?.total ?? 0),
+    };
+  }
+
   async shadowSpentUsd(since: string): Promise<number> {
     const row = await this.#db
       .selectFrom("upstream_calls")

@@ -124,4 +124,6 @@ export interface UsageStore {
   shadowVerdictsByMinute(since: string): Promise<ShadowVerdictRow[]>;
   // What shadow calls have cost since `since`: what monitoring.shadow.maxDailyUsd is checked against.
   shadowSpentUsd(since: string): Promise<number>;
+  // Speculative calls the label refuted since `since`, and their estimated cost; with all that was spent.
+  speculationWaste(since: string): Promise<{ calls: number; costUsd: number; totalUsd: number }>;
 }

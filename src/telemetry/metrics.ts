@@ -85,6 +85,7 @@ export class Metrics implements LedgerListener {
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
+  readonly #speculationCounts = { confirmed: 0, refuted: 0 };
   readonly #speculativeWaste = new Counter({
     name: "orchestrator_speculative_waste_usd_total",
     help: "Estimated cost of speculative calls the label refuted and that were aborted (also in orchestrator_cost_usd_total)",
@@ -216,6 +217,12 @@ export class Metrics implements LedgerListener {
 
   onSpeculation(outcome: "confirmed" | "refuted"): void {
     this.#speculations.inc({ outcome });
+    this.#speculationCounts[outcome]++;
+  }
+
+  // Speculations since this process started, for /stats.
+  speculationCounts(): { readonly confirmed: number; readonly refuted: number } {
+    return { ...this.#speculationCounts };
   }
 
   onRequest(entry: RequestEntry): void {

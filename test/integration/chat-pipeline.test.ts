@@ -46,7 +46,16 @@ describe("POST /chat against a fake OpenRouter", () => {
     assert.equal(body.provider, "openrouter");
     assert.match(body.response, /answer from meta-llama\/llama-3.3-70b-instruct/);
     assert.ok(!Number.isNaN(Date.parse(body.timestamp)));
-    assert.deepEqual(body.routing.categorizer, { source: "model", model: models.categorizer });
+    const { ms, ...categorizer } = body.routing.categorizer;
+    assert.deepEqual(categorizer, { source: "model", model: models.categorizer });
+    assert.ok(Number.isInteger(ms) && ms >= 0, "how long the categorizer took");
+    // Every step that decided, each saying what it saw.
+    assert.deepEqual(
+      body.routing.trace.map((t: { step: string }) => t.step),
+      ["limit", "pre_rule", "categorizer", "route_table", "pick"],
+    );
+    assert.match(body.routing.trace[2].detail, /llama-3\.1-8b-instruct said M/);
+    assert.equal(body.routing.trace[4].detail, `medium_ai (${models.medium})`);
     // Usage adds up both calls, with the cost the upstream reported.
     assert.deepEqual(body.usage, { prompt_tokens: 150, completion_tokens: 21, cost_usd: 0.000201 });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OrchestratorError } from "../../src/core/errors.ts";
-import type { RecordedRequest } from "../fakes/fake-openrouter.ts";
+import type { FakeReply, RecordedRequest } from "../fakes/fake-openrouter.ts";
 import { lastUserText, models, requestsTo } from "../support/responders.ts";
 import { startTestApp } from "../support/test-app.ts";
 import { movableClock, recordingSleep } from "../support/virtual-time.ts";
@@ -127,11 +127,28 @@ describe("fault injection against the fake upstream", () => {
       config: { errorHandling: { circuitBreaker: { failureThreshold: 2, timeoutSeconds: 30 } } },
     });
     try {
+      // Only the medium role's models are down: once their circuits are open, M requests are routed past
+      // the role to the next capable one instead of being tried.
+      const thinkingUp = (request: RecordedRequest): FakeReply =>
+        request.body.model === models.thinking
+          ? { kind: "text", content: "from the thinking model" }
+          : { kind: "error", status: 503, message: "down" };
+      t.fake?.respondWith((request) => categorizeAs("M")(request) ?? thinkingUp(request));
+      assert.equal((await t.post("/chat", { message: "trip the breakers" })).status, 503);
+      const routedPast = await t.post("/chat", { message: "again" });
+      assert.equal(routedPast.status, 200);
+      assert.equal(routedPast.body.model, models.thinking);
+      assert.deepEqual(routedPast.body.routing.skipped, [{ role: "medium_ai", reason: "circuit_open" }]);
+
+      // Everything down: once no role can serve, the route's own role is tried and refused at once.
       t.fake?.respondWith(
         (request) => categorizeAs("M")(request) ?? { kind: "error", status: 503, message: "down" },
       );
-      await t.post("/chat", { message: "trip the breakers" });
-      const res = await t.post("/chat", { message: "again" });
+      // Each request trips the next role it is routed to: the thinking role's, then the large-context role's.
+      for (const message of ["trip the thinking model's breakers", "and the large-context model's"]) {
+        assert.equal((await t.post("/chat", { message })).status, 503);
+      }
+      const res = await t.post("/chat", { message: "and again" });
       assert.equal(res.status, 503);
       assert.equal(res.body.error.code, "circuit_open");
       assert.match(res.body.error.message, /every model for role medium_ai failed/);

@@ -104,11 +104,29 @@ describe("judged quality feeding the route", () => {
     assert.equal(stepUpLines(t).length, 1);
   });
 
-  it("logs the change once, not on every request or read that follows", async () => {
-    await ask("another one judged worse");
+  it("answers the stepped-up category one rung up its ladder, says why, and logs the change once", async () => {
+    const res = await t.post("/chat", { message: "an M question after the step up" });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.category, "M");
+    assert.equal(res.body.model, models.thinking, "M traffic now goes to L's role");
+    assert.equal(res.body.routing.stepped_up, true);
+    const step = res.body.routing.trace.find((s: { step: string }) => s.step === "quality");
+    assert.match(step.detail, /M judged as good 0% \(0%–43%, 5 verdicts\): stepped up to thinking_ai/);
+    const v1 = await fetch(`${t.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: "another M question" }] }),
+    });
+    assert.equal(v1.status, 200);
+    assert.match(
+      v1.headers.get("x-orchestrator-route") ?? "",
+      /category=M;.*quality=stepped_up; pick=thinking_ai/,
+    );
+    await t.app.shadow.settled();
     await t.get("/stats");
     await t.get("/metrics");
-    assert.equal((await t.get("/stats")).body.routing.quality.by_category.M.samples, minSamples + 1);
+    // The stronger role is the baseline itself: its answers are not sampled, so no verdict was added.
+    assert.equal((await t.get("/stats")).body.routing.quality.by_category.M.samples, minSamples);
     assert.equal(stepUpLines(t).length, 1);
   });
 
@@ -116,7 +134,7 @@ describe("judged quality feeding the route", () => {
     await t.close();
     t = await startTestApp({ fake, databaseUrl, config, random: () => 0.1 });
     const m = (await t.get("/stats")).body.routing.quality.by_category.M;
-    assert.equal(m.samples, minSamples + 1);
+    assert.equal(m.samples, minSamples);
     assert.equal(m.stepped_up, true);
     assert.equal((await routeQualityMetrics(t)).steppedUp, "1");
     assert.equal(t.logs.filter((line) => /from the verdicts stored in the window/.test(line)).length, 1);

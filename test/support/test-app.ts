@@ -55,10 +55,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       : {}),
   };
   // Retries and video polls wait milliseconds, not seconds, unless a test asks otherwise.
+  // Speculation (the likely route's call alongside the categorizer) and the label memo are off unless a test
+  // turns them on: most suites assert the upstream calls a request makes, in order, one label per request.
+  // The router's own suites test both, and the compiled service's tests run with the shipped defaults.
   const defaults = {
     system: { logLevel: "info" },
     errorHandling: { retry: { baseDelayMs: 1, maxDelayMs: 4 } },
     providers: { google_ai: { pollIntervalMs: 5 } },
+    routing: { speculate: { enabled: false }, memo: { enabled: false } },
   };
   const config = parseConfig(deepMerge(defaults, options.config ?? {}), env, "test");
   const logs: string[] = [];

@@ -13,6 +13,7 @@ import { parseSince } from "../../telemetry/stats-window.ts";
 import type { UsageLedger } from "../../telemetry/usage-ledger.ts";
 import type { WorkflowService } from "../../workflows/workflow-service.ts";
 import { parseInput } from "../validation.ts";
+import { roundUsd } from "../views.ts";
 
 export function circuitView(snapshot: CircuitSnapshot) {
   return {
@@ -38,6 +39,7 @@ export function registerStatsRoutes(
     cluster: Cluster | undefined;
     clock: Clock;
     routeQuality: RouteQuality | undefined;
+    metrics: { speculationCounts(): { readonly confirmed: number; readonly refuted: number } };
     config: RouteQualityConfig & {
       monitoring: QualitySettings & { maxTrackedModels: number };
       queuing: { maxConcurrentCallsPerModel: number };
@@ -49,12 +51,13 @@ export function registerStatsRoutes(
     const since = parseSince(query.since, deps.clock.now());
     await deps.ledger.flush();
     const usage = deps.store.usage;
-    const [rawCalls, rawLatencies, requests, escalations, quality] = await Promise.all([
+    const [rawCalls, rawLatencies, requests, escalations, quality, waste] = await Promise.all([
       usage.callsByModel(since),
       usage.latenciesByModel(since),
       usage.requestCounts(since),
       usage.escalationCounts(since),
       qualityFigure(usage, since, deps.config.monitoring),
+      usage.speculationWaste(since),
     ]);
     const baseline = deps.models.resolve(deps.config.monitoring.baselineRole);
     const { breakers, scheduler, modelKeys } = deps.models.resilience;
@@ -78,7 +81,17 @@ export function registerStatsRoutes(
       // Next to the savings: what the routed answers were worth against the baseline's, on sampled traffic.
       quality,
       // What judged quality does to the route now: per category, its standing over routing.quality's window.
-      routing: { quality: routeQualityReport(deps.routeQuality, deps.config) },
+      routing: {
+        quality: routeQualityReport(deps.routeQuality, deps.config),
+        // The likely route's calls started alongside the categorizer: how often the label confirmed them (this
+        // process, since it started), and what the refuted ones cost in the window (also in cost.actual_usd).
+        speculation: {
+          ...deps.metrics.speculationCounts(),
+          wasted_calls: waste.calls,
+          wasted_usd: roundUsd(waste.costUsd),
+          share_of_spend: waste.totalUsd > 0 ? Math.round((waste.costUsd / waste.totalUsd) * 1e4) / 1e4 : 0,
+        },
+      },
       circuits: breakers.snapshots().map(circuitView),
       upstream_calls: {
         running: queue.running,
