@@ -24,12 +24,13 @@ function mediumAsked() {
   return { asked, mark };
 }
 
-const label = (content: string): FakeReply => ({
+const label = (content: string, delayMs = 0): FakeReply => ({
   kind: "text",
   content,
   promptTokens: 50,
   completionTokens: 1,
   cost: 0.000001,
+  delayMs,
 });
 
 async function streamText(
@@ -54,10 +55,10 @@ async function speculationCounts(t: TestApp): Promise<Record<string, string>> {
   const families = parsePrometheusTextFormat((await t.get("/metrics")).body as string);
   const family = families.find((f) => f.name === "orchestrator_speculations_total");
   return Object.fromEntries(
-    (family?.metrics ?? []).map((m: { labels: { outcome: string }; value: string }) => [
-      m.labels.outcome,
-      m.value,
-    ]),
+    (family?.metrics ?? []).map((m) => {
+      const sample = m as { labels?: { outcome?: string }; value?: string };
+      return [sample.labels?.outcome ?? "", sample.value ?? ""];
+    }),
   );
 }
 
@@ -185,7 +186,7 @@ describe("speculation: the likely route alongside the categorizer", () => {
       if (request.body.model === models.categorizer) {
         await medium.asked;
         // Long enough for the medium stream's first chunks to have arrived and been held.
-        return { ...label("L"), delayMs: 100 };
+        return label("L", 100);
       }
       if (request.body.model === models.medium) {
         medium.mark();
@@ -212,7 +213,7 @@ describe("speculation: the likely route alongside the categorizer", () => {
     fake.respondWith(async (request: RecordedRequest): Promise<FakeReply> => {
       if (request.body.model === models.categorizer) {
         await medium.asked;
-        return { ...label("M"), delayMs: 50 };
+        return label("M", 50);
       }
       medium.mark();
       return {
