@@ -2,15 +2,17 @@ import { clientApis } from "./client-apis.ts";
 import { gatewayOverhead } from "./gateway-overhead.ts";
 import { machine } from "./lib/report.ts";
 import { scale } from "./scale.ts";
+import { ttfb } from "./ttfb.ts";
 import { workflowEngine } from "./workflow-engine.ts";
 
-// npm run bench [-- gateway|workflow|scale|apis ...]: runs the benchmarks named (all by default), prints their
+// npm run bench [-- gateway|workflow|scale|apis|ttfb ...]: runs the benchmarks named (all by default), prints their
 // tables and writes them to bench/results/.
 const benchmarks: Record<string, () => Promise<string>> = {
   gateway: gatewayOverhead,
   workflow: workflowEngine,
   scale,
   apis: clientApis,
+  ttfb,
 };
 
 const wanted = process.argv.slice(2);

@@ -61,6 +61,25 @@ export async function startUpstream(latencyMs: number): Promise<Running> {
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
 
+// The time-to-first-byte benchmark's upstream: labels categorizer calls from a marker in the text, plans
+// H requests, and counts the calls whose client hung up (see labelling-upstream.ts).
+export async function startLabellingUpstream(settings: {
+  readonly latencyMs: number;
+  readonly streamTailMs: number;
+  readonly categorizerModels: readonly string[];
+  readonly answerTokens: number;
+}): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [...strip, join(repoRoot, "bench/lib/labelling-upstream.ts"), JSON.stringify({ port, ...settings })],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url, child, "the labelling upstream");
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
+}
+
 // The reference: a bare node:http + undici pass-through proxy in front of the same upstream.
 export async function startRawProxy(upstreamUrl: string): Promise<Running> {
   const port = await freePort();
