@@ -190,7 +190,7 @@ describe("hostile input: a client's spend is never forgotten (item 5)", () => {
       }
     } finally {
       await fake.close();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     }
   });
 
@@ -237,7 +237,7 @@ describe("hostile input: a client's spend is never forgotten (item 5)", () => {
       }
     } finally {
       await fake.close();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     }
   });
 });
