@@ -41,7 +41,7 @@ describe("command-line client", () => {
   });
   after(async () => {
     await t.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
 
   it("chat streams the answer to stdout and category, model and cost to stderr", async () => {

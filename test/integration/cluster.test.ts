@@ -83,7 +83,7 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     await api?.close();
     await fake?.close();
     await schema?.drop();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
 
   beforeEach(() => {

@@ -51,7 +51,7 @@ describe("cost ledger, /stats and savings", () => {
   });
   after(async () => {
     await fake.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   beforeEach(() => {
     fake.clear();

@@ -64,7 +64,7 @@ describe("judged quality feeding the route", () => {
   after(async () => {
     await t.close();
     await fake.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
 
   it("shows a category stepped up in /stats and /metrics once enough verdicts are below the minimum", async () => {

@@ -74,7 +74,7 @@ describe("shadow sampling and the judge", () => {
   after(async () => {
     await t.close();
     await fake.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   beforeEach(() => {
     fake.clear();

@@ -50,7 +50,7 @@ const backends: ReadonlyArray<{
             db.close();
           }
         },
-        drop: async () => rmSync(dir, { recursive: true, force: true }),
+        drop: async () => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }),
       };
     },
   },
