@@ -65,6 +65,9 @@ export function installRequestTracking(
       cacheHit: context?.cacheHit === true,
       sessionId: context?.sessionId ?? null,
       routeRule: context?.routeRule ?? null,
+      routeTrace: context?.routeTrace ?? null,
+      clientId: context?.clientId ?? null,
+      workflowId: context?.startedWorkflowId ?? null,
     };
     deps.metrics.onRequest(entry);
     deps.metrics.onOverhead(entry.endpoint, overheadMs(reply.elapsedTime, context?.upstreamTime));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isUuid } from "../core/ids.ts";
+import { isUuid, requestIdPattern } from "../core/ids.ts";
 import { imageUrlSchema } from "./media-urls.ts";
 
 // HTTP bodies and parameters, validated at the edge. Unknown fields are ignored for forward compatibility.
@@ -46,3 +46,10 @@ export type ChatBody = z.output<typeof chatBodySchema>;
 
 export const sessionParamsSchema = z.object({ id: sessionId("session id") });
 export const workflowParamsSchema = z.object({ id: uuid("workflow id") });
+// The x-request-id of a response: the alphabet and length the service keeps a caller's own id to.
+export const requestParamsSchema = z.object({
+  id: requiredString("request id").regex(
+    requestIdPattern,
+    "must be 1 to 128 letters, digits or . _ : - (the x-request-id of a response)",
+  ),
+});

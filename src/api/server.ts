@@ -5,7 +5,7 @@ import type { SessionService } from "../chat/session-service.ts";
 import type { Cluster } from "../cluster/cluster.ts";
 import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
-import type { IdGenerator } from "../core/ids.ts";
+import { type IdGenerator, requestIdPattern } from "../core/ids.ts";
 import type { EmbeddingsClient } from "../models/embeddings-client.ts";
 import type { MediaClient } from "../models/media-client.ts";
 import type { ModelClient } from "../models/model-client.ts";
@@ -34,6 +34,7 @@ import { registerMessagesRoutes } from "./routes/messages-routes.ts";
 import { registerMetricsRoute } from "./routes/metrics-routes.ts";
 import { registerModelListRoutes } from "./routes/model-list-routes.ts";
 import { registerOpenAiRoutes } from "./routes/openai-routes.ts";
+import { registerRequestRoutes } from "./routes/request-routes.ts";
 import { registerResponsesRoutes } from "./routes/responses-routes.ts";
 import { registerSessionRoutes } from "./routes/session-routes.ts";
 import { registerStatsRoutes } from "./routes/stats-routes.ts";
@@ -78,7 +79,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers["x-request-id"];
-      return typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : deps.newId();
+      return typeof given === "string" && requestIdPattern.test(given) ? given : deps.newId();
     },
     // One line per request is written by request tracking, with the request id from the context.
     logController: new LogController({ disableRequestLogging: true }),
@@ -131,6 +132,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerSessionRoutes(app, deps.sessions, deps.models);
   registerWorkflowRoutes(app, deps);
   registerArtifactRoutes(app, deps.store);
+  registerRequestRoutes(app, deps);
   registerStatsRoutes(app, deps);
   await registerWebRoutes(app);
   if (deps.config.monitoring.metricsEnabled)

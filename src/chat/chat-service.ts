@@ -243,6 +243,7 @@ export class ChatService {
         this.#deps.metrics?.onSpeculation(confirmed ? "confirmed" : "refuted");
       }
       const routing = routingInfo(turn, decision, classification, speculation?.ticket.state);
+      if (context) context.routeTrace = routing.trace;
       if (decision.kind === "orchestrate") {
         yield* this.#orchestrate(turn, decision.category, routing, spent);
         return;

@@ -20,3 +20,6 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export function isUuid(value: string): boolean {
   return uuidPattern.test(value);
 }
+
+// A request id the service accepts from a caller's x-request-id (and looks up in GET /requests/{id}).
+export const requestIdPattern = /^[\w.:-]{1,128}$/;

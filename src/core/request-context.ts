@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { TraceStep } from "../routing/route-trace.ts";
 import type { UpstreamTime } from "../telemetry/upstream-time.ts";
 
 // What is known about the request a piece of work serves. It follows the work through routing, workflow
@@ -17,6 +18,10 @@ export interface RequestContext {
   category?: string | undefined;
   // What decided the route: a pre-routing rule, the category, or the client naming the model.
   routeRule?: string | undefined;
+  // Every step that decided the route, kept with the request log row for GET /requests/{id}.
+  routeTrace?: readonly TraceStep[] | undefined;
+  // The workflow run the request started (or resumed); the run itself carries workflowId.
+  startedWorkflowId?: string | undefined;
   // Cache-Control: no-cache from the client: do not answer from the response cache.
   readonly skipCache?: boolean;
   // The client asked for caching even where it is not the default (temperature above 0).

@@ -341,6 +341,34 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("upstream_calls").dropColumn("route_rule").execute();
       },
     },
+    "0016_request_record": {
+      // One request explained (GET /requests/{id}): the request log row keeps the routing trace, the
+      // client it was made for (the id of its key, never the key), and the run it started; both tables are
+      // searched by request id. Calls made outside a request (background work) need no entry in that index.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("api_requests").addColumn("routing_trace", "text").execute();
+        await db.schema.alterTable("api_requests").addColumn("client_id", "text").execute();
+        await db.schema.alterTable("api_requests").addColumn("workflow_id", "text").execute();
+        await db.schema
+          .createIndex("api_requests_by_request")
+          .on("api_requests")
+          .column("request_id")
+          .execute();
+        await db.schema
+          .createIndex("upstream_calls_by_request")
+          .on("upstream_calls")
+          .column("request_id")
+          .where(sql.ref("request_id"), "is not", null)
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex("upstream_calls_by_request").execute();
+        await db.schema.dropIndex("api_requests_by_request").execute();
+        await db.schema.alterTable("api_requests").dropColumn("workflow_id").execute();
+        await db.schema.alterTable("api_requests").dropColumn("client_id").execute();
+        await db.schema.alterTable("api_requests").dropColumn("routing_trace").execute();
+      },
+    },
   };
 }
 

@@ -141,4 +141,8 @@ export interface ApiRequestsTable {
   cache_hit: number;
   session_id: string | null;
   route_rule: string | null;
+  // JSON: [[step, detail], [step, detail, ms], ...] (see telemetry/route-trace-record.ts).
+  routing_trace: string | null;
+  client_id: string | null;
+  workflow_id: string | null;
 }

@@ -1,13 +1,15 @@
-import { type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import type { CallOutcome } from "../telemetry/upstream-call.ts";
 import { batchInsert, type ColumnType, type Row } from "./batch-insert.ts";
 import type { SqlDialectName } from "./migrations.ts";
-import type { DatabaseSchema } from "./schema.ts";
+import type { ApiRequestsTable, DatabaseSchema, UpstreamCallsTable } from "./schema.ts";
+import { decodeTrace, encodeTrace } from "./trace-column.ts";
 import type {
   LedgerEntry,
   ModelUsageRow,
   RequestCountRow,
   RequestEntry,
+  RequestRecord,
   ShadowSampleCountRow,
   ShadowSampleEntry,
   ShadowVerdictRow,
@@ -54,6 +56,9 @@ const requestColumns = {
   cache_hit: "integer",
   session_id: "text",
   route_rule: "text",
+  routing_trace: "text",
+  client_id: "text",
+  workflow_id: "text",
 } as const satisfies Record<string, ColumnType>;
 
 export class SqlUsageStore implements UsageStore {
@@ -275,6 +280,43 @@ export class SqlUsageStore implements UsageStore {
     };
   }
 
+  // Scoped by client in the queries themselves: another client's rows are never read, so a client that
+  // reuses someone else's request id sees only its own requests under it.
+  async requestRecord(requestId: string, clientId: string | null): Promise<RequestRecord> {
+    const [requestRows, callRows] = await Promise.all([
+      this.#db
+        .selectFrom("api_requests")
+        .selectAll()
+        .where("request_id", "=", requestId)
+        .where((eb) => (clientId === null ? eb("client_id", "is", null) : eb("client_id", "=", clientId)))
+        .orderBy("id", "desc")
+        .execute(),
+      this.#db
+        .selectFrom("upstream_calls")
+        .selectAll()
+        .where("request_id", "=", requestId)
+        .where((eb) => (clientId === null ? eb("client_id", "is", null) : eb("client_id", "=", clientId)))
+        .orderBy("id")
+        .execute(),
+    ]);
+    const runIds = [...new Set(requestRows.flatMap((r) => (r.workflow_id === null ? [] : [r.workflow_id])))];
+    const runs =
+      runIds.length === 0
+        ? []
+        : await this.#db
+            .selectFrom("workflow_runs")
+            .select(["id", "status"])
+            .where("id", "in", runIds)
+            .execute();
+    return {
+      requests: requestRows.map(requestEntry),
+      calls: callRows.map(ledgerEntry),
+      runs: runIds.flatMap((id) =>
+        runs.filter((run) => run.id === id).map((run) => ({ id, status: run.status })),
+      ),
+    };
+  }
+
   async shadowSpentUsd(since: string): Promise<number> {
     const row = await this.#db
       .selectFrom("upstream_calls")
@@ -328,5 +370,56 @@ function requestRow(e: RequestEntry): Row<typeof requestColumns> {
     cache_hit: e.cacheHit ? 1 : 0,
     session_id: e.sessionId,
     route_rule: e.routeRule ?? null,
+    routing_trace: encodeTrace(e.routeTrace),
+    client_id: e.clientId ?? null,
+    workflow_id: e.workflowId ?? null,
+  };
+}
+
+function requestEntry(r: Selectable<ApiRequestsTable>): RequestEntry {
+  return {
+    at: r.at,
+    requestId: r.request_id,
+    method: r.method,
+    endpoint: r.endpoint,
+    status: Number(r.status),
+    category: r.category,
+    latencyMs: Number(r.latency_ms),
+    cacheHit: Number(r.cache_hit) === 1,
+    sessionId: r.session_id,
+    routeRule: r.route_rule,
+    routeTrace: decodeTrace(r.routing_trace),
+    clientId: r.client_id,
+    workflowId: r.workflow_id,
+  };
+}
+
+function ledgerEntry(r: Selectable<UpstreamCallsTable>): LedgerEntry {
+  return {
+    at: r.at,
+    requestId: r.request_id,
+    endpoint: r.endpoint,
+    sessionId: r.session_id,
+    workflowId: r.workflow_id,
+    category: r.category,
+    purpose: r.purpose as LedgerEntry["purpose"],
+    kind: r.kind as LedgerEntry["kind"],
+    role: r.role,
+    model: r.model,
+    provider: r.provider,
+    outcome: r.outcome as CallOutcome,
+    ...(r.error_code === null ? {} : { errorCode: r.error_code }),
+    promptTokens: Number(r.prompt_tokens),
+    completionTokens: Number(r.completion_tokens),
+    reasoningTokens: Number(r.reasoning_tokens),
+    latencyMs: Number(r.latency_ms),
+    costUsd: Number(r.cost_usd),
+    costSource: r.cost_source as LedgerEntry["costSource"],
+    baselineUsd: Number(r.baseline_usd),
+    savedUsd: Number(r.saved_usd),
+    escalation: r.escalation,
+    shadow: Number(r.shadow) === 1,
+    clientId: r.client_id,
+    routeRule: r.route_rule,
   };
 }

@@ -1,3 +1,4 @@
+import type { TraceStep } from "../routing/route-trace.ts";
 import type { CallOutcome, UpstreamCall } from "../telemetry/upstream-call.ts";
 
 // The cost ledger and the request log: what /stats, budgets and the savings figure are computed from.
@@ -73,6 +74,23 @@ export interface RequestEntry {
   readonly cacheHit: boolean;
   readonly sessionId: string | null;
   readonly routeRule?: string | null;
+  // Every step that decided the route (the /chat pipeline's requests).
+  readonly routeTrace?: readonly TraceStep[] | null;
+  // The id of the client key the request presented (a digest, never the key); null in open mode.
+  readonly clientId?: string | null;
+  // The workflow run the request started or resumed.
+  readonly workflowId?: string | null;
+}
+
+// What the store knows of one request id, as one client sees it (see UsageStore.requestRecord).
+export interface RequestRecord {
+  // The request log rows with the id, newest first: more than one only when a client reused its own
+  // x-request-id; none while the request is still in flight.
+  readonly requests: readonly RequestEntry[];
+  // The calls made under the id, in the order they were recorded (the workflow's own calls included).
+  readonly calls: readonly LedgerEntry[];
+  // The runs the requests started, with their status now.
+  readonly runs: readonly { readonly id: string; readonly status: string }[];
 }
 
 export interface ModelUsageRow {
@@ -126,4 +144,7 @@ export interface UsageStore {
   shadowSpentUsd(since: string): Promise<number>;
   // Speculative calls the label refuted since `since`, and their estimated cost; with all that was spent.
   speculationWaste(since: string): Promise<{ calls: number; costUsd: number; totalUsd: number }>;
+  // The request log rows and calls of a request id, only those of `clientId` (null: those made in open
+  // mode), with the runs the request started. Kept as long as the ledger keeps its rows.
+  requestRecord(requestId: string, clientId: string | null): Promise<RequestRecord>;
 }

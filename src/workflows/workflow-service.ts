@@ -1,6 +1,7 @@
 import type { AppConfig } from "../config/index.ts";
 import { notFound, OrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
+import { currentContext } from "../core/request-context.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { RunRecord, Store } from "../store/store.ts";
 import { estimateWorkflowCostUsd } from "./estimate-cost.ts";
@@ -161,6 +162,9 @@ export class WorkflowService {
       ? runTimeoutMs(known.run, defaultSeconds)
       : (known.timeoutSeconds ?? defaultSeconds) * 1000;
     const created = known.created;
+    // The request log row names the run, so GET /requests/{id} leads to it.
+    const context = currentContext();
+    if (context) context.startedWorkflowId = id;
     await this.#deps.executor.start({
       id,
       expectedAttempt,

@@ -63,7 +63,13 @@ export interface ServerEvent {
 // Server-sent events over fetch (EventSource cannot send an Authorization header).
 export async function* streamEvents(
   path: string,
-  init: { method?: "GET" | "POST"; body?: unknown; signal?: AbortSignal } = {},
+  init: {
+    method?: "GET" | "POST";
+    body?: unknown;
+    signal?: AbortSignal;
+    // Sees the response's headers (its x-request-id, say) before the events.
+    onHeaders?: (headers: Headers) => void;
+  } = {},
 ): AsyncGenerator<ServerEvent> {
   const response = await fetch(path, {
     method: init.method ?? "GET",
@@ -72,6 +78,7 @@ export async function* streamEvents(
     ...(init.signal ? { signal: init.signal } : {}),
   });
   if (!response.ok) throw await failure(response);
+  init.onHeaders?.(response.headers);
   if (!response.body) return;
   const stream = response.body
     .pipeThrough(new TextDecoderStream())

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, streamEvents } from "./api.ts";
 import { formatUsd, renderMarkdown } from "./format.ts";
+import { RequestDetails } from "./request-details.tsx";
 import type { ChatReply, WorkflowRecord } from "./types.ts";
 import { WorkflowOutputs, WorkflowProgress } from "./workflow-progress.tsx";
 
@@ -10,6 +11,8 @@ interface Meta {
   readonly cost?: number;
   readonly cached?: boolean;
   readonly escalated?: { readonly from_model: string; readonly reason: string } | undefined;
+  // The x-request-id of the answer: GET /requests/{id} explains it.
+  readonly requestId?: string | undefined;
 }
 
 interface Message {
@@ -81,7 +84,11 @@ export function Chat(props: { sessionId: string | undefined; onSession: (id: str
         ...(props.sessionId ? { session_id: props.sessionId } : {}),
         ...(attached.length > 0 ? { images: attached } : {}),
       };
-      for await (const event of streamEvents("/chat", { method: "POST", body })) {
+      let requestId: string | undefined;
+      const onHeaders = (headers: Headers) => {
+        requestId = headers.get("x-request-id") ?? undefined;
+      };
+      for await (const event of streamEvents("/chat", { method: "POST", body, onHeaders })) {
         if (event.data === "[DONE]") break;
         const chunk = JSON.parse(event.data) as Chunk;
         if (chunk.error) throw new ApiError(502, "stream_error", chunk.error.message);
@@ -104,6 +111,7 @@ export function Chat(props: { sessionId: string | undefined; onSession: (id: str
               cost: reply.usage.cost_usd,
               cached: reply.cached,
               escalated: reply.routing?.escalated,
+              requestId,
             },
             ...(reply.workflow_id ? { workflowId: reply.workflow_id } : {}),
           }));
@@ -182,6 +190,7 @@ export function Chat(props: { sessionId: string | undefined; onSession: (id: str
                     escalated
                   </span>
                 )}
+                {m.meta.requestId && <RequestDetails requestId={m.meta.requestId} />}
               </footer>
             )}
             {m.workflowId && (
