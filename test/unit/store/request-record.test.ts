@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import pg from "pg";
 import type { Clock } from "../../../src/core/clock.ts";
-import { openStore } from "../../../src/store/open-store.ts";
 import type { Store } from "../../../src/store/store.ts";
 import type { LedgerEntry, RequestEntry } from "../../../src/store/usage-store.ts";
-import { freshPostgresSchema, postgresSkipReason, postgresUrl } from "../../support/services.ts";
+import { type Query, storeBackends } from "../../support/store-backends.ts";
 import { upstreamCall } from "../../support/upstream-call.ts";
 
 const fixedClock: Clock = { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" };
@@ -46,54 +40,7 @@ const trace = [
   { step: "pick", detail: "medium_ai (some/model)" },
 ] as const;
 
-type Query = (text: string) => Promise<Record<string, unknown>[]>;
-
-const backends: ReadonlyArray<{
-  name: string;
-  skip?: string;
-  open: () => Promise<{ store: Store; query: Query; drop: () => Promise<void> }>;
-}> = [
-  {
-    name: "SQLite",
-    open: async () => {
-      const dir = mkdtempSync(join(tmpdir(), "request-record-"));
-      const file = join(dir, "store.sqlite");
-      const store = await openStore({ dataDir: dir, databaseUrl: `sqlite:${file}` }, fixedClock);
-      return {
-        store,
-        query: async (text) => {
-          const db = new DatabaseSync(file, { readOnly: true });
-          try {
-            return db.prepare(text).all() as Record<string, unknown>[];
-          } finally {
-            db.close();
-          }
-        },
-        drop: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: "PostgreSQL",
-    ...(postgresUrl ? {} : { skip: postgresSkipReason }),
-    open: async () => {
-      const schema = await freshPostgresSchema();
-      return {
-        store: await openStore({ dataDir: ".", databaseUrl: schema.url }, fixedClock),
-        query: async (text) => {
-          const client = new pg.Client({ connectionString: schema.url });
-          await client.connect();
-          try {
-            return (await client.query(text)).rows;
-          } finally {
-            await client.end();
-          }
-        },
-        drop: schema.drop,
-      };
-    },
-  },
-];
+const backends = storeBackends("request-record", fixedClock);
 
 for (const backend of backends)
   describe(`one request's record (${backend.name})`, { skip: backend.skip ?? false }, () => {
