@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from "kysely";
+import { routingOverhead } from "../telemetry/baseline-cost.ts";
 import type { CallOutcome } from "../telemetry/upstream-call.ts";
 import { batchInsert, type ColumnType, type Row } from "./batch-insert.ts";
 import type { SqlDialectName } from "./migrations.ts";
@@ -273,7 +274,7 @@ export class SqlUsageStore implements UsageStore {
 
   async seriesRows(since: string, bucket: SeriesBucket): Promise<SeriesRows> {
     const key = bucketKey[bucket];
-    const [calls, requests, verdicts] = await Promise.all([
+    const [calls, answered, requests, verdicts] = await Promise.all([
       this.#db
         .selectFrom("upstream_calls")
         .select([
@@ -292,6 +293,17 @@ export class SqlUsageStore implements UsageStore {
         ])
         .where("at", ">=", since)
         .groupBy([key, "model", "shadow"])
+        .orderBy("bucket")
+        .execute(),
+      this.#db
+        .selectFrom("upstream_calls")
+        .select([key.as("bucket"), sql<number>`count(distinct request_id)`.as("requests")])
+        .where("at", ">=", since)
+        .where("shadow", "=", 0)
+        // The calls the baseline prices: a page's warm-ups or a lone categorization answer nothing.
+        .where("purpose", "not in", [...routingOverhead])
+        .where("request_id", "is not", null)
+        .groupBy(key)
         .orderBy("bucket")
         .execute(),
       this.#db
@@ -326,6 +338,7 @@ export class SqlUsageStore implements UsageStore {
           speculativeUsd: Number(r.speculative_usd),
         }),
       ),
+      answered: answered.map((r) => ({ bucket: r.bucket, requests: Number(r.requests) })),
       requests: requests.map(
         (r): RequestSeriesRow => ({
           bucket: r.bucket,

@@ -129,8 +129,16 @@ export interface VerdictSeriesRow {
   readonly samples: number;
 }
 
+// Requests that made answering calls (those the baseline prices, not routing overhead or shadow calls) in a
+// bucket: what a savings figure is measured over.
+export interface AnsweredSeriesRow {
+  readonly bucket: string;
+  readonly requests: number;
+}
+
 export interface SeriesRows {
   readonly calls: readonly CallSeriesRow[];
+  readonly answered: readonly AnsweredSeriesRow[];
   readonly requests: readonly RequestSeriesRow[];
   readonly verdicts: readonly VerdictSeriesRow[];
 }

@@ -47,6 +47,7 @@ interface Point {
   shadowUsd: number;
   byModel: Record<string, number>;
   requests: number;
+  answered: number;
   byCategory: Record<string, number>;
   byRouteRule: Record<string, number>;
   baselineUsd: number;
@@ -89,14 +90,19 @@ export function summarizeSeries(input: {
     point.speculativeCalls += row.speculativeCalls;
     point.speculativeUsd += row.speculativeUsd;
   }
+  for (const row of input.rows.answered) {
+    const point = points.get(row.bucket);
+    if (point) point.answered += row.requests;
+  }
   for (const row of input.rows.requests) {
     const point = points.get(row.bucket);
     if (!point) continue;
     point.requests += row.requests;
     const category = row.category ?? "none";
     point.byCategory[category] = (point.byCategory[category] ?? 0) + row.requests;
-    const rule = row.routeRule ?? "none";
-    point.byRouteRule[rule] = (point.byRouteRule[rule] ?? 0) + row.requests;
+    // Only /chat's router names a rule: the page's own reads and direct /v1 calls are not routed.
+    if (row.routeRule !== null)
+      point.byRouteRule[row.routeRule] = (point.byRouteRule[row.routeRule] ?? 0) + row.requests;
   }
   for (const row of input.rows.verdicts) {
     const point = points.get(row.bucket);
@@ -106,7 +112,8 @@ export function summarizeSeries(input: {
   }
   return {
     bucket: input.bucket,
-    // Fewer requests (savings) or judged samples (quality) than this in a bucket or a window: too few to tell.
+    // Fewer answered requests (savings.requests) or judged samples (quality.judged) than this in a bucket or
+    // a window: too few to tell.
     min_samples: { savings: savingsMinRequests, quality: input.qualityMinSamples },
     buckets: [...points].map(([key, p]) => {
       const interval = wilsonInterval(p.asGood, p.judged);
@@ -124,6 +131,8 @@ export function summarizeSeries(input: {
           actual_usd: usd(p.actualUsd),
           saved_usd: usd(saved),
           saved_percent: p.baselineUsd === 0 ? null : round((saved / p.baselineUsd) * 100, 2),
+          // Requests that made answering calls: the n of this figure.
+          requests: p.answered,
         },
         quality: {
           judged: p.judged,
@@ -145,6 +154,7 @@ function emptyPoint(): Point {
     shadowUsd: 0,
     byModel: {},
     requests: 0,
+    answered: 0,
     byCategory: {},
     byRouteRule: {},
     baselineUsd: 0,

@@ -29,7 +29,13 @@ type Bucket = {
   start: string;
   spend: { total_usd: number; shadow_usd: number; by_model: Record<string, number> };
   requests: { total: number; by_category: Record<string, number>; by_route_rule: Record<string, number> };
-  savings: { baseline_usd: number; actual_usd: number; saved_usd: number; saved_percent: number | null };
+  savings: {
+    baseline_usd: number;
+    actual_usd: number;
+    saved_usd: number;
+    saved_percent: number | null;
+    requests: number;
+  };
   quality: { judged: number; as_good_or_better: number; share: number | null; ci95: unknown };
   cache_hits: number;
   escalations: number;
@@ -130,7 +136,16 @@ describe("/stats series", () => {
       busy.map((b) => b.requests.by_category),
       [{ M: 1, L: 1 }, { M: 2 }, { L: 1 }, { none: 2 }],
     );
-    assert.deepEqual(busy[0]?.requests.by_route_rule, { category: 2 });
+    assert.deepEqual(
+      busy.map((b) => b.requests.by_route_rule),
+      [{ category: 2 }, { category: 2 }, { category: 1 }, { explicit: 2 }],
+      "requests that went through the router, by the rule that decided",
+    );
+    assert.deepEqual(
+      busy.map((b) => b.savings.requests),
+      [2, 2, 1, 2],
+      "requests that made answering calls (a cached answer counts, at its original tokens)",
+    );
     assert.deepEqual(
       busy.map((b) => b.escalations),
       [0, 1, 0, 0],

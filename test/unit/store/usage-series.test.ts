@@ -74,7 +74,10 @@ const backends: ReadonlyArray<{
         { dataDir: dir, databaseUrl: `sqlite:${join(dir, "s.sqlite")}` },
         fixedClock,
       );
-      return { store, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        store, // A closing store's files may still be going away for a moment.
+        drop: async () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
+      };
     },
   },
   {
@@ -105,10 +108,12 @@ for (const backend of backends)
     const record = async () => {
       await store.usage.recordCalls([
         call({ model: "m", costUsd: 0.01 }),
-        call({ model: "m", costUsd: 0.02, at: "2026-01-02T10:59:59.999Z" }),
+        call({ model: "m", costUsd: 0.02, at: "2026-01-02T10:59:59.999Z", requestId: "r2" }),
         call({ model: "t", costUsd: 0.04, escalation: "empty" }),
-        call({ model: "t", costUsd: 0.5, shadow: true, baselineUsd: 0 }),
+        call({ model: "t", costUsd: 0.5, shadow: true, baselineUsd: 0, requestId: "r3" }),
         call({ model: "m", outcome: "cached", costUsd: 0, at: "2026-01-02T11:00:00.000Z" }),
+        // A page's warm-up: a call, but no answer of a request.
+        call({ model: "w", purpose: "warmup", costUsd: 0, requestId: "page" }),
         call({
           model: "m",
           purpose: "speculative",
@@ -166,8 +171,17 @@ for (const backend of backends)
       assert.equal(eleven?.speculativeCalls, 1);
       assert.equal(Math.round((eleven?.speculativeUsd ?? 0) * 1e6) / 1e6, 0.003);
       assert.equal(at("2026-01-03T02", "m", false)?.costUsd, 0.07);
-      assert.equal(calls.length, 5, "nothing from before the window");
+      assert.equal(calls.length, 6, "nothing from before the window");
 
+      assert.deepEqual(
+        rows.answered.map((r) => ({ ...r })),
+        [
+          { bucket: "2026-01-02T10", requests: 2 },
+          { bucket: "2026-01-02T11", requests: 1 },
+          { bucket: "2026-01-03T02", requests: 1 },
+        ],
+        "distinct requests with answering calls, shadow calls aside",
+      );
       assert.deepEqual(
         [...rows.requests].sort((a, b) =>
           `${a.bucket}${a.category}`.localeCompare(`${b.bucket}${b.category}`),

@@ -70,6 +70,7 @@ describe("series summary", () => {
         // Outside the buckets: left for the next read.
         callRow({ bucket: "2026-01-02T13", costUsd: 7 }),
       ],
+      answered: [{ bucket: "2026-01-02T11", requests: 2 }],
       requests: [
         { bucket: "2026-01-02T11", category: "M", routeRule: "category", requests: 2 },
         { bucket: "2026-01-02T11", category: null, routeRule: null, requests: 1 },
@@ -91,7 +92,7 @@ describe("series summary", () => {
     assert.deepEqual(first?.requests, {
       total: 3,
       by_category: { M: 2, none: 1 },
-      by_route_rule: { category: 2, none: 1 },
+      by_route_rule: { category: 2 },
     });
     // The shadow call is on neither side of the savings.
     assert.deepEqual(first?.savings, {
@@ -99,6 +100,7 @@ describe("series summary", () => {
       actual_usd: 0.03,
       saved_usd: 0.07,
       saved_percent: 70,
+      requests: 2,
     });
     assert.equal(first?.quality.judged, 2);
     assert.equal(first?.quality.share, 0.5);
@@ -108,6 +110,7 @@ describe("series summary", () => {
     assert.deepEqual(first?.speculation, { wasted_calls: 3, wasted_usd: 0.003 });
     assert.equal(second?.start, "2026-01-02T12:00:00.000Z");
     assert.deepEqual(second?.savings.saved_percent, null);
+    assert.equal(second?.savings.requests, 0);
     assert.deepEqual(second?.quality, { judged: 0, as_good_or_better: 0, share: null, ci95: null });
     assert.equal(series.buckets.length, 2);
   });
