@@ -79,9 +79,10 @@ export function summarizeSeries(input: {
     if (!point) continue;
     const model = input.label(row.model);
     point.spendUsd += row.costUsd;
-    point.byModel[model] = (point.byModel[model] ?? 0) + row.costUsd;
+    // Shadow calls apart: what sampling the quality figure costs is not any model's share of the traffic.
     if (row.shadow) point.shadowUsd += row.costUsd;
     else {
+      point.byModel[model] = (point.byModel[model] ?? 0) + row.costUsd;
       point.actualUsd += row.costUsd;
       point.baselineUsd += row.baselineUsd;
     }

@@ -123,12 +123,18 @@ describe("/stats series", () => {
     );
     assert.equal(stats.body.cache_hits, 1);
     assert.equal(stats.body.requests.escalated.total, 1);
-    for (const model of Object.keys(stats.body.cost.by_model))
+    // Per model without the shadow calls, which are a spend of their own.
+    for (const b of buckets)
       close(
-        sum(buckets, (b) => b.spend.by_model[model] ?? 0),
-        stats.body.cost.by_model[model],
-        model,
+        Object.values(b.spend.by_model).reduce((n, usd) => n + usd, 0) + b.spend.shadow_usd,
+        b.spend.total_usd,
+        "models and shadow",
       );
+    close(
+      sum(buckets, (b) => b.spend.by_model[models.medium] ?? 0),
+      stats.body.cost.by_model[models.medium],
+      "the medium model, which made no shadow calls",
+    );
 
     // The traffic's four hours, in order: two requests, two (one escalated), one, then the cached pair.
     const busy = buckets.slice(-4);

@@ -4,7 +4,12 @@ import { formatUsd } from "./format.ts";
 // The `series` of /stats?bucket=: the window's figures per hour or UTC day.
 export interface SeriesBucketView {
   readonly start: string;
-  readonly spend: { readonly total_usd: number; readonly by_model: Record<string, number> };
+  // by_model: the traffic's calls; shadow_usd: the quality figure's sampling.
+  readonly spend: {
+    readonly total_usd: number;
+    readonly shadow_usd: number;
+    readonly by_model: Record<string, number>;
+  };
   readonly requests: {
     readonly total: number;
     readonly by_category: Record<string, number>;
@@ -98,7 +103,11 @@ export function StatsCharts(props: { series: SeriesView; baselineRole: string; q
   const labels = buckets.map((b) => bucketLabel(b.start, series.bucket));
   const axisNote = `per ${series.bucket}, UTC`;
 
-  const spend = breakdown(buckets, (b) => b.spend.by_model);
+  const spend = breakdown(buckets, (b) =>
+    b.spend.shadow_usd > 0
+      ? { ...b.spend.by_model, "quality sampling": b.spend.shadow_usd }
+      : b.spend.by_model,
+  );
   // "none" is everything not categorized, the page's own reads included: noise next to the routed traffic.
   const categories = breakdown(buckets, (b) => b.requests.by_category).filter((s) => s.name !== "none");
   const routes = breakdown(buckets, (b) => b.requests.by_route_rule);

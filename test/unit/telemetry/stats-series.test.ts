@@ -87,7 +87,7 @@ describe("series summary", () => {
     assert.deepEqual(first?.spend, {
       total_usd: 0.53,
       shadow_usd: 0.5,
-      by_model: { m: 0.01, other: 0.02, t: 0.5 },
+      by_model: { m: 0.01, other: 0.02 },
     });
     assert.deepEqual(first?.requests, {
       total: 3,
