@@ -1,21 +1,35 @@
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
+import { routingOverhead } from "../telemetry/baseline-cost.ts";
 import type { CallOutcome } from "../telemetry/upstream-call.ts";
 import { batchInsert, type ColumnType, type Row } from "./batch-insert.ts";
 import type { SqlDialectName } from "./migrations.ts";
 import type { ApiRequestsTable, DatabaseSchema, UpstreamCallsTable } from "./schema.ts";
 import { decodeTrace, encodeTrace } from "./trace-column.ts";
 import type {
+  CallSeriesRow,
   LedgerEntry,
   ModelUsageRow,
   RequestCountRow,
   RequestEntry,
   RequestRecord,
+  RequestSeriesRow,
+  SeriesBucket,
+  SeriesRows,
   ShadowSampleCountRow,
   ShadowSampleEntry,
   ShadowVerdictRow,
   SpendFilter,
   UsageStore,
+  VerdictSeriesRow,
 } from "./usage-store.ts";
+
+// `at` is ISO 8601 text on both databases, so its first characters name the UTC hour or day it falls in:
+// substr groups by bucket the same way on SQLite and PostgreSQL. Literal lengths, not parameters, so the
+// selected and the grouped expression are the same text (PostgreSQL compares them as written).
+const bucketKey = {
+  hour: sql<string>`substr(at, 1, 13)`,
+  day: sql<string>`substr(at, 1, 10)`,
+} as const satisfies Record<SeriesBucket, unknown>;
 
 const callColumns = {
   at: "text",
@@ -261,6 +275,101 @@ export class SqlUsageStore implements UsageStore {
       verdict: r.verdict as ShadowVerdictRow["verdict"],
       samples: Number(r.samples),
     }));
+  }
+
+  async seriesRows(since: string, bucket: SeriesBucket): Promise<SeriesRows> {
+    const key = bucketKey[bucket];
+    const [calls, answered, requests, verdicts] = await Promise.all([
+      this.#db
+        .selectFrom("upstream_calls")
+        .select([
+          key.as("bucket"),
+          "model",
+          "shadow",
+          sql<number>`count(*)`.as("calls"),
+          sql<number>`sum(cost_usd)`.as("cost_usd"),
+          sql<number>`sum(baseline_usd)`.as("baseline_usd"),
+          sql<number>`sum(case when outcome = 'cached' then 1 else 0 end)`.as("cache_hits"),
+          sql<number>`sum(case when escalation is not null and outcome in ('ok', 'cached') then 1 else 0 end)`.as(
+            "escalations",
+          ),
+          sql<number>`sum(case when purpose = 'speculative' then 1 else 0 end)`.as("speculative_calls"),
+          sql<number>`sum(case when purpose = 'speculative' then cost_usd else 0 end)`.as("speculative_usd"),
+        ])
+        .where("at", ">=", since)
+        .groupBy([key, "model", "shadow"])
+        .orderBy("bucket")
+        .execute(),
+      this.#db
+        .selectFrom("upstream_calls")
+        .select([key.as("bucket"), sql<number>`count(distinct request_id)`.as("requests")])
+        .where("at", ">=", since)
+        .where("shadow", "=", 0)
+        // The calls the baseline prices: a page's warm-ups or a lone categorization answer nothing.
+        .where("purpose", "not in", [...routingOverhead])
+        .where("request_id", "is not", null)
+        .groupBy(key)
+        .orderBy("bucket")
+        .execute(),
+      this.#db
+        .selectFrom("api_requests")
+        .select([key.as("bucket"), "category", "route_rule", sql<number>`count(*)`.as("requests")])
+        .where("at", ">=", since)
+        .groupBy([key, "category", "route_rule"])
+        .orderBy("bucket")
+        .execute(),
+      this.#db
+        .selectFrom("shadow_samples")
+        .select([key.as("bucket"), "verdict", sql<number>`count(*)`.as("samples")])
+        .where("at", ">=", since)
+        .where("status", "=", "judged")
+        .where("verdict", "is not", null)
+        .groupBy([key, "verdict"])
+        .orderBy("bucket")
+        .execute(),
+    ]);
+    return {
+      calls: calls.map(
+        (r): CallSeriesRow => ({
+          bucket: r.bucket,
+          model: r.model,
+          shadow: Number(r.shadow) === 1,
+          calls: Number(r.calls),
+          costUsd: Number(r.cost_usd),
+          baselineUsd: Number(r.baseline_usd),
+          cacheHits: Number(r.cache_hits),
+          escalations: Number(r.escalations),
+          speculativeCalls: Number(r.speculative_calls),
+          speculativeUsd: Number(r.speculative_usd),
+        }),
+      ),
+      answered: answered.map((r) => ({ bucket: r.bucket, requests: Number(r.requests) })),
+      requests: requests.map(
+        (r): RequestSeriesRow => ({
+          bucket: r.bucket,
+          category: r.category,
+          routeRule: r.route_rule,
+          requests: Number(r.requests),
+        }),
+      ),
+      verdicts: verdicts.map(
+        (r): VerdictSeriesRow => ({
+          bucket: r.bucket,
+          verdict: r.verdict as VerdictSeriesRow["verdict"],
+          samples: Number(r.samples),
+        }),
+      ),
+    };
+  }
+
+  async earliestAt(): Promise<string | null> {
+    // Each side's min(at) reads one end of its by-time index.
+    const [calls, requests] = await Promise.all([
+      this.#db.selectFrom("upstream_calls").select(sql<string | null>`min(at)`.as("at")).executeTakeFirst(),
+      this.#db.selectFrom("api_requests").select(sql<string | null>`min(at)`.as("at")).executeTakeFirst(),
+    ]);
+    const times = [calls?.at, requests?.at].filter((at): at is string => typeof at === "string");
+    return times.length === 0 ? null : (times.sort()[0] ?? null);
   }
 
   async speculationWaste(since: string): Promise<{ calls: number; costUsd: number; totalUsd: number }> {

@@ -114,6 +114,53 @@ export interface RequestCountRow {
   readonly cacheHits: number;
 }
 
+// The width of a /stats series bucket: an hour or a UTC day.
+export type SeriesBucket = "hour" | "day";
+
+// The ledger's calls of one bucket, for one model and side (shadow or not).
+export interface CallSeriesRow {
+  // The bucket's key: the first characters of `at` ("2026-01-02T10" for an hour, "2026-01-02" for a day).
+  readonly bucket: string;
+  readonly model: string;
+  readonly shadow: boolean;
+  readonly calls: number;
+  readonly costUsd: number;
+  readonly baselineUsd: number;
+  readonly cacheHits: number;
+  // Answers given in place of an unusable routed answer.
+  readonly escalations: number;
+  // Speculative calls the label refuted, and what they cost.
+  readonly speculativeCalls: number;
+  readonly speculativeUsd: number;
+}
+
+export interface RequestSeriesRow {
+  readonly bucket: string;
+  readonly category: string | null;
+  readonly routeRule: string | null;
+  readonly requests: number;
+}
+
+export interface VerdictSeriesRow {
+  readonly bucket: string;
+  readonly verdict: NonNullable<ShadowSampleEntry["verdict"]>;
+  readonly samples: number;
+}
+
+// Requests that made answering calls (those the baseline prices, not routing overhead or shadow calls) in a
+// bucket: what a savings figure is measured over.
+export interface AnsweredSeriesRow {
+  readonly bucket: string;
+  readonly requests: number;
+}
+
+export interface SeriesRows {
+  readonly calls: readonly CallSeriesRow[];
+  readonly answered: readonly AnsweredSeriesRow[];
+  readonly requests: readonly RequestSeriesRow[];
+  readonly verdicts: readonly VerdictSeriesRow[];
+}
+
 export interface SpendFilter {
   readonly since?: string;
   readonly sessionId?: string;
@@ -142,6 +189,11 @@ export interface UsageStore {
   shadowVerdictsByMinute(since: string): Promise<ShadowVerdictRow[]>;
   // What shadow calls have cost since `since`: what monitoring.shadow.maxDailyUsd is checked against.
   shadowSpentUsd(since: string): Promise<number>;
+  // The ledger, the request log and the judged verdicts since `since`, grouped by hour or day: bounded by the
+  // number of buckets times the models, categories and route rules, however busy the window was.
+  seriesRows(since: string, bucket: SeriesBucket): Promise<SeriesRows>;
+  // The time of the oldest call or request kept (ISO), or null when there is none: where `since=all` starts.
+  earliestAt(): Promise<string | null>;
   // Speculative calls the label refuted since `since`, and their estimated cost; with all that was spent.
   speculationWaste(since: string): Promise<{ calls: number; costUsd: number; totalUsd: number }>;
   // The request log rows and calls of a request id, only those of `clientId` (null: those made in open

@@ -3,7 +3,7 @@ import type { UpstreamCall } from "./upstream-call.ts";
 
 // Calls that exist only because of routing: without it, a request would go straight to the big model.
 // Shadow calls (the quality figure's baseline answers and judgings) are not traffic at all.
-const routingOverhead = new Set<UpstreamCall["purpose"]>([
+export const routingOverhead: ReadonlySet<UpstreamCall["purpose"]> = new Set<UpstreamCall["purpose"]>([
   "categorize",
   "acknowledge",
   "warmup",

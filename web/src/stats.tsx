@@ -1,12 +1,19 @@
 import { useEffect, useState } from "preact/hooks";
 import { getJson } from "./api.ts";
 import { formatUsd } from "./format.ts";
+import { answeredRequests, percent, type SeriesView, StatsCharts, tooFew } from "./stats-charts.tsx";
 import type { QualityGroupView, StatsView } from "./types.ts";
 
-// "75%", and "30–95%" for its interval: whole percents are as precise as a sampled figure deserves.
-function percent(share: number): string {
-  return `${Math.round(share * 100)}%`;
-}
+type StatsWithSeries = StatsView & { readonly series?: SeriesView };
+
+// Each window's charts by hour, or by day past a day: a few dozen bars at most, readable on a phone.
+const windows = [
+  { since: "1h", bucket: "hour", label: "last hour" },
+  { since: "24h", bucket: "hour", label: "last 24 hours" },
+  { since: "7d", bucket: "day", label: "last 7 days" },
+  { since: "30d", bucket: "day", label: "last 30 days" },
+  { since: "all", bucket: "day", label: "all time" },
+] as const;
 
 function interval(group: QualityGroupView): string {
   const { ci95 } = group.as_good_or_better;
@@ -15,12 +22,13 @@ function interval(group: QualityGroupView): string {
 
 // Spend by model, the savings figure and, next to it, the judged quality of the routed answers, from /stats.
 export function Stats() {
-  const [stats, setStats] = useState<StatsView | undefined>();
+  const [stats, setStats] = useState<StatsWithSeries | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [since, setSince] = useState("24h");
 
+  const bucket = windows.find((w) => w.since === since)?.bucket ?? "day";
   const load = () =>
-    getJson<StatsView>(`/stats?since=${since}`).then(
+    getJson<StatsWithSeries>(`/stats?since=${since}&bucket=${bucket}`).then(
       (body) => {
         setStats(body);
         setError(undefined);
@@ -36,10 +44,11 @@ export function Stats() {
       <h2>
         Spend and savings{" "}
         <select value={since} onChange={(event) => setSince(event.currentTarget.value)} aria-label="window">
-          <option value="1h">last hour</option>
-          <option value="24h">last 24 hours</option>
-          <option value="7d">last 7 days</option>
-          <option value="all">all time</option>
+          {windows.map((w) => (
+            <option key={w.since} value={w.since}>
+              {w.label}
+            </option>
+          ))}
         </select>{" "}
         <button type="button" onClick={() => void load()}>
           refresh
@@ -54,21 +63,15 @@ export function Stats() {
               <span>spent</span>
             </div>
             <div>
-              <strong data-testid="saved-percent">
-                {stats.savings.saved_percent === null ? "–" : `${stats.savings.saved_percent}%`}
-              </strong>
+              <SavedFigure stats={stats} />
               <span>saved against {stats.savings.baseline_role}</span>
             </div>
             <div>
-              <strong data-testid="quality-share">
-                {stats.quality.as_good_or_better.share === null
-                  ? "–"
-                  : percent(stats.quality.as_good_or_better.share)}
-              </strong>
+              <QualityFigure stats={stats} />
               <span>
                 as good as or better than {stats.quality.baseline_role}
                 {stats.quality.judged > 0 &&
-                  ` (95% CI ${interval(stats.quality)}, ${stats.quality.judged} judged)`}
+                  ` (${stats.quality.as_good_or_better.count} of ${stats.quality.judged} judged, 95% CI ${interval(stats.quality)})`}
               </span>
             </div>
             <div>
@@ -80,6 +83,13 @@ export function Stats() {
               <span>cache hits</span>
             </div>
           </div>
+          {stats.series && (
+            <StatsCharts
+              series={stats.series}
+              baselineRole={stats.savings.baseline_role}
+              qualityBaseline={stats.quality.baseline_role}
+            />
+          )}
           <table>
             <thead>
               <tr>
@@ -146,4 +156,42 @@ export function Stats() {
       )}
     </div>
   );
+}
+
+// Fewer samples than the series' minimum: say so, not a bare percentage (one request once read "-396.36%").
+const minSamples = (stats: StatsWithSeries) => stats.series?.min_samples ?? { savings: 30, quality: 30 };
+
+function SavedFigure({ stats }: { stats: StatsWithSeries }) {
+  const n = stats.series ? answeredRequests(stats.series) : stats.requests.total;
+  const few = tooFew(n, minSamples(stats).savings, "requests");
+  if (few)
+    return (
+      <strong data-testid="saved-percent" class="too-few" title={savedTitle(stats)}>
+        {few}
+      </strong>
+    );
+  return (
+    <strong data-testid="saved-percent">
+      {stats.savings.saved_percent === null ? "–" : `${stats.savings.saved_percent}%`}
+    </strong>
+  );
+}
+
+function savedTitle(stats: StatsWithSeries): string {
+  const { saved_percent, actual_usd, baseline_usd } = stats.savings;
+  return saved_percent === null
+    ? ""
+    : `${saved_percent}% so far: ${formatUsd(actual_usd) || "$0"} spent against ${formatUsd(baseline_usd) || "$0"}`;
+}
+
+function QualityFigure({ stats }: { stats: StatsWithSeries }) {
+  const { share } = stats.quality.as_good_or_better;
+  const few = stats.quality.judged > 0 && tooFew(stats.quality.judged, minSamples(stats).quality, "judged");
+  if (few)
+    return (
+      <strong data-testid="quality-share" class="too-few">
+        {few}
+      </strong>
+    );
+  return <strong data-testid="quality-share">{share === null ? "–" : percent(share)}</strong>;
 }

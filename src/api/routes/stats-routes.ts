@@ -7,8 +7,11 @@ import { type QualitySettings, qualityFigure } from "../../quality/quality-figur
 import type { RouteQuality, RouteQualityConfig } from "../../quality/route-quality.ts";
 import { routeQualityReport } from "../../quality/route-quality-report.ts";
 import type { CircuitSnapshot } from "../../resilience/circuit-breaker.ts";
+import { otherModels } from "../../resilience/model-keys.ts";
 import type { Store } from "../../store/store.ts";
+import type { SeriesBucket } from "../../store/usage-store.ts";
 import { foldModels, summarizeUsage } from "../../telemetry/stats-report.ts";
+import { seriesBuckets, summarizeSeries } from "../../telemetry/stats-series.ts";
 import { parseSince } from "../../telemetry/stats-window.ts";
 import type { UsageLedger } from "../../telemetry/usage-ledger.ts";
 import type { WorkflowService } from "../../workflows/workflow-service.ts";
@@ -25,7 +28,11 @@ export function circuitView(snapshot: CircuitSnapshot) {
   };
 }
 
-const statsQuerySchema = z.object({ since: z.string().max(64).optional() });
+const statsQuerySchema = z.object({
+  since: z.string().max(64).optional(),
+  // With a bucket, /stats adds `series`: the window's figures per hour or UTC day.
+  bucket: z.enum(["hour", "day"], { message: "must be hour or day" }).optional(),
+});
 
 // Usage over a window of the stored ledger (so it spans restarts), plus the live state of this process:
 // circuits, the upstream call queue and running workflows.
@@ -48,16 +55,22 @@ export function registerStatsRoutes(
 ): void {
   app.get("/stats", async (request) => {
     const query = parseInput(statsQuerySchema, request.query, "query");
-    const since = parseSince(query.since, deps.clock.now());
+    const now = deps.clock.now();
+    const since = parseSince(query.since, now);
     await deps.ledger.flush();
     const usage = deps.store.usage;
-    const [rawCalls, rawLatencies, requests, escalations, quality, waste] = await Promise.all([
+    // Counted (and a window too long for its bucket refused) before anything is summed.
+    const seriesKeys = query.bucket
+      ? await seriesKeysFor(usage, query.since === "all", since, now, query.bucket)
+      : undefined;
+    const [rawCalls, rawLatencies, requests, escalations, quality, waste, seriesRows] = await Promise.all([
       usage.callsByModel(since),
       usage.latenciesByModel(since),
       usage.requestCounts(since),
       usage.escalationCounts(since),
       qualityFigure(usage, since, deps.config.monitoring),
       usage.speculationWaste(since),
+      query.bucket && usage.seriesRows(since, query.bucket),
     ]);
     const baseline = deps.models.resolve(deps.config.monitoring.baselineRole);
     const { breakers, scheduler, modelKeys } = deps.models.resilience;
@@ -68,6 +81,7 @@ export function registerStatsRoutes(
       (model) => modelKeys.isConfigured(model),
       deps.config.monitoring.maxTrackedModels,
     );
+    const shownModels = new Set(calls.map((row) => row.model));
     return {
       ...summarizeUsage({
         since,
@@ -92,6 +106,17 @@ export function registerStatsRoutes(
           share_of_spend: waste.totalUsd > 0 ? Math.round((waste.costUsd / waste.totalUsd) * 1e4) / 1e4 : 0,
         },
       },
+      ...(seriesRows && seriesKeys && query.bucket
+        ? {
+            series: summarizeSeries({
+              rows: seriesRows,
+              keys: seriesKeys,
+              bucket: query.bucket,
+              label: (model) => (shownModels.has(model) ? model : otherModels),
+              qualityMinSamples: deps.config.routing.quality.minSamples,
+            }),
+          }
+        : {}),
       circuits: breakers.snapshots().map(circuitView),
       upstream_calls: {
         running: queue.running,
@@ -103,4 +128,16 @@ export function registerStatsRoutes(
       ...(deps.cluster ? { cluster: await deps.cluster.stats() } : {}),
     };
   });
+}
+
+// `since=all` charts from the oldest row kept, not from 1970.
+async function seriesKeysFor(
+  usage: Store["usage"],
+  all: boolean,
+  since: string,
+  now: number,
+  bucket: SeriesBucket,
+): Promise<string[]> {
+  const from = all ? ((await usage.earliestAt()) ?? new Date(now).toISOString()) : since;
+  return seriesBuckets(from, now, bucket);
 }
