@@ -198,7 +198,11 @@ describe("chat box in a browser", { skip: skip || (webBuilt ? false : "web/dist 
     await page.getByRole("button", { name: "stats" }).click();
     await page.getByRole("cell", { name: models.medium }).waitFor();
     // One request is too few for a savings figure: the page says so (the charts' own test has enough).
-    assert.equal(await page.getByTestId("saved-percent").textContent(), "too few requests to tell (n = 1)");
+    // (n counts every answered request of the window, those of the tests before this one included).
+    assert.match(
+      (await page.getByTestId("saved-percent").textContent()) ?? "",
+      /^too few requests to tell \(n = [1-9]\d?\)$/,
+    );
     await page.screenshot({ path: join(screenshotDir, "stats.png") });
   });
 
