@@ -32,7 +32,10 @@ describe("ledger columns", () => {
     const db = new DatabaseSync(join(dataDir, "orchestrator.sqlite"), { readOnly: true });
     try {
       const row = db.prepare("select reasoning_tokens, client_id, route_rule from upstream_calls").get();
-      assert.deepEqual({ ...row }, { reasoning_tokens: 321, client_id: "client-digest", route_rule: "category" });
+      assert.deepEqual(
+        { ...row },
+        { reasoning_tokens: 321, client_id: "client-digest", route_rule: "category" },
+      );
     } finally {
       db.close();
     }
