@@ -1,8 +1,22 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { OrchestratorError } from "../core/errors.ts";
+import { z } from "zod";
+import { errorKinds, OrchestratorError } from "../core/errors.ts";
 import { scrubSecrets } from "../core/secrets.ts";
 import { toAnthropicErrorBody } from "./anthropic/messages-view.ts";
 import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
+
+// The service's own error body (OrchestratorError.toBody): open, since an error may add facts of its own
+// (an estimate and its cap, say).
+export const serviceErrorBodySchema = z.object({
+  error: z.looseObject({
+    type: z.enum(errorKinds).describe("What to do about it: transient errors may be retried"),
+    code: z.string(),
+    message: z.string(),
+    retryable: z.boolean(),
+    model: z.string().optional(),
+    field: z.string().optional().describe("The request field at fault"),
+  }),
+});
 
 // Maps every failure to the one error body. Fastify's own errors (bad JSON, oversized body,
 // wrong content type) get the same shape as ours; anything unexpected is a 500 without internals.

@@ -1,8 +1,66 @@
+import { z } from "zod";
 import type { LedgerEntry, RequestRecord } from "../store/usage-store.ts";
 import { roundUsd } from "./views.ts";
 
+const callRecordSchema = z.object({
+  at: z.string(),
+  purpose: z.string(),
+  kind: z.string(),
+  role: z.string(),
+  model: z.string(),
+  provider: z.string(),
+  outcome: z.string(),
+  error_code: z.string().nullable(),
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+  reasoning_tokens: z.number(),
+  cost_usd: z.number(),
+  cost_source: z.string(),
+  latency_ms: z.number(),
+  cache_hit: z.boolean(),
+  saved_usd: z.number().optional(),
+  speculative: z.boolean(),
+  escalation: z.string().nullable(),
+  shadow: z.boolean(),
+  workflow_id: z.string().nullable(),
+});
+
+// The answer of GET /requests/{id}, as the OpenAPI document describes it.
+export const requestRecordSchema = z.object({
+  request_id: z.string(),
+  request: z
+    .object({
+      at: z.string(),
+      method: z.string(),
+      endpoint: z.string(),
+      status: z.number(),
+      latency_ms: z.number(),
+      cache_hit: z.boolean(),
+      session_id: z.string().nullable(),
+    })
+    .nullable(),
+  routing: z.object({
+    rule: z.string().nullable(),
+    category: z.string().nullable(),
+    trace: z.array(z.object({ step: z.string(), detail: z.string(), ms: z.number().optional() })).nullable(),
+  }),
+  workflow: z.object({ id: z.string(), status: z.string(), url: z.string() }).nullable(),
+  calls: z.array(callRecordSchema),
+  totals: z.object({
+    calls: z.number(),
+    prompt_tokens: z.number(),
+    completion_tokens: z.number(),
+    reasoning_tokens: z.number(),
+    cost_usd: z.number(),
+  }),
+  earlier_requests: z.array(z.object({ at: z.string(), endpoint: z.string() })).optional(),
+});
+
 // GET /requests/{id}: what the service knows of one request, from the request log and the cost ledger.
-export function requestRecordView(requestId: string, record: RequestRecord) {
+export function requestRecordView(
+  requestId: string,
+  record: RequestRecord,
+): z.output<typeof requestRecordSchema> {
   const [request, ...earlier] = record.requests;
   // While the request is in flight there is no log row yet: the route is read from its calls.
   const routed = record.calls.find((c) => !c.shadow && (c.category !== null || c.routeRule));
@@ -24,7 +82,7 @@ export function requestRecordView(requestId: string, record: RequestRecord) {
     routing: {
       rule: request?.routeRule ?? routed?.routeRule ?? null,
       category: request?.category ?? routed?.category ?? null,
-      trace: request?.routeTrace ?? null,
+      trace: request?.routeTrace ? [...request.routeTrace] : null,
     },
     workflow: run ? { id: run.id, status: run.status, url: `/workflow/${run.id}` } : null,
     calls: record.calls.map(callView),

@@ -34,6 +34,7 @@ import { registerMessagesRoutes } from "./routes/messages-routes.ts";
 import { registerMetricsRoute } from "./routes/metrics-routes.ts";
 import { registerModelListRoutes } from "./routes/model-list-routes.ts";
 import { registerOpenAiRoutes } from "./routes/openai-routes.ts";
+import { registerOpenApiRoutes } from "./routes/openapi-routes.ts";
 import { registerRequestRoutes } from "./routes/request-routes.ts";
 import { registerResponsesRoutes } from "./routes/responses-routes.ts";
 import { registerSessionRoutes } from "./routes/session-routes.ts";
@@ -134,6 +135,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerArtifactRoutes(app, deps.store);
   registerRequestRoutes(app, deps);
   registerStatsRoutes(app, deps);
+  registerOpenApiRoutes(app, {
+    version: deps.version,
+    clientKeys: deps.config.api_keys.clients.length > 0,
+    serverUrl: deps.config.system.publicUrl,
+  });
   await registerWebRoutes(app);
   if (deps.config.monitoring.metricsEnabled)
     registerMetricsRoute(app, {

@@ -28,7 +28,8 @@ export function unsupported(reason: string) {
   return z
     .unknown()
     .refine((value) => value === null, `is not supported here: ${reason}`)
-    .optional();
+    .optional()
+    .meta({ type: "null", description: `Not supported here: ${reason}` });
 }
 
 // Names taken from a client (an unknown key) are echoed only so far.

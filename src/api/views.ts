@@ -1,12 +1,81 @@
+import { z } from "zod";
 import type { ChatReply, RoutingInfo } from "../chat/chat-service.ts";
 
-// JSON views shared by the endpoints: snake_case on the wire, camelCase inside.
+// JSON views shared by the endpoints: snake_case on the wire, camelCase inside. Each view's schema is its
+// response shape in the OpenAPI document; the views are typed by them, so the two cannot part.
+
+const usd = z.number().describe("USD, rounded to 1e-10");
+
+export const routingSchema = z
+  .object({
+    rule: z.enum(["images", "large_context", "very_large_context", "category", "explicit"]),
+    context_tokens: z.number().int(),
+    speculation: z.enum(["confirmed", "refuted"]).optional(),
+    stepped_up: z.literal(true).optional(),
+    skipped: z.array(z.object({ role: z.string(), reason: z.string() })).optional(),
+    categorizer: z
+      .object({
+        source: z.enum(["model", "fallback", "memo"]),
+        model: z.string().optional(),
+        fallback_reason: z.string().optional(),
+        ms: z.number().int().optional(),
+      })
+      .optional(),
+    escalated: z
+      .object({
+        from_role: z.string(),
+        from_model: z.string(),
+        reason: z.enum(["empty", "length", "invalid_json", "refusal"]),
+      })
+      .optional(),
+    trace: z.array(z.object({ step: z.string(), detail: z.string(), ms: z.number().int().optional() })),
+  })
+  .describe(
+    "Why the request went where it went: the rule, the categorizer's verdict and every step in order",
+  );
+
+const categorySchema = z.enum(["L", "M", "H"]).nullable();
+const providerSchema = z.enum(["openrouter", "google_ai", "simulated"]);
+
+export const chatResponseSchema = z.object({
+  session_id: z.string().nullable(),
+  response: z.string(),
+  timestamp: z.string(),
+  category: categorySchema,
+  model: z.string(),
+  role: z.string(),
+  provider: providerSchema,
+  usage: z.object({
+    prompt_tokens: z.number().int(),
+    completion_tokens: z.number().int(),
+    reasoning_tokens: z.number().int().optional(),
+    cost_usd: usd,
+  }),
+  fallback_from: z.string().optional(),
+  cached: z.literal(true).optional(),
+  workflow_id: z.string().optional(),
+  workflow_url: z.string().optional(),
+  routing: routingSchema,
+});
+
+export const orchestratorSchema = z
+  .object({
+    category: categorySchema,
+    role: z.string(),
+    provider: providerSchema,
+    cost_usd: usd,
+    routing: routingSchema,
+    fallback_from: z.string().optional(),
+    cached: z.literal(true).optional(),
+    workflow_id: z.string().optional(),
+  })
+  .describe("Extension: who answered, why, and what it cost");
 
 export function roundUsd(value: number): number {
   return Math.round(value * 1e10) / 1e10;
 }
 
-export function routingView(info: RoutingInfo) {
+export function routingView(info: RoutingInfo): z.output<typeof routingSchema> {
   return {
     rule: info.rule,
     context_tokens: info.contextTokens,
@@ -40,7 +109,7 @@ export function routingView(info: RoutingInfo) {
   };
 }
 
-export function chatResponseView(result: ChatReply) {
+export function chatResponseView(result: ChatReply): z.output<typeof chatResponseSchema> {
   return {
     session_id: result.sessionId,
     response: result.response,
@@ -65,7 +134,7 @@ export function chatResponseView(result: ChatReply) {
 }
 
 // The `orchestrator` extension of the OpenAI-style endpoints' answers: who answered, why, and the cost.
-export function orchestratorView(done: ChatReply, extraCostUsd: number) {
+export function orchestratorView(done: ChatReply, extraCostUsd: number): z.output<typeof orchestratorSchema> {
   return {
     category: done.category,
     role: done.role,

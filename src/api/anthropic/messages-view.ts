@@ -1,9 +1,52 @@
+import { z } from "zod";
 import type { OrchestratorError } from "../../core/errors.ts";
 import type { ToolCall } from "../../providers/chat-provider.ts";
+import { orchestratorSchema } from "../views.ts";
 
 // The Message object and error shape of Anthropic's Messages API, so the Anthropic SDK reads the service's
 // answers and raises its own typed errors. https://docs.anthropic.com/en/api/messages
 // https://docs.anthropic.com/en/api/errors
+
+export const messagesUsageSchema = z.object({
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  cache_creation_input_tokens: z.number().int(),
+  cache_read_input_tokens: z.number().int(),
+});
+
+export const messageObjectSchema = z.object({
+  id: z.string(),
+  type: z.literal("message"),
+  role: z.literal("assistant"),
+  model: z.string(),
+  content: z.array(
+    z.discriminatedUnion("type", [
+      z.object({ type: z.literal("text"), text: z.string() }),
+      z.object({
+        type: z.literal("tool_use"),
+        id: z.string(),
+        name: z.string(),
+        input: z.record(z.string(), z.unknown()),
+      }),
+    ]),
+  ),
+  stop_reason: z.enum(["end_turn", "max_tokens", "tool_use"]),
+  stop_sequence: z.null(),
+  usage: messagesUsageSchema,
+  orchestrator: orchestratorSchema,
+});
+
+export const anthropicErrorBodySchema = z.object({
+  type: z.literal("error"),
+  error: z.object({
+    type: z
+      .string()
+      .describe(
+        "invalid_request_error, authentication_error, not_found_error, rate_limit_error, overloaded_error, api_error, ...",
+      ),
+    message: z.string(),
+  }),
+});
 
 export function stopReason(finishReason: string): "end_turn" | "max_tokens" | "tool_use" {
   if (finishReason === "length") return "max_tokens";
@@ -33,7 +76,10 @@ export function parseInput(text: string): Record<string, unknown> {
   }
 }
 
-export function usageView(usage: { readonly promptTokens: number; readonly completionTokens: number }) {
+export function usageView(usage: {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}): z.output<typeof messagesUsageSchema> {
   return {
     input_tokens: usage.promptTokens,
     output_tokens: usage.completionTokens,
@@ -42,7 +88,7 @@ export function usageView(usage: { readonly promptTokens: number; readonly compl
   };
 }
 
-export function toAnthropicErrorBody(error: OrchestratorError) {
+export function toAnthropicErrorBody(error: OrchestratorError): z.output<typeof anthropicErrorBodySchema> {
   return { type: "error" as const, error: { type: anthropicType(error.status), message: error.message } };
 }
 

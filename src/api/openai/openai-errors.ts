@@ -1,7 +1,23 @@
+import { z } from "zod";
 import type { OrchestratorError } from "../../core/errors.ts";
 
+export const openAiErrorBodySchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z
+      .string()
+      .describe(
+        "authentication_error, permission_error, rate_limit_error, invalid_request_error or api_error",
+      ),
+    code: z.string(),
+    param: z.string().nullable(),
+    orchestrator_type: z.enum(["transient", "persistent", "resource", "logical", "fatal"]),
+    retryable: z.boolean(),
+  }),
+});
+
 // The OpenAI error shape, so the official SDKs raise their own error classes (and retry as they do).
-export function toOpenAiErrorBody(error: OrchestratorError) {
+export function toOpenAiErrorBody(error: OrchestratorError): z.output<typeof openAiErrorBodySchema> {
   return {
     error: {
       message: error.message,

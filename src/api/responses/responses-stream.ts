@@ -7,6 +7,7 @@ import { EventStream } from "../event-stream.ts";
 import { openChatStream } from "../open-chat-stream.ts";
 import { toOpenAiErrorBody } from "../openai/openai-errors.ts";
 import { relayChatEvents } from "../relay-chat-events.ts";
+import type { orchestratorView } from "../views.ts";
 import {
   functionCallItem,
   messageItem,
@@ -20,7 +21,7 @@ import {
 export interface ResponsesStreamOptions {
   readonly shell: ResponseShell;
   readonly newItemId: (prefix: "msg" | "fc") => string;
-  readonly describeReply: (reply: ChatReply, extraCostUsd: number) => Record<string, unknown>;
+  readonly describeReply: (reply: ChatReply, extraCostUsd: number) => ReturnType<typeof orchestratorView>;
   // Text to append after the model's own, such as the finished answer of a background workflow.
   readonly continueWith?: (reply: ChatReply) => Promise<{ text: string; usage: ExtraUsage } | undefined>;
   readonly onCompleted?: (output: readonly OutputItem[]) => void;

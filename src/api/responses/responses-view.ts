@@ -1,8 +1,73 @@
+import { z } from "zod";
 import type { ToolCall } from "../../providers/chat-provider.ts";
+import { orchestratorSchema } from "../views.ts";
 import type { ResponsesBody } from "./responses-request.ts";
 
 // The Response object and its output items, as OpenAI's Responses API returns them.
 // https://platform.openai.com/docs/api-reference/responses/object
+
+const itemStatus = z.enum(["in_progress", "completed"]);
+
+export const responsesUsageSchema = z.object({
+  input_tokens: z.number().int(),
+  input_tokens_details: z.object({ cached_tokens: z.number().int() }),
+  output_tokens: z.number().int(),
+  output_tokens_details: z.object({ reasoning_tokens: z.number().int() }),
+  total_tokens: z.number().int(),
+});
+
+export const responseObjectSchema = z.object({
+  id: z.string(),
+  object: z.literal("response"),
+  created_at: z.number().int(),
+  status: z.enum(["in_progress", "completed", "incomplete"]),
+  error: z.null(),
+  incomplete_details: z.object({ reason: z.literal("max_output_tokens") }).nullable(),
+  instructions: z.string().nullable(),
+  max_output_tokens: z.number().int().nullable(),
+  model: z.string(),
+  output: z.array(
+    z.discriminatedUnion("type", [
+      z.object({
+        type: z.literal("message"),
+        id: z.string(),
+        status: itemStatus,
+        role: z.literal("assistant"),
+        content: z.array(
+          z.object({
+            type: z.literal("output_text"),
+            text: z.string(),
+            annotations: z.array(z.unknown()),
+            logprobs: z.array(z.unknown()),
+          }),
+        ),
+      }),
+      z.object({
+        type: z.literal("function_call"),
+        id: z.string(),
+        call_id: z.string(),
+        name: z.string(),
+        arguments: z.string(),
+        status: itemStatus,
+      }),
+    ]),
+  ),
+  output_text: z.string(),
+  parallel_tool_calls: z.boolean(),
+  previous_response_id: z.string().nullable(),
+  reasoning: z.object({ effort: z.null(), summary: z.null() }),
+  store: z.boolean(),
+  temperature: z.number().nullable(),
+  text: z.object({ format: z.looseObject({ type: z.enum(["text", "json_object", "json_schema"]) }) }),
+  tool_choice: z.union([z.string(), z.looseObject({ type: z.string() })]),
+  tools: z.array(z.looseObject({ type: z.string() })),
+  top_p: z.null(),
+  truncation: z.literal("disabled"),
+  usage: responsesUsageSchema.nullable(),
+  user: z.string().nullable(),
+  metadata: z.record(z.string(), z.string()),
+  orchestrator: orchestratorSchema.optional(),
+});
 
 export interface ResponseShell {
   readonly id: string;
@@ -37,7 +102,10 @@ export function functionCallItem(id: string, call: ToolCall, status: "in_progres
   };
 }
 
-export function usageView(usage: { readonly promptTokens: number; readonly completionTokens: number }) {
+export function usageView(usage: {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}): z.output<typeof responsesUsageSchema> {
   return {
     input_tokens: usage.promptTokens,
     input_tokens_details: { cached_tokens: 0 },
@@ -52,10 +120,13 @@ export interface ResponseState {
   readonly model: string;
   readonly output: readonly OutputItem[];
   readonly usage?: ReturnType<typeof usageView>;
-  readonly orchestrator?: Record<string, unknown>;
+  readonly orchestrator?: z.output<typeof orchestratorSchema>;
 }
 
-export function responseObject(shell: ResponseShell, state: ResponseState) {
+export function responseObject(
+  shell: ResponseShell,
+  state: ResponseState,
+): z.output<typeof responseObjectSchema> {
   const { body } = shell;
   const text = state.output
     .flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : []))
@@ -70,7 +141,7 @@ export function responseObject(shell: ResponseShell, state: ResponseState) {
     instructions: body.instructions ?? null,
     max_output_tokens: body.max_output_tokens ?? null,
     model: state.model,
-    output: state.output,
+    output: [...state.output],
     output_text: text,
     parallel_tool_calls: true,
     previous_response_id: body.previous_response_id ?? null,

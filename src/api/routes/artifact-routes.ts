@@ -6,12 +6,14 @@ import type { Store } from "../../store/store.ts";
 import { clientIdOf } from "../client-identity.ts";
 import { parseInput } from "../validation.ts";
 
-const paramsSchema = z.object({ id: z.string().refine(isUuid, "must be a UUID (artifact id)") });
+export const artifactParamsSchema = z.object({
+  id: z.string().refine(isUuid, "must be a UUID (artifact id)"),
+});
 
 // Generated images and videos, served with their content type. Artifacts never change, so they cache well.
 export function registerArtifactRoutes(app: FastifyInstance, store: Store): void {
   app.get("/artifacts/:id", async (request, reply) => {
-    const { id } = parseInput(paramsSchema, request.params, "path");
+    const { id } = parseInput(artifactParamsSchema, request.params, "path");
     const artifact = await store.getArtifact(id);
     // An artifact belongs to the client whose run (or images request) made it; another client's is not found.
     const run = artifact?.runId ? await store.getRun(artifact.runId) : undefined;

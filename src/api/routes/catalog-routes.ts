@@ -1,6 +1,54 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import type { AppConfig } from "../../config/index.ts";
 import type { ModelCatalog } from "../../models/model-catalog.ts";
+
+export const catalogSchema = z
+  .object({
+    source: z.string(),
+    fetched_at: z.string().optional(),
+    note: z.string().optional(),
+    retiring_models: z.array(
+      z.object({
+        model: z.string(),
+        roles: z.array(z.string()),
+        status: z.string(),
+        expiration_date: z.string().optional(),
+      }),
+    ),
+  })
+  .describe("Where prices come from, and configured models the upstream no longer lists or is retiring");
+
+export const modelsSchema = z.object({
+  models: z.array(
+    z.object({
+      role: z.string(),
+      provider: z.string(),
+      kind: z.enum(["chat", "image", "video", "embedding"]),
+      model: z.string(),
+      description: z.string(),
+      context_window: z.number().int().optional(),
+      max_output_tokens: z.number().int().optional(),
+      pricing: z.object({
+        input_per_million_usd: z.number(),
+        output_per_million_usd: z.number(),
+        per_image_usd: z.number().optional(),
+        per_video_second_usd: z.number().optional(),
+      }),
+      fallbacks: z.array(z.string()),
+    }),
+  ),
+  aliases: z.record(z.string(), z.string()),
+  catalog: catalogSchema,
+});
+
+export const addonsQuerySchema = z.object({ category: z.string().optional() });
+
+export const addonsSchema = z.object({
+  count: z.number().int(),
+  categories: z.array(z.string()),
+  addons: z.array(z.looseObject({ name: z.string(), category: z.string() })),
+});
 
 // What the service can call (/models) and the prompt addons a task can enable (/addons).
 export function registerCatalogRoutes(
@@ -9,7 +57,7 @@ export function registerCatalogRoutes(
   addons: AppConfig["addons"],
 ): void {
   // Built per request: prices and context windows follow the upstream's model list as it is refreshed.
-  const modelsBody = () => ({
+  const modelsBody = (): z.output<typeof modelsSchema> => ({
     models: catalog.roles().map(([role, d]) => ({
       role,
       provider: d.provider,
@@ -40,7 +88,7 @@ export function registerCatalogRoutes(
 }
 
 // Where prices come from, and every configured model the upstream no longer lists or is retiring.
-export function catalogView(catalog: ModelCatalog) {
+export function catalogView(catalog: ModelCatalog): z.output<typeof catalogSchema> {
   const status = catalog.catalogStatus();
   return {
     source: status.source,
@@ -48,7 +96,7 @@ export function catalogView(catalog: ModelCatalog) {
     ...(status.reason ? { note: status.reason } : {}),
     retiring_models: catalog.modelNotices().map((notice) => ({
       model: notice.model,
-      roles: notice.roles,
+      roles: [...notice.roles],
       status: notice.status,
       ...(notice.expirationDate ? { expiration_date: notice.expirationDate } : {}),
     })),

@@ -10,7 +10,7 @@ import { roundUsd } from "../views.ts";
 // https://platform.openai.com/docs/api-reference/embeddings/create (text inputs; token arrays are refused).
 const text = z.string().min(1, "must not be empty");
 // Strict: a misspelt or unknown field is refused by name.
-const bodySchema = z.strictObject({
+export const embeddingsBodySchema = z.strictObject({
   model: modelIdSchema("is required: embedding_ai (or another embedding role) or a model id"),
   input: z.union(
     [text, z.array(text).min(1, "must hold at least one text").max(2048, "at most 2048 texts")],
@@ -23,11 +23,28 @@ const bodySchema = z.strictObject({
   user: z.string().optional(),
 });
 
+export const embeddingsSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(
+    z.object({
+      object: z.literal("embedding"),
+      index: z.number().int(),
+      embedding: z.union([
+        z.array(z.number()).readonly(),
+        z.string().describe("float32 little-endian, base64"),
+      ]),
+    }),
+  ),
+  model: z.string(),
+  usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
+  orchestrator: z.object({ role: z.string(), cost_usd: z.number() }),
+});
+
 // POST /v1/embeddings: OpenAI's embeddings endpoint, answered through an embedding role (or a model id),
 // with the call priced and recorded in the cost ledger like every other.
 export function registerEmbeddingsRoutes(app: FastifyInstance, embeddings: EmbeddingsClient): void {
-  app.post("/v1/embeddings", async (request, reply) => {
-    const body = parseInput(bodySchema, request.body);
+  app.post("/v1/embeddings", async (request, reply): Promise<z.output<typeof embeddingsSchema>> => {
+    const body = parseInput(embeddingsBodySchema, request.body);
     const target = embeddings.resolve(body.model);
     if (!target) {
       throw new OrchestratorError({

@@ -1,15 +1,29 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import type { AppConfig } from "../../config/index.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { ModelClient } from "../../models/model-client.ts";
-import { catalogView } from "./catalog-routes.ts";
-import { circuitView } from "./stats-routes.ts";
+import { catalogSchema, catalogView } from "./catalog-routes.ts";
+import { circuitSchema, circuitView } from "./stats-routes.ts";
+
+export const healthSchema = z.object({
+  status: z.enum(["ok", "degraded"]),
+  name: z.string(),
+  version: z.string(),
+  environment: z.string(),
+  mode: z.enum(["live", "offline"]),
+  provider: z.enum(["simulated", "openrouter"]),
+  notice: z.string().optional(),
+  uptime_seconds: z.number().int(),
+  circuits: z.object({ not_closed: z.array(circuitSchema) }),
+  models: catalogSchema,
+});
 
 export function registerHealthRoutes(
   app: FastifyInstance,
   deps: { config: AppConfig; models: ModelClient; clock: Clock; startedAt: number; version: string },
 ): void {
-  app.get("/health", async () => {
+  app.get("/health", async (): Promise<z.output<typeof healthSchema>> => {
     const offline = deps.models.mode === "offline";
     // The process is up either way (200); "degraded" says some upstream models are being avoided.
     const open = deps.models.resilience.breakers

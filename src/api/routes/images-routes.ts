@@ -14,7 +14,7 @@ import { roundUsd } from "../views.ts";
 // https://platform.openai.com/docs/api-reference/images/create (size, quality and style are accepted and
 // left to the image role's model, which has its own defaults).
 // Strict: a misspelt or unknown field is refused by name.
-const bodySchema = z.strictObject({
+export const imagesBodySchema = z.strictObject({
   prompt: z.string({ error: "is required: what to draw" }).min(1, "must not be empty").max(32_000),
   model: modelIdSchema("must be an image role such as image_generation_ai").optional(),
   n: z.number().int().min(1).max(4, "at most 4 images per request").optional(),
@@ -38,6 +38,22 @@ const bodySchema = z.strictObject({
   partial_images: unsupported("images come back whole"),
 });
 
+export const imagesSchema = z.object({
+  created: z.number().int(),
+  data: z.array(
+    z.union([
+      z.object({ b64_json: z.string(), revised_prompt: z.string() }),
+      z.object({ url: z.string(), revised_prompt: z.string() }),
+    ]),
+  ),
+  orchestrator: z.object({
+    role: z.string(),
+    model: z.string().optional(),
+    cost_usd: z.number(),
+    simulated: z.boolean(),
+  }),
+});
+
 export interface ImagesRouteDeps {
   readonly media: MediaClient;
   readonly catalog: ModelCatalog;
@@ -55,8 +71,8 @@ export interface ImagesRouteDeps {
 // set, relative otherwise.
 export function registerImagesRoutes(app: FastifyInstance, deps: ImagesRouteDeps): void {
   const imageRoles = deps.catalog.roles().filter(([, d]) => d.kind === "image");
-  app.post("/v1/images/generations", async (request, reply) => {
-    const body = parseInput(bodySchema, request.body);
+  app.post("/v1/images/generations", async (request, reply): Promise<z.output<typeof imagesSchema>> => {
+    const body = parseInput(imagesBodySchema, request.body);
     const role =
       body.model ??
       (deps.catalog.resolve("image_generation_ai") ? "image_generation_ai" : imageRoles[0]?.[0]);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import { textOf } from "../../providers/chat-provider.ts";
 import type { TokenCounter } from "../../tokens/token-counter.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
@@ -8,12 +9,14 @@ import {
   messagesBodySchema,
 } from "../anthropic/messages-request.ts";
 import { streamMessage } from "../anthropic/messages-stream.ts";
-import { stopReason, toolUseBlock, usageView } from "../anthropic/messages-view.ts";
+import { type messageObjectSchema, stopReason, toolUseBlock, usageView } from "../anthropic/messages-view.ts";
 import { chatInputOf, continueWithWorkflow, replyWithWorkflow, resolveTarget } from "../chat-target.ts";
 import { routeHeaders } from "../completion-stream.ts";
 import { parseInput } from "../validation.ts";
 import { orchestratorView } from "../views.ts";
 import type { OpenAiRouteDeps } from "./openai-routes.ts";
+
+export const tokenCountSchema = z.object({ input_tokens: z.number().int() });
 
 export interface MessagesRouteDeps extends OpenAiRouteDeps {
   readonly tokens: TokenCounter;
@@ -26,7 +29,7 @@ export interface MessagesRouteDeps extends OpenAiRouteDeps {
 export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRouteDeps): void {
   // What a request would cost in input tokens, counted with the service's tokenizer (o200k), which
   // approximates the answering model's own; Claude Code asks before long requests.
-  app.post("/v1/messages/count_tokens", async (request) => {
+  app.post("/v1/messages/count_tokens", async (request): Promise<z.output<typeof tokenCountSchema>> => {
     const body = parseInput(countTokensBodySchema, request.body);
     resolveTarget(deps.models, body.model);
     const { conversation, generation } = convertMessagesRequest(body);
@@ -61,13 +64,13 @@ export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRoute
     const { finished, promptTokens, completionTokens } = await replyWithWorkflow(deps, done);
     const text = finished ? `${done.response}\n\n${finished.text}` : done.response;
     reply.headers(routeHeaders(done));
-    return {
+    const message: z.output<typeof messageObjectSchema> = {
       id,
       type: "message",
       role: "assistant",
       model: done.model,
       content: [
-        ...(text === "" && done.toolCalls ? [] : [{ type: "text", text }]),
+        ...(text === "" && done.toolCalls ? [] : [{ type: "text" as const, text }]),
         ...(done.toolCalls ?? []).map(toolUseBlock),
       ],
       stop_reason: stopReason(done.finishReason),
@@ -75,5 +78,6 @@ export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRoute
       usage: usageView({ promptTokens, completionTokens }),
       orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
     };
+    return message;
   });
 }

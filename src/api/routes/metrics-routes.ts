@@ -8,7 +8,7 @@ import type { Metrics } from "../../telemetry/metrics.ts";
 import { parseSince } from "../../telemetry/stats-window.ts";
 import { parseInput } from "../validation.ts";
 
-const metricsQuerySchema = z.object({ since: z.string().max(64).optional() });
+export const metricsQuerySchema = z.object({ since: z.string().max(64).optional() });
 
 // Prometheus text format, for a scraper. The quality figure is read from the stored verdicts over the same
 // ?since= window as /stats (24h by default); everything else is the process's own instruments.

@@ -13,6 +13,20 @@ export interface ModelListOptions {
   readonly autoContextTokens: number;
 }
 
+export const modelEntrySchema = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number().int(),
+  owned_by: z.string(),
+  description: z.string(),
+  context_length: z.number().int().nullable(),
+  pricing: z
+    .record(z.string(), z.string())
+    .describe("USD per token (per image for image), as decimal strings"),
+});
+
+export const modelListSchema = z.object({ object: z.literal("list"), data: z.array(modelEntrySchema) });
+
 // A fixed date, so `created` is the same on every call and every replica, as clients caching the list
 // expect. No entry here has a real creation date of its own.
 const created = 1_735_689_600;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import type { ChatService } from "../../chat/chat-service.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { IdGenerator } from "../../core/ids.ts";
@@ -10,7 +11,7 @@ import { chatInputOf, continueWithWorkflow, replyWithWorkflow } from "../chat-ta
 import { routeHeaders, streamCompletion } from "../completion-stream.ts";
 import { chatCompletionBodySchema, convertRequest } from "../openai/openai-schemas.ts";
 import { parseInput, schemaForFieldsPresent } from "../validation.ts";
-import { orchestratorView, routingView } from "../views.ts";
+import { orchestratorSchema, orchestratorView, routingView } from "../views.ts";
 
 export interface OpenAiRouteDeps {
   readonly chat: ChatService;
@@ -20,6 +21,43 @@ export interface OpenAiRouteDeps {
   readonly clock: Clock;
   readonly newId: IdGenerator;
 }
+
+export const chatCompletionSchema = z.object({
+  id: z.string(),
+  object: z.literal("chat.completion"),
+  created: z.number().int(),
+  model: z.string(),
+  system_fingerprint: z.null(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      message: z.object({
+        role: z.literal("assistant"),
+        content: z.string().nullable(),
+        refusal: z.null(),
+        tool_calls: z
+          .array(
+            z.object({
+              id: z.string(),
+              type: z.literal("function"),
+              function: z.object({ name: z.string(), arguments: z.string() }),
+            }),
+          )
+          .readonly()
+          .optional(),
+      }),
+      finish_reason: z.string(),
+      logprobs: z.unknown(),
+    }),
+  ),
+  usage: z.object({
+    prompt_tokens: z.number().int(),
+    completion_tokens: z.number().int(),
+    total_tokens: z.number().int(),
+    completion_tokens_details: z.object({ reasoning_tokens: z.number().int() }).optional(),
+  }),
+  orchestrator: orchestratorSchema,
+});
 
 const completionBodySchemaFor = schemaForFieldsPresent(chatCompletionBodySchema);
 
@@ -54,7 +92,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
     const done = await deps.chat.chat(input, signal);
     const { finished, promptTokens, completionTokens } = await replyWithWorkflow(deps, done);
     reply.headers(routeHeaders(done));
-    return {
+    const completion: z.output<typeof chatCompletionSchema> = {
       id,
       object: "chat.completion",
       created,
@@ -86,6 +124,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
       },
       orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
     };
+    return completion;
   });
 }
 

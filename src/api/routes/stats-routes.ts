@@ -18,7 +18,68 @@ import type { WorkflowService } from "../../workflows/workflow-service.ts";
 import { parseInput } from "../validation.ts";
 import { roundUsd } from "../views.ts";
 
-export function circuitView(snapshot: CircuitSnapshot) {
+export const circuitSchema = z.object({
+  model: z.string(),
+  state: z.enum(["closed", "open", "half_open"]),
+  consecutive_failures: z.number().int(),
+  opened_at: z.string().optional(),
+  retry_at: z.string().optional(),
+});
+
+// The report's parts are open objects: they grow with the ledger (new counters, the time series), and a
+// client reads the fields it knows. The top-level sections are always there.
+export const statsSchema = z.looseObject({
+  window: z.object({ since: z.string(), until: z.string() }),
+  requests: z.looseObject({
+    total: z.number().int(),
+    by_endpoint: z.record(z.string(), z.number()),
+    by_category: z.record(z.string(), z.number()),
+    by_status: z.record(z.string(), z.number()),
+  }),
+  models: z.array(
+    z.looseObject({
+      model: z.string(),
+      role: z.string(),
+      calls: z.number().int(),
+      cost_usd: z.number(),
+      latency_ms: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable(),
+    }),
+  ),
+  errors: z.looseObject({ upstream_tries: z.number().int(), failed: z.number().int(), rate: z.number() }),
+  cost: z.looseObject({ total_usd: z.number(), by_model: z.record(z.string(), z.number()) }),
+  savings: z.looseObject({
+    baseline_role: z.string(),
+    baseline_model: z.string(),
+    baseline_usd: z.number(),
+    actual_usd: z.number(),
+    saved_usd: z.number(),
+    saved_percent: z.number().nullable(),
+  }),
+  cache_hits: z.unknown(),
+  quality: z
+    .unknown()
+    .describe("Judged quality of routed answers against the baseline's, on sampled traffic"),
+  routing: z.looseObject({
+    quality: z.unknown(),
+    speculation: z.looseObject({
+      confirmed: z.number().int(),
+      refuted: z.number().int(),
+      wasted_calls: z.number().int(),
+      wasted_usd: z.number(),
+      share_of_spend: z.number(),
+    }),
+  }),
+  circuits: z.array(circuitSchema),
+  upstream_calls: z.looseObject({
+    running: z.number().int(),
+    waiting: z.record(z.string(), z.number().int()).describe("Calls waiting, by priority"),
+    capacity_per_model: z.number().int(),
+  }),
+  workflows: z.object({ running: z.number().int() }),
+  cluster: z.unknown().optional(),
+});
+
+export function circuitView(snapshot: CircuitSnapshot): z.output<typeof circuitSchema> {
   return {
     model: snapshot.key,
     state: snapshot.state,
@@ -28,7 +89,7 @@ export function circuitView(snapshot: CircuitSnapshot) {
   };
 }
 
-const statsQuerySchema = z.object({
+export const statsQuerySchema = z.object({
   since: z.string().max(64).optional(),
   // With a bucket, /stats adds `series`: the window's figures per hour or UTC day.
   bucket: z.enum(["hour", "day"], { message: "must be hour or day" }).optional(),

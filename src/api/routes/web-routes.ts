@@ -28,10 +28,18 @@ export async function registerWebRoutes(app: FastifyInstance, root = webRoot): P
   });
 }
 
-// Static files of the page: they carry no data, so they are served without an API key.
+// Static files of the page and the API's description (the OpenAPI document and its reference page): they
+// carry no data, so they are served without an API key.
 export function isWebAsset(url: string): boolean {
   const path = url.split("?")[0] ?? "";
-  return path === "/" || path === "/index.html" || path.startsWith("/assets/");
+  return (
+    path === "/" ||
+    path === "/index.html" ||
+    path.startsWith("/assets/") ||
+    path === "/openapi.json" ||
+    path === "/docs" ||
+    path.startsWith("/docs/")
+  );
 }
 
 const notBuiltPage = `<!doctype html>

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { visibleSessionId } from "../../chat/session-scope.ts";
 import { notFound } from "../../core/errors.ts";
 import { TurnSlices } from "../../core/turn-slices.ts";
-import type { RunRecord, Store, TaskRecord } from "../../store/store.ts";
+import { type RunRecord, runStatuses, type Store, type TaskRecord, taskStatuses } from "../../store/store.ts";
 import type { TemplateCatalog } from "../../workflows/template-catalog.ts";
 import type { WorkflowEvent, WorkflowEvents } from "../../workflows/workflow-events.ts";
 import { type WorkflowDefinition, workflowRequestSchema } from "../../workflows/workflow-schema.ts";
@@ -21,9 +21,73 @@ export interface WorkflowRouteDeps {
   readonly events: WorkflowEvents;
 }
 
-const runOptionsSchema = z.object({
+export const runOptionsSchema = z.object({
   async: z.enum(["true", "false"]).optional(),
   timeout_seconds: z.coerce.number().positive().max(86_400).optional(),
+});
+
+const usageSchema = z.object({
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  cost_usd: z.number(),
+});
+const runErrorSchema = z.object({ type: z.string(), code: z.string(), message: z.string() });
+
+export const workflowRecordSchema = z.object({
+  workflow_id: z.string(),
+  kind: z.string(),
+  status: z.enum(runStatuses),
+  session_id: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  finished_at: z.string().nullable(),
+  outputs: z.record(z.string(), z.string()).describe("Each completed task's output, by its output_variable"),
+  tasks: z.array(
+    z.object({
+      stage: z.number().int(),
+      stage_type: z.enum(["linear", "inline"]),
+      index: z.number().int(),
+      model: z.string().nullable(),
+      role: z.string(),
+      output_variable: z.string(),
+      status: z.enum(taskStatuses),
+      started_at: z.string().nullable(),
+      finished_at: z.string().nullable(),
+      usage: usageSchema.nullable(),
+      worker: z.string().nullable(),
+      error: runErrorSchema.optional(),
+    }),
+  ),
+  usage: usageSchema,
+  estimate_usd: z.number().nullable(),
+  result: z.string().optional(),
+  error: runErrorSchema.optional(),
+  model: z.string().optional(),
+});
+
+export const workflowAcceptedSchema = z.object({
+  workflow_id: z.string(),
+  status: z.literal("running"),
+  workflow_url: z.string(),
+  estimate_usd: z.number().optional().describe("What the run is expected to cost (on a new run)"),
+});
+
+export const templatesSchema = z.object({
+  templates: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      variables: z.array(
+        z.object({
+          name: z.string(),
+          description: z.string(),
+          required: z.boolean(),
+          default: z.string().optional(),
+        }),
+      ),
+      stages: z.array(z.object({ type: z.enum(["linear", "inline"]), tasks: z.array(z.string()) })),
+    }),
+  ),
 });
 
 // Submissions take turns: a burst of them is checked and started a few milliseconds of work per turn of the
@@ -69,17 +133,20 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
     );
   });
 
-  app.get("/templates", async () => ({
-    templates: templates.list().map((t) => ({
-      name: t.name,
-      description: t.description,
-      variables: t.variables,
-      stages: t.stages.map((stage) => ({
-        type: stage.type,
-        tasks: stage.tasks.map((task) => task.output_variable),
+  app.get(
+    "/templates",
+    async (): Promise<z.output<typeof templatesSchema>> => ({
+      templates: templates.list().map((t) => ({
+        name: t.name,
+        description: t.description,
+        variables: t.variables,
+        stages: t.stages.map((stage) => ({
+          type: stage.type,
+          tasks: stage.tasks.map((task) => task.output_variable),
+        })),
       })),
-    })),
-  }));
+    }),
+  );
 
   // The body holds the template's variables; ?async=true and ?timeout_seconds=N control the run.
   app.post<{ Params: { name: string } }>("/template/:name", async (request, reply) => {
@@ -182,7 +249,7 @@ async function workflowView(store: Store, request: FastifyRequest, id: string) {
   return runView(record, await store.listTasks(id));
 }
 
-export function runView(run: RunRecord, tasks: readonly TaskRecord[]) {
+export function runView(run: RunRecord, tasks: readonly TaskRecord[]): z.output<typeof workflowRecordSchema> {
   const definition = run.workflow as WorkflowDefinition | null;
   const byPosition = new Map(tasks.map((t) => [`${t.stage}:${t.index}`, t]));
   // Every task of the workflow, including those not started yet ("waiting").
@@ -206,9 +273,9 @@ export function runView(run: RunRecord, tasks: readonly TaskRecord[]) {
     }),
   );
   const outputs = Object.fromEntries(
-    tasks
-      .filter((t) => t.status === "completed" && t.output !== null)
-      .map((t) => [t.outputVariable, t.output]),
+    tasks.flatMap((t) =>
+      t.status === "completed" && t.output !== null ? [[t.outputVariable, t.output]] : [],
+    ),
   );
   const spent = tasks.reduce(
     (sum, t) => ({
