@@ -2,10 +2,11 @@ import { clientApis } from "./client-apis.ts";
 import { gatewayOverhead } from "./gateway-overhead.ts";
 import { machine } from "./lib/report.ts";
 import { scale } from "./scale.ts";
+import { tracing } from "./tracing.ts";
 import { ttfb } from "./ttfb.ts";
 import { workflowEngine } from "./workflow-engine.ts";
 
-// npm run bench [-- gateway|workflow|scale|apis|ttfb ...]: runs the benchmarks named (all by default), prints their
+// npm run bench [-- gateway|workflow|scale|apis|ttfb|tracing ...]: runs the benchmarks named (all by default), prints their
 // tables and writes them to bench/results/.
 const benchmarks: Record<string, () => Promise<string>> = {
   gateway: gatewayOverhead,
@@ -13,6 +14,7 @@ const benchmarks: Record<string, () => Promise<string>> = {
   scale,
   apis: clientApis,
   ttfb,
+  tracing,
 };
 
 const wanted = process.argv.slice(2);

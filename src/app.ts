@@ -36,6 +36,7 @@ import type { Store } from "./store/store.ts";
 import { BudgetGuard } from "./telemetry/budget-guard.ts";
 import { Metrics } from "./telemetry/metrics.ts";
 import { LocalSpendTotals } from "./telemetry/spend-totals.ts";
+import { startTracing, tracingSettings } from "./telemetry/tracing.ts";
 import { UsageLedger } from "./telemetry/usage-ledger.ts";
 import { createTokenCounter } from "./tokens/token-counter.ts";
 import { LocalExecutor } from "./workflows/local-executor.ts";
@@ -105,7 +106,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   const tokens = createTokenCounter();
   const catalog = new ModelCatalog(config.models, { unknownModel: config.budgets.unknownModel });
   // Whatever an upstream echoes back, these never reach a response or a log line.
-  registerSecrets([config.api_keys.openrouter, config.api_keys.google_ai, ...config.api_keys.clients]);
+  registerSecrets([
+    config.api_keys.openrouter,
+    config.api_keys.google_ai,
+    ...config.api_keys.clients,
+    // A collector's API key or basic credentials.
+    ...Object.values(config.monitoring.otel.headers),
+  ]);
   const openrouterKey = config.api_keys.openrouter;
   const openrouter = openrouterKey
     ? new OpenRouterProvider({
@@ -157,6 +164,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     cluster: cluster ? () => cluster.stats() : undefined,
     routeQuality: routeQuality ? () => routeQuality.standings() : undefined,
   });
+  // Traces are off unless a collector is configured; the OpenTelemetry SDK is loaded only then.
+  const settings = tracingSettings(config, version);
+  const tracing = await startTracing(settings, settings ? { onSpansLost: metrics.spanLossCounter() } : {});
   const flushLedger = () => ledger.flush();
   const budget = new BudgetGuard({
     limits: { ...config.budgets, shadowPerDayUsd: config.monitoring.shadow.maxDailyUsd },
@@ -328,6 +338,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     metrics,
     routeQuality,
     cluster,
+    tracing,
     startedAt: clock.now(),
     version,
   });
@@ -336,8 +347,9 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const startWorker = () => {
     if (!cluster || !parts) throw new Error("a worker needs REDIS_URL: the queue lives in Redis");
-    cluster.startWorker(new parts.RunDriver({ steps, store, queue: cluster.queue, clock, logger }), () =>
-      ledger.flush(),
+    cluster.startWorker(
+      new parts.RunDriver({ steps, store, queue: cluster.queue, clock, logger, tracing }),
+      () => ledger.flush(),
     );
   };
 
@@ -351,6 +363,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     await shadow.close();
     await tokens.close();
     await ledger.flush();
+    await tracing.shutdown();
     await store.close();
   };
   return {

@@ -80,6 +80,17 @@ export async function startLabellingUpstream(settings: {
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
 
+// A collector that accepts OTLP/HTTP exports and discards them (see otlp-sink.ts).
+export async function startOtlpSink(): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...strip, join(repoRoot, "bench/lib/otlp-sink.ts"), String(port)], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(url, child, "the OTLP sink");
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
+}
+
 // The reference: a bare node:http + undici pass-through proxy in front of the same upstream.
 export async function startRawProxy(upstreamUrl: string): Promise<Running> {
   const port = await freePort();

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { type RequestContext, runWithContext } from "../core/request-context.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
+import { endServerSpan, startServerSpan } from "../telemetry/server-span.ts";
+import type { Tracing } from "../telemetry/tracing.ts";
 import { overheadMs, UpstreamTime } from "../telemetry/upstream-time.ts";
 import type { UsageLedger } from "../telemetry/usage-ledger.ts";
 
@@ -18,18 +20,21 @@ const quietEndpoints = new Set(["/health", "/metrics"]);
 // when it ends writes one log line, one request-log row and its metrics.
 export function installRequestTracking(
   app: FastifyInstance,
-  deps: { logger: Logger; ledger: UsageLedger; metrics: Metrics; now: () => string },
+  deps: { logger: Logger; ledger: UsageLedger; metrics: Metrics; now: () => string; tracing?: Tracing },
 ): void {
   app.decorateRequest("orchestration", undefined);
 
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
     const cacheControl = request.headers["cache-control"];
+    const endpoint = endpointOf(request);
+    const span = quietEndpoints.has(endpoint) ? undefined : startServerSpan(deps.tracing, request, endpoint);
     const context: RequestContext = {
       requestId: request.id,
-      endpoint: endpointOf(request),
+      endpoint,
       skipCache: cacheControl !== undefined && /\b(no-cache|no-store)\b/i.test(String(cacheControl)),
       upstreamTime: new UpstreamTime(),
+      span,
     };
     request.orchestration = context;
     runWithContext(context, done);
@@ -69,6 +74,7 @@ export function installRequestTracking(
       clientId: context?.clientId ?? null,
       workflowId: context?.startedWorkflowId ?? null,
     };
+    if (context?.span) endServerSpan(context.span, entry);
     deps.metrics.onRequest(entry);
     deps.metrics.onOverhead(entry.endpoint, overheadMs(reply.elapsedTime, context?.upstreamTime));
     const quiet = quietEndpoints.has(entry.endpoint);

@@ -12,6 +12,7 @@ import type { ModelClient } from "../models/model-client.ts";
 import type { RouteQuality } from "../quality/route-quality.ts";
 import type { Store } from "../store/store.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
+import type { Tracing } from "../telemetry/tracing.ts";
 import type { UsageLedger } from "../telemetry/usage-ledger.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
 import type { TemplateCatalog } from "../workflows/template-catalog.ts";
@@ -62,6 +63,8 @@ export interface ServerDeps {
   // Judged quality feeding the route; undefined when routing.quality or shadow sampling is off.
   readonly routeQuality: RouteQuality | undefined;
   readonly cluster: Cluster | undefined;
+  // Makes the requests' server spans; absent or off, none are made.
+  readonly tracing?: Tracing;
   readonly startedAt: number;
   readonly version: string;
 }
@@ -91,6 +94,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ledger: deps.ledger,
     metrics: deps.metrics,
     now: () => deps.clock.isoNow(),
+    ...(deps.tracing ? { tracing: deps.tracing } : {}),
   });
   installRequestDeadline(app, deps.config.errorHandling.callDeadlineMs, () => deps.clock.now());
   installErrorHandling(app);

@@ -40,6 +40,7 @@ import { boundsFromBytes, exactCountNeeded } from "../tokens/count-decision.ts";
 import { estimateFromBytes, type TokenCounter } from "../tokens/token-counter.ts";
 import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { historyWindow } from "./history-window.ts";
+import { traceRoute } from "./route-span.ts";
 import { storedSessionId, visibleSessionId } from "./session-scope.ts";
 import { type StartedAnswer, startAnswer } from "./started-answer.ts";
 
@@ -203,6 +204,7 @@ export class ChatService {
   // the workflow.
   async *#run(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): ChatRun {
     const turn = await this.#prepare(input, signal, streaming);
+    const routingStarted = Date.now();
     const request = this.#routeRequest(turn);
     let decision = decideRoute(request, this.#policy, this.#knowledge);
     let classification: Classification | undefined;
@@ -244,6 +246,7 @@ export class ChatService {
       }
       const routing = routingInfo(turn, decision, classification, speculation?.ticket.state);
       if (context) context.routeTrace = routing.trace;
+      traceRoute(routing, decision, routingStarted);
       if (decision.kind === "orchestrate") {
         yield* this.#orchestrate(turn, decision.category, routing, spent);
         return;

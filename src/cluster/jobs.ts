@@ -1,4 +1,5 @@
 import type { RunUsage } from "../store/store.ts";
+import type { TraceCarrier } from "../telemetry/tracing.ts";
 
 // The jobs on the workflow queue. An "advance" job drives one run: it plans (H requests), queues the next
 // stage's tasks as its children, waits for them, and finally completes or fails the run. A "task" job runs
@@ -14,6 +15,9 @@ export interface JobContext {
   readonly category?: string | undefined;
   // The client key's id, so a worker's calls draw on that client's budget.
   readonly clientId?: string | undefined;
+  // The W3C trace context of the span that queued the job (the request's, then the run's), so the work
+  // done by workers is part of the trace of the request that started it. Absent with tracing off.
+  readonly trace?: TraceCarrier | undefined;
 }
 
 export interface AdvanceJobData {

@@ -58,6 +58,7 @@ export class QueueExecutor implements RunExecutor {
         category: context?.category,
         // The run's owner, not whoever starts it: a recovery sweep has no client.
         clientId: request.owner ?? undefined,
+        trace: context?.span?.carrier(),
       },
     };
     const jobId = `${id}.advance.${data.attempt}`;

@@ -2,8 +2,9 @@ import { type Job, type Queue, WaitingChildrenError } from "bullmq";
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
-import { runWithContext } from "../core/request-context.ts";
+import { currentContext, runWithContext } from "../core/request-context.ts";
 import type { RunRecord, RunUsage, Store } from "../store/store.ts";
+import type { TraceSpan, Tracing } from "../telemetry/tracing.ts";
 import {
   addUsage,
   cancelledError,
@@ -22,6 +23,8 @@ export interface RunDriverDeps {
   readonly queue: Queue;
   readonly clock: Clock;
   readonly logger: Logger;
+  // Continues the trace of the request that queued the run; absent or off, no spans.
+  readonly tracing?: Tracing;
 }
 
 // The worker side of the queue executor: an "advance" job asks the run rules what is next and carries it
@@ -44,7 +47,12 @@ export class RunDriver {
   async advance(job: Job<AdvanceJobData>, token: string): Promise<void> {
     const { runId, deadline } = job.data;
     const { store, steps, clock } = this.#deps;
-    await inContext(job.data.context, runId, async () => {
+    // One span per pass of the advance job (it runs again each time its tasks end).
+    const span = this.#deps.tracing?.continueFrom(job.data.context.trace)?.child("workflow.run", {
+      kind: "consumer",
+      attributes: { "orchestrator.workflow_id": runId, "orchestrator.job": job.id },
+    });
+    await inContext(job.data.context, runId, span, async () => {
       let lastState = "";
       for (;;) {
         const [run, tasks] = await Promise.all([store.getRun(runId), store.listTasks(runId)]);
@@ -87,7 +95,7 @@ export class RunDriver {
           signal.release();
         }
       }
-    });
+    }).finally(() => span?.end());
   }
 
   // The advance job gave up (its tries spent on errors outside the workflow, such as the database): the run
@@ -106,7 +114,9 @@ export class RunDriver {
 
   async task(job: Job<TaskJobData>): Promise<void> {
     const { runId, stage, index, deadline, attempt } = job.data;
-    await inContext(job.data.context, runId, async () => {
+    // The task's span (workflow-engine.ts) is a child of the run's span that queued this job.
+    const parent = this.#deps.tracing?.continueFrom(job.data.context.trace);
+    await inContext(job.data.context, runId, parent, async () => {
       const signal = this.#signal(runId, deadline);
       try {
         await this.#deps.steps.runTask({ runId, attempt, stage, index }, { signal: signal.signal, deadline });
@@ -129,6 +139,7 @@ export class RunDriver {
 
   async #queueTasks(job: Job<AdvanceJobData>, tasks: readonly TaskDescriptor[]) {
     const parent = { id: job.id ?? "", queue: job.queueQualifiedName };
+    const trace = currentContext()?.span?.carrier() ?? job.data.context.trace;
     await this.#deps.queue.addBulk(
       tasks.map((task) => ({
         name: taskJob,
@@ -138,7 +149,7 @@ export class RunDriver {
           stage: task.stage,
           index: task.index,
           deadline: job.data.deadline,
-          context: job.data.context,
+          context: { ...job.data.context, trace },
         } satisfies TaskJobData,
         opts: {
           // One job per task and attempt: queueing it again while it exists changes nothing.
@@ -181,9 +192,15 @@ function stuck(runId: string): OrchestratorError {
   });
 }
 
-function inContext<T>(context: JobContext, runId: string, work: () => Promise<T>): Promise<T> {
+function inContext<T>(
+  context: JobContext,
+  runId: string,
+  span: TraceSpan | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
   return runWithContext(
     {
+      span,
       requestId: context.requestId,
       endpoint: "worker",
       sessionId: context.sessionId,

@@ -5,6 +5,7 @@ import { OrchestratorError } from "../core/errors.ts";
 import { builtInAddons } from "./defaults/addons.ts";
 import { defaultModels } from "./defaults/models.ts";
 import { builtInTemplates } from "./defaults/templates.ts";
+import { otelFromEnv, otelVariables } from "./otel-env.ts";
 import { configSchema, type ParsedConfig } from "./schema.ts";
 
 export type AppConfig = ParsedConfig;
@@ -128,6 +129,7 @@ export const environmentVariables: readonly string[] = [
   "ORCHESTRATOR_API_KEYS",
   "OPENROUTER_BASE_URL",
   "GOOGLE_AI_BASE_URL",
+  ...otelVariables,
 ];
 
 function applyEnvOverrides(
@@ -170,6 +172,12 @@ function applyEnvOverrides(
     const providers = section("providers");
     const current = providers[provider];
     providers[provider] = { ...(isPlainObject(current) ? current : {}), baseUrl: value };
+  }
+  const otel = otelFromEnv(env, (problem) => configError(source, [problem]));
+  if (Object.keys(otel).length > 0) {
+    const monitoring = section("monitoring");
+    const current = monitoring.otel;
+    monitoring.otel = { ...(isPlainObject(current) ? current : {}), ...otel };
   }
   return result;
 }

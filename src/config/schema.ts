@@ -414,6 +414,26 @@ export const shadowSchema = z.strictObject({
   maxConcurrent: z.number().int().positive().default(4),
 });
 
+// OpenTelemetry traces, off unless an endpoint is set (here or with the standard OTEL_EXPORTER_OTLP_* variables).
+export const otelSchema = z.strictObject({
+  // The collector's base URL (/v1/traces is appended), as OTEL_EXPORTER_OTLP_ENDPOINT.
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  // The full traces URL, used as it is, as OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; wins over endpoint.
+  tracesEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+  // Sent with every export (an API key, say); treated as secrets.
+  headers: z.record(z.string().min(1), z.string()).default({}),
+  protocol: z.enum(["http/protobuf", "http/json"]).default("http/protobuf"),
+  serviceName: z.string().min(1).default("master-ai-orchestrator"),
+  // Share of traces kept, decided where a trace starts; a client's sampled traceparent is always followed.
+  sampleRatio: z.number().min(0).max(1).default(1),
+  // Record prompts and answers (gen_ai.input.messages, gen_ai.output.messages), clipped and scrubbed.
+  captureContent: z.boolean().default(false),
+  // Spans waiting for export; past it new spans are dropped (and counted), never waited for.
+  maxQueueSize: z.number().int().min(1).max(100_000).default(2048),
+  // Turns tracing off while an endpoint is set (OTEL_SDK_DISABLED=true).
+  enabled: z.boolean().default(true),
+});
+
 export const monitoringSchema = z.strictObject({
   // The savings figure compares actual cost with sending the same traffic to this role.
   baselineRole: roleName.default("thinking_ai"),
@@ -426,6 +446,7 @@ export const monitoringSchema = z.strictObject({
   // sooner when 500 are queued; a graceful stop writes whatever is queued.
   writeBatchMs: z.number().int().min(1).max(60_000).default(200),
   shadow: shadowSchema.prefault({}),
+  otel: otelSchema.prefault({}),
 });
 
 // Distributed execution (with system.redisUrl): the workflow queue and its workers.

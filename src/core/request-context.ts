@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { TraceStep } from "../routing/route-trace.ts";
+import type { TraceSpan } from "../telemetry/tracing.ts";
 import type { UpstreamTime } from "../telemetry/upstream-time.ts";
 
 // What is known about the request a piece of work serves. It follows the work through routing, workflow
@@ -36,6 +37,9 @@ export interface RequestContext {
   readonly shadow?: boolean;
   // The piece of work (a workflow task) that writes its calls' ledger rows itself, with its result.
   readonly ledgerOwner?: object;
+  // The trace span the work belongs to (the request's, a workflow run's or task's): the parent of the spans
+  // it makes. Undefined with tracing off.
+  readonly span?: TraceSpan | undefined;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -19,7 +19,8 @@ import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Resilience } from "../resilience/resilience.ts";
 import type { Attempt, GuardedCall, Spend, UpstreamGuard } from "../resilience/upstream-guard.ts";
-import type { CallRecorder } from "../telemetry/upstream-call.ts";
+import { traceCall } from "../telemetry/call-span.ts";
+import type { CallRecorder, UpstreamCall } from "../telemetry/upstream-call.ts";
 import { costOf, estimatedTokens, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
 import { cacheKeyOf, type ResponseCache } from "./response-cache.ts";
 import type { Speculation } from "./speculation.ts";
@@ -284,6 +285,8 @@ export class ModelClient {
       signal: call.signal,
       worstCaseUsd: this.#worstCase(model, resolved, call),
       slot: call.slot,
+      fallback: model !== resolved.definition.model,
+      input: call.messages,
       speculation: call.speculation?.forCall((receivedChars) =>
         this.#wastedSpend(model, resolved, call, receivedChars),
       ),
@@ -331,6 +334,10 @@ export class ModelClient {
       ...(result.usage.reasoningTokens ? { reasoningTokens: result.usage.reasoningTokens } : {}),
       costUsd: costOf(pricing && { pricing }, result.usage),
       costSource: result.usage.reportedCostUsd === undefined ? (pricing ? "price" : "none") : "upstream",
+      // References, not copies: read only by a trace that records them.
+      responseModel: result.model,
+      finishReason: result.finishReason,
+      output: result.content,
     };
   }
 
@@ -357,7 +364,7 @@ export class ModelClient {
     const hit = await this.#cache?.get(key).catch(() => undefined);
     if (!hit) return undefined;
     if (context && call.purpose === "answer") context.cacheHit = true;
-    this.#recorder?.record({
+    const entry: UpstreamCall = {
       purpose: call.purpose,
       kind: "chat",
       role: resolved.role,
@@ -370,7 +377,10 @@ export class ModelClient {
       costUsd: 0,
       costSource: "none",
       savedUsd: hit.costUsd,
-    });
+    };
+    this.#recorder?.record(entry);
+    const details = { responseModel: hit.model, finishReason: hit.finishReason, input: call.messages };
+    traceCall(context?.span, entry, { ...details, output: hit.content }, Date.now());
     return {
       content: hit.content,
       role: resolved.role,

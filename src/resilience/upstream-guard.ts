@@ -1,7 +1,8 @@
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
 import { type TimedSignal, timedSignal } from "../core/timed-signal.ts";
-import type { CallPurpose } from "../providers/chat-provider.ts";
+import type { CallPurpose, ChatMessage } from "../providers/chat-provider.ts";
+import { type CallDetails, traceCall } from "../telemetry/call-span.ts";
 import type { CallRecorder, CostSource, UpstreamCall } from "../telemetry/upstream-call.ts";
 import { breakerVerdict } from "./failure-classification.ts";
 import { HeldSlot } from "./held-slot.ts";
@@ -30,6 +31,10 @@ export interface GuardedCall {
   readonly slot?: HeldSlot | undefined;
   // Set on a call started before its route was known (see SpeculativeCall).
   readonly speculation?: SpeculativeCall | undefined;
+  // A fallback of the role's own model (for the trace).
+  readonly fallback?: boolean;
+  // The prompt, for traces that capture content.
+  readonly input?: readonly ChatMessage[] | undefined;
 }
 
 // A call started alongside the categorizer for the route the label will most likely pick. Its ledger row is
@@ -62,6 +67,10 @@ export interface Spend {
   readonly reasoningTokens?: number;
   readonly costUsd: number;
   readonly costSource: CostSource;
+  // For the trace: the model that says it answered, why it stopped, and its text.
+  readonly responseModel?: string;
+  readonly finishReason?: string;
+  readonly output?: string;
 }
 
 // How one try ended, as the ledger records it: its spend, or its failure (with the estimated cost of a
@@ -259,7 +268,7 @@ export class UpstreamGuard {
     const entered = this.#now();
     if (!breaker.tryAcquire()) {
       const error = breaker.openError();
-      this.#record(call, entered, { failed: error });
+      this.#record(call, entered, { failed: error }, number);
       throw error;
     }
     const tickets: HookTicket[] = [];
@@ -288,7 +297,7 @@ export class UpstreamGuard {
         requestTimeoutMs: this.#res.requestTimeoutMs,
         willRetry: (error) => planRetry(error, number, this.#retryOptions(call)) !== undefined,
         answered: () => this.#res.modelKeys.noteSuccess(call.model),
-        record: (started, outcome) => this.#record(call, started, outcome),
+        record: (started, outcome) => this.#record(call, started, outcome, number),
       });
     } catch (raw) {
       waiting.dispose();
@@ -300,15 +309,35 @@ export class UpstreamGuard {
     }
   }
 
-  #record(call: GuardedCall, started: number, outcome: TryOutcome): void {
+  #record(call: GuardedCall, started: number, outcome: TryOutcome, number: number): void {
     const recorder = this.#recorder;
-    if (!recorder) return;
+    const context = currentContext();
+    const span = context?.span;
+    if (!recorder && !span) return;
     const entry = this.#entry(call, started, outcome);
-    if (!call.speculation) recorder.record(entry);
-    else
-      call.speculation.hold((wasted) =>
-        recorder.record(wasted ? { ...entry, purpose: "speculative" } : entry),
-      );
+    // With tracing on, every try is also a span, written when its ledger row is (with the same purpose).
+    const details = span && this.#details(call, outcome, number, context.shadow === true);
+    const endTime = Date.now();
+    const write = (recorded: UpstreamCall) => {
+      recorder?.record(recorded);
+      if (details) traceCall(span, recorded, details, endTime);
+    };
+    if (!call.speculation) write(entry);
+    else call.speculation.hold((wasted) => write(wasted ? { ...entry, purpose: "speculative" } : entry));
+  }
+
+  #details(call: GuardedCall, outcome: TryOutcome, number: number, shadow: boolean): CallDetails {
+    const spend = "spend" in outcome ? outcome.spend : undefined;
+    return {
+      attempt: number,
+      fallback: call.fallback === true,
+      circuitState: this.#res.breakers.for(this.#res.modelKeys.keyOf(call.model)).snapshot().state,
+      responseModel: spend?.responseModel,
+      finishReason: spend?.finishReason,
+      input: call.input,
+      output: spend?.output,
+      shadow,
+    };
   }
 
   #entry(call: GuardedCall, started: number, outcome: TryOutcome): UpstreamCall {

@@ -215,6 +215,20 @@ export class Metrics implements LedgerListener {
     this.#cost.inc({ model, role, category }, recordable(entry.costUsd));
   }
 
+  // Trace spans that never reached the collector: the export queue was full, or the export failed. The
+  // counter exists only with tracing on (a service that does not trace shows no counter stuck at zero).
+  spanLossCounter(): (reason: "queue_full" | "export_failed", count: number) => void {
+    const counter = new Counter({
+      name: "orchestrator_trace_spans_dropped_total",
+      help: "Trace spans lost before reaching the OpenTelemetry collector: queue_full (the export queue was full) or export_failed (the collector was down, slow or refused them)",
+      labelNames: ["reason"] as const,
+      registers: [this.registry],
+    });
+    counter.inc({ reason: "queue_full" }, 0);
+    counter.inc({ reason: "export_failed" }, 0);
+    return (reason, count) => counter.inc({ reason }, count);
+  }
+
   onSpeculation(outcome: "confirmed" | "refuted"): void {
     this.#speculations.inc({ outcome });
     this.#speculationCounts[outcome]++;

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
-import { runWithContextPatch } from "../core/request-context.ts";
+import { currentContext, runWithContextPatch } from "../core/request-context.ts";
 import { TurnGate } from "../core/turn-gate.ts";
 import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
@@ -151,7 +151,16 @@ export class LocalExecutor implements RunExecutor {
     // The run's upstream calls and log lines carry its workflow id, also when it runs in the background.
     // A run outlives the request that started it: its calls are bound by the run's timeout, not the request's.
     // They are its owner's, also when the run is recovered with no request behind it.
-    const patch = { workflowId: request.id, deadline: undefined, clientId: request.owner ?? undefined };
+    // Its span is a child of the request's that started it (none for a run recovered with no request).
+    const span = currentContext()?.span?.child("workflow.run", {
+      attributes: { "orchestrator.workflow_id": request.id, "orchestrator.recovering": request.recovering },
+    });
+    const patch = {
+      workflowId: request.id,
+      deadline: undefined,
+      clientId: request.owner ?? undefined,
+      ...(span ? { span } : {}),
+    };
     run.done = runWithContextPatch(patch, () =>
       this.#drive(request.id, run, now + request.timeoutMs, request.timeoutMs),
     )
@@ -159,6 +168,7 @@ export class LocalExecutor implements RunExecutor {
         this.#deps.logger.error({ workflowId: request.id, err: error }, "workflow could not be driven on"),
       )
       .finally(() => {
+        span?.end();
         clearTimeout(timer);
         this.#runs.delete(request.id);
         if (this.#runs.size === 0) this.#stopHeartbeat();

@@ -1,7 +1,7 @@
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
-import { runWithContextPatch } from "../core/request-context.ts";
+import { currentContext, runWithContextPatch } from "../core/request-context.ts";
 import type { MediaClient } from "../models/media-client.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
@@ -12,6 +12,7 @@ import type { Sleeper } from "../resilience/sleeper.ts";
 import type { TaskRecordWrites } from "../store/grouped-task-writes.ts";
 import type { Store, TaskRecord } from "../store/store.ts";
 import type { LedgerEntry } from "../store/usage-store.ts";
+import type { TraceSpan } from "../telemetry/tracing.ts";
 import { interpolate, interpolatedLength } from "./interpolate.ts";
 import { promptCharLimit, promptTooLarge } from "./prompt-size.ts";
 import type { WorkflowEvent, WorkflowEvents } from "./workflow-events.ts";
@@ -179,15 +180,18 @@ export class WorkflowEngine {
     });
     // Marks the ledger rows of this task's calls, so they are written with its result.
     const owner = {};
+    const span = startTaskSpan(run.runId, stage, index, base);
     try {
       const prompt = this.#fillIn(task, values, stage, index);
-      const result = await runWithContextPatch({ ledgerOwner: owner }, () =>
+      const result = await runWithContextPatch({ ledgerOwner: owner, ...(span ? { span } : {}) }, () =>
         this.#withTaskRetries(run, stage, index, () =>
           resolved.definition.kind === "chat"
             ? this.#chatTask(run, task, prompt, slot)
             : this.#mediaTask(run, task, prompt),
         ),
       );
+      span?.set({ "gen_ai.response.model": result.model, "orchestrator.cost_usd": result.usage.costUsd });
+      span?.end();
       const finishedAt = clock.isoNow();
       const record: TaskRecord = {
         ...base,
@@ -210,6 +214,8 @@ export class WorkflowEngine {
       });
     } catch (raw) {
       const error = run.signal.aborted ? abortReason(run.signal, raw) : toOrchestratorError(raw);
+      span?.fail(error.code, error.message);
+      span?.end();
       const finishedAt = clock.isoNow();
       const summary = { type: error.kind, code: error.code, message: error.message };
       const status = error.code === "cancelled" ? "cancelled" : "failed";
@@ -344,4 +350,22 @@ function abortReason(signal: AbortSignal, raw: unknown): OrchestratorError {
         status: 499,
         message: "the workflow was cancelled",
       });
+}
+
+// A workflow task as a span of its run's trace (under the run's span, or the span its queued job carried).
+function startTaskSpan(
+  runId: string,
+  stage: number,
+  index: number,
+  base: { readonly role: string; readonly model: string },
+): TraceSpan | undefined {
+  return currentContext()?.span?.child("workflow.task", {
+    attributes: {
+      "orchestrator.workflow_id": runId,
+      "orchestrator.task.stage": stage,
+      "orchestrator.task.index": index,
+      "orchestrator.role": base.role,
+      "gen_ai.request.model": base.model,
+    },
+  });
 }

@@ -36,7 +36,8 @@ describe("what is not configured or not needed is not loaded", () => {
         messages: [{ role: "user", content: "hello" }],
       });
       assert.equal(completion.status, 200);
-      for (const name of ["bullmq", "ioredis", "pg", "openai", "gpt-tokenizer"]) {
+      const tracingSdk = ["@opentelemetry/sdk-trace", "@opentelemetry/exporter-trace-otlp-proto"];
+      for (const name of ["bullmq", "ioredis", "pg", "openai", "gpt-tokenizer", ...tracingSdk]) {
         assert.equal(packageLoaded(name), false, `${name} is not loaded`);
       }
       assert.equal(tokenizerLoaded(), false);
