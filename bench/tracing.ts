@@ -18,6 +18,8 @@ const repetitions = Number(process.env.BENCH_REPETITIONS ?? 3);
 
 const messages = [{ role: "user", content: "What are the benefits of renewable energy?" }];
 const upstreamModel = "meta-llama/llama-3.3-70b-instruct";
+// Port 9 (discard) on loopback: nothing listens there on these machines, so a connection is refused at once.
+const deadCollectorUrl = "http://127.0.0.1:9";
 const shipped = { rateLimits: { clients: { requestsPerMinute: 0 } }, cache: { enabled: false } };
 
 interface Repetition {
@@ -40,6 +42,11 @@ async function repetition(n: number): Promise<Repetition> {
     ...shipped,
     monitoring: { otel: { tracesEndpoint: `${sink.url}/v1/traces` } },
   });
+  // A collector that is down: nothing listens on the port, so every export fails.
+  const dead = await startOrchestrator(upstream.url, {
+    ...shipped,
+    monitoring: { otel: { tracesEndpoint: `${deadCollectorUrl}/v1/traces` } },
+  });
   try {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const idleRssMiB = { off: rssMiB(off.pid), on: rssMiB(on.pid) };
@@ -51,13 +58,14 @@ async function repetition(n: number): Promise<Repetition> {
       runs[`tracing off c=${c}`] = await measure(off, "/v1/chat/completions", c, routed);
       runs[`tracing on c=${c}`] = await measure(on, "/v1/chat/completions", c, routed);
     }
+    runs["collector down c=10"] = await measure(dead, "/v1/chat/completions", 10, routed);
     const peak = { off: peakRssMiB(off.pid), on: peakRssMiB(on.pid) };
     runs["tracing off /chat c=10"] = await measure(off, "/chat", 10, { message: messages[0]?.content });
     runs["tracing on /chat c=10"] = await measure(on, "/chat", 10, { message: messages[0]?.content });
     const { received } = (await (await fetch(sink.url)).json()) as { received: number };
     return { repetition: n, idleRssMiB, peakRssMiB: peak, exportedBytes: received, runs };
   } finally {
-    await Promise.all([on.stop(), off.stop(), reference.stop(), sink.stop(), upstream.stop()]);
+    await Promise.all([on.stop(), off.stop(), dead.stop(), reference.stop(), sink.stop(), upstream.stop()]);
   }
 }
 
@@ -88,6 +96,11 @@ const figures: ReadonlyArray<readonly [string, (r: Repetition) => number]> = [
     "c=10 mean latency, on - reference (ms)",
     (r) => round(run(r, "tracing on c=10").meanMs - run(r, "reference c=10").meanMs),
   ],
+  [
+    "c=10 mean latency, collector down - reference (ms)",
+    (r) => round(run(r, "collector down c=10").meanMs - run(r, "reference c=10").meanMs),
+  ],
+  ["errors, collector down", (r) => run(r, "collector down c=10").errors],
   [
     "/chat c=10 mean latency, on - off (ms)",
     (r) => round(run(r, "tracing on /chat c=10").meanMs - run(r, "tracing off /chat c=10").meanMs),
