@@ -2,7 +2,10 @@
 // above; nothing imports an entry point; and no import cycle anywhere. Type-only imports count: a type that
 // two layers share lives in the lower one.
 const layers = [
-  { name: "entry points", folders: ["app.ts", "main.ts", "worker.ts", "process-lifecycle.ts", "logger.ts", "cli"] },
+  {
+    name: "entry points",
+    folders: ["app.ts", "main.ts", "worker.ts", "process-lifecycle.ts", "logger.ts", "cli"],
+  },
   { name: "api", folders: ["api"] },
   { name: "services", folders: ["chat", "workflows", "quality", "cluster"] },
   { name: "routing", folders: ["routing"] },
