@@ -4,6 +4,7 @@ import type { Clock } from "../core/clock.ts";
 import { toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import { currentContext } from "../core/request-context.ts";
+import type { TraceStep } from "../core/trace-step.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
 import { Speculation } from "../models/speculation.ts";
@@ -23,7 +24,6 @@ import type { Category } from "../routing/category.ts";
 import type { LabelMemo } from "../routing/label-memo.ts";
 import type { ContextCount } from "../routing/pre-route.ts";
 import type { QualityStandings } from "../routing/quality-standing.ts";
-import type { TraceStep } from "../routing/route-trace.ts";
 import {
   type Classification,
   decideRoute,
