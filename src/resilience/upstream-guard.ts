@@ -1,9 +1,10 @@
+import type { CallPurpose } from "../core/call-purpose.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
 import { type TimedSignal, timedSignal } from "../core/timed-signal.ts";
-import type { CallPurpose, ChatMessage } from "../providers/chat-provider.ts";
+import type { ChatMessage } from "../providers/chat-provider.ts";
+import type { CallRecorder, CostSource, UpstreamCall } from "../store/upstream-call.ts";
 import { type CallDetails, traceCall } from "../telemetry/call-span.ts";
-import type { CallRecorder, CostSource, UpstreamCall } from "../telemetry/upstream-call.ts";
 import { breakerVerdict } from "./failure-classification.ts";
 import { HeldSlot } from "./held-slot.ts";
 import type { Priority, SlotWaiter } from "./priority-scheduler.ts";
