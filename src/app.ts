@@ -30,6 +30,7 @@ import { ShadowSampler } from "./quality/shadow-sampler.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { UpstreamGuard } from "./resilience/upstream-guard.ts";
 import { LabelMemo } from "./routing/label-memo.ts";
+import { answerCategorizerPrompt } from "./routing/local-categorizer.ts";
 import { GroupedTaskWrites } from "./store/grouped-task-writes.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
@@ -397,7 +398,9 @@ function registerProviders(
   const offline = !openrouter;
   providers.register("openrouter", {
     kinds: ["chat", "embeddings", "image"],
-    chat: openrouter ?? new SimulatedProvider({ latencyMs: simulatedLatencyMs }),
+    chat:
+      openrouter ??
+      new SimulatedProvider({ latencyMs: simulatedLatencyMs, classify: answerCategorizerPrompt }),
     embeddings: openrouter ?? new SimulatedEmbeddingsProvider(),
     media: openrouter ?? new SimulatedMediaProvider(),
   });
