@@ -26,6 +26,7 @@ import { SimulatedEmbeddingsProvider } from "./providers/simulated/simulated-emb
 import { SimulatedMediaProvider } from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
 import { type RouteQuality, startRouteQuality } from "./quality/route-quality.ts";
+import { registerRouteQualityGauges } from "./quality/route-quality-metrics.ts";
 import { ShadowSampler } from "./quality/shadow-sampler.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
 import { UpstreamGuard } from "./resilience/upstream-guard.ts";
@@ -164,8 +165,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     modelLabel: (model) => resilience.modelKeys.keyOf(model),
     runningWorkflows: () => executor.runningCount(),
     cluster: cluster ? () => cluster.stats() : undefined,
-    routeQuality: routeQuality ? () => routeQuality.standings() : undefined,
   });
+  // With routing.quality on: each followed category's judged quality and whether it is stepped up.
+  if (routeQuality) registerRouteQualityGauges(metrics.registry, () => routeQuality.standings());
   // Traces are off unless a collector is configured; the OpenTelemetry SDK is loaded only then.
   const settings = tracingSettings(config, version);
   const tracing = await startTracing(settings, settings ? { onSpansLost: metrics.spanLossCounter() } : {});
