@@ -4,6 +4,7 @@ import type { Clock } from "../core/clock.ts";
 import { toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import { currentContext } from "../core/request-context.ts";
+import { storedSessionId, visibleSessionId } from "../core/session-scope.ts";
 import type { TraceStep } from "../core/trace-step.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
@@ -41,7 +42,6 @@ import { estimateFromBytes, type TokenCounter } from "../tokens/token-counter.ts
 import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { historyWindow } from "./history-window.ts";
 import { traceRoute } from "./route-span.ts";
-import { storedSessionId, visibleSessionId } from "./session-scope.ts";
 import { type StartedAnswer, startAnswer } from "./started-answer.ts";
 
 // Who answers: the full pipeline ("auto"), a role chosen by the client, or a model id passed through.
