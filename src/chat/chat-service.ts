@@ -42,6 +42,7 @@ import { estimateFromBytes, type TokenCounter } from "../tokens/token-counter.ts
 import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { historyWindow } from "./history-window.ts";
 import { traceRoute } from "./route-span.ts";
+import type { RoutingInfo } from "./routing-info.ts";
 import { type StartedAnswer, startAnswer } from "./started-answer.ts";
 
 // Who answers: the full pipeline ("auto"), a role chosen by the client, or a model id passed through.
@@ -63,32 +64,6 @@ export interface ChatInput {
   readonly target?: ChatTarget | undefined;
   // Forwarded to the answering model only, never to the categorizer.
   readonly generation?: GenerationOptions | undefined;
-}
-
-export interface RoutingInfo {
-  // What decided the model: a pre-routing rule, the category, or the client naming it.
-  readonly rule: RouteRule;
-  readonly contextTokens: number;
-  readonly categorizer?: {
-    readonly source: "model" | "fallback" | "memo";
-    readonly model?: string;
-    readonly fallbackReason?: string;
-    readonly ms?: number;
-  };
-  // The likely route's call, started alongside the categorizer: used, or aborted as waste.
-  readonly speculation?: "confirmed" | "refuted";
-  // The category's traffic was stepped up its ladder because its judged quality fell short.
-  readonly steppedUp?: boolean;
-  // Roles the constraints passed over, and why.
-  readonly skipped?: readonly Skip[];
-  // Every step that decided, in order (see routing/route-trace.ts).
-  readonly trace: readonly TraceStep[];
-  // The routed model's answer was unusable and a stronger role answered instead.
-  readonly escalated?: {
-    readonly fromRole: string;
-    readonly fromModel: string;
-    readonly reason: UnusableReason;
-  };
 }
 
 export interface RouteInfo {
