@@ -1,7 +1,7 @@
 // The layers of src/, top to bottom. A module may import its own layer and any layer below it, never one
 // above; nothing imports an entry point; and no import cycle anywhere. Type-only imports count: a type that
 // two layers share lives in the lower one.
-const layers = [
+export const layers = [
   {
     name: "entry points",
     folders: ["app.ts", "main.ts", "worker.ts", "process-lifecycle.ts", "logger.ts", "cli"],
