@@ -3,6 +3,8 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import packageJson from "../package.json" with { type: "json" };
 import { buildServer } from "./api/server.ts";
+import { BudgetGuard } from "./budgets/budget-guard.ts";
+import { LocalSpendTotals } from "./budgets/spend-totals.ts";
 import { ChatService } from "./chat/chat-service.ts";
 import { SessionService } from "./chat/session-service.ts";
 import type { Cluster } from "./cluster/cluster.ts";
@@ -11,6 +13,7 @@ import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, timeOrderedId } from "./core/ids.ts";
 import { processName } from "./core/process-name.ts";
 import { registerSecrets } from "./core/secrets.ts";
+import { realSleep, type Sleeper } from "./core/sleeper.ts";
 import { createLogger } from "./logger.ts";
 import { EmbeddingsClient } from "./models/embeddings-client.ts";
 import { LiveCatalog } from "./models/live-catalog.ts";
@@ -25,18 +28,18 @@ import { SimulatedEmbeddingsProvider } from "./providers/simulated/simulated-emb
 import { SimulatedMediaProvider } from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
 import { type RouteQuality, startRouteQuality } from "./quality/route-quality.ts";
+import { registerRouteQualityGauges } from "./quality/route-quality-metrics.ts";
 import { ShadowSampler } from "./quality/shadow-sampler.ts";
 import { createResilience, type Resilience } from "./resilience/resilience.ts";
-import { realSleep, type Sleeper } from "./resilience/sleeper.ts";
 import { UpstreamGuard } from "./resilience/upstream-guard.ts";
 import { LabelMemo } from "./routing/label-memo.ts";
+import { answerCategorizerPrompt } from "./routing/local-categorizer.ts";
 import { GroupedTaskWrites } from "./store/grouped-task-writes.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./store/store.ts";
-import { BudgetGuard } from "./telemetry/budget-guard.ts";
 import { Metrics } from "./telemetry/metrics.ts";
-import { LocalSpendTotals } from "./telemetry/spend-totals.ts";
-import { startTracing, tracingSettings } from "./telemetry/tracing.ts";
+import { startTracing } from "./telemetry/tracing.ts";
+import { tracingSettings } from "./telemetry/tracing-settings.ts";
 import { UsageLedger } from "./telemetry/usage-ledger.ts";
 import { createTokenCounter } from "./tokens/token-counter.ts";
 import { LocalExecutor } from "./workflows/local-executor.ts";
@@ -162,8 +165,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     modelLabel: (model) => resilience.modelKeys.keyOf(model),
     runningWorkflows: () => executor.runningCount(),
     cluster: cluster ? () => cluster.stats() : undefined,
-    routeQuality: routeQuality ? () => routeQuality.standings() : undefined,
   });
+  // With routing.quality on: each followed category's judged quality and whether it is stepped up.
+  if (routeQuality) registerRouteQualityGauges(metrics.registry, () => routeQuality.standings());
   // Traces are off unless a collector is configured; the OpenTelemetry SDK is loaded only then.
   const settings = tracingSettings(config, version);
   const tracing = await startTracing(settings, settings ? { onSpansLost: metrics.spanLossCounter() } : {});
@@ -396,7 +400,9 @@ function registerProviders(
   const offline = !openrouter;
   providers.register("openrouter", {
     kinds: ["chat", "embeddings", "image"],
-    chat: openrouter ?? new SimulatedProvider({ latencyMs: simulatedLatencyMs }),
+    chat:
+      openrouter ??
+      new SimulatedProvider({ latencyMs: simulatedLatencyMs, classify: answerCategorizerPrompt }),
     embeddings: openrouter ?? new SimulatedEmbeddingsProvider(),
     media: openrouter ?? new SimulatedMediaProvider(),
   });

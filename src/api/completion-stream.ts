@@ -1,5 +1,6 @@
 import type { FastifyReply } from "fastify";
-import type { ChatEvent, ChatReply, RouteInfo, RoutingInfo } from "../chat/chat-service.ts";
+import type { ChatEvent, ChatReply, RouteInfo } from "../chat/chat-service.ts";
+import type { RoutingInfo } from "../chat/routing-info.ts";
 import { toOrchestratorError } from "../core/errors.ts";
 import { routeHeader } from "../routing/route-trace.ts";
 import { EventStream } from "./event-stream.ts";

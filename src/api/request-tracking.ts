@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { type RequestContext, runWithContext } from "../core/request-context.ts";
+import type { Tracing } from "../core/trace-span.ts";
+import { overheadMs, UpstreamTime } from "../core/upstream-time.ts";
 import type { Metrics } from "../telemetry/metrics.ts";
 import { endServerSpan, startServerSpan } from "../telemetry/server-span.ts";
-import type { Tracing } from "../telemetry/tracing.ts";
-import { overheadMs, UpstreamTime } from "../telemetry/upstream-time.ts";
 import type { UsageLedger } from "../telemetry/usage-ledger.ts";
 
 declare module "fastify" {

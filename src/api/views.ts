@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { ChatReply, RoutingInfo } from "../chat/chat-service.ts";
+import type { ChatReply } from "../chat/chat-service.ts";
+import type { RoutingInfo } from "../chat/routing-info.ts";
 
 // JSON views shared by the endpoints: snake_case on the wire, camelCase inside. Each view's schema is its
 // response shape in the OpenAPI document; the views are typed by them, so the two cannot part.

@@ -4,6 +4,8 @@ import type { Clock } from "../core/clock.ts";
 import { toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import { currentContext } from "../core/request-context.ts";
+import { storedSessionId, visibleSessionId } from "../core/session-scope.ts";
+import type { TraceStep } from "../core/trace-step.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
 import { Speculation } from "../models/speculation.ts";
@@ -23,7 +25,6 @@ import type { Category } from "../routing/category.ts";
 import type { LabelMemo } from "../routing/label-memo.ts";
 import type { ContextCount } from "../routing/pre-route.ts";
 import type { QualityStandings } from "../routing/quality-standing.ts";
-import type { TraceStep } from "../routing/route-trace.ts";
 import {
   type Classification,
   decideRoute,
@@ -41,7 +42,7 @@ import { estimateFromBytes, type TokenCounter } from "../tokens/token-counter.ts
 import type { WorkflowService } from "../workflows/workflow-service.ts";
 import { historyWindow } from "./history-window.ts";
 import { traceRoute } from "./route-span.ts";
-import { storedSessionId, visibleSessionId } from "./session-scope.ts";
+import type { RoutingInfo } from "./routing-info.ts";
 import { type StartedAnswer, startAnswer } from "./started-answer.ts";
 
 // Who answers: the full pipeline ("auto"), a role chosen by the client, or a model id passed through.
@@ -63,32 +64,6 @@ export interface ChatInput {
   readonly target?: ChatTarget | undefined;
   // Forwarded to the answering model only, never to the categorizer.
   readonly generation?: GenerationOptions | undefined;
-}
-
-export interface RoutingInfo {
-  // What decided the model: a pre-routing rule, the category, or the client naming it.
-  readonly rule: RouteRule;
-  readonly contextTokens: number;
-  readonly categorizer?: {
-    readonly source: "model" | "fallback" | "memo";
-    readonly model?: string;
-    readonly fallbackReason?: string;
-    readonly ms?: number;
-  };
-  // The likely route's call, started alongside the categorizer: used, or aborted as waste.
-  readonly speculation?: "confirmed" | "refuted";
-  // The category's traffic was stepped up its ladder because its judged quality fell short.
-  readonly steppedUp?: boolean;
-  // Roles the constraints passed over, and why.
-  readonly skipped?: readonly Skip[];
-  // Every step that decided, in order (see routing/route-trace.ts).
-  readonly trace: readonly TraceStep[];
-  // The routed model's answer was unusable and a stronger role answered instead.
-  readonly escalated?: {
-    readonly fromRole: string;
-    readonly fromModel: string;
-    readonly reason: UnusableReason;
-  };
 }
 
 export interface RouteInfo {

@@ -1,6 +1,6 @@
 import { currentContext } from "../core/request-context.ts";
 import type { RouteDecision } from "../routing/router.ts";
-import type { RoutingInfo } from "./chat-service.ts";
+import type { RoutingInfo } from "./routing-info.ts";
 
 // The routing decision as a span of the request's trace, recorded once the route is known: what decided
 // it (rule, category and how it was found), where it goes, and whether speculation paid off.

@@ -2,9 +2,9 @@ import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
 import { notFound, toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
+import { storedSessionId, visibleSessionId } from "../core/session-scope.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { SessionRecord, Store, StoredMessage } from "../store/store.ts";
-import { storedSessionId, visibleSessionId } from "./session-scope.ts";
 
 export interface OpenedSession {
   readonly session: SessionRecord;

@@ -1,5 +1,5 @@
+import type { TraceCarrier } from "../core/trace-span.ts";
 import type { RunUsage } from "../store/store.ts";
-import type { TraceCarrier } from "../telemetry/tracing.ts";
 
 // The jobs on the workflow queue. An "advance" job drives one run: it plans (H requests), queues the next
 // stage's tasks as its children, waits for them, and finally completes or fails the run. A "task" job runs

@@ -3,8 +3,8 @@ import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext, runWithContext } from "../core/request-context.ts";
+import type { TraceSpan, Tracing } from "../core/trace-span.ts";
 import type { RunRecord, RunUsage, Store } from "../store/store.ts";
-import type { TraceSpan, Tracing } from "../telemetry/tracing.ts";
 import {
   addUsage,
   cancelledError,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { Sleeper } from "../resilience/sleeper.ts";
+import type { Sleeper } from "../core/sleeper.ts";
 import {
   type ModelRateLimit,
   type RateLimiter,

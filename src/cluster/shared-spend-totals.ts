@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { UsageStore } from "../store/usage-store.ts";
 import {
   type BudgetLine,
   budgetKey,
   type ReserveOutcome,
   type SpendTotals,
   spentFromLedger,
-} from "../telemetry/spend-totals.ts";
+} from "../budgets/spend-totals.ts";
+import type { UsageStore } from "../store/usage-store.ts";
 
 // Each budget has three keys: what was spent, the sum of the reservations held on it, and the reservations
 // themselves, a sorted set of "<owner>:<n>:<amount>" scored by when each one lapses (Redis time, ms). A

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { TraceStep } from "../routing/route-trace.ts";
-import type { TraceSpan } from "../telemetry/tracing.ts";
-import type { UpstreamTime } from "../telemetry/upstream-time.ts";
+import type { TraceSpan } from "./trace-span.ts";
+import type { TraceStep } from "./trace-step.ts";
+import type { UpstreamTime } from "./upstream-time.ts";
 
 // What is known about the request a piece of work serves. It follows the work through routing, workflow
 // tasks (also when they run in the background) and upstream calls, so logs, the cost ledger, budgets and

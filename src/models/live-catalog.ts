@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
 import { type TokenPrices, vetListedPrice } from "./listed-price.ts";
-import type { Pricing } from "./model-catalog.ts";
+import type { Pricing } from "./pricing.ts";
 
 // Bounds on one listed entry: ids as long as any model id may be, windows no model comes near.
 const maxListedIdChars = 256;

@@ -3,8 +3,7 @@ import type { AppConfig, ModelRoleDefinition } from "../config/index.ts";
 import { budgetsSchema } from "../config/schema.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import type { CatalogStatus, LiveCatalog, ModelNotice } from "./live-catalog.ts";
-
-export type Pricing = ModelRoleDefinition["pricing"];
+import type { Pricing } from "./pricing.ts";
 
 // What a model no price list knows is assumed to cost at most (budgets.unknownModel).
 export interface UnknownModelCeiling {

@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
+import type { CallPurpose } from "../core/call-purpose.ts";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
 import {
-  type CallPurpose,
   type ChatMessage,
   type ChatProvider,
   type ChatRequest,
@@ -15,12 +15,12 @@ import {
   textOf,
 } from "../providers/chat-provider.ts";
 import type { ProviderRegistry } from "../providers/provider-registry.ts";
+import { traceCall } from "../resilience/call-span.ts";
 import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { Resilience } from "../resilience/resilience.ts";
 import type { Attempt, GuardedCall, Spend, UpstreamGuard } from "../resilience/upstream-guard.ts";
-import { traceCall } from "../telemetry/call-span.ts";
-import type { CallRecorder, UpstreamCall } from "../telemetry/upstream-call.ts";
+import type { CallRecorder, UpstreamCall } from "../store/upstream-call.ts";
 import { costOf, estimatedTokens, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
 import { cacheKeyOf, type ResponseCache } from "./response-cache.ts";
 import type { Speculation } from "./speculation.ts";

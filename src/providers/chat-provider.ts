@@ -1,3 +1,5 @@
+import type { CallPurpose } from "../core/call-purpose.ts";
+
 // The one model interface every provider implements; the rest of the service knows only this.
 
 export type ContentPart =
@@ -55,22 +57,6 @@ export interface GenerationOptions {
   // provider, ...), validated at the edge and sent on under its wire name.
   readonly upstreamParams?: Readonly<Record<string, unknown>>;
 }
-
-// Why a call is made. Real providers ignore it; the simulated provider answers by it.
-export type CallPurpose =
-  | "categorize"
-  | "acknowledge"
-  | "answer"
-  | "plan"
-  | "task"
-  | "finish"
-  | "explain_failure"
-  | "warmup"
-  // The quality figure: the baseline role's answer to a sampled request, and the judging of the pair.
-  | "shadow"
-  | "judge"
-  // A call the likely route started alongside the categorizer and the label then refuted (see routing/).
-  | "speculative";
 
 export interface ChatRequest extends GenerationOptions {
   readonly model: string;

@@ -1,8 +1,10 @@
 import { OrchestratorError } from "../core/errors.ts";
-import type { UpstreamKind } from "../resilience/upstream-guard.ts";
 import type { ChatProvider } from "./chat-provider.ts";
 import type { EmbeddingsProvider } from "./embeddings-provider.ts";
 import type { MediaProvider } from "./media-provider.ts";
+
+// What an upstream call asks for; a provider serves one or more of these.
+export type UpstreamKind = "chat" | "image" | "video" | "embeddings";
 
 // A provider as configured under one name (the `provider` of a model role): what it serves and how.
 export interface ProviderEntry {

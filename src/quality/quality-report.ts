@@ -1,5 +1,5 @@
+import { wilsonInterval } from "../core/wilson.ts";
 import type { ShadowSampleCountRow } from "../store/usage-store.ts";
-import { wilsonInterval } from "./wilson.ts";
 
 export const qualityMethod =
   "A share (monitoring.shadow.sampleRate) of the requests routed by their category to a cheaper role than the " +

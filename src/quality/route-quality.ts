@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.ts";
+import { wilsonInterval } from "../core/wilson.ts";
 import { type Category, categories } from "../routing/category.ts";
 import type { QualityStanding, QualityStandings } from "../routing/quality-standing.ts";
 import type { ShadowSampleEntry, UsageStore } from "../store/usage-store.ts";
-import { wilsonInterval } from "./wilson.ts";
 
 export interface RouteQualitySettings {
   readonly minSamples: number;

@@ -1,10 +1,10 @@
 import type { AppConfig } from "../config/index.ts";
+import { realSleep, type Sleeper } from "../core/sleeper.ts";
 import type { RandomSource } from "./backoff.ts";
 import { CircuitBreakers } from "./circuit-breaker.ts";
 import { ModelKeys } from "./model-keys.ts";
 import { ModelSchedulers } from "./model-schedulers.ts";
 import type { RetryPolicy } from "./retry.ts";
-import { realSleep, type Sleeper } from "./sleeper.ts";
 import { type RateLimiter, UpstreamRateLimiter } from "./upstream-rate-limiter.ts";
 
 // Everything that guards upstream calls, built once from config and shared by every caller.

@@ -1,6 +1,6 @@
 import { type OrchestratorError, toOrchestratorError } from "../core/errors.ts";
+import type { Sleeper } from "../core/sleeper.ts";
 import { type BackoffSettings, type RandomSource, retryDelay } from "./backoff.ts";
-import type { Sleeper } from "./sleeper.ts";
 
 export interface RetryPolicy extends BackoffSettings {
   // Total tries (the first call included) per error kind; kinds not listed are never retried.

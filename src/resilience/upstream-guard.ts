@@ -1,16 +1,16 @@
+import type { CallPurpose } from "../core/call-purpose.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
 import { type TimedSignal, timedSignal } from "../core/timed-signal.ts";
-import type { CallPurpose, ChatMessage } from "../providers/chat-provider.ts";
-import { type CallDetails, traceCall } from "../telemetry/call-span.ts";
-import type { CallRecorder, CostSource, UpstreamCall } from "../telemetry/upstream-call.ts";
+import type { ChatMessage } from "../providers/chat-provider.ts";
+import type { UpstreamKind } from "../providers/provider-registry.ts";
+import type { CallRecorder, CostSource, UpstreamCall } from "../store/upstream-call.ts";
+import { type CallDetails, traceCall } from "./call-span.ts";
 import { breakerVerdict } from "./failure-classification.ts";
 import { HeldSlot } from "./held-slot.ts";
 import type { Priority, SlotWaiter } from "./priority-scheduler.ts";
 import type { Resilience } from "./resilience.ts";
 import { planRetry, type RetryOptions } from "./retry.ts";
-
-export type UpstreamKind = "chat" | "image" | "video" | "embeddings";
 
 // One call to one upstream model, as the guard sees it: the model actually called (a fallback's own id,
 // never the role's primary) and everything needed to account for it.

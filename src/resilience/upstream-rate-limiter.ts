@@ -1,5 +1,5 @@
 import { OrchestratorError } from "../core/errors.ts";
-import type { Sleeper } from "./sleeper.ts";
+import type { Sleeper } from "../core/sleeper.ts";
 
 export interface ModelRateLimit {
   // 0 means no limit.

@@ -1,3 +1,4 @@
+import { requestToClassify } from "./categorizer-prompt.ts";
 import type { Category } from "./category.ts";
 
 // A rule-based stand-in for the categorizer model: used when its answer is unusable, and by the
@@ -25,4 +26,10 @@ export function categorizeLocally(message: string): Category {
   if (/```/.test(text) || hardQuestion.test(text) || /[=∑∫√≤≥]/.test(text)) return "L";
   if (creates && distinctDeliverables.size >= 1) return "L";
   return "M";
+}
+
+// A stand-in categorizer model's answer to a categorizer prompt (the offline mode's): the local rule applied
+// to the request the prompt fences.
+export function answerCategorizerPrompt(prompt: string): Category {
+  return categorizeLocally(requestToClassify(prompt) ?? prompt);
 }

@@ -1,24 +1,5 @@
-// Why a request went where it went: the steps that decided, each with what it saw, in the order they ran.
-// `/chat` answers carry the steps as they are; the `/v1` APIs carry a compact form in a header.
-export type TraceStepName =
-  | "explicit"
-  | "limit"
-  | "pre_rule"
-  | "memo"
-  | "categorizer"
-  | "speculation"
-  | "route_table"
-  | "quality"
-  | "constraint"
-  | "pick"
-  | "escalation";
-
-export interface TraceStep {
-  readonly step: TraceStepName;
-  readonly detail: string;
-  // How long the step took, where it waited on something (the categorizer).
-  readonly ms?: number;
-}
+// `/chat` answers carry the route's steps (core/trace-step.ts) as they are; the `/v1` APIs carry a compact
+// form in a header.
 
 // The header's values are chosen by the service (rule, category, role names from the config, outcome
 // words), never copied from a request, and kept to a line a proxy will pass on.

@@ -1,4 +1,5 @@
 import type { RoutingConfig } from "../config/index.ts";
+import type { TraceStep } from "../core/trace-step.ts";
 import {
   describeShortfall,
   type RequestNeeds,
@@ -9,7 +10,6 @@ import {
 import type { Category } from "./category.ts";
 import { assertWithinContextLimit, type ContextCount, preRoute } from "./pre-route.ts";
 import type { QualityStanding } from "./quality-standing.ts";
-import type { TraceStep } from "./route-trace.ts";
 
 // The router: one pure decision from what a request is and what the service knows, to who answers it. In
 // order: explicit target → hard limits → pre-routing rules → classification → route table → judged quality →

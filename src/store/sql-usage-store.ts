@@ -1,10 +1,9 @@
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
-import { routingOverhead } from "../telemetry/baseline-cost.ts";
-import type { CallOutcome } from "../telemetry/upstream-call.ts";
 import { batchInsert, type ColumnType, type Row } from "./batch-insert.ts";
 import type { SqlDialectName } from "./migrations.ts";
 import type { ApiRequestsTable, DatabaseSchema, UpstreamCallsTable } from "./schema.ts";
 import { decodeTrace, encodeTrace } from "./trace-column.ts";
+import { type CallOutcome, routingOverhead } from "./upstream-call.ts";
 import type {
   CallSeriesRow,
   LedgerEntry,

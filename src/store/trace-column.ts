@@ -1,4 +1,4 @@
-import type { TraceStep, TraceStepName } from "../routing/route-trace.ts";
+import type { TraceStep, TraceStepName } from "../core/trace-step.ts";
 
 // The routing trace as the request log keeps it: JSON tuples rather than objects, [step, detail] or
 // [step, detail, ms], since the field names would be most of every row's bytes. Written in the background

@@ -1,5 +1,5 @@
-import type { TraceStep } from "../routing/route-trace.ts";
-import type { CallOutcome, UpstreamCall } from "../telemetry/upstream-call.ts";
+import type { TraceStep } from "../core/trace-step.ts";
+import type { CallOutcome, UpstreamCall } from "./upstream-call.ts";
 
 // The cost ledger and the request log: what /stats, budgets and the savings figure are computed from.
 

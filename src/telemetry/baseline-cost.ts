@@ -1,16 +1,5 @@
 import type { ModelRoleDefinition } from "../config/index.ts";
-import type { UpstreamCall } from "./upstream-call.ts";
-
-// Calls that exist only because of routing: without it, a request would go straight to the big model.
-// Shadow calls (the quality figure's baseline answers and judgings) are not traffic at all.
-export const routingOverhead: ReadonlySet<UpstreamCall["purpose"]> = new Set<UpstreamCall["purpose"]>([
-  "categorize",
-  "acknowledge",
-  "warmup",
-  "shadow",
-  "judge",
-  "speculative",
-]);
+import { routingOverhead, type UpstreamCall } from "../store/upstream-call.ts";
 
 // What this call would have cost had the traffic gone, unrouted, to the baseline role (thinking_ai):
 // a chat call's tokens at the baseline's list prices, routing overhead not at all, and images and videos

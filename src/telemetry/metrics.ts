@@ -1,6 +1,4 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { RouteStanding } from "../quality/route-quality.ts";
-import { registerRouteQualityGauges } from "../quality/route-quality-metrics.ts";
 import type { CircuitBreakers } from "../resilience/circuit-breaker.ts";
 import type { ModelSchedulers } from "../resilience/model-schedulers.ts";
 import type { LedgerEntry, RequestEntry } from "../store/usage-store.ts";
@@ -17,8 +15,6 @@ export interface LiveState {
   readonly cluster?:
     | (() => Promise<{ queue: Record<string, number>; workers: readonly string[] }>)
     | undefined;
-  // With routing.quality on: each followed category's judged quality and whether it is stepped up.
-  readonly routeQuality?: (() => readonly RouteStanding[]) | undefined;
 }
 
 const circuitStateValue = { closed: 0, half_open: 1, open: 2 } as const;
@@ -153,7 +149,6 @@ export class Metrics implements LedgerListener {
         this.set(await live.runningWorkflows());
       },
     });
-    if (live.routeQuality) registerRouteQualityGauges(this.registry, live.routeQuality);
     const clusterStats = live.cluster;
     if (clusterStats) {
       // Both gauges are collected in the same scrape: they share one read of Redis.

@@ -23,16 +23,8 @@ import {
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
-import type {
-  SpanAttributes,
-  SpanLoss,
-  SpanOptions,
-  TraceCarrier,
-  TraceSpan,
-  Tracing,
-  TracingDeps,
-  TracingSettings,
-} from "./tracing.ts";
+import type { SpanAttributes, SpanOptions, TraceCarrier, TraceSpan, Tracing } from "../core/trace-span.ts";
+import type { SpanLoss, TracingDeps, TracingSettings } from "./tracing-settings.ts";
 
 // Loaded only with tracing on (see tracing.ts). Spans are handed to a batch processor with a bounded
 // queue and exported in the background: a collector that is down, slow or refusing costs a request

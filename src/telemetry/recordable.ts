@@ -1,4 +1,4 @@
-import type { UpstreamCall } from "./upstream-call.ts";
+import type { UpstreamCall } from "../store/upstream-call.ts";
 
 // What a ledger row or a Prometheus counter can hold: a finite amount, not below zero. Prices are checked
 // where they come in (models/listed-price.ts); this is the last line, so that no arithmetic accident (an

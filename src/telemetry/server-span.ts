@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import type { TraceSpan, Tracing } from "./tracing.ts";
+import type { TraceSpan, Tracing } from "../core/trace-span.ts";
 
 // The HTTP request's server span, continuing the client's W3C traceparent when it sent one. Only the
 // method, route pattern and path are recorded: never the query string (it may hold a key) nor headers.

@@ -1,5 +1,5 @@
 import { invalidRequest } from "../core/errors.ts";
-import { wilsonInterval } from "../quality/wilson.ts";
+import { wilsonInterval } from "../core/wilson.ts";
 import type { SeriesBucket, SeriesRows } from "../store/usage-store.ts";
 
 const bucketMs: Record<SeriesBucket, number> = { hour: 3_600_000, day: 86_400_000 };

@@ -2,10 +2,10 @@ import type { Logger } from "pino";
 import type { ModelRoleDefinition } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import { currentContext } from "../core/request-context.ts";
+import type { CallRecorder, UpstreamCall } from "../store/upstream-call.ts";
 import type { LedgerEntry, RequestEntry, UsageStore } from "../store/usage-store.ts";
 import { baselineCost } from "./baseline-cost.ts";
 import { recordable, recordableCall } from "./recordable.ts";
-import type { CallRecorder, UpstreamCall } from "./upstream-call.ts";
 import { WriteQueue, type WriteQueueOptions } from "./write-queue.ts";
 
 export interface LedgerListener {

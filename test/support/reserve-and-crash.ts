@@ -2,9 +2,9 @@
 // its reservation must lapse within its lease. Prints "reserved" once the reservation is held.
 import { Redis } from "ioredis";
 import pino from "pino";
+import type { BudgetLine } from "../../src/budgets/spend-totals.ts";
 import { SharedSpendTotals } from "../../src/cluster/shared-spend-totals.ts";
 import type { UsageStore } from "../../src/store/usage-store.ts";
-import type { BudgetLine } from "../../src/telemetry/spend-totals.ts";
 
 const [redisUrl, keyPrefix, amount, cap, leaseMs] = process.argv.slice(2);
 const redis = new Redis(redisUrl ?? "");

@@ -2,9 +2,9 @@
 // reservation script and prints how many were granted. Run by the budget race test, two at a time.
 import { Redis } from "ioredis";
 import pino from "pino";
+import type { BudgetLine } from "../../src/budgets/spend-totals.ts";
 import { SharedSpendTotals } from "../../src/cluster/shared-spend-totals.ts";
 import type { UsageStore } from "../../src/store/usage-store.ts";
-import type { BudgetLine } from "../../src/telemetry/spend-totals.ts";
 
 const [redisUrl, keyPrefix, count, amount, cap] = process.argv.slice(2);
 const redis = new Redis(redisUrl ?? "");

@@ -2,8 +2,8 @@ import { Writable } from "node:stream";
 import { type App, createApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config/index.ts";
 import type { Clock } from "../../src/core/clock.ts";
+import type { Sleeper } from "../../src/core/sleeper.ts";
 import { createLogger } from "../../src/logger.ts";
-import type { Sleeper } from "../../src/resilience/sleeper.ts";
 import type { FakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 

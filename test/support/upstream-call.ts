@@ -1,4 +1,4 @@
-import type { UpstreamCall } from "../../src/telemetry/upstream-call.ts";
+import type { UpstreamCall } from "../../src/store/upstream-call.ts";
 
 // One answered chat call as the guard reports it; a test changes what it is about.
 export const upstreamCall = (overrides: Partial<UpstreamCall> = {}): UpstreamCall => ({

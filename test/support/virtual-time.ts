@@ -1,4 +1,4 @@
-import { realSleep, type Sleeper } from "../../src/resilience/sleeper.ts";
+import { realSleep, type Sleeper } from "../../src/core/sleeper.ts";
 
 // A clock that only moves when someone sleeps: retry and rate-limit logic runs in microseconds.
 export function virtualTime(start = 0) {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { visibleSessionId } from "../../chat/session-scope.ts";
 import { notFound } from "../../core/errors.ts";
+import { visibleSessionId } from "../../core/session-scope.ts";
 import { TurnSlices } from "../../core/turn-slices.ts";
 import { type RunRecord, runStatuses, type Store, type TaskRecord, taskStatuses } from "../../store/store.ts";
 import type { TemplateCatalog } from "../../workflows/template-catalog.ts";

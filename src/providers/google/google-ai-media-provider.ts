@@ -1,5 +1,5 @@
 import { OrchestratorError } from "../../core/errors.ts";
-import type { Sleeper } from "../../resilience/sleeper.ts";
+import type { Sleeper } from "../../core/sleeper.ts";
 import type { MediaProvider, MediaRequest, MediaResult } from "../media-provider.ts";
 import { errorFromHttpStatus, malformedAnswer, parseRetryAfter, requestNotBuilt } from "../upstream-error.ts";
 import { encodeJson, RequestBuildError } from "../upstream-http.ts";

@@ -1,5 +1,3 @@
-import { requestToClassify } from "../../routing/categorizer-prompt.ts";
-import { categorizeLocally } from "../../routing/local-categorizer.ts";
 import { simulatedTokenCount } from "../../tokens/token-counter.ts";
 import {
   type ChatMessage,
@@ -15,6 +13,9 @@ import { exampleOf } from "./schema-example.ts";
 export interface SimulatedProviderOptions {
   // Pause before answering, to make the offline mode feel like a network call; 0 in tests.
   readonly latencyMs?: number;
+  // Answers a categorizer prompt (L, M or H). Passed in: classifying is the router's business, and
+  // providers sit below it.
+  readonly classify: (prompt: string) => string;
 }
 
 // The offline mode: answers without any network so the service can be tried with no API key.
@@ -22,16 +23,18 @@ export interface SimulatedProviderOptions {
 export class SimulatedProvider implements ChatProvider {
   readonly name = "simulated" as const;
   readonly #latencyMs: number;
+  readonly #classify: (prompt: string) => string;
 
-  constructor(options: SimulatedProviderOptions = {}) {
+  constructor(options: SimulatedProviderOptions) {
     this.#latencyMs = options.latencyMs ?? 0;
+    this.#classify = options.classify;
   }
 
   async complete(request: ChatRequest): Promise<ChatResult> {
     if (this.#latencyMs > 0) await delay(this.#latencyMs, request.signal);
     request.signal?.throwIfAborted();
     const toolCall = forcedToolCall(request);
-    const content = toolCall ? "" : (structuredAnswer(request) ?? answerFor(request));
+    const content = toolCall ? "" : (structuredAnswer(request) ?? answerFor(request, this.#classify));
     const promptTokens = await simulatedTokenCount(
       request.messages.map((message) => textOf(message.content)),
     );
@@ -114,11 +117,11 @@ function structuredAnswer(request: ChatRequest): string | undefined {
   return undefined;
 }
 
-function answerFor(request: ChatRequest): string {
+function answerFor(request: ChatRequest, classify: (prompt: string) => string): string {
   const question = lastUserText(request.messages);
   switch (request.purpose) {
     case "categorize":
-      return categorizeLocally(requestToClassify(question) ?? question);
+      return classify(question);
     case "warmup":
       return "READY";
     case "judge":

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { parseConfig } from "../../../src/config/index.ts";
 import type { Clock } from "../../../src/core/clock.ts";
+import { wilsonInterval } from "../../../src/core/wilson.ts";
 import { createLogger } from "../../../src/logger.ts";
 import {
   RouteQuality,
   type RouteQualityDeps,
   startRouteQuality,
 } from "../../../src/quality/route-quality.ts";
-import { wilsonInterval } from "../../../src/quality/wilson.ts";
 import { openStore } from "../../../src/store/open-store.ts";
 import type { Store } from "../../../src/store/store.ts";
 import type { ShadowSampleEntry } from "../../../src/store/usage-store.ts";

@@ -13,7 +13,7 @@ import {
   type Spend,
   UpstreamGuard,
 } from "../../../src/resilience/upstream-guard.ts";
-import type { UpstreamCall } from "../../../src/telemetry/upstream-call.ts";
+import type { UpstreamCall } from "../../../src/store/upstream-call.ts";
 import { virtualTime } from "../../support/virtual-time.ts";
 
 // A configured model id: it has its own breaker (made-up ids share "other").

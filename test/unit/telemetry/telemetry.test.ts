@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { BudgetGuard } from "../../../src/budgets/budget-guard.ts";
+import { LocalSpendTotals } from "../../../src/budgets/spend-totals.ts";
 import { parseConfig } from "../../../src/config/index.ts";
 import { OrchestratorError } from "../../../src/core/errors.ts";
 import { runWithContext } from "../../../src/core/request-context.ts";
 import type { UsageStore } from "../../../src/store/usage-store.ts";
 import { baselineCost } from "../../../src/telemetry/baseline-cost.ts";
-import { BudgetGuard } from "../../../src/telemetry/budget-guard.ts";
-import { LocalSpendTotals } from "../../../src/telemetry/spend-totals.ts";
 import { percentiles } from "../../../src/telemetry/stats-report.ts";
 import { parseSince } from "../../../src/telemetry/stats-window.ts";
 import { upstreamCall } from "../../support/upstream-call.ts";

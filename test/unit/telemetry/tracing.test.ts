@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseConfig } from "../../../src/config/index.ts";
-import { traceCall } from "../../../src/telemetry/call-span.ts";
-import { startTracing, tracingOff, tracingSettings } from "../../../src/telemetry/tracing.ts";
+import { traceCall } from "../../../src/resilience/call-span.ts";
+import { startTracing, tracingOff } from "../../../src/telemetry/tracing.ts";
+import { tracingSettings } from "../../../src/telemetry/tracing-settings.ts";
 import { upstreamCall } from "../../support/upstream-call.ts";
 
 const neverLoaded = async (): Promise<never> => {

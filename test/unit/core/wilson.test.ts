@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { wilsonInterval, z95 } from "../../../src/quality/wilson.ts";
+import { wilsonInterval, z95 } from "../../../src/core/wilson.ts";
 
 const close = (actual: number | undefined, expected: number, digits = 6) =>
   assert.ok(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { overheadMs, UpstreamTime } from "../../../src/telemetry/upstream-time.ts";
+import { overheadMs, UpstreamTime } from "../../../src/core/upstream-time.ts";
 
 describe("UpstreamTime", () => {
   it("counts the time at least one upstream call is in flight, parallel calls once", () => {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { BudgetGuard, type BudgetLimits } from "../../../src/budgets/budget-guard.ts";
+import { LocalSpendTotals } from "../../../src/budgets/spend-totals.ts";
 import type { Clock } from "../../../src/core/clock.ts";
 import { type RequestContext, runWithContext } from "../../../src/core/request-context.ts";
 import type { GuardedCall, Spend } from "../../../src/resilience/upstream-guard.ts";
 import type { SpendFilter, UsageStore } from "../../../src/store/usage-store.ts";
-import { BudgetGuard, type BudgetLimits } from "../../../src/telemetry/budget-guard.ts";
-import { LocalSpendTotals } from "../../../src/telemetry/spend-totals.ts";
 
 const clock: Clock = { now: () => 0, isoNow: () => "2026-11-25T10:00:00.000Z" };
 

@@ -1,7 +1,7 @@
-import { visibleSessionId } from "../chat/session-scope.ts";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
+import { visibleSessionId } from "../core/session-scope.ts";
 import type { CallHook, GuardedCall, HookTicket, Spend } from "../resilience/upstream-guard.ts";
 import { type BudgetLine, fits, type SpendTotals } from "./spend-totals.ts";
 

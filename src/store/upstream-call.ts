@@ -1,5 +1,5 @@
+import type { CallPurpose } from "../core/call-purpose.ts";
 import type { ErrorKind } from "../core/errors.ts";
-import type { CallPurpose } from "../providers/chat-provider.ts";
 
 // One try at an upstream model, as the cost ledger and the metrics see it. `cached` means the answer
 // came from the response cache and no upstream was called.
@@ -32,3 +32,14 @@ export interface UpstreamCall {
 export interface CallRecorder {
   record(call: UpstreamCall): void;
 }
+
+// Calls that exist only because of routing: without it, a request would go straight to the big model.
+// Shadow calls (the quality figure's baseline answers and judgings) are not traffic at all.
+export const routingOverhead: ReadonlySet<UpstreamCall["purpose"]> = new Set<UpstreamCall["purpose"]>([
+  "categorize",
+  "acknowledge",
+  "warmup",
+  "shadow",
+  "judge",
+  "speculative",
+]);

@@ -1,7 +1,7 @@
 import { scrubSecrets } from "../core/secrets.ts";
+import type { TraceSpan } from "../core/trace-span.ts";
 import { type ChatMessage, textOf } from "../providers/chat-provider.ts";
-import type { TraceSpan } from "./tracing.ts";
-import type { UpstreamCall } from "./upstream-call.ts";
+import type { UpstreamCall } from "../store/upstream-call.ts";
 
 // What the guard knows of a try beyond its ledger row.
 export interface CallDetails {
