@@ -5,7 +5,7 @@ import { OrchestratorError } from "../core/errors.ts";
 // parsed, since a structure thousands of levels deep would overflow the stack wherever it is later walked
 // or serialised (the upstream body, token counting, cache keys). Parsing itself stays Fastify's own
 // (secure-json-parse), so prototype-poisoning protection is unchanged. text/plain, which Fastify would
-// otherwise hand to the routes as a string, gets 415 like every other media type.
+// otherwise hand to the routes as a string, gets 415 like every other media type. An empty body is no body.
 export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): void {
   const parseJson = app.getDefaultJsonParser(
     app.initialConfig.onProtoPoisoning ?? "error",
@@ -14,6 +14,12 @@ export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): v
   app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     const text = body as string;
+    // No body at all is what many client wrappers send to a bodiless route with a JSON content type: it is
+    // no body (undefined), not malformed JSON. Routes that need a body refuse undefined with their own 400.
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
     if (nestsDeeperThan(text, maxDepth)) {
       done(jsonTooDeep(maxDepth), undefined);
       return;
