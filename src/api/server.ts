@@ -25,6 +25,7 @@ import { frameworkErrors, installErrorHandling, maxPathParamLength } from "./err
 import { installJsonBodyParser } from "./json-body.ts";
 import { installRequestDeadline } from "./request-deadline.ts";
 import { installRequestTracking } from "./request-tracking.ts";
+import { ResponseMemory } from "./responses/response-memory.ts";
 import { registerArtifactRoutes } from "./routes/artifact-routes.ts";
 import { registerCatalogRoutes } from "./routes/catalog-routes.ts";
 import { registerChatRoutes } from "./routes/chat-routes.ts";
@@ -42,6 +43,7 @@ import { registerSessionRoutes } from "./routes/session-routes.ts";
 import { registerStatsRoutes } from "./routes/stats-routes.ts";
 import { registerWebRoutes } from "./routes/web-routes.ts";
 import { registerWorkflowRoutes } from "./routes/workflow-routes.ts";
+import { Tenancy } from "./tenancy.ts";
 
 export interface ServerDeps {
   readonly config: AppConfig;
@@ -96,6 +98,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     now: () => deps.clock.isoNow(),
     ...(deps.tracing ? { tracing: deps.tracing } : {}),
   });
+  // The one door to what belongs to a client (see tenancy.ts).
+  const tenancy = new Tenancy({ ...deps, responses: new ResponseMemory(deps.config.responses) });
   installRequestDeadline(app, deps.config.errorHandling.callDeadlineMs, () => deps.clock.now());
   installErrorHandling(app);
   installJsonBodyParser(app, deps.config.system.maxJsonDepth);
@@ -110,10 +114,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerCatalogRoutes(app, deps.models.catalog, deps.config.addons);
   registerChatRoutes(app, deps.chat, deps.newId);
   registerOpenAiRoutes(app, deps);
-  registerResponsesRoutes(app, deps, {
-    ...deps.config.responses,
-    maxExpandedChars: deps.config.system.maxBodyBytes,
-  });
+  registerResponsesRoutes(app, { ...deps, tenancy }, deps.config.system.maxBodyBytes);
   registerMessagesRoutes(app, deps);
   registerModelListRoutes(app, {
     catalog: deps.models.catalog,
@@ -128,16 +129,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerImagesRoutes(app, {
     media: deps.media,
     catalog: deps.models.catalog,
-    store: deps.store,
+    tenancy,
     newId: deps.newId,
     clock: deps.clock,
     callDeadlineMs: deps.config.errorHandling.callDeadlineMs,
     publicUrl: deps.config.system.publicUrl,
   });
-  registerSessionRoutes(app, deps.sessions, deps.models);
-  registerWorkflowRoutes(app, deps);
-  registerArtifactRoutes(app, deps.store);
-  registerRequestRoutes(app, deps);
+  registerSessionRoutes(app, tenancy, deps.models);
+  registerWorkflowRoutes(app, { ...deps, tenancy });
+  registerArtifactRoutes(app, tenancy);
+  registerRequestRoutes(app, tenancy);
   registerStatsRoutes(app, deps);
   registerOpenApiRoutes(app, {
     version: deps.version,

@@ -5,9 +5,8 @@ import type { IdGenerator } from "../../core/ids.ts";
 import type { MediaClient } from "../../models/media-client.ts";
 import type { ModelCatalog } from "../../models/model-catalog.ts";
 import { modelIdSchema } from "../../models/model-id.ts";
-import type { Store } from "../../store/store.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
-import { clientIdOf } from "../client-identity.ts";
+import type { Tenancy } from "../tenancy.ts";
 import { parseInput, unsupported } from "../validation.ts";
 import { roundUsd } from "../views.ts";
 
@@ -57,7 +56,8 @@ export const imagesSchema = z.object({
 export interface ImagesRouteDeps {
   readonly media: MediaClient;
   readonly catalog: ModelCatalog;
-  readonly store: Store;
+  // Saved images belong to the client that asked for them.
+  readonly tenancy: Tenancy;
   readonly newId: IdGenerator;
   readonly clock: { now(): number };
   readonly callDeadlineMs: number;
@@ -95,10 +95,9 @@ export function registerImagesRoutes(app: FastifyInstance, deps: ImagesRouteDeps
       made.map(async (image) => {
         if (inline)
           return { b64_json: Buffer.from(image.data).toString("base64"), revised_prompt: body.prompt };
-        const artifact = await deps.store.saveArtifact({
+        const artifact = await deps.tenancy.of(request).saveArtifact({
           id: deps.newId(),
           runId: null,
-          owner: clientIdOf(request) ?? null,
           contentType: image.contentType,
           data: image.data,
           simulated: image.simulated,

@@ -2,9 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { ChatMessage } from "../../providers/chat-provider.ts";
 import { abortOnDisconnect } from "../abort-on-disconnect.ts";
 import { chatInputOf, continueWithWorkflow, replyWithWorkflow } from "../chat-target.ts";
-import { clientIdOf } from "../client-identity.ts";
 import { routeHeaders } from "../completion-stream.ts";
-import { ResponseMemory, type ResponseMemoryLimits } from "../responses/response-memory.ts";
 import {
   assertInputItemCount,
   convertResponsesRequest,
@@ -19,6 +17,7 @@ import {
   responseObject,
   usageView,
 } from "../responses/responses-view.ts";
+import type { Tenancy } from "../tenancy.ts";
 import { parseInput } from "../validation.ts";
 import { orchestratorView } from "../views.ts";
 import type { OpenAiRouteDeps } from "./openai-routes.ts";
@@ -30,18 +29,16 @@ import type { OpenAiRouteDeps } from "./openai-routes.ts";
 // `maxExpandedChars`: the most text a request's input may expand to (see convertResponsesRequest).
 export function registerResponsesRoutes(
   app: FastifyInstance,
-  deps: OpenAiRouteDeps,
-  limits: ResponseMemoryLimits & { readonly maxExpandedChars: number },
+  deps: OpenAiRouteDeps & { readonly tenancy: Tenancy },
+  maxExpandedChars: number,
 ): void {
-  const { maxExpandedChars, ...memoryLimits } = limits;
-  const memory = new ResponseMemory(memoryLimits);
   const compactId = () => deps.newId().replaceAll("-", "");
 
   app.post("/v1/responses", async (request, reply) => {
     assertInputItemCount(request.body);
     const body = parseInput(responsesBodySchema, request.body);
     if (body.cache && request.orchestration) request.orchestration.preferCache = true;
-    const stored = memory.of(clientIdOf(request));
+    const stored = deps.tenancy.of(request).responses;
     const converted = convertResponsesRequest(body, stored, maxExpandedChars);
     const input = chatInputOf(deps.models, body.model, converted, "input");
     const signal = abortOnDisconnect(reply);

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import type { SessionService } from "../../chat/session-service.ts";
 import type { ModelClient } from "../../models/model-client.ts";
-import { clientIdOf } from "../client-identity.ts";
 import { sessionParamsSchema } from "../schemas.ts";
+import type { Tenancy } from "../tenancy.ts";
 import { parseInput } from "../validation.ts";
 
 export const sessionCreatedSchema = z.object({
@@ -32,13 +31,9 @@ export const sessionHistorySchema = z.object({
   ),
 });
 
-export function registerSessionRoutes(
-  app: FastifyInstance,
-  sessions: SessionService,
-  models: ModelClient,
-): void {
+export function registerSessionRoutes(app: FastifyInstance, tenancy: Tenancy, models: ModelClient): void {
   app.post("/sessions", async (request, reply) => {
-    const { session, warmupRoles } = await sessions.open(clientIdOf(request));
+    const { session, warmupRoles } = await tenancy.of(request).openSession();
     const created: z.output<typeof sessionCreatedSchema> = {
       session_id: session.id,
       created_at: session.createdAt,
@@ -50,7 +45,7 @@ export function registerSessionRoutes(
 
   app.get("/sessions/:id", async (request): Promise<z.output<typeof sessionHistorySchema>> => {
     const { id } = parseInput(sessionParamsSchema, request.params, "path");
-    const { session, messages } = await sessions.history(id, clientIdOf(request));
+    const { session, messages } = await tenancy.of(request).session(id);
     return {
       session_id: session.id,
       created_at: session.createdAt,

@@ -1,22 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { notFound } from "../../core/errors.ts";
 import { visibleSessionId } from "../../core/session-scope.ts";
 import { TurnSlices } from "../../core/turn-slices.ts";
-import { type RunRecord, runStatuses, type Store, type TaskRecord, taskStatuses } from "../../store/store.ts";
+import { type RunRecord, runStatuses, type TaskRecord, taskStatuses } from "../../store/store.ts";
 import type { TemplateCatalog } from "../../workflows/template-catalog.ts";
 import type { WorkflowEvent, WorkflowEvents } from "../../workflows/workflow-events.ts";
 import { type WorkflowDefinition, workflowRequestSchema } from "../../workflows/workflow-schema.ts";
-import type { WorkflowService } from "../../workflows/workflow-service.ts";
-import { clientIdOf } from "../client-identity.ts";
 import { EventStream } from "../event-stream.ts";
 import { workflowParamsSchema } from "../schemas.ts";
+import type { ClientScope, Tenancy } from "../tenancy.ts";
 import { parseInput } from "../validation.ts";
 import { roundUsd } from "../views.ts";
 
+// Runs are reached only through the request's client scope (see tenancy.ts), never the store directly.
 export interface WorkflowRouteDeps {
-  readonly store: Store;
-  readonly workflows: WorkflowService;
+  readonly tenancy: Tenancy;
   readonly templates: TemplateCatalog;
   readonly events: WorkflowEvents;
 }
@@ -95,7 +93,7 @@ export const templatesSchema = z.object({
 const submissionSliceMs = 5;
 
 export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRouteDeps): void {
-  const { store, workflows, templates } = deps;
+  const { tenancy, templates } = deps;
   const submissions = new TurnSlices(submissionSliceMs);
 
   // Runs the workflow; waits for it unless "async": true, in which case 202 comes back at once.
@@ -106,10 +104,8 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
     isAsync: boolean,
     timeoutSeconds?: number,
   ) => {
-    const { id, estimateUsd } = await workflows.submit(definition, {
-      timeoutSeconds,
-      owner: clientIdOf(request) ?? null,
-    });
+    const scope = tenancy.of(request);
+    const { id, estimateUsd } = await scope.submitRun(definition, { timeoutSeconds });
     if (isAsync)
       return reply.status(202).send({
         workflow_id: id,
@@ -117,8 +113,8 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
         workflow_url: `/workflow/${id}`,
         estimate_usd: roundUsd(estimateUsd),
       });
-    await workflows.waitFor(id);
-    return reply.send(await workflowView(store, request, id));
+    await scope.waitForSubmitted(id);
+    return reply.send(await workflowView(scope, id));
   };
 
   app.post("/workflow", async (request, reply) => {
@@ -160,13 +156,14 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
 
   app.get("/workflow/:id", async (request) => {
     const { id } = parseInput(workflowParamsSchema, request.params, "path");
-    return workflowView(store, request, id);
+    return workflowView(tenancy.of(request), id);
   });
 
   app.delete("/workflow/:id", async (request, reply) => {
     const { id } = parseInput(workflowParamsSchema, request.params, "path");
-    const record = await ownedRun(store, request, id);
-    if (!(await workflows.cancel(id))) {
+    const scope = tenancy.of(request);
+    const { cancelled, run: record } = await scope.cancelRun(id);
+    if (!cancelled) {
       return reply.status(409).send({
         error: {
           type: "logical",
@@ -176,14 +173,12 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
         },
       });
     }
-    await workflows.waitFor(id);
-    return workflowView(store, request, id);
+    return workflowView(scope, id);
   });
 
   app.post("/workflow/:id/resume", async (request, reply) => {
     const { id } = parseInput(workflowParamsSchema, request.params, "path");
-    await ownedRun(store, request, id);
-    await workflows.resume(id);
+    await tenancy.of(request).resumeRun(id);
     return reply.status(202).send({ workflow_id: id, status: "running", workflow_url: `/workflow/${id}` });
   });
 
@@ -200,8 +195,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
     const onClose = () => wake?.();
     reply.raw.once("close", onClose);
     try {
-      const record = await ownedRun(store, request, id);
-      const tasks = await store.listTasks(id);
+      const { run: record, tasks } = await tenancy.of(request).runWithTasks(id);
       // Live events that came while the run was being read may be in what was read as well: those are
       // not sent twice.
       let beforeRead = live.length;
@@ -237,16 +231,9 @@ export function registerWorkflowRoutes(app: FastifyInstance, deps: WorkflowRoute
   });
 }
 
-// A run another client started is not found, exactly like one that does not exist.
-async function ownedRun(store: Store, request: FastifyRequest, id: string): Promise<RunRecord> {
-  const record = await store.getRun(id);
-  if (!record || record.owner !== (clientIdOf(request) ?? null)) throw notFound("workflow", id);
-  return record;
-}
-
-async function workflowView(store: Store, request: FastifyRequest, id: string) {
-  const record = await ownedRun(store, request, id);
-  return runView(record, await store.listTasks(id));
+async function workflowView(scope: ClientScope, id: string) {
+  const { run, tasks } = await scope.runWithTasks(id);
+  return runView(run, tasks);
 }
 
 export function runView(run: RunRecord, tasks: readonly TaskRecord[]): z.output<typeof workflowRecordSchema> {
