@@ -5,7 +5,6 @@ import { toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import { currentContext } from "../core/request-context.ts";
 import { storedSessionId, visibleSessionId } from "../core/session-scope.ts";
-import type { TraceStep } from "../core/trace-step.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
 import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
 import { Speculation } from "../models/speculation.ts";
@@ -30,10 +29,8 @@ import {
   decideRoute,
   type RouteDecision,
   type RouteRequest,
-  type RouteRule,
   type RouterKnowledge,
   type RouterPolicy,
-  type Skip,
 } from "../routing/router.ts";
 import { routerKnowledge } from "../routing/router-knowledge.ts";
 import type { NewMessage, Store, StoredMessage } from "../store/store.ts";
