@@ -1,10 +1,10 @@
 import type { ChatInput, ChatReply, ChatTarget } from "../chat/chat-service.ts";
 import { invalidRequest, OrchestratorError } from "../core/errors.ts";
+import { type Usage, zeroUsage } from "../core/usage.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { ChatMessage, GenerationOptions } from "../providers/chat-provider.ts";
 import type { Store } from "../store/store.ts";
 import type { WorkflowService } from "../workflows/workflow-service.ts";
-import type { ExtraUsage } from "./completion-stream.ts";
 
 // What the OpenAI-, Responses- and Anthropic-style endpoints share: which model a request's `model`
 // names, the pipeline input built from a converted request, and the finished answer of an H request's
@@ -60,7 +60,7 @@ export function chatInputOf(
 // started one.
 export function continueWithWorkflow(
   deps: WorkflowDeps,
-): (done: ChatReply) => Promise<{ text: string; usage: ExtraUsage } | undefined> {
+): (done: ChatReply) => Promise<{ text: string; usage: Usage } | undefined> {
   return async (done) => {
     if (!done.workflowId) return undefined;
     const finished = await finishedWorkflow(deps, done.workflowId);
@@ -73,7 +73,7 @@ export async function replyWithWorkflow(
   deps: WorkflowDeps,
   done: ChatReply,
 ): Promise<{
-  finished: { text: string; usage: ExtraUsage } | undefined;
+  finished: { text: string; usage: Usage } | undefined;
   promptTokens: number;
   completionTokens: number;
 }> {
@@ -89,7 +89,7 @@ export async function replyWithWorkflow(
 export async function finishedWorkflow(
   deps: WorkflowDeps,
   workflowId: string,
-): Promise<{ text: string; usage: ExtraUsage }> {
+): Promise<{ text: string; usage: Usage }> {
   await deps.workflows.waitFor(workflowId);
   const run = await deps.store.getRun(workflowId);
   if (run?.status !== "completed" || run.result === null) {
@@ -102,6 +102,6 @@ export async function finishedWorkflow(
   }
   return {
     text: run.result,
-    usage: run.usage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 },
+    usage: run.usage ?? zeroUsage,
   };
 }

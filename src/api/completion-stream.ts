@@ -2,6 +2,7 @@ import type { FastifyReply } from "fastify";
 import type { ChatEvent, ChatReply, RouteInfo } from "../chat/chat-service.ts";
 import type { RoutingInfo } from "../chat/routing-info.ts";
 import { toOrchestratorError } from "../core/errors.ts";
+import type { Usage } from "../core/usage.ts";
 import { routeHeader } from "../routing/route-trace.ts";
 import { EventStream } from "./event-stream.ts";
 import { openChatStream } from "./open-chat-stream.ts";
@@ -15,13 +16,7 @@ export interface CompletionStreamOptions {
   readonly describeReply: (reply: ChatReply, extraCostUsd: number) => Record<string, unknown>;
   readonly includeUsage: boolean;
   // Text to append after the model's own, such as the finished answer of a background workflow.
-  readonly continueWith?: (reply: ChatReply) => Promise<{ text: string; usage: ExtraUsage } | undefined>;
-}
-
-export interface ExtraUsage {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly costUsd: number;
+  readonly continueWith?: (reply: ChatReply) => Promise<{ text: string; usage: Usage } | undefined>;
 }
 
 export function routeHeaders(route: {

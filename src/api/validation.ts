@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { clip } from "../core/clip.ts";
 import { invalidRequest } from "../core/errors.ts";
 
 // Validates an HTTP input against its schema; the first problem becomes a 400 that names the field.
@@ -15,7 +16,7 @@ export function parseInput<Schema extends z.ZodType>(
   const issue = result.error.issues[0];
   // A field the schema does not know is named as the field itself, not as its parent object.
   if (issue?.code === "unrecognized_keys") {
-    const key = clip(String(issue.keys[0]));
+    const key = clipName(String(issue.keys[0]));
     throw invalidRequest(formatPath([...issue.path, key]), "is not a known field");
   }
   const field = formatPath(issue?.path ?? []);
@@ -33,8 +34,8 @@ export function unsupported(reason: string) {
 }
 
 // Names taken from a client (an unknown key) are echoed only so far.
-function clip(text: string, max = 64): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+function clipName(text: string): string {
+  return clip(text, 64, "…");
 }
 
 // `workflow[0].tasks[1].prompt`: the same notation the workflow validator uses in its messages.

@@ -1,12 +1,14 @@
 import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
+import { clip } from "../core/clip.ts";
 import type { Clock } from "../core/clock.ts";
 import { toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import { currentContext } from "../core/request-context.ts";
 import { storedSessionId, visibleSessionId } from "../core/session-scope.ts";
+import { sumUsage, type Usage } from "../core/usage.ts";
 import type { ResolvedRole } from "../models/model-catalog.ts";
-import type { ModelClient, RoleCall, RoleCallResult, RoleUsage } from "../models/model-client.ts";
+import type { ModelClient, RoleCall, RoleCallResult } from "../models/model-client.ts";
 import { Speculation } from "../models/speculation.ts";
 import {
   type ChatMessage,
@@ -81,7 +83,7 @@ export interface ChatReply {
   readonly provider: ProviderName;
   readonly finishReason: string;
   // Everything this request spent, categorizer included.
-  readonly usage: RoleUsage;
+  readonly usage: Usage;
   readonly workflowId?: string;
   // The role's own model that failed when a fallback answered instead.
   readonly fallbackFrom?: string;
@@ -524,7 +526,7 @@ export class ChatService {
   // The planner sees the request with a glimpse of the conversation before it, so follow-ups make sense.
   #withContext(turn: Turn): string {
     const recent = this.#recentTurns(turn, 4)
-      .map((m) => `${m.role}: ${clipText(textOf(m.content), 1_000)}`)
+      .map((m) => `${m.role}: ${clip(textOf(m.content), 1_000)}`)
       .join("\n");
     return recent ? `Conversation so far:\n${recent}\n\nRequest:\n${turn.input.message}` : turn.input.message;
   }
@@ -613,29 +615,6 @@ export class ChatService {
       ...(call.cached ? { cached: true } : {}),
     };
   }
-}
-
-function sumUsage(usages: readonly (RoleUsage | Spend)[]): RoleUsage {
-  const sum = usages.reduce<{
-    promptTokens: number;
-    completionTokens: number;
-    reasoningTokens: number;
-    costUsd: number;
-  }>(
-    (total, usage) => ({
-      promptTokens: total.promptTokens + usage.promptTokens,
-      completionTokens: total.completionTokens + usage.completionTokens,
-      reasoningTokens: total.reasoningTokens + (usage.reasoningTokens ?? 0),
-      costUsd: total.costUsd + usage.costUsd,
-    }),
-    { promptTokens: 0, completionTokens: 0, reasoningTokens: 0, costUsd: 0 },
-  );
-  const { reasoningTokens, ...rest } = sum;
-  return reasoningTokens > 0 ? { ...rest, reasoningTokens } : rest;
-}
-
-function clipText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)} […]`;
 }
 
 // What the answer says of its route: the rule, the label and how it was found, what the constraints passed

@@ -1,5 +1,5 @@
 import type { TraceCarrier } from "../core/trace-span.ts";
-import type { RunUsage } from "../store/store.ts";
+import type { Usage } from "../core/usage.ts";
 
 // The jobs on the workflow queue. An "advance" job drives one run: it plans (H requests), queues the next
 // stage's tasks as its children, waits for them, and finally completes or fails the run. A "task" job runs
@@ -27,7 +27,7 @@ export interface AdvanceJobData {
   // This attempt at the run (a resume starts another): jobs of other attempts stand down.
   readonly attempt: string;
   readonly context: JobContext;
-  readonly planUsage?: RunUsage;
+  readonly planUsage?: Usage;
 }
 
 export interface TaskJobData {

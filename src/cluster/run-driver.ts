@@ -4,15 +4,14 @@ import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext, runWithContext } from "../core/request-context.ts";
 import type { TraceSpan, Tracing } from "../core/trace-span.ts";
-import type { RunRecord, RunUsage, Store } from "../store/store.ts";
+import { addUsage, type Usage, zeroUsage } from "../core/usage.ts";
+import type { RunRecord, Store } from "../store/store.ts";
 import {
-  addUsage,
   cancelledError,
   failureOf,
   nextStep,
   type TaskDescriptor,
   timeoutError,
-  zeroUsage,
 } from "../workflows/run-rules.ts";
 import type { RunSteps } from "../workflows/run-steps.ts";
 import { type AdvanceJobData, type JobContext, type TaskJobData, taskJob } from "./jobs.ts";
@@ -132,7 +131,7 @@ export class RunDriver {
     });
   }
 
-  async #fail(run: RunRecord, failure: OrchestratorError, planUsage: RunUsage): Promise<void> {
+  async #fail(run: RunRecord, failure: OrchestratorError, planUsage: Usage): Promise<void> {
     const spent = addUsage(planUsage, await this.#deps.steps.spentSoFar(run.id));
     await this.#deps.steps.fail(run, failure, spent);
   }

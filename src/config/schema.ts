@@ -497,10 +497,8 @@ export const configSchema = z.strictObject({
   cluster: clusterSchema.prefault({}),
 });
 
-export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type ModelRoleDefinition = z.output<typeof modelRoleSchema>;
-export type ReasoningSettings = z.output<typeof reasoningSchema>;
 export type AddonDefinition = z.output<typeof addonSchema>;
 export type RoutingConfig = ParsedConfig["routing"];
 export type RouteTarget = z.output<typeof routeTarget>;

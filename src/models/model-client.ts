@@ -3,6 +3,7 @@ import type { CallPurpose } from "../core/call-purpose.ts";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
+import { addTokens, type Usage } from "../core/usage.ts";
 import {
   type ChatMessage,
   type ChatProvider,
@@ -38,21 +39,13 @@ export interface RoleCall extends GenerationOptions {
   readonly speculation?: Speculation;
 }
 
-export interface RoleUsage {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  // Of the completion tokens, those spent reasoning (thinking models); absent when none.
-  readonly reasoningTokens?: number;
-  readonly costUsd: number;
-}
-
 export interface RoleCallResult {
   readonly content: string;
   readonly role: string;
   readonly model: string;
   readonly provider: ProviderName;
   readonly finishReason: string;
-  readonly usage: RoleUsage;
+  readonly usage: Usage;
   readonly latencyMs: number;
   // Set when the role's own model failed and a fallback answered.
   readonly fallbackFrom?: string;
@@ -206,11 +199,11 @@ export class ModelClient {
               continue;
             }
             if (!emitted && emptyCutOff(event.result)) {
-              if (earlier) throw emptyAnswer(resolved.role, model, addUsage(earlier, event.result));
+              if (earlier) throw emptyAnswer(resolved.role, model, withBothUsages(earlier, event.result));
               cutOff = event.result;
               break;
             }
-            const whole = earlier ? addUsage(earlier, event.result) : event.result;
+            const whole = earlier ? withBothUsages(earlier, event.result) : event.result;
             const answer = this.#result(resolved, provider, model, whole, started, primary);
             this.#toCache(cacheKey, answer);
             yield { type: "done", result: answer };
@@ -256,7 +249,7 @@ export class ModelClient {
       "the model used its whole output budget on reasoning; asking again with more room",
     );
     const second = await run(this.#moreRoom(first, resolved, call, model));
-    const both = addUsage(first, second);
+    const both = withBothUsages(first, second);
     if (emptyCutOff(second)) throw emptyAnswer(resolved.role, model, both);
     return both;
   }
@@ -544,16 +537,14 @@ function emptyCutOff(result: ChatResult): boolean {
   return result.finishReason === "length" && result.content.trim() === "" && !result.toolCalls?.length;
 }
 
-function addUsage(earlier: ChatResult, later: ChatResult): ChatResult {
+// The later answer, carrying what both tries used (a reported cost only when both reported one).
+function withBothUsages(earlier: ChatResult, later: ChatResult): ChatResult {
   const a = earlier.usage;
   const b = later.usage;
-  const reasoningTokens = (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
   return {
     ...later,
     usage: {
-      promptTokens: a.promptTokens + b.promptTokens,
-      completionTokens: a.completionTokens + b.completionTokens,
-      ...(reasoningTokens > 0 ? { reasoningTokens } : {}),
+      ...addTokens(a, b),
       ...(a.reportedCostUsd !== undefined && b.reportedCostUsd !== undefined
         ? { reportedCostUsd: a.reportedCostUsd + b.reportedCostUsd }
         : {}),

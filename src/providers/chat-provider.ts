@@ -1,4 +1,5 @@
 import type { CallPurpose } from "../core/call-purpose.ts";
+import type { TokenUsage } from "../core/usage.ts";
 
 // The one model interface every provider implements; the rest of the service knows only this.
 
@@ -66,11 +67,8 @@ export interface ChatRequest extends GenerationOptions {
   readonly purpose?: CallPurpose;
 }
 
-export interface ChatUsage {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  // Of the completion tokens, those a thinking model spent reasoning.
-  readonly reasoningTokens?: number;
+// Priced above this layer (models/model-client.ts), where it becomes a Usage.
+export interface ChatUsage extends TokenUsage {
   // What the upstream says the call cost, when it says so (OpenRouter does).
   readonly reportedCostUsd?: number;
 }

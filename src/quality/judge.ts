@@ -1,3 +1,4 @@
+import { clip } from "../core/clip.ts";
 import { boundaryFor, type DrawToken, fenced, randomToken } from "../core/prompt-fence.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
 import { textOf } from "../providers/chat-provider.ts";
@@ -46,7 +47,7 @@ export function judgeMessages(
     .join("\n\n");
   const request =
     transcript.length <= maxRequestChars ? transcript : `[…]${transcript.slice(-maxRequestChars)}`;
-  const [a, b] = [clip(answers[0]), clip(answers[1])];
+  const [a, b] = [clip(answers[0], maxAnswerChars), clip(answers[1], maxAnswerChars)];
   const token = boundaryFor([request, a, b], draw);
   return [
     { role: "system", content: judgeRubric },
@@ -121,11 +122,6 @@ function winnerOf(raw: string): JudgeRuling["winner"] | undefined {
   return undefined;
 }
 
-function clip(text: string): string {
-  return text.length <= maxAnswerChars ? text : `${text.slice(0, maxAnswerChars)} […]`;
-}
-
 function clipReason(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= maxReasonChars ? flat : `${flat.slice(0, maxReasonChars)}…`;
+  return clip(text.replace(/\s+/g, " ").trim(), maxReasonChars, "…");
 }

@@ -1,3 +1,4 @@
+import { clip } from "../core/clip.ts";
 import { scrubSecrets } from "../core/secrets.ts";
 import type { TraceSpan } from "../core/trace-span.ts";
 import { type ChatMessage, textOf } from "../providers/chat-provider.ts";
@@ -85,7 +86,7 @@ function inputMessages(messages: readonly ChatMessage[]): string {
     JSON.stringify(
       messages.map((message) => ({
         role: message.role,
-        parts: [{ type: "text", content: clip(scrubSecrets(textOf(message.content))) }],
+        parts: [{ type: "text", content: clipContent(scrubSecrets(textOf(message.content))) }],
       })),
     ),
   );
@@ -96,17 +97,17 @@ function outputMessages(text: string, finishReason: string | undefined): string 
     JSON.stringify([
       {
         role: "assistant",
-        parts: [{ type: "text", content: clip(scrubSecrets(text)) }],
+        parts: [{ type: "text", content: clipContent(scrubSecrets(text)) }],
         ...(finishReason ? { finish_reason: finishReason } : {}),
       },
     ]),
   );
 }
 
-function clip(text: string): string {
-  return text.length <= maxContentChars ? text : `${text.slice(0, maxContentChars)}…`;
+function clipContent(text: string): string {
+  return clip(text, maxContentChars, "…");
 }
 
 function clipped(json: string): string {
-  return json.length <= 8 * maxContentChars ? json : `${json.slice(0, 8 * maxContentChars)}…`;
+  return clip(json, 8 * maxContentChars, "…");
 }

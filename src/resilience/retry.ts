@@ -1,4 +1,4 @@
-import { type OrchestratorError, toOrchestratorError } from "../core/errors.ts";
+import type { OrchestratorError } from "../core/errors.ts";
 import type { Sleeper } from "../core/sleeper.ts";
 import { type BackoffSettings, type RandomSource, retryDelay } from "./backoff.ts";
 
@@ -16,25 +16,6 @@ export interface RetryOptions {
   readonly deadline: number;
   readonly signal?: AbortSignal | undefined;
   readonly onRetry?: (event: { attempt: number; delayMs: number; error: OrchestratorError }) => void;
-}
-
-// Runs `attempt` until it succeeds, the error is not worth retrying, the kind's tries are spent,
-// or the next wait would end past the caller's deadline. Throws the last error.
-export async function withRetry<T>(
-  attempt: (attemptNumber: number) => Promise<T>,
-  options: RetryOptions,
-): Promise<T> {
-  for (let attemptNumber = 1; ; attemptNumber++) {
-    try {
-      return await attempt(attemptNumber);
-    } catch (raw) {
-      const error = toOrchestratorError(raw);
-      const delayMs = planRetry(error, attemptNumber, options);
-      if (delayMs === undefined) throw error;
-      options.onRetry?.({ attempt: attemptNumber, delayMs, error });
-      await options.sleep(delayMs, options.signal);
-    }
-  }
 }
 
 // How long to wait before trying again after `error` on try number `attemptNumber`, or undefined to give up.

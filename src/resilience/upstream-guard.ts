@@ -2,6 +2,7 @@ import type { CallPurpose } from "../core/call-purpose.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext } from "../core/request-context.ts";
 import { type TimedSignal, timedSignal } from "../core/timed-signal.ts";
+import type { Usage } from "../core/usage.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
 import type { UpstreamKind } from "../providers/provider-registry.ts";
 import type { CallRecorder, CostSource, UpstreamCall } from "../store/upstream-call.ts";
@@ -61,11 +62,7 @@ export interface Attempt {
 }
 
 // What a successful try used and cost, priced at the called model's own price.
-export interface Spend {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly reasoningTokens?: number;
-  readonly costUsd: number;
+export interface Spend extends Usage {
   readonly costSource: CostSource;
   // For the trace: the model that says it answered, why it stopped, and its text.
   readonly responseModel?: string;

@@ -1,3 +1,4 @@
+import { clip } from "../core/clip.ts";
 import { boundaryFor, type DrawToken, fenced, randomToken } from "../core/prompt-fence.ts";
 import type { ChatMessage } from "../providers/chat-provider.ts";
 
@@ -72,8 +73,4 @@ export function requestToClassify(prompt: string): string | undefined {
   const opening = `${requestLabel}\n<request-${closing[1]}>\n`;
   const start = prompt.indexOf(opening);
   return start === -1 ? undefined : prompt.slice(start + opening.length, closing.index);
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)} […]`;
 }

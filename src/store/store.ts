@@ -1,3 +1,4 @@
+import type { Usage } from "../core/usage.ts";
 import type { LedgerEntry, UsageStore } from "./usage-store.ts";
 
 // What the service persists: sessions with their messages, and background runs (H requests, workflows).
@@ -30,12 +31,6 @@ export interface SessionRecord {
 export const runStatuses = ["running", "completed", "failed", "interrupted", "cancelled"] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
-export interface RunUsage {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly costUsd: number;
-}
-
 export interface RunError {
   readonly type: string;
   readonly code: string;
@@ -55,7 +50,7 @@ export interface TaskRecord {
   readonly status: TaskStatus;
   readonly output: string | null;
   readonly error: RunError | null;
-  readonly usage: RunUsage | null;
+  readonly usage: Usage | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   // The process that ran (or runs) the task, and the attempt at the run it belongs to (queue mode).
@@ -84,7 +79,7 @@ export interface RunRecord {
   readonly result: string | null;
   readonly error: RunError | null;
   readonly model: string | null;
-  readonly usage: RunUsage | null;
+  readonly usage: Usage | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt: string | null;
@@ -137,7 +132,7 @@ export interface RunUpdate {
   readonly result?: string;
   readonly error?: RunError;
   readonly model?: string;
-  readonly usage?: RunUsage;
+  readonly usage?: Usage;
 }
 
 export interface Store {

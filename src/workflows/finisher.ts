@@ -1,3 +1,4 @@
+import { clip } from "../core/clip.ts";
 import type { ModelClient, RoleCallResult } from "../models/model-client.ts";
 import type { RunError } from "../store/store.ts";
 
@@ -12,7 +13,7 @@ export async function writeFinalAnswer(
   options: { signal: AbortSignal; deadline: number },
 ): Promise<RoleCallResult> {
   const results = Object.entries(outputs)
-    .map(([name, output]) => `### ${name}\n${clip(output)}`)
+    .map(([name, output]) => `### ${name}\n${clipOutput(output)}`)
     .join("\n\n");
   return models.call(role, {
     purpose: "finish",
@@ -54,12 +55,12 @@ export async function explainFailure(
       },
       {
         role: "user",
-        content: `Request:\n${clip(request)}\n\nError (${error.type}, ${error.code}): ${error.message}\n\nCompleted steps: ${completed.length > 0 ? completed.join(", ") : "none"}`,
+        content: `Request:\n${clipOutput(request)}\n\nError (${error.type}, ${error.code}): ${error.message}\n\nCompleted steps: ${completed.length > 0 ? completed.join(", ") : "none"}`,
       },
     ],
   });
 }
 
-function clip(text: string): string {
-  return text.length <= maxCharsPerOutput ? text : `${text.slice(0, maxCharsPerOutput)}\n[…]`;
+function clipOutput(text: string): string {
+  return clip(text, maxCharsPerOutput, "\n[…]");
 }

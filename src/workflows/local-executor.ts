@@ -3,20 +3,19 @@ import type { Clock } from "../core/clock.ts";
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import { currentContext, runWithContextPatch } from "../core/request-context.ts";
 import { TurnGate } from "../core/turn-gate.ts";
+import { addUsage, type Usage, zeroUsage } from "../core/usage.ts";
 import type { HeldSlot } from "../resilience/held-slot.ts";
 import type { Priority } from "../resilience/priority-scheduler.ts";
 import type { AdmissionTicket, SlotAdmission } from "../resilience/upstream-guard.ts";
-import type { InitialClaim, RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
+import type { InitialClaim, RunRecord, Store, TaskRecord } from "../store/store.ts";
 import { newAttempt, type RunExecutor, type RunStart } from "./run-executor.ts";
 import {
-  addUsage,
   cancelledError,
   failureOf,
   nextStep,
   type TaskDescriptor,
   taskKey,
   timeoutError,
-  zeroUsage,
 } from "./run-rules.ts";
 import type { RunSteps, StepContext } from "./run-steps.ts";
 import { type TaskEnd, taskPriority } from "./workflow-engine.ts";
@@ -393,7 +392,7 @@ export class LocalExecutor implements RunExecutor {
 
   // The run stops: its tasks end first (storing how they ended, so what finished is kept); then it fails,
   // unless the process is shutting down, in which case its lease is released for the next process.
-  async #stop(run: RunRecord, local: LocalRun, raw: unknown, planUsage: RunUsage): Promise<void> {
+  async #stop(run: RunRecord, local: LocalRun, raw: unknown, planUsage: Usage): Promise<void> {
     const signal = local.controller.signal;
     if (raw !== undefined && !signal.aborted) local.controller.abort(toOrchestratorError(raw));
     await this.#settle(local);
@@ -404,7 +403,7 @@ export class LocalExecutor implements RunExecutor {
     await this.#fail(run, failureOf(signal, raw), planUsage);
   }
 
-  async #fail(run: RunRecord, failure: OrchestratorError, planUsage: RunUsage) {
+  async #fail(run: RunRecord, failure: OrchestratorError, planUsage: Usage) {
     const spent = addUsage(planUsage, await this.#deps.steps.spentSoFar(run.id));
     await this.#deps.steps.fail(run, failure, spent);
   }

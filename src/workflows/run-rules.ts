@@ -1,5 +1,6 @@
 import { OrchestratorError, toOrchestratorError } from "../core/errors.ts";
-import type { RunRecord, RunUsage, TaskRecord } from "../store/store.ts";
+import { sumUsage, type Usage } from "../core/usage.ts";
+import type { RunRecord, TaskRecord } from "../store/store.ts";
 import type { WorkflowDefinition } from "./workflow-schema.ts";
 
 // The rules of a run, written once for every executor: given the stored run and its tasks, what happens
@@ -21,10 +22,8 @@ export type NextStep =
   | { readonly kind: "start"; readonly tasks: readonly TaskDescriptor[] }
   // Tasks of this attempt are still running: ask again when one of them ends.
   | { readonly kind: "wait" }
-  | { readonly kind: "complete"; readonly outputs: Record<string, string>; readonly usage: RunUsage }
+  | { readonly kind: "complete"; readonly outputs: Record<string, string>; readonly usage: Usage }
   | { readonly kind: "fail"; readonly error: OrchestratorError };
-
-export const zeroUsage: RunUsage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
 
 const key = (stage: number, index: number) => `${stage}:${index}`;
 export const taskKey = (task: { readonly stage: number; readonly index: number }): string =>
@@ -66,7 +65,7 @@ export function nextStep(
       .map(({ index }) => ({ runId: run.id, attempt, stage, index }));
     return ready.length > 0 ? { kind: "start", tasks: ready } : { kind: "wait" };
   }
-  return { kind: "complete", outputs: outputsOf(tasks), usage: sumUsage(tasks) };
+  return { kind: "complete", outputs: outputsOf(tasks), usage: usageOfTasks(tasks) };
 }
 
 // The variables a task's prompt may use: the workflow's own, and the outputs finished so far.
@@ -85,16 +84,9 @@ export function outputsOf(tasks: readonly TaskRecord[]): Record<string, string> 
   );
 }
 
-export function sumUsage(tasks: readonly TaskRecord[]): RunUsage {
-  return tasks.reduce((sum, t) => (t.usage ? addUsage(sum, t.usage) : sum), zeroUsage);
-}
-
-export function addUsage(a: RunUsage, b: RunUsage): RunUsage {
-  return {
-    promptTokens: a.promptTokens + b.promptTokens,
-    completionTokens: a.completionTokens + b.completionTokens,
-    costUsd: a.costUsd + b.costUsd,
-  };
+// What the run's tasks spent together (a task that never called a model has no usage).
+export function usageOfTasks(tasks: readonly TaskRecord[]): Usage {
+  return sumUsage(tasks.flatMap((t) => (t.usage ? [t.usage] : [])));
 }
 
 export function cancelledError(): OrchestratorError {

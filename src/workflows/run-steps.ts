@@ -2,14 +2,15 @@ import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
 import type { Clock } from "../core/clock.ts";
 import { OrchestratorError } from "../core/errors.ts";
+import { addUsage, sumUsage, type Usage } from "../core/usage.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { HeldSlot } from "../resilience/held-slot.ts";
-import type { NewMessage, RunError, RunRecord, RunUsage, Store, TaskRecord } from "../store/store.ts";
+import type { NewMessage, RunError, RunRecord, Store, TaskRecord } from "../store/store.ts";
 import type { TokenCounter } from "../tokens/token-counter.ts";
 import { estimateWorkflowCostUsd } from "./estimate-cost.ts";
 import { explainFailure, writeFinalAnswer } from "./finisher.ts";
 import { planWorkflow } from "./planner.ts";
-import { addUsage, type TaskDescriptor, taskValues, zeroUsage } from "./run-rules.ts";
+import { type TaskDescriptor, taskValues, usageOfTasks } from "./run-rules.ts";
 import type { TaskEnd, TaskToRun, WorkflowEngine } from "./workflow-engine.ts";
 import type { WorkflowEvents } from "./workflow-events.ts";
 import type { WorkflowDefinition } from "./workflow-schema.ts";
@@ -48,7 +49,7 @@ export class RunSteps {
   }
 
   // The H request's planning step: the planner writes the workflow, which is stored with the run.
-  async plan(run: RunRecord, context: StepContext): Promise<RunUsage> {
+  async plan(run: RunRecord, context: StepContext): Promise<Usage> {
     const { models, config, store, events, clock } = this.#deps;
     const request = run.request as OrchestrationRequest;
     const plan = await planWorkflow(
@@ -75,7 +76,7 @@ export class RunSteps {
       stages: plan.definition.stages.length,
       at: clock.isoNow(),
     });
-    return plan.calls.reduce((sum, call) => addUsage(sum, call.usage), zeroUsage);
+    return sumUsage(plan.calls.map((call) => call.usage));
   }
 
   // Runs one task; its start and its result are stored (fenced by the attempt) as they happen. Rejects
@@ -154,7 +155,7 @@ export class RunSteps {
   async complete(
     run: RunRecord,
     outputs: Readonly<Record<string, string>>,
-    usage: RunUsage,
+    usage: Usage,
     context: StepContext,
   ): Promise<void> {
     if (run.kind !== "chat") {
@@ -186,7 +187,7 @@ export class RunSteps {
   // model, what happened and what did finish; if even that fails, the error speaks for itself.
   // False when the run had already ended (say, completed while this failure was being decided) or
   // another attempt has taken it over.
-  async fail(run: RunRecord, failure: OrchestratorError, usage: RunUsage): Promise<boolean> {
+  async fail(run: RunRecord, failure: OrchestratorError, usage: Usage): Promise<boolean> {
     if (run.kind !== "chat" || failure.code === "cancelled") return this.#fail(run, failure, usage);
     const { models, config, store, clock } = this.#deps;
     const request = run.request as OrchestrationRequest;
@@ -211,9 +212,9 @@ export class RunSteps {
     );
   }
 
-  async spentSoFar(id: string): Promise<RunUsage> {
+  async spentSoFar(id: string): Promise<Usage> {
     const tasks = await this.#deps.store.listTasks(id);
-    return tasks.reduce((sum, task) => (task.usage ? addUsage(sum, task.usage) : sum), zeroUsage);
+    return usageOfTasks(tasks);
   }
 
   async #announce(
@@ -238,7 +239,7 @@ export class RunSteps {
 
   async #finish(
     run: RunRecord,
-    update: { status: "completed"; result?: string; model?: string; usage: RunUsage },
+    update: { status: "completed"; result?: string; model?: string; usage: Usage },
     messages: readonly NewMessage[] = [],
   ): Promise<void> {
     // Nothing to announce when the run had already ended (cancelled while it was finishing).
@@ -254,7 +255,7 @@ export class RunSteps {
   async #fail(
     run: RunRecord,
     failure: OrchestratorError,
-    usage: RunUsage,
+    usage: Usage,
     result?: string,
     messages: readonly NewMessage[] = [],
   ): Promise<boolean> {

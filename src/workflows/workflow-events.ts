@@ -1,4 +1,5 @@
-import type { RunError, RunUsage } from "../store/store.ts";
+import type { Usage } from "../core/usage.ts";
+import type { RunError } from "../store/store.ts";
 
 export type WorkflowEvent =
   | { readonly type: "workflow_started"; readonly workflowId: string; readonly at: string }
@@ -17,7 +18,7 @@ export type WorkflowEvent =
       readonly stage: number;
       readonly index: number;
       readonly outputVariable: string;
-      readonly usage: RunUsage;
+      readonly usage: Usage;
       readonly at: string;
     }
   | {

@@ -1,7 +1,8 @@
 import type { FastifyReply } from "fastify";
 import type { ChatEvent, ChatReply } from "../../chat/chat-service.ts";
 import { toOrchestratorError } from "../../core/errors.ts";
-import { type ExtraUsage, routeHeaders } from "../completion-stream.ts";
+import type { Usage } from "../../core/usage.ts";
+import { routeHeaders } from "../completion-stream.ts";
 import { EventStream } from "../event-stream.ts";
 import { openChatStream } from "../open-chat-stream.ts";
 import { relayChatEvents } from "../relay-chat-events.ts";
@@ -11,7 +12,7 @@ export interface MessagesStreamOptions {
   readonly id: string;
   readonly describeReply: (reply: ChatReply, extraCostUsd: number) => Record<string, unknown>;
   // Text to append after the model's own, such as the finished answer of a background workflow.
-  readonly continueWith?: (reply: ChatReply) => Promise<{ text: string; usage: ExtraUsage } | undefined>;
+  readonly continueWith?: (reply: ChatReply) => Promise<{ text: string; usage: Usage } | undefined>;
 }
 
 // Streams a chat run as the Messages API's events: message_start, then per content block

@@ -1,8 +1,9 @@
 import type { FastifyReply } from "fastify";
 import type { ChatEvent, ChatReply } from "../../chat/chat-service.ts";
 import { toOrchestratorError } from "../../core/errors.ts";
+import type { Usage } from "../../core/usage.ts";
 import type { ToolCall } from "../../providers/chat-provider.ts";
-import { type ExtraUsage, routeHeaders } from "../completion-stream.ts";
+import { routeHeaders } from "../completion-stream.ts";
 import { EventStream } from "../event-stream.ts";
 import { openChatStream } from "../open-chat-stream.ts";
 import { toOpenAiErrorBody } from "../openai/openai-errors.ts";
@@ -23,7 +24,7 @@ export interface ResponsesStreamOptions {
   readonly newItemId: (prefix: "msg" | "fc") => string;
   readonly describeReply: (reply: ChatReply, extraCostUsd: number) => ReturnType<typeof orchestratorView>;
   // Text to append after the model's own, such as the finished answer of a background workflow.
-  readonly continueWith?: (reply: ChatReply) => Promise<{ text: string; usage: ExtraUsage } | undefined>;
+  readonly continueWith?: (reply: ChatReply) => Promise<{ text: string; usage: Usage } | undefined>;
   readonly onCompleted?: (output: readonly OutputItem[]) => void;
 }
 

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { visibleSessionId } from "../../core/session-scope.ts";
 import { TurnSlices } from "../../core/turn-slices.ts";
+import { type Usage, zeroUsage } from "../../core/usage.ts";
 import { type RunRecord, runStatuses, type TaskRecord, taskStatuses } from "../../store/store.ts";
+import { usageOfTasks } from "../../workflows/run-rules.ts";
 import type { TemplateCatalog } from "../../workflows/template-catalog.ts";
 import type { WorkflowEvent, WorkflowEvents } from "../../workflows/workflow-events.ts";
 import { type WorkflowDefinition, workflowRequestSchema } from "../../workflows/workflow-schema.ts";
@@ -264,14 +266,7 @@ export function runView(run: RunRecord, tasks: readonly TaskRecord[]): z.output<
       t.status === "completed" && t.output !== null ? [[t.outputVariable, t.output]] : [],
     ),
   );
-  const spent = tasks.reduce(
-    (sum, t) => ({
-      promptTokens: sum.promptTokens + (t.usage?.promptTokens ?? 0),
-      completionTokens: sum.completionTokens + (t.usage?.completionTokens ?? 0),
-      costUsd: sum.costUsd + (t.usage?.costUsd ?? 0),
-    }),
-    { promptTokens: 0, completionTokens: 0, costUsd: 0 },
-  );
+  const spent = usageOfTasks(tasks);
   return {
     workflow_id: run.id,
     kind: run.kind,
@@ -290,7 +285,7 @@ export function runView(run: RunRecord, tasks: readonly TaskRecord[]): z.output<
   };
 }
 
-function usageView(usage: { promptTokens: number; completionTokens: number; costUsd: number }) {
+function usageView(usage: Usage) {
   return {
     prompt_tokens: usage.promptTokens,
     completion_tokens: usage.completionTokens,
@@ -325,7 +320,7 @@ function replay(task: TaskRecord): WorkflowEvent[] {
         type: "task_completed",
         ...base,
         outputVariable: task.outputVariable,
-        usage: task.usage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 },
+        usage: task.usage ?? zeroUsage,
         at: task.finishedAt ?? "",
       },
     ];
@@ -340,10 +335,7 @@ function eventView(event: WorkflowEvent): Record<string, unknown> {
   for (const [key, value] of Object.entries(event)) {
     if (key === "workflowId" || key === "type" || key === "at") continue;
     const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    view[snake] =
-      key === "usage"
-        ? usageView(value as { promptTokens: number; completionTokens: number; costUsd: number })
-        : value;
+    view[snake] = key === "usage" ? usageView(value as Usage) : value;
   }
   return view;
 }

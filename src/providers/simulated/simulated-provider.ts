@@ -1,3 +1,4 @@
+import { clip } from "../../core/clip.ts";
 import { simulatedTokenCount } from "../../tokens/token-counter.ts";
 import {
   type ChatMessage,
@@ -135,10 +136,10 @@ function answerFor(request: ChatRequest, classify: (prompt: string) => string): 
       return [
         "[simulated final answer]",
         "The workflow ran in offline mode; these are the simulated outputs of its tasks, put together:",
-        clip(question, 1200),
+        flatClip(question, 1200),
       ].join("\n\n");
     case "explain_failure":
-      return `[simulated] The work on your request failed. ${clip(question, 400)}`;
+      return `[simulated] The work on your request failed. ${flatClip(question, 400)}`;
     case "acknowledge":
       return (
         "[simulated] I'm on it. This is a multi-part task, so I'm planning it as a workflow and " +
@@ -147,7 +148,7 @@ function answerFor(request: ChatRequest, classify: (prompt: string) => string): 
     default:
       return [
         `[simulated response from ${request.model}]`,
-        `You asked: "${clip(question, 280)}"`,
+        `You asked: "${flatClip(question, 280)}"`,
         "The service is running in offline mode, so no model was called. " +
           "Set OPENROUTER_API_KEY to route this request to the real model.",
       ].join("\n\n");
@@ -193,9 +194,8 @@ function lastUserText(messages: readonly ChatMessage[]): string {
   return "";
 }
 
-function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max)}…`;
+function flatClip(text: string, max: number): string {
+  return clip(text.replace(/\s+/g, " ").trim(), max, "…");
 }
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OrchestratorError } from "../../../src/core/errors.ts";
-import { type RetryOptions, withRetry } from "../../../src/resilience/retry.ts";
+import { planRetry, type RetryOptions } from "../../../src/resilience/retry.ts";
 import { virtualTime } from "../../support/virtual-time.ts";
 
 const transient = (retryAfterMs?: number) =>
@@ -23,72 +23,61 @@ function options(time: ReturnType<typeof virtualTime>, overrides: Partial<RetryO
   };
 }
 
-// Fails with the given errors in turn, then succeeds.
-function failing(errors: readonly unknown[]) {
-  let calls = 0;
-  const attempt = async () => {
-    const error = errors[calls++];
-    if (error) throw error;
-    return "ok";
-  };
-  return { attempt, calls: () => calls };
+// The waits planRetry asks for after each of `errors` in turn, until it gives up (undefined).
+function plannedWaits(errors: readonly OrchestratorError[], settings: RetryOptions): (number | undefined)[] {
+  const waits: (number | undefined)[] = [];
+  for (const [i, error] of errors.entries()) {
+    const delayMs = planRetry(error, i + 1, settings);
+    waits.push(delayMs);
+    if (delayMs === undefined) break;
+  }
+  return waits;
 }
 
-describe("withRetry", () => {
-  it("retries transient errors with growing, jittered gaps until success", async () => {
-    const time = virtualTime();
-    const run = failing([transient(), transient(), transient()]);
-    assert.equal(await withRetry(run.attempt, options(time)), "ok");
-    assert.equal(run.calls(), 4);
-    assert.deepEqual(time.sleeps, [500, 1000, 2000]);
+describe("planRetry", () => {
+  it("waits growing, jittered gaps after transient errors", () => {
+    assert.deepEqual(
+      plannedWaits([transient(), transient(), transient()], options(virtualTime())),
+      [500, 1000, 2000],
+    );
   });
 
-  it("gives up after the kind's number of tries and throws the last error", async () => {
-    const time = virtualTime();
-    const run = failing(Array.from({ length: 10 }, () => transient()));
-    await assert.rejects(withRetry(run.attempt, options(time)), /flaky/);
-    assert.equal(run.calls(), 5);
+  it("gives up after the kind's number of tries", () => {
+    const many = Array.from({ length: 10 }, () => transient());
+    assert.deepEqual(plannedWaits(many, options(virtualTime())), [500, 1000, 2000, 4000, undefined]);
     const resource = new OrchestratorError({
       kind: "resource",
       code: "upstream_timeout",
       message: "slow",
       retryable: true,
     });
-    const slow = failing([resource, resource, resource, resource]);
-    await assert.rejects(withRetry(slow.attempt, options(virtualTime())));
-    assert.equal(slow.calls(), 3);
+    assert.deepEqual(plannedWaits([resource, resource, resource], options(virtualTime())), [
+      500,
+      1000,
+      undefined,
+    ]);
   });
 
-  it("never retries persistent or logical errors", async () => {
+  it("never retries persistent, logical or fatal errors", () => {
     for (const kind of ["persistent", "logical", "fatal"] as const) {
-      const run = failing([new OrchestratorError({ kind, code: "x", message: kind })]);
-      const time = virtualTime();
-      await assert.rejects(withRetry(run.attempt, options(time)), new RegExp(kind));
-      assert.equal(run.calls(), 1);
-      assert.deepEqual(time.sleeps, []);
+      const error = new OrchestratorError({ kind, code: "x", message: kind });
+      assert.equal(planRetry(error, 1, options(virtualTime())), undefined, kind);
     }
   });
 
-  it("honours Retry-After", async () => {
-    const time = virtualTime();
-    const run = failing([transient(5000)]);
-    await withRetry(run.attempt, options(time));
-    assert.deepEqual(time.sleeps, [5000]);
+  it("honours Retry-After", () => {
+    assert.equal(planRetry(transient(5000), 1, options(virtualTime())), 5000);
   });
 
-  it("never waits past the caller's deadline", async () => {
-    const time = virtualTime();
-    const run = failing([transient(), transient(), transient(10_000), transient()]);
-    await assert.rejects(withRetry(run.attempt, options(time, { deadline: 5000 })), /flaky/);
-    assert.equal(run.calls(), 3, "the third failure asks for a wait that would end past the deadline");
-    assert.deepEqual(time.sleeps, [500, 1000]);
+  it("never plans a wait that ends past the caller's deadline", () => {
+    const time = virtualTime(4000);
+    assert.equal(planRetry(transient(), 1, options(time, { deadline: 5000 })), 500);
+    assert.equal(planRetry(transient(1000), 1, options(time, { deadline: 5000 })), undefined);
   });
 
-  it("stops when the caller cancels", async () => {
+  it("stops when the caller cancels", () => {
     const controller = new AbortController();
-    const run = failing([transient(), transient()]);
     controller.abort();
-    await assert.rejects(withRetry(run.attempt, options(virtualTime(), { signal: controller.signal })));
-    assert.equal(run.calls(), 1);
+    assert.equal(planRetry(transient(), 1, options(virtualTime(), { signal: controller.signal })), undefined);
   });
 });
