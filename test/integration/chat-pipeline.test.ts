@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { RecordedRequest } from "../fakes/fake-openrouter.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import {
   callKind,
   lastUserText,
@@ -10,7 +11,7 @@ import {
   requestsTo,
   routingResponder,
 } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 describe("POST /chat against a fake OpenRouter", () => {
   let fake: FakeOpenRouter;
@@ -229,7 +230,7 @@ describe("POST /chat against a fake OpenRouter", () => {
     const running = await t.get(`/workflow/${res.body.workflow_id}`);
     assert.equal(running.body.status, "running");
 
-    const done = await eventually(async () => {
+    const done = await eventually("the run to finish", async () => {
       const run = await t.get(`/workflow/${res.body.workflow_id}`);
       return run.body.status === "running" ? undefined : run;
     });
@@ -286,7 +287,7 @@ describe("POST /chat against a fake OpenRouter", () => {
       return { kind: "error", status: 402, message: "Insufficient credits" };
     });
     const res = await t.post("/chat", { message: "Build a full website with docs and tests" });
-    const failed = await eventually(async () => {
+    const failed = await eventually("the run to fail", async () => {
       const run = await t.get(`/workflow/${res.body.workflow_id}`);
       return run.body.status === "running" ? undefined : run;
     });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { callKind, lastUserText, orchestrationResponder, twoStagePlan } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { finishedRun, startTestApp, type TestApp } from "../support/test-app.ts";
 
 describe("H orchestration: plan, run, answer", () => {
   let fake: FakeOpenRouter;
@@ -21,12 +21,6 @@ describe("H orchestration: plan, run, answer", () => {
   });
   beforeEach(() => fake.clear());
 
-  const finished = async (workflowId: string) =>
-    eventually(async () => {
-      const run = await t.get(`/workflow/${workflowId}`);
-      return run.body.status === "running" ? undefined : run.body;
-    });
-
   it("reads a plan wrapped in prose and code fences", async () => {
     fake.respondWith(
       orchestrationResponder({
@@ -42,7 +36,7 @@ describe("H orchestration: plan, run, answer", () => {
     const res = await t.post("/chat", {
       message: "Build a complete product launch with a website, emails and ads",
     });
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(t, res.body.workflow_id);
     assert.equal(run.status, "completed");
     assert.equal(fake.requests.filter((r) => callKind(r) === "plan").length, 1);
   });
@@ -63,7 +57,7 @@ describe("H orchestration: plan, run, answer", () => {
     const res = await t.post("/chat", {
       message: "Plan and write a full marketing strategy with ads, posts and emails",
     });
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(t, res.body.workflow_id);
     assert.equal(run.status, "completed");
     const planCalls = fake.requests.filter((r) => callKind(r) === "plan");
     assert.equal(planCalls.length, 2);
@@ -83,7 +77,7 @@ describe("H orchestration: plan, run, answer", () => {
       }),
     );
     const res = await t.post("/chat", { message: "Create a full campaign with images, videos and emails" });
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(t, res.body.workflow_id);
     assert.equal(run.status, "failed");
     assert.match(run.error.message, /content policy violation/);
     assert.equal(run.result, "Sorry: the work failed. Please try again later.");
@@ -116,7 +110,7 @@ describe("H orchestration: plan, run, answer", () => {
   it("replays the plan and every task event once to a client that connects after the run", async () => {
     fake.respondWith(orchestrationResponder());
     const res = await t.post("/chat", { message: "Create a complete report with research and a summary" });
-    await finished(res.body.workflow_id);
+    await finishedRun(t, res.body.workflow_id);
     const text = await (await fetch(`${t.url}/workflow/${res.body.workflow_id}/events`)).text();
     const names = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
     assert.deepEqual(names, [
