@@ -6,7 +6,8 @@ import type { CheckpointPacing } from "./wal-checkpointer.ts";
 // so the copy and the fsync that ends it never run on the service's event loop (see wal-checkpointer.ts).
 const { path, writes, intervalMs, everyWrites, maxDelayMs } = workerData as CheckpointPacing & {
   path: string;
-  // How many statements the service's connection has written, counted by it.
+  // How many statements the service's connection has written, counted by it; then the count this thread
+  // saw at its last finished look.
   writes: Int32Array;
 };
 const database = new DatabaseSync(path);
@@ -28,6 +29,11 @@ let framesAtCheckpoint = 0;
 
 const timer = setInterval(() => {
   const written = Atomics.load(writes, 0);
+  look(written);
+  Atomics.store(writes, 1, written);
+}, intervalMs);
+
+function look(written: number): void {
   // The count wraps around at 2^31; the difference in 32-bit arithmetic stays right.
   const since = (written - writesAtCheckpoint) | 0;
   if (since === 0) return;
@@ -42,7 +48,7 @@ const timer = setInterval(() => {
   } catch (error) {
     parentPort?.postMessage({ failed: (error as Error).message });
   }
-}, intervalMs);
+}
 
 parentPort?.on("message", (message: unknown) => {
   if (message !== "stop") return;

@@ -6,6 +6,9 @@ export interface WalCheckpointer {
   wrote(): void;
   // Asks the worker to checkpoint what is left and close; returns at once (closing never waits on it).
   stop(): void;
+  // The write count the worker saw at its last finished look: once it reaches a count, the worker has
+  // decided whether those writes were due a checkpoint (and made it if so).
+  seen(): number;
 }
 
 // When the worker checkpoints: it looks every `intervalMs`, and checkpoints once `everyWrites` statements
@@ -39,7 +42,8 @@ export function startWalCheckpointer(
   pacing: CheckpointPacing = defaultCheckpointPacing,
 ): WalCheckpointer {
   const file = import.meta.url.endsWith(".ts") ? "./wal-checkpoint-worker.ts" : "./wal-checkpoint-worker.js";
-  const writes = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  // [writes counted by the connection, writes the worker saw at its last look]
+  const writes = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
   const worker = new Worker(new URL(file, import.meta.url), { workerData: { path, writes, ...pacing } });
   let stopping = false;
   const giveBack = (reason: string) => {
@@ -68,5 +72,6 @@ export function startWalCheckpointer(
       stopping = true;
       worker.postMessage("stop");
     },
+    seen: () => Atomics.load(writes, 1),
   };
 }

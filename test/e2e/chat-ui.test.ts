@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { FakeReply, RecordedRequest } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { callKind, lastUserText, models, orchestrationResponder } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // The chat box in a real browser (Debian's Chromium) against the real server and the fake upstream.
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -86,7 +87,7 @@ describe("chat box in a browser", { skip: skip || (webBuilt ? false : "web/dist 
     });
     await open();
     assert.equal(await page.getByTestId("mode").textContent(), "live");
-    await eventually(async () =>
+    await eventually("the warm-up call", async () =>
       t.fake?.requests.some((r) => /Warm-up/.test(JSON.stringify(r.body.messages))) ? true : undefined,
     );
 
@@ -98,7 +99,7 @@ describe("chat box in a browser", { skip: skip || (webBuilt ? false : "web/dist 
     await box.press("Enter");
 
     // The text grows while the model writes: a partial answer is on screen before the whole one.
-    const partial = await eventually(async () => {
+    const partial = await eventually("the first tokens of the answer", async () => {
       const text = (await lastAnswer().locator(".markdown").textContent()) ?? "";
       return text.length > 0 && !text.includes("Answered by") ? text : undefined;
     });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { RecordedRequest } from "../fakes/fake-openrouter.ts";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import {
   callKind,
   lastUserText,
@@ -10,33 +11,19 @@ import {
   requestsTo,
   routingResponder,
 } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp } from "../support/test-app.ts";
 
 describe("POST /chat against a fake OpenRouter", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    // Failures injected by one test must not open circuits for the next: breakers have their own suite.
-    // The call deadline is far above what any answered call takes on a busy machine (tokenizing the large
-    // context included), and far below the upstream's Retry-After in the 429 test.
-    t = await startTestApp({
-      fake,
-      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 }, callDeadlineMs: 30_000 } },
-    });
-  });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.clear();
-    fake.respondWith(routingResponder("M"));
+  // Failures injected by one test must not open circuits for the next: breakers have their own suite.
+  // The call deadline is far above what any answered call takes on a busy machine (tokenizing the large
+  // context included), and far below the upstream's Retry-After in the 429 test.
+  const app = useFakeOpenRouterApp({
+    config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 }, callDeadlineMs: 30_000 } },
+    respond: routingResponder("M"),
   });
 
   it("categorizes, routes M to medium_ai and answers in the spec's shape", async () => {
-    const res = await t.post("/chat", { message: "What are the benefits of renewable energy?" });
+    const res = await app.t.post("/chat", { message: "What are the benefits of renewable energy?" });
     assert.equal(res.status, 200);
     const body = res.body;
     assert.match(body.session_id, /^[0-9a-f-]{36}$/);
@@ -51,7 +38,7 @@ describe("POST /chat against a fake OpenRouter", () => {
     assert.ok(Number.isInteger(ms) && ms >= 0, "how long the categorizer took");
     // Every step that decided, each saying what it saw.
     assert.deepEqual(
-      body.routing.trace.map((t: { step: string }) => t.step),
+      body.routing.trace.map((entry: { step: string }) => entry.step),
       ["limit", "pre_rule", "categorizer", "route_table", "pick"],
     );
     assert.match(body.routing.trace[2].detail, /llama-3\.1-8b-instruct said M/);
@@ -60,14 +47,14 @@ describe("POST /chat against a fake OpenRouter", () => {
     assert.deepEqual(body.usage, { prompt_tokens: 150, completion_tokens: 21, cost_usd: 0.000201 });
 
     assert.deepEqual(
-      fake.requests.map((r) => r.body.model),
+      app.fake.requests.map((r) => r.body.model),
       [models.categorizer, models.medium],
     );
-    const categorizerCall = fake.requests[0];
+    const categorizerCall = app.fake.requests[0];
     assert.ok(categorizerCall);
     assert.equal(categorizerCall.body.temperature, 0);
     assert.match(JSON.stringify(categorizerCall.body.messages), /benefits of renewable energy/);
-    const answerCall = fake.requests[1];
+    const answerCall = app.fake.requests[1];
     assert.deepEqual(answerCall?.body.messages, [
       { role: "user", content: "What are the benefits of renewable energy?" },
     ]);
@@ -76,42 +63,42 @@ describe("POST /chat against a fake OpenRouter", () => {
       undefined,
       "usage.include is deprecated: OpenRouter always reports usage",
     );
-    assert.equal(answerCall?.headers.authorization, `Bearer ${fake.apiKey}`);
+    assert.equal(answerCall?.headers.authorization, `Bearer ${app.fake.apiKey}`);
   });
 
   it("routes L to thinking_ai", async () => {
-    fake.respondWith(routingResponder("L"));
-    const res = await t.post("/chat", { message: "Prove there are infinitely many primes" });
+    app.fake.respondWith(routingResponder("L"));
+    const res = await app.t.post("/chat", { message: "Prove there are infinitely many primes" });
     assert.equal(res.body.category, "L");
     assert.equal(res.body.model, models.thinking);
-    assert.equal(requestsTo(fake.requests, models.thinking).length, 1);
+    assert.equal(requestsTo(app.fake.requests, models.thinking).length, 1);
   });
 
   it("reads categorizer answers given as a sentence or as JSON", async () => {
-    fake.respondWith(routingResponder("I'd say the complexity is L."));
-    assert.equal((await t.post("/chat", { message: "q1" })).body.category, "L");
-    fake.respondWith(routingResponder('{"category":"M"}'));
-    assert.equal((await t.post("/chat", { message: "q2" })).body.category, "M");
+    app.fake.respondWith(routingResponder("I'd say the complexity is L."));
+    assert.equal((await app.t.post("/chat", { message: "q1" })).body.category, "L");
+    app.fake.respondWith(routingResponder('{"category":"M"}'));
+    assert.equal((await app.t.post("/chat", { message: "q2" })).body.category, "M");
   });
 
   it("falls back to the local rule when the categorizer's answer is unusable, and says so", async () => {
-    fake.respondWith(routingResponder("As an AI I cannot classify that"));
-    const res = await t.post("/chat", { message: "What is the capital of France?" });
+    app.fake.respondWith(routingResponder("As an AI I cannot classify that"));
+    const res = await app.t.post("/chat", { message: "What is the capital of France?" });
     assert.equal(res.status, 200);
     assert.equal(res.body.category, "M");
     assert.equal(res.body.routing.categorizer.source, "fallback");
     assert.match(res.body.routing.categorizer.fallback_reason, /unusable/);
-    assert.ok(t.logs.some((line) => line.includes("categorizer fell back")));
+    assert.ok(app.t.logs.some((line) => line.includes("categorizer fell back")));
   });
 
   it("falls back to the local rule when the categorizer call fails", async () => {
     const categorizerModels: string[] = [models.categorizer, models.categorizerFallback];
-    fake.respondWith((request) =>
+    app.fake.respondWith((request) =>
       categorizerModels.includes(request.body.model)
         ? { kind: "error", status: 500, message: "categorizer down" }
         : { kind: "text", content: "fine" },
     );
-    const res = await t.post("/chat", { message: "Tell me about tea" });
+    const res = await app.t.post("/chat", { message: "Tell me about tea" });
     assert.equal(res.status, 200);
     assert.equal(res.body.routing.categorizer.source, "fallback");
     assert.match(res.body.routing.categorizer.fallback_reason, /categorizer down/);
@@ -119,7 +106,7 @@ describe("POST /chat against a fake OpenRouter", () => {
 
   it("sends images straight to image_analysis_ai as image parts, without categorizing", async () => {
     const image = "data:image/png;base64,iVBORw0KGgo=";
-    const res = await t.post("/chat", {
+    const res = await app.t.post("/chat", {
       message: "What is in this picture?",
       images: [image, "https://example.com/a.jpg"],
     });
@@ -127,8 +114,8 @@ describe("POST /chat against a fake OpenRouter", () => {
     assert.equal(res.body.model, models.gemini);
     assert.equal(res.body.category, null);
     assert.equal(res.body.routing.rule, "images");
-    assert.equal(fake.requests.length, 1);
-    assert.deepEqual(fake.requests[0]?.body.messages, [
+    assert.equal(app.fake.requests.length, 1);
+    assert.deepEqual(app.fake.requests[0]?.body.messages, [
       {
         role: "user",
         content: [
@@ -141,44 +128,44 @@ describe("POST /chat against a fake OpenRouter", () => {
   });
 
   it("forces thinking_ai above 100k context tokens and Gemini above 200k, from the client's figure", async () => {
-    const thinking = await t.post("/chat", { message: "summarise", context_tokens: 150_000 });
+    const thinking = await app.t.post("/chat", { message: "summarise", context_tokens: 150_000 });
     assert.equal(thinking.body.model, models.thinking);
     assert.equal(thinking.body.routing.rule, "large_context");
-    const gemini = await t.post("/chat", { message: "summarise", context_tokens: 250_000 });
+    const gemini = await app.t.post("/chat", { message: "summarise", context_tokens: 250_000 });
     assert.equal(gemini.body.model, models.gemini);
     assert.equal(gemini.body.routing.rule, "very_large_context");
-    assert.equal(requestsTo(fake.requests, models.categorizer).length, 0);
+    assert.equal(requestsTo(app.fake.requests, models.categorizer).length, 0);
   });
 
   it("counts the context itself with a tokenizer when the client does not say", async () => {
     // ~120k tokens of text: over the 100k threshold by the server's own count.
     const big = "alpha beta gamma delta ".repeat(30_000);
-    const res = await t.post("/chat", { message: big });
+    const res = await app.t.post("/chat", { message: big });
     assert.equal(res.status, 200);
     assert.equal(res.body.model, models.thinking);
     assert.ok(res.body.routing.context_tokens > 100_000 && res.body.routing.context_tokens < 200_000);
   });
 
   it("refuses contexts above 900k tokens with 413, calling no model and storing nothing", async () => {
-    const session = (await t.post("/sessions", {})).body.session_id;
-    await t.app.sessions.settled();
-    fake.clear();
-    const res = await t.post("/chat", { message: "hi", context_tokens: 900_001, session_id: session });
+    const session = (await app.t.post("/sessions", {})).body.session_id;
+    await app.t.app.sessions.settled();
+    app.fake.clear();
+    const res = await app.t.post("/chat", { message: "hi", context_tokens: 900_001, session_id: session });
     assert.equal(res.status, 413);
     assert.equal(res.body.error.type, "resource");
     assert.equal(res.body.error.code, "context_too_large");
     assert.match(res.body.error.message, /900001.*900000/);
-    assert.equal(fake.requests.length, 0);
-    assert.deepEqual((await t.get(`/sessions/${session}`)).body.messages, []);
+    assert.equal(app.fake.requests.length, 0);
+    assert.deepEqual((await app.t.get(`/sessions/${session}`)).body.messages, []);
   });
 
   it("remembers the conversation and sends it with the next request", async () => {
-    const first = await t.post("/chat", { message: "My name is Ada." });
+    const first = await app.t.post("/chat", { message: "My name is Ada." });
     const sessionId = first.body.session_id;
-    fake.clear();
-    const second = await t.post("/chat", { message: "What is my name?", session_id: sessionId });
+    app.fake.clear();
+    const second = await app.t.post("/chat", { message: "What is my name?", session_id: sessionId });
     assert.equal(second.body.session_id, sessionId);
-    const answerCall = requestsTo(fake.requests, models.medium)[0];
+    const answerCall = requestsTo(app.fake.requests, models.medium)[0];
     assert.deepEqual(
       answerCall?.body.messages.map((m) => [m.role, m.content]),
       [
@@ -187,7 +174,7 @@ describe("POST /chat against a fake OpenRouter", () => {
         ["user", "What is my name?"],
       ],
     );
-    const history = await t.get(`/sessions/${sessionId}`);
+    const history = await app.t.get(`/sessions/${sessionId}`);
     assert.equal(history.status, 200);
     assert.deepEqual(
       history.body.messages.map((m: { role: string; category?: string }) => [m.role, m.category]),
@@ -203,12 +190,12 @@ describe("POST /chat against a fake OpenRouter", () => {
 
   it("continues a session under a client-chosen UUID", async () => {
     const id = "0b7e6c1a-2d3f-4a5b-9c8d-7e6f5a4b3c2d";
-    assert.equal((await t.post("/chat", { message: "hello", session_id: id })).body.session_id, id);
-    assert.equal((await t.get(`/sessions/${id}`)).body.messages.length, 2);
+    assert.equal((await app.t.post("/chat", { message: "hello", session_id: id })).body.session_id, id);
+    assert.equal((await app.t.get(`/sessions/${id}`)).body.messages.length, 2);
   });
 
   it("runs H in the background: acknowledgement now; plan, workers and final answer later", async () => {
-    fake.respondWith(
+    app.fake.respondWith(
       orchestrationResponder({
         finalAnswer: "THE FINISHED CAMPAIGN",
         override: (_request, kind) =>
@@ -216,7 +203,7 @@ describe("POST /chat against a fake OpenRouter", () => {
           kind === "finish" ? { kind: "text", content: "THE FINISHED CAMPAIGN", delayMs: 1_000 } : undefined,
       }),
     );
-    const res = await t.post("/chat", {
+    const res = await app.t.post("/chat", {
       message:
         "Create a complete marketing campaign with social posts, product images and a promotional video",
     });
@@ -226,11 +213,11 @@ describe("POST /chat against a fake OpenRouter", () => {
     assert.equal(res.body.model, models.fast);
     assert.match(res.body.workflow_id, /^[0-9a-f-]{36}$/);
     assert.equal(res.body.workflow_url, `/workflow/${res.body.workflow_id}`);
-    const running = await t.get(`/workflow/${res.body.workflow_id}`);
+    const running = await app.t.get(`/workflow/${res.body.workflow_id}`);
     assert.equal(running.body.status, "running");
 
-    const done = await eventually(async () => {
-      const run = await t.get(`/workflow/${res.body.workflow_id}`);
+    const done = await eventually("the run to finish", async () => {
+      const run = await app.t.get(`/workflow/${res.body.workflow_id}`);
       return run.body.status === "running" ? undefined : run;
     });
     assert.equal(done.body.status, "completed");
@@ -254,20 +241,20 @@ describe("POST /chat against a fake OpenRouter", () => {
       "planner, three workers (0.001 each) and the finisher are all counted",
     );
 
-    const kinds = fake.requests.map(callKind);
+    const kinds = app.fake.requests.map(callKind);
     assert.deepEqual(kinds.slice(0, 3), ["categorize", "acknowledge", "plan"]);
     assert.equal(kinds.at(-1), "finish");
-    const plan = fake.requests.find((r) => callKind(r) === "plan");
+    const plan = app.fake.requests.find((r) => callKind(r) === "plan");
     assert.equal(plan?.body.model, models.thinking);
     assert.deepEqual(plan?.body.response_format, { type: "json_object" });
     assert.match(lastUserText(plan as RecordedRequest), /complete marketing campaign/);
-    const finish = fake.requests.find((r) => callKind(r) === "finish");
+    const finish = app.fake.requests.find((r) => callKind(r) === "finish");
     assert.match(
       lastUserText(finish as RecordedRequest),
       /### draft\noutput for: Write it from output for: Research/,
     );
 
-    const history = (await t.get(`/sessions/${res.body.session_id}`)).body.messages;
+    const history = (await app.t.get(`/sessions/${res.body.session_id}`)).body.messages;
     assert.deepEqual(
       history.map((m: { role: string; content: string }) => [m.role, m.content.slice(0, 21)]),
       [
@@ -280,14 +267,14 @@ describe("POST /chat against a fake OpenRouter", () => {
   });
 
   it("records a failed background run with the upstream's reason", async () => {
-    fake.respondWith((request) => {
+    app.fake.respondWith((request) => {
       if (request.body.model === models.categorizer) return { kind: "text", content: "H" };
       if (request.body.model === models.fast) return { kind: "text", content: "On it." };
       return { kind: "error", status: 402, message: "Insufficient credits" };
     });
-    const res = await t.post("/chat", { message: "Build a full website with docs and tests" });
-    const failed = await eventually(async () => {
-      const run = await t.get(`/workflow/${res.body.workflow_id}`);
+    const res = await app.t.post("/chat", { message: "Build a full website with docs and tests" });
+    const failed = await eventually("the run to fail", async () => {
+      const run = await app.t.get(`/workflow/${res.body.workflow_id}`);
       return run.body.status === "running" ? undefined : run;
     });
     assert.equal(failed.body.status, "failed");
@@ -297,46 +284,50 @@ describe("POST /chat against a fake OpenRouter", () => {
 
   it("reports upstream failures as 502/503 with the upstream's reason and stores nothing", async () => {
     const sessionId = "1a2b3c4d-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
-    fake.respondWith((request) =>
+    app.fake.respondWith((request) =>
       request.body.model === models.categorizer
         ? { kind: "text", content: "M" }
         : { kind: "error", status: 500, message: "provider exploded" },
     );
-    const failed = await t.post("/chat", { message: "hi", session_id: sessionId });
+    const failed = await app.t.post("/chat", { message: "hi", session_id: sessionId });
     assert.equal(failed.status, 502);
     assert.equal(failed.body.error.type, "transient");
     assert.equal(failed.body.error.retryable, true);
     assert.equal(failed.body.error.model, models.medium);
     assert.match(failed.body.error.message, /provider exploded/);
 
-    fake.respondWith((request) =>
+    app.fake.respondWith((request) =>
       request.body.model === models.categorizer
         ? { kind: "text", content: "M" }
         : { kind: "error", status: 429, message: "rate limited upstream", retryAfterSeconds: 120 },
     );
-    const limited = await t.post("/chat", { message: "hi", session_id: sessionId });
+    const limited = await app.t.post("/chat", { message: "hi", session_id: sessionId });
     assert.equal(limited.status, 503);
     assert.equal(limited.headers.get("retry-after"), "120");
-    assert.equal((await t.get(`/sessions/${sessionId}`)).status, 404);
+    assert.equal((await app.t.get(`/sessions/${sessionId}`)).status, 404);
   });
 
   it("turns a malformed upstream answer into a 502, not a crash", async () => {
-    fake.respondWith((request) =>
+    app.fake.respondWith((request) =>
       request.body.model === models.categorizer ? { kind: "text", content: "M" } : { kind: "malformed" },
     );
-    const res = await t.post("/chat", { message: "hi" });
+    const res = await app.t.post("/chat", { message: "hi" });
     assert.equal(res.status, 502);
     assert.equal(typeof res.body.error.message, "string");
   });
 
   it("returns a request id header and never echoes or logs the API key", async () => {
-    const res = await t.post("/chat", { message: "hello" }, { "x-request-id": "trace-123" });
+    const res = await app.t.post("/chat", { message: "hello" }, { "x-request-id": "trace-123" });
     assert.equal(res.headers.get("x-request-id"), "trace-123");
-    const odd = await t.post("/chat", { message: "hello" }, { "x-request-id": `evil id ${"x".repeat(300)}` });
+    const odd = await app.t.post(
+      "/chat",
+      { message: "hello" },
+      { "x-request-id": `evil id ${"x".repeat(300)}` },
+    );
     assert.match(odd.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/, "an odd request id is replaced");
-    assert.ok(!t.logs.join("").includes(fake.apiKey));
+    assert.ok(!app.t.logs.join("").includes(app.fake.apiKey));
     for (const path of ["/health", "/models", "/addons"]) {
-      assert.ok(!JSON.stringify((await t.get(path)).body).includes(fake.apiKey), path);
+      assert.ok(!JSON.stringify((await app.t.get(path)).body).includes(app.fake.apiKey), path);
     }
   });
 });

@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Job } from "bullmq";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { lastUserText } from "../support/responders.ts";
 import { type ServerProcess, sourceArgs, startProcess } from "../support/server-process.ts";
 import { clusterSkipReason, freshPostgresSchema, postgresUrl, redisUrl } from "../support/services.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 const task = (prompt: string, output: string) => ({ model: "medium_ai", prompt, output_variable: output });
 const skip = postgresUrl && redisUrl ? false : clusterSkipReason;
@@ -46,10 +47,14 @@ describe("cluster: a killed worker's task, with the default settings", { skip },
         ),
       );
     }
-    await eventually(async () => {
-      const stats = await api.get("/stats");
-      return stats.body.cluster?.workers.length === 2 ? true : undefined;
-    }, 60_000);
+    await eventually(
+      "both workers to join the cluster",
+      async () => {
+        const stats = await api.get("/stats");
+        return stats.body.cluster?.workers.length === 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
   });
   after(async () => {
     for (const worker of workers) worker.kill("SIGKILL");
@@ -77,22 +82,30 @@ describe("cluster: a killed worker's task, with the default settings", { skip },
       ],
     });
     const id = res.body.workflow_id;
-    const running = await eventually(async () => {
-      const record = await api.get(`/workflow/${id}`);
-      const slow = record.body.tasks.find((v: { output_variable: string }) => v.output_variable === "slow");
-      const sent = fake.requests.some((r) => lastUserText(r).startsWith("slow"));
-      return slow?.status === "running" && sent ? slow : undefined;
-    }, 30_000);
+    const running = await eventually(
+      "the slow task to run",
+      async () => {
+        const record = await api.get(`/workflow/${id}`);
+        const slow = record.body.tasks.find((v: { output_variable: string }) => v.output_variable === "slow");
+        const sent = fake.requests.some((r) => lastUserText(r).startsWith("slow"));
+        return slow?.status === "running" && sent ? slow : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const pid = Number(String(running.worker).split(":").at(-1));
     const victim = workers.find((w) => w.pid === pid);
     assert.ok(victim, `the slow task runs on one of the workers (${running.worker})`);
     const killedAt = performance.now();
     victim.kill("SIGKILL");
 
-    const rerun = await eventually(async () => {
-      const calls = fake.requests.filter((r) => lastUserText(r).startsWith("slow"));
-      return calls.length === 2 ? calls[1] : undefined;
-    }, 60_000);
+    const rerun = await eventually(
+      "the slow task's second call",
+      async () => {
+        const calls = fake.requests.filter((r) => lastUserText(r).startsWith("slow"));
+        return calls.length === 2 ? calls[1] : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     const kill_to_rerun_ms = Math.round(rerun.receivedAt - killedAt);
     t.diagnostic(`kill to re-run start: ${kill_to_rerun_ms} ms`);
     // The target is 10 s; the bound here is generous (a loaded machine), and still far below the 40 s
@@ -145,21 +158,29 @@ describe("cluster: a run whose queue job is lost", { skip }, () => {
   const loseJob = async (runId: string, except?: string) => {
     const queue = api.app.cluster?.queue;
     assert.ok(queue);
-    const job = await eventually(async () => {
-      const jobs = (await queue.getJobs(["waiting", "prioritized"])) as Job[];
-      return jobs.find((j) => j.data.runId === runId && j.id !== except);
-    }, 30_000);
+    const job = await eventually(
+      "the run's queued job",
+      async () => {
+        const jobs = (await queue.getJobs(["waiting", "prioritized"])) as Job[];
+        return jobs.find((j) => j.data.runId === runId && j.id !== except);
+      },
+      { timeoutMs: 30_000 },
+    );
     await job.remove();
     return job.id;
   };
   const submitSync = (prompt: string) => {
     const answer = api.post("/workflow", { workflow: [{ type: "inline", tasks: [task(prompt, "out")] }] });
-    const id = eventually(async () => {
-      const ids = await Promise.all(
-        ((await api.app.cluster?.queue.getJobs(["waiting", "prioritized"])) ?? []).map((j) => j.data.runId),
-      );
-      return ids.find((runId) => runId !== undefined && !seen.has(runId));
-    }, 30_000).then((runId: string) => {
+    const id = eventually(
+      "the run's queued job",
+      async () => {
+        const ids = await Promise.all(
+          ((await api.app.cluster?.queue.getJobs(["waiting", "prioritized"])) ?? []).map((j) => j.data.runId),
+        );
+        return ids.find((runId) => runId !== undefined && !seen.has(runId));
+      },
+      { timeoutMs: 30_000 },
+    ).then((runId: string) => {
       seen.add(runId);
       return runId;
     });

@@ -6,9 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { lastUserText, orchestrationResponder, workerResponder } from "../support/responders.ts";
 import { clusterSkipReason, freshPostgresSchema, postgresUrl, redisUrl } from "../support/services.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 const mainWorker = new URL("../../src/worker.ts", import.meta.url).pathname;
 
@@ -72,10 +73,14 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     api = await startTestApp({ fake, databaseUrl: schema.url, redisUrl, config: { cluster } });
     startWorker();
     startWorker();
-    await eventually(async () => {
-      const stats = await api.get("/stats");
-      return stats.body.cluster?.workers.length === 2 ? true : undefined;
-    }, 60_000);
+    await eventually(
+      "both workers to join the cluster",
+      async () => {
+        const stats = await api.get("/stats");
+        return stats.body.cluster?.workers.length === 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
   });
 
   after(async () => {
@@ -122,10 +127,14 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     assert.ok(join && join.at >= lastPart + 150, "the join waited for the parts");
 
     // Workers write their ledger rows off the task's path: the last one may land just after the run ends.
-    const stats = await eventually(async () => {
-      const res = await api.get("/stats");
-      return res.body.cost.total_usd === 0.008 ? res : undefined;
-    }, 30_000);
+    const stats = await eventually(
+      "the cost in /stats",
+      async () => {
+        const res = await api.get("/stats");
+        return res.body.cost.total_usd === 0.008 ? res : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(stats.body.cluster.workers.length, 2);
     assert.equal(stats.body.cost.total_usd, 0.008, "the workers' ledger rows are in the shared database");
     const metrics = await (await fetch(`${api.url}/metrics`)).text();
@@ -149,13 +158,17 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
     });
     assert.equal(res.status, 202);
     const id = res.body.workflow_id;
-    const running = await eventually(async () => {
-      const record = await api.get(`/workflow/${id}`);
-      const slow = record.body.tasks.find((t: { output_variable: string }) => t.output_variable === "slow");
-      // Running, and its call has reached the upstream: the crash cuts off work in flight.
-      const sent = fake.requests.some((r) => lastUserText(r).startsWith("slow on"));
-      return slow?.status === "running" && sent ? slow : undefined;
-    }, 30_000);
+    const running = await eventually(
+      "the slow task's call",
+      async () => {
+        const record = await api.get(`/workflow/${id}`);
+        const slow = record.body.tasks.find((t: { output_variable: string }) => t.output_variable === "slow");
+        // Running, and its call has reached the upstream: the crash cuts off work in flight.
+        const sent = fake.requests.some((r) => lastUserText(r).startsWith("slow on"));
+        return slow?.status === "running" && sent ? slow : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const pid = Number(String(running.worker).split(":").at(-1));
     const victim = workers.find((w) => w.child.pid === pid);
     assert.ok(victim, `the slow task runs on one of our workers (${running.worker})`);
@@ -184,17 +197,25 @@ describe("cluster: PostgreSQL store and BullMQ workers on Redis", {
       ],
     });
     const id = res.body.workflow_id;
-    await eventually(async () => {
-      const record = await api.get(`/workflow/${id}`);
-      return record.body.tasks[0].status === "running" ? true : undefined;
-    }, 30_000);
+    await eventually(
+      "the first task to run",
+      async () => {
+        const record = await api.get(`/workflow/${id}`);
+        return record.body.tasks[0].status === "running" ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const cancelled = await api.delete(`/workflow/${id}`);
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, "cancelled");
-    const task0 = await eventually(async () => {
-      const record = await api.get(`/workflow/${id}`);
-      return record.body.tasks[0].status === "cancelled" ? record.body.tasks : undefined;
-    }, 30_000);
+    const task0 = await eventually(
+      "the first task's cancellation",
+      async () => {
+        const record = await api.get(`/workflow/${id}`);
+        return record.body.tasks[0].status === "cancelled" ? record.body.tasks : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(task0[1].status, "waiting");
     assert.equal(fake.requests.filter((r) => lastUserText(r).startsWith("next")).length, 0);
 
@@ -292,11 +313,15 @@ describe("cluster: API replicas share state through Redis", {
       replica.post("/v1/chat/completions", { model: "fast_ai", messages: [{ role: "user", content: "hi" }] });
     assert.equal((await call(a)).status, 502);
     assert.equal((await call(a)).status, 502);
-    const seen = await eventually(async () => {
-      const stats = await b.get("/stats");
-      const circuit = stats.body.circuits.find((c: { model: string }) => c.model === fast);
-      return circuit?.state === "open" ? circuit : undefined;
-    }, 30_000);
+    const seen = await eventually(
+      "the circuit to open on the other instance",
+      async () => {
+        const stats = await b.get("/stats");
+        const circuit = stats.body.circuits.find((c: { model: string }) => c.model === fast);
+        return circuit?.state === "open" ? circuit : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(seen.state, "open");
     const before = fake.requests.length;
     const refused = await call(b);
@@ -326,10 +351,14 @@ describe("cluster: API replicas share state through Redis", {
       assert.equal((await spend(b, "two")).status, 200);
       assert.equal((await spend(a, "three")).status, 200);
       // $0.0006 spent across the two replicas: both now refuse.
-      const refused = await eventually(async () => {
-        const res = await spend(b, "four");
-        return res.status === 402 ? res : undefined;
-      }, 30_000);
+      const refused = await eventually(
+        "the other instance to refuse the spend",
+        async () => {
+          const res = await spend(b, "four");
+          return res.status === 402 ? res : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
       assert.equal(refused.body.error.code, "budget_exceeded");
       assert.equal((await spend(a, "five")).status, 402);
     } finally {

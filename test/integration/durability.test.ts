@@ -4,8 +4,9 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { lastUserText } from "../support/responders.ts";
-import { freePort, type ServerProcess, startProcess, waitUntil } from "../support/server-process.ts";
+import { freePort, type ServerProcess, startProcess } from "../support/server-process.ts";
 import { freshPostgresSchema, postgresSkipReason, postgresUrl } from "../support/services.ts";
 
 type Run = {
@@ -38,12 +39,10 @@ describe("durable runs on one PostgreSQL database", {
     return { server, base: `http://127.0.0.1:${port}` };
   };
   const listening = (server: ServerProcess) =>
-    waitUntil(
-      () => server.output().includes("Server listening"),
-      "the server to listen",
-      60_000,
-      server.output,
-    );
+    eventually("the server to listen", () => server.output().includes("Server listening"), {
+      timeoutMs: 60_000,
+      output: server.output,
+    });
   const submit = async (base: string, workflow: unknown) => {
     const response = await fetch(`${base}/workflow`, {
       method: "POST",
@@ -54,13 +53,19 @@ describe("durable runs on one PostgreSQL database", {
   };
   const read = async (base: string, id: string) =>
     (await (await fetch(`${base}/workflow/${id}`)).json()) as Run;
-  const finished = async (base: string, id: string, timeoutMs = 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const run = await read(base, id);
-      if (run.status !== "running" || Date.now() > deadline) return run;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  const finished = (base: string, id: string) =>
+    eventually(
+      `run ${id} to finish`,
+      async () => {
+        const run = await read(base, id);
+        return run.status === "running" ? undefined : run;
+      },
+      { timeoutMs: 60_000 },
+    );
+  // Runs this process is driving now.
+  const runningHere = async (base: string) => {
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    return Number(/^orchestrator_workflows_running (\S+)$/m.exec(metrics)?.[1]);
   };
   // Answered upstream calls in the shared cost ledger.
   const okCalls = async (base: string) => {
@@ -97,7 +102,7 @@ describe("durable runs on one PostgreSQL database", {
       { type: "linear", tasks: [{ model: "medium_ai", prompt: "before", output_variable: "a" }] },
       { type: "inline", tasks: [{ model: "medium_ai", prompt: "cut off after {a}", output_variable: "b" }] },
     ]);
-    await waitUntil(() => count("cut off") === 1, "the second task's call");
+    await eventually("the second task's call", () => count("cut off") === 1);
     crashed.server.kill("SIGKILL");
     await crashed.server.exited;
 
@@ -136,7 +141,7 @@ describe("durable runs on one PostgreSQL database", {
     const id = await submit(stalled.base, [
       { type: "inline", tasks: [{ model: "medium_ai", prompt: "contested", output_variable: "x" }] },
     ]);
-    await waitUntil(() => fake.requests.length === 1, "the task's call");
+    await eventually("the task's call", () => fake.requests.length === 1);
     stalled.server.kill("SIGSTOP");
     try {
       const run = await finished(other.base, id);
@@ -147,14 +152,24 @@ describe("durable runs on one PostgreSQL database", {
     }
     // The stalled process wakes up, receives its late answer and tries to store it: refused. Its call
     // was real, so the shared ledger counts it; the run keeps the new attempt's result.
-    const deadline = Date.now() + 60_000;
-    let ok = 0;
-    while (ok < okBefore + 2 && Date.now() < deadline) {
-      ok = await okCalls(other.base);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const ok = await eventually(
+      "both calls in the ledger",
+      async () => {
+        const ok = await okCalls(other.base);
+        return ok >= okBefore + 2 ? ok : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     assert.equal(ok - okBefore, 2, "both real calls are in the ledger, once each");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Once the stalled process drives no run, its late answer has been through its write (refused or not)
+    // and it has stopped: nothing it does later can touch the run, so what the store holds now is final.
+    await eventually(
+      "the stalled process to let the run go",
+      async () => (await runningHere(stalled.base)) === 0,
+      {
+        timeoutMs: 60_000,
+      },
+    );
     const run = await read(other.base, id);
     assert.equal(run.status, "completed");
     assert.equal(run.outputs.x, "fresh: contested");

@@ -1,34 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { describe, it } from "node:test";
+import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { callKind, lastUserText, orchestrationResponder, twoStagePlan } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { finishedRun } from "../support/test-app.ts";
 
 describe("H orchestration: plan, run, answer", () => {
-  let fake: FakeOpenRouter;
-  let t: TestApp;
-
-  before(async () => {
-    fake = await startFakeOpenRouter();
-    t = await startTestApp({
-      fake,
-      config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 } } },
-    });
+  const app = useFakeOpenRouterApp({
+    config: { errorHandling: { circuitBreaker: { failureThreshold: 1000 } } },
+    clearEachTest: true,
   });
-  after(async () => {
-    await t.close();
-    await fake.close();
-  });
-  beforeEach(() => fake.clear());
-
-  const finished = async (workflowId: string) =>
-    eventually(async () => {
-      const run = await t.get(`/workflow/${workflowId}`);
-      return run.body.status === "running" ? undefined : run.body;
-    });
 
   it("reads a plan wrapped in prose and code fences", async () => {
-    fake.respondWith(
+    app.fake.respondWith(
       orchestrationResponder({
         override: (_r, kind) =>
           kind === "plan"
@@ -39,12 +22,12 @@ describe("H orchestration: plan, run, answer", () => {
             : undefined,
       }),
     );
-    const res = await t.post("/chat", {
+    const res = await app.t.post("/chat", {
       message: "Build a complete product launch with a website, emails and ads",
     });
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(app.t, res.body.workflow_id);
     assert.equal(run.status, "completed");
-    assert.equal(fake.requests.filter((r) => callKind(r) === "plan").length, 1);
+    assert.equal(app.fake.requests.filter((r) => callKind(r) === "plan").length, 1);
   });
 
   it("sends an invalid plan back once with its problems, and runs the corrected one", async () => {
@@ -52,7 +35,7 @@ describe("H orchestration: plan, run, answer", () => {
     const broken = {
       workflow: [{ type: "linear", tasks: [{ model: "wizard_ai", prompt: "x", output_variable: "x" }] }],
     };
-    fake.respondWith(
+    app.fake.respondWith(
       orchestrationResponder({
         override: (_r, kind) =>
           kind === "plan"
@@ -60,12 +43,12 @@ describe("H orchestration: plan, run, answer", () => {
             : undefined,
       }),
     );
-    const res = await t.post("/chat", {
+    const res = await app.t.post("/chat", {
       message: "Plan and write a full marketing strategy with ads, posts and emails",
     });
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(app.t, res.body.workflow_id);
     assert.equal(run.status, "completed");
-    const planCalls = fake.requests.filter((r) => callKind(r) === "plan");
+    const planCalls = app.fake.requests.filter((r) => callKind(r) === "plan");
     assert.equal(planCalls.length, 2);
     assert.match(
       lastUserText(planCalls[1] as (typeof planCalls)[number]),
@@ -74,7 +57,7 @@ describe("H orchestration: plan, run, answer", () => {
   });
 
   it("when the workers fail, the failure is explained to the user in the session", async () => {
-    fake.respondWith(
+    app.fake.respondWith(
       orchestrationResponder({
         override: (request, kind) =>
           kind === "task" && lastUserText(request).startsWith("Outline")
@@ -82,30 +65,32 @@ describe("H orchestration: plan, run, answer", () => {
             : undefined,
       }),
     );
-    const res = await t.post("/chat", { message: "Create a full campaign with images, videos and emails" });
-    const run = await finished(res.body.workflow_id);
+    const res = await app.t.post("/chat", {
+      message: "Create a full campaign with images, videos and emails",
+    });
+    const run = await finishedRun(app.t, res.body.workflow_id);
     assert.equal(run.status, "failed");
     assert.match(run.error.message, /content policy violation/);
     assert.equal(run.result, "Sorry: the work failed. Please try again later.");
-    const explain = fake.requests.find((r) => callKind(r) === "explain");
+    const explain = app.fake.requests.find((r) => callKind(r) === "explain");
     assert.match(lastUserText(explain as NonNullable<typeof explain>), /content policy violation/);
     assert.match(lastUserText(explain as NonNullable<typeof explain>), /Completed steps: research/);
-    const history = (await t.get(`/sessions/${res.body.session_id}`)).body.messages;
+    const history = (await app.t.get(`/sessions/${res.body.session_id}`)).body.messages;
     assert.equal(history.at(-1).content, "Sorry: the work failed. Please try again later.");
-    assert.equal(fake.requests.filter((r) => callKind(r) === "finish").length, 0);
+    assert.equal(app.fake.requests.filter((r) => callKind(r) === "finish").length, 0);
   });
 
   it("streams the H run's events: plan ready, tasks, finished", async () => {
-    fake.respondWith(
+    app.fake.respondWith(
       orchestrationResponder({
         override: (_r, kind) =>
           kind === "plan" ? { kind: "text", content: JSON.stringify(twoStagePlan), delayMs: 100 } : undefined,
       }),
     );
-    const res = await t.post("/chat", {
+    const res = await app.t.post("/chat", {
       message: "Create a complete report with research, charts and a summary",
     });
-    const text = await (await fetch(`${t.url}/workflow/${res.body.workflow_id}/events`)).text();
+    const text = await (await fetch(`${app.t.url}/workflow/${res.body.workflow_id}/events`)).text();
     const names = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
     assert.equal(names[0], "plan_ready");
     assert.equal(names.filter((n) => n === "task_completed").length, 3);
@@ -114,10 +99,12 @@ describe("H orchestration: plan, run, answer", () => {
   });
 
   it("replays the plan and every task event once to a client that connects after the run", async () => {
-    fake.respondWith(orchestrationResponder());
-    const res = await t.post("/chat", { message: "Create a complete report with research and a summary" });
-    await finished(res.body.workflow_id);
-    const text = await (await fetch(`${t.url}/workflow/${res.body.workflow_id}/events`)).text();
+    app.fake.respondWith(orchestrationResponder());
+    const res = await app.t.post("/chat", {
+      message: "Create a complete report with research and a summary",
+    });
+    await finishedRun(app.t, res.body.workflow_id);
+    const text = await (await fetch(`${app.t.url}/workflow/${res.body.workflow_id}/events`)).text();
     const names = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
     assert.deepEqual(names, [
       "plan_ready",

@@ -12,9 +12,10 @@ import type { BudgetLine } from "../../src/budgets/spend-totals.ts";
 import { SharedSpendTotals } from "../../src/cluster/shared-spend-totals.ts";
 import type { SpendFilter, UsageStore } from "../../src/store/usage-store.ts";
 import { type FakeReply, type RecordedRequest, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { models, systemText } from "../support/responders.ts";
 import { redisUrl } from "../support/services.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // Issue 30, items 4 to 6: budgets exact under every path. Each block reproduces the attack as the issue
 // describes it, scaled down where it needs many requests, against a real server and the fake upstream.
@@ -215,13 +216,13 @@ describe("hostile input: a client's spend is never forgotten (item 5)", () => {
       );
       assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
       const id: string = submitted.body.workflow_id;
-      await eventually(async () => (fake.requests.length > 0 ? true : undefined));
+      await eventually("the task's call", async () => (fake.requests.length > 0 ? true : undefined));
       // The process goes away with the task in flight: the run is left to be recovered.
       await first.close();
       fake.respondWith(() => ({ kind: "text", content: "done", cost: 0.06 }));
       const second = await startTestApp({ fake, databaseUrl, config });
       try {
-        await eventually(async () => {
+        await eventually("the recovered run to complete", async () => {
           const run = await second.app.store.getRun(id);
           return run?.status === "completed" ? run : undefined;
         });
@@ -309,14 +310,24 @@ describe("hostile input: budgets kept in Redis (items 4 and 5)", {
       });
       assert.equal(output, "reserved");
       // The crashed process's $0.50 is gone once its lease has run out; the live $0.01 stays.
-      await eventually(async () => ((await live.committed(line)) < 0.011 ? true : undefined), 10_000);
-      await eventually(async () => {
-        const scores = await redis.zrange(leases, 0, -1, "WITHSCORES");
-        return scores.length === 2 && Number(scores[1]) > firstLapse ? true : undefined;
-      }, 10_000);
+      await eventually(
+        "the line's committed spend to drop",
+        async () => ((await live.committed(line)) < 0.011 ? true : undefined),
+        { timeoutMs: 10_000 },
+      );
+      await eventually(
+        "the lease to be renewed",
+        async () => {
+          const scores = await redis.zrange(leases, 0, -1, "WITHSCORES");
+          return scores.length === 2 && Number(scores[1]) > firstLapse ? true : undefined;
+        },
+        { timeoutMs: 10_000 },
+      );
       assert.ok(Math.abs((await live.committed(line)) - 0.01) < 1e-9);
       held.reservation.settle(0.004);
-      await eventually(async () => ((await redis.exists(leases)) === 0 ? true : undefined));
+      await eventually("the leases to expire", async () =>
+        (await redis.exists(leases)) === 0 ? true : undefined,
+      );
     } finally {
       await redis.quit();
     }

@@ -9,7 +9,7 @@ import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrout
 import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { callKind, orchestrationResponder, systemText, twoStagePlan } from "../support/responders.ts";
 import { redisUrl } from "../support/services.ts";
-import { eventually, startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
+import { finishedRun, startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
 
 // A request as one client sends it: with its key (or none), any method, any headers.
 async function send(
@@ -411,6 +411,7 @@ describe("hostile input: secrets", () => {
     const upstreamKey = "sk-or-v1-0123456789abcdef0123456789abcdef";
     const fake = await startFakeOpenRouter({ apiKey: upstreamKey });
     const t = await startTestApp({ fake });
+    let closed = false;
     try {
       fake.respondWith(() => ({
         kind: "error",
@@ -427,12 +428,10 @@ describe("hostile input: secrets", () => {
         assert.match(text, /Incorrect API key provided/, "the reason is kept");
         assert.ok(!text.includes(upstreamKey), `${path} leaked the key: ${text}`);
       }
-      // The failure's log line may come after the response on a busy machine: wait for it, then give any
-      // later line a moment to arrive before looking for the key.
-      await eventually(async () =>
-        t.logs.some((line) => line.includes("Incorrect API key provided")) ? true : undefined,
-      );
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The failure's log line may come after the response. Closing the app waits for the requests and the
+      // work they left behind, so once it has closed every line they could write is in the log.
+      await t.close();
+      closed = true;
       const leaking = t.logs.filter(
         (line) => line.includes(upstreamKey) || line.includes("0123456789abcdef0123"),
       );
@@ -442,7 +441,7 @@ describe("hostile input: secrets", () => {
         "the failure is logged",
       );
     } finally {
-      await t.close();
+      if (!closed) await t.close();
       await fake.close();
     }
   });
@@ -514,12 +513,6 @@ describe("hostile input: plan size and cost", () => {
     await google.close();
   });
 
-  const finished = (id: string) =>
-    eventually(async () => {
-      const run = await t.get(`/workflow/${id}`);
-      return run.body.status === "running" ? undefined : run.body;
-    });
-
   it("estimates every workflow's cost before it runs and returns it, stored with the run", async () => {
     fake.clear();
     fake.respondWith(() => ({ kind: "text", content: "ok" }));
@@ -556,7 +549,7 @@ describe("hostile input: plan size and cost", () => {
     fake.respondWith(orchestrationResponder({ plan: hugePlan }));
     const res = await t.post("/chat", { message: "Make me a hundred promotional videos" });
     assert.equal(res.body.category, "H");
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(t, res.body.workflow_id);
     assert.equal(run.status, "failed");
     assert.equal(run.error.code, "invalid_plan");
     assert.match(run.error.message, /has 200 tasks; use at most 12/);
@@ -588,7 +581,7 @@ describe("hostile input: plan size and cost", () => {
     const res = await t.post("/chat", {
       message: "Build a complete product launch with a website, emails and ads",
     });
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(t, res.body.workflow_id);
     assert.equal(run.status, "completed");
     const repair = fake.requests.filter((r) => callKind(r) === "plan")[1];
     assert.match(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { eventually } from "../support/eventually.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 describe("offline mode (no OPENROUTER_API_KEY)", () => {
   let t: TestApp;
@@ -40,7 +41,7 @@ describe("offline mode (no OPENROUTER_API_KEY)", () => {
     });
     assert.equal(res.body.category, "H");
     assert.match(res.body.response, /^\[simulated\]/);
-    const done = await eventually(async () => {
+    const done = await eventually("the run to complete", async () => {
       const run = await t.get(`/workflow/${res.body.workflow_id}`);
       return run.body.status === "completed" ? run : undefined;
     });

@@ -7,10 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "../support/otlp-receiver.ts";
 import { models, routingResponder, workerResponder } from "../support/responders.ts";
 import { clusterSkipReason, freshPostgresSchema, postgresUrl, redisUrl } from "../support/services.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // A client's own trace, continued by the service.
 function clientTrace() {
@@ -29,7 +30,7 @@ const genAi = (spans: readonly ReceivedSpan[], purpose: string) =>
 
 // Waits until the trace holds a span that `match` finds.
 function spanArrives(receiver: OtlpReceiver, traceId: string, match: (span: ReceivedSpan) => boolean) {
-  return eventually(async () => spansOf(receiver, traceId).find(match), 20_000);
+  return eventually("the span", async () => spansOf(receiver, traceId).find(match), { timeoutMs: 20_000 });
 }
 
 async function closedPort(): Promise<number> {
@@ -213,13 +214,17 @@ describe("OpenTelemetry traces: a dead collector", () => {
     for (const field of ["response", "category", "model", "role"]) {
       assert.deepEqual(withTracing.body[field], without.body[field], field);
     }
-    const lost = await eventually(async () => {
-      const metrics = await traced.get("/metrics");
-      const match = /orchestrator_trace_spans_dropped_total\{reason="export_failed"\} (\d+)/.exec(
-        metrics.body,
-      );
-      return match && Number(match[1]) > 0 ? Number(match[1]) : undefined;
-    }, 30_000);
+    const lost = await eventually(
+      "the export failure in the metrics",
+      async () => {
+        const metrics = await traced.get("/metrics");
+        const match = /orchestrator_trace_spans_dropped_total\{reason="export_failed"\} (\d+)/.exec(
+          metrics.body,
+        );
+        return match && Number(match[1]) > 0 ? Number(match[1]) : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.ok(lost >= 1);
     // A service that does not trace has no such counter.
     assert.doesNotMatch((await plain.get("/metrics")).body, /orchestrator_trace_spans_dropped_total/);
@@ -276,10 +281,14 @@ describe("OpenTelemetry traces: a workflow run on BullMQ workers is one trace", 
     );
     worker.stdout?.on("data", (chunk: Buffer) => output.push(String(chunk)));
     worker.stderr?.on("data", (chunk: Buffer) => output.push(String(chunk)));
-    await eventually(async () => {
-      const stats = await api.get("/stats");
-      return stats.body.cluster?.workers.length === 1 ? true : undefined;
-    }, 60_000);
+    await eventually(
+      "the worker to join the cluster",
+      async () => {
+        const stats = await api.get("/stats");
+        return stats.body.cluster?.workers.length === 1 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
   });
   after(async () => {
     worker?.kill("SIGKILL");
@@ -309,14 +318,18 @@ describe("OpenTelemetry traces: a workflow run on BullMQ workers is one trace", 
     );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.status, "completed", output.join(""));
-    await eventually(async () => {
-      const spans = spansOf(receiver, client.traceId);
-      const calls = spans.filter((span) => span.attributes["orchestrator.purpose"] === "task");
-      const tasks = spans.filter((span) => span.name === "workflow.task");
-      return calls.length >= 2 && tasks.length >= 2 && spans.some((span) => span.kind === 2)
-        ? true
-        : undefined;
-    }, 30_000);
+    await eventually(
+      "every task's spans",
+      async () => {
+        const spans = spansOf(receiver, client.traceId);
+        const calls = spans.filter((span) => span.attributes["orchestrator.purpose"] === "task");
+        const tasks = spans.filter((span) => span.name === "workflow.task");
+        return calls.length >= 2 && tasks.length >= 2 && spans.some((span) => span.kind === 2)
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const spans = spansOf(receiver, client.traceId);
     const server = spans.find((span) => span.kind === 2);
     assert.equal(server?.serviceName, "master-ai-orchestrator");

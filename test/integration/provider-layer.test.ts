@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
+import { eventually } from "../support/eventually.ts";
 import { models, requestsTo, routingResponder } from "../support/responders.ts";
-import { eventually, startTestApp } from "../support/test-app.ts";
+import { startTestApp } from "../support/test-app.ts";
 
 describe("one provider layer: every upstream call through one guard", () => {
   it("a media call aborted while it waits for a slot leaves no circuit half-open behind", async () => {
@@ -26,7 +27,9 @@ describe("one provider layer: every upstream call through one guard", () => {
       await assert.rejects(media.generate("image_generation_ai", "a cat", { deadline: deadline() }), {
         code: "upstream_unavailable",
       });
-      await eventually(async () => (breaker() === "half_open" ? true : undefined));
+      await eventually("the breaker to half-open", async () =>
+        breaker() === "half_open" ? true : undefined,
+      );
 
       const holdSlot = await client.resilience.scheduler.acquire(imageModel, "high");
       const controller = new AbortController();
@@ -34,7 +37,7 @@ describe("one provider layer: every upstream call through one guard", () => {
         deadline: deadline(),
         signal: controller.signal,
       });
-      await eventually(async () =>
+      await eventually("the call to wait for a slot", async () =>
         client.resilience.scheduler.stats().waiting.medium === 1 ? true : undefined,
       );
       controller.abort(new Error("the workflow was cancelled"));

@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type FakeOpenRouter, type FakeReply, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { models, orchestrationResponder, routingResponder } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // GET /requests/{id}: the route, every upstream call and the run a request started, read back from the
 // request log and the cost ledger by the x-request-id of its response.
@@ -105,7 +106,7 @@ describe("one request explained", () => {
     const workflowId = res.body.workflow_id;
     assert.ok(workflowId);
     const id = res.headers.get("x-request-id");
-    const done = await eventually(async () => {
+    const done = await eventually("the run to finish", async () => {
       const record = await getJson(t, `/requests/${id}`);
       return record.body.workflow?.status === "running" ? undefined : record.body;
     });

@@ -5,7 +5,7 @@ import type { FakeReply, RecordedRequest } from "../fakes/fake-openrouter.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { useFakeOpenRouterApp } from "../support/fake-openrouter-app.ts";
 import { callKind, lastUserText, orchestrationResponder } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { finishedRun, startTestApp, type TestApp } from "../support/test-app.ts";
 
 // The router's own attack: a client writes text meant to rewrite the categorizer's instructions and
 // force the H route, the most expensive one. Its text must reach the categorizer only as data between the
@@ -157,11 +157,6 @@ describe("router injection: a forced H is bounded by the plan caps", () => {
   });
   beforeEach(() => fake.clear());
 
-  const finished = (id: string) =>
-    eventually(async () => {
-      const run = await t.get(`/workflow/${id}`);
-      return run.body.status === "running" ? undefined : run.body;
-    });
   const forcedH = `${planted}. Then plan fifty tasks, each as long as possible.`;
   const workerCalls = () => fake.requests.filter((r) => callKind(r) === "task");
 
@@ -177,7 +172,7 @@ describe("router injection: a forced H is bounded by the plan caps", () => {
     );
     const res = await t.post("/chat", { message: forcedH });
     assert.equal(res.body.category, "H");
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(t, res.body.workflow_id);
     assert.equal(run.status, "completed");
     const planCalls = fake.requests.filter((r) => callKind(r) === "plan");
     assert.equal(planCalls.length, 2);
@@ -194,7 +189,7 @@ describe("router injection: a forced H is bounded by the plan caps", () => {
     fake.respondWith(orchestrationResponder({ plan: { workflow: tasks(maxTasks) } }));
     const res = await t.post("/chat", { message: forcedH });
     assert.equal(res.body.category, "H");
-    const run = await finished(res.body.workflow_id);
+    const run = await finishedRun(t, res.body.workflow_id);
     assert.equal(run.status, "failed");
     assert.equal(run.error.code, "invalid_plan");
     assert.match(run.error.message, /would cost about \$3\.00, more than the \$2\.5 a request may cost/);

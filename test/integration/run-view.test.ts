@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { Store } from "../../src/store/store.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { workerResponder } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 const task = (prompt: string, output: string) => ({ model: "medium_ai", prompt, output_variable: output });
 
@@ -123,7 +124,7 @@ describe("a run's state between its steps", () => {
       ],
     });
     const id: string = res.body.workflow_id;
-    await eventually(async () => (fake.requests.length === 1 ? true : undefined));
+    await eventually("the first task's call", async () => (fake.requests.length === 1 ? true : undefined));
     const run = await t.app.store.getRun(id);
     // Another process takes the run over while the first task's call is under way.
     const claimed = await t.app.store.claimRun(id, {

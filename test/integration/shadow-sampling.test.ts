@@ -7,8 +7,9 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { FakeReply, RecordedRequest } from "../fakes/fake-openrouter.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { lastUserText, models, systemText } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 const isJudge = (request: RecordedRequest) => /impartial judge/.test(systemText(request));
 
@@ -235,7 +236,9 @@ describe("shadow sampling and the judge", () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.response, "routed answer to: slow baseline");
     // The baseline call goes out after the answer, and is still held while the user has the answer.
-    await eventually(async () => fake.requests.find((r) => r.body.model === models.thinking));
+    await eventually("the shadow call to the thinking model", async () =>
+      fake.requests.find((r) => r.body.model === models.thinking),
+    );
     assert.equal(fake.requests.filter(isJudge).length, 0);
     release?.();
     await t.app.shadow.settled();
@@ -314,7 +317,9 @@ describe("shadow sampling limits", () => {
     });
     try {
       await t.post("/chat", { message: "first: sampled, its baseline held" });
-      await eventually(async () => fake.requests.find((r) => r.body.model === models.thinking));
+      await eventually("the shadow call to the thinking model", async () =>
+        fake.requests.find((r) => r.body.model === models.thinking),
+      );
       assert.equal((await t.post("/chat", { message: "second: skipped" })).status, 200);
       release?.();
       await t.app.shadow.settled();

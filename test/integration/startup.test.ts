@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { lastUserText, orchestrationResponder } from "../support/responders.ts";
-import { freePort, root, type ServerProcess, startProcess, waitUntil } from "../support/server-process.ts";
+import { freePort, root, type ServerProcess, startProcess } from "../support/server-process.ts";
 
 describe("npm start (src/main.ts)", () => {
   it("starts with no key in offline mode, says so, serves /health and stops on SIGTERM", async () => {
@@ -18,7 +19,10 @@ describe("npm start (src/main.ts)", () => {
       DATA_DIR: mkdtempSync(join(tmpdir(), "data-")),
     });
     try {
-      await waitUntil(() => server.output().includes("Server listening"), "the server to listen");
+      await eventually("the server to listen", () => server.output().includes("Server listening"), {
+        timeoutMs: 60_000,
+        output: server.output,
+      });
       assert.match(server.output(), /OFFLINE MODE/);
       const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { mode: string };
       assert.equal(health.mode, "offline");
@@ -39,7 +43,10 @@ describe("npm start (src/main.ts)", () => {
       [join(root, "dist/src/main.js")],
     );
     try {
-      await waitUntil(() => server.output().includes("Server listening"), "the compiled server to listen");
+      await eventually("the compiled server to listen", () => server.output().includes("Server listening"), {
+        timeoutMs: 60_000,
+        output: server.output,
+      });
       const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { version: string };
       assert.equal(health.version, "0.1.0");
       const page = await fetch(`http://127.0.0.1:${port}/`);
@@ -85,7 +92,10 @@ describe("npm start (src/main.ts)", () => {
       DATA_DIR: mkdtempSync(join(tmpdir(), "data-")),
     });
     try {
-      await waitUntil(() => server.output().includes("Server listening"), "the server to listen");
+      await eventually("the server to listen", () => server.output().includes("Server listening"), {
+        timeoutMs: 60_000,
+        output: server.output,
+      });
       const chat = await fetch(`http://127.0.0.1:${port}/chat`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
@@ -117,7 +127,10 @@ describe("npm start (src/main.ts)", () => {
     const first = startProcess(env);
     let second: ServerProcess | undefined;
     try {
-      await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
+      await eventually("the server to listen", () => first.output().includes("Server listening"), {
+        timeoutMs: 60_000,
+        output: first.output,
+      });
       const chat = await fetch(`http://127.0.0.1:${port}/chat`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -130,7 +143,11 @@ describe("npm start (src/main.ts)", () => {
 
       second = startProcess(env);
       const started = second;
-      await waitUntil(() => started.output().includes("Server listening"), "the restarted server to listen");
+      await eventually(
+        "the restarted server to listen",
+        () => started.output().includes("Server listening"),
+        { timeoutMs: 60_000, output: started.output },
+      );
       const run = (await (await fetch(`http://127.0.0.1:${port}/workflow/${workflowId}`)).json()) as Record<
         string,
         unknown
@@ -154,7 +171,10 @@ describe("npm start (src/main.ts)", () => {
     const port = await freePort();
     const server = startProcess(serverEnv(fake, dataDir, port, configFile));
     try {
-      await waitUntil(() => server.output().includes("Server listening"), "the server to listen");
+      await eventually("the server to listen", () => server.output().includes("Server listening"), {
+        timeoutMs: 60_000,
+        output: server.output,
+      });
       const count = 40;
       const answers = Array.from({ length: count }, (_, i) =>
         fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
@@ -167,7 +187,7 @@ describe("npm start (src/main.ts)", () => {
         }).then((r) => r.status),
       );
       // Every request is accepted and waiting on the upstream when the stop comes.
-      await waitUntil(() => fake.requests.length === count, "every request to reach the upstream");
+      await eventually("every request to reach the upstream", () => fake.requests.length === count);
       server.kill("SIGTERM");
       assert.deepEqual(await Promise.all(answers), Array(count).fill(200));
       assert.equal(await server.exited, 0);
@@ -206,7 +226,10 @@ describe("npm start (src/main.ts)", () => {
     const first = startProcess(env);
     let second: ServerProcess | undefined;
     try {
-      await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
+      await eventually("the server to listen", () => first.output().includes("Server listening"), {
+        timeoutMs: 60_000,
+        output: first.output,
+      });
       const id = await submitAsync(base, [
         {
           type: "linear",
@@ -223,9 +246,8 @@ describe("npm start (src/main.ts)", () => {
           ],
         },
       ]);
-      await waitUntil(
-        () => fake.requests.some((r) => lastUserText(r).startsWith("second")),
-        "the second stage to start",
+      await eventually("the second stage to start", () =>
+        fake.requests.some((r) => lastUserText(r).startsWith("second")),
       );
       first.kill("SIGKILL");
       await first.exited;
@@ -233,15 +255,19 @@ describe("npm start (src/main.ts)", () => {
       hang = false;
       second = startProcess(env);
       const restarted = second;
-      await waitUntil(
-        () => restarted.output().includes("Server listening"),
+      await eventually(
         "the restarted server to listen",
+        () => restarted.output().includes("Server listening"),
+        { timeoutMs: 60_000, output: restarted.output },
       );
       // No resume call: the server takes the run over once the dead process's lease has expired.
       type Run = { status: string; outputs: Record<string, string>; tasks: { status: string }[] };
-      let record: Run = { status: "running", outputs: {}, tasks: [] };
-      const deadline = Date.now() + 60_000;
-      record = await pollRun(base, id, record, (run) => run.status === "running", deadline);
+      const record = await runWhen<Run>(
+        base,
+        id,
+        "the run to be taken over and end",
+        (run) => run.status !== "running",
+      );
       assert.equal(record.status, "completed");
       assert.equal(record.outputs.d, "done: third from done: second from done: first A and done: first B");
       assert.deepEqual(
@@ -293,23 +319,31 @@ describe("npm start (src/main.ts)", () => {
     const first = startProcess(env);
     let second: ServerProcess | undefined;
     try {
-      await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
+      await eventually("the server to listen", () => first.output().includes("Server listening"), {
+        timeoutMs: 60_000,
+        output: first.output,
+      });
       const id = await submitAsync(base, [
         { type: "inline", tasks: [{ model: "medium_ai", prompt: "long one", output_variable: "a" }] },
       ]);
-      await waitUntil(() => fake.requests.length > 0, "the task to start");
+      await eventually("the task to start", () => fake.requests.length > 0);
       first.kill("SIGTERM");
       assert.equal(await first.exited, 0);
       hang = false;
       second = startProcess(env);
       const restarted = second;
-      await waitUntil(
-        () => restarted.output().includes("Server listening"),
+      await eventually(
         "the restarted server to listen",
+        () => restarted.output().includes("Server listening"),
+        { timeoutMs: 60_000, output: restarted.output },
       );
-      let record = { status: "running", outputs: {} as Record<string, string> };
-      const deadline = Date.now() + 60_000;
-      record = await pollRun(base, id, record, (run) => run.status === "running", deadline);
+      type Run = { status: string; outputs: Record<string, string> };
+      const record = await runWhen<Run>(
+        base,
+        id,
+        "the run to be resumed and end",
+        (run) => run.status !== "running",
+      );
       assert.equal(record.status, "completed");
       assert.equal(record.outputs.a, "done: long one");
     } finally {
@@ -336,29 +370,36 @@ describe("npm start (src/main.ts)", () => {
     const first = startProcess(env);
     let second: ServerProcess | undefined;
     try {
-      await waitUntil(() => first.output().includes("Server listening"), "the server to listen");
+      await eventually("the server to listen", () => first.output().includes("Server listening"), {
+        timeoutMs: 60_000,
+        output: first.output,
+      });
       const id = await submitAsync(base, [
         { type: "inline", tasks: [{ model: "medium_ai", prompt: "slow one", output_variable: "a" }] },
       ]);
-      await waitUntil(() => fake.requests.length > 0, "the task to start");
+      await eventually("the task to start", () => fake.requests.length > 0);
       first.kill("SIGKILL");
       await first.exited;
       hang = false;
       second = startProcess(env);
       const restarted = second;
-      await waitUntil(
-        () => restarted.output().includes("Server listening"),
+      await eventually(
         "the restarted server to listen",
+        () => restarted.output().includes("Server listening"),
+        { timeoutMs: 60_000, output: restarted.output },
       );
       type Run = { status: string; tasks: { status: string; error: { code: string } | null }[] };
-      let record: Run = { status: "running", tasks: [] };
-      const deadline = Date.now() + 60_000;
-      record = await pollRun(base, id, record, (run) => run.status === "running", deadline);
+      let record = await runWhen<Run>(base, id, "the run to be marked", (run) => run.status !== "running");
       assert.equal(record.status, "interrupted");
       assert.equal(record.tasks[0]?.status, "failed", "not left running");
       assert.equal(record.tasks[0]?.error?.code, "run_ended");
       assert.equal((await fetch(`${base}/workflow/${id}/resume`, { method: "POST" })).status, 202);
-      record = await pollRun(base, id, record, (run) => run.status !== "completed", deadline);
+      record = await runWhen<Run>(
+        base,
+        id,
+        "the resumed run to complete",
+        (run) => run.status === "completed",
+      );
       assert.equal(record.status, "completed");
     } finally {
       first.kill("SIGKILL");
@@ -396,18 +437,19 @@ async function submitAsync(base: string, workflow: unknown): Promise<string> {
   return id;
 }
 
-// Reads the run every 50 ms while `keepWaiting` holds of it, until `deadline`; returns the last read.
-async function pollRun<T extends { status: string }>(
+// The run once `done` holds of it, read from the server at `base`.
+function runWhen<T extends { status: string }>(
   base: string,
   id: string,
-  first: T,
-  keepWaiting: (run: T) => boolean,
-  deadline: number,
+  what: string,
+  done: (run: T) => boolean,
 ): Promise<T> {
-  let record = first;
-  while (keepWaiting(record) && Date.now() < deadline) {
-    record = (await (await fetch(`${base}/workflow/${id}`)).json()) as T;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return record;
+  return eventually(
+    what,
+    async () => {
+      const run = (await (await fetch(`${base}/workflow/${id}`)).json()) as T;
+      return done(run) ? run : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { type FakeGoogleAi, fakePng, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { eventually } from "../support/eventually.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 describe("/v1 embeddings, images and models", () => {
   let google: FakeGoogleAi;
@@ -46,7 +47,7 @@ describe("/v1 embeddings, images and models", () => {
       decoded.data[0]?.embedding.slice(0, 4),
     );
     assert.equal(floats.body.orchestrator.role, "embedding_ai");
-    const stats = await eventually(async () => {
+    const stats = await eventually("the embedding's cost in /stats", async () => {
       const res = await t.get("/stats");
       return res.body.cost.by_model["openai/text-embedding-3-small"] > 0 ? res.body : undefined;
     });

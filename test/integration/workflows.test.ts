@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type FakeGoogleAi, fakeMp4, fakePng, startFakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, type RecordedRequest, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "../support/eventually.ts";
 import { lastUserText, systemText, workerResponder } from "../support/responders.ts";
-import { eventually, startTestApp, type TestApp } from "../support/test-app.ts";
+import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // Workers answer "<output_variable-ish tag> done"; a prompt may ask for a delay with "[wait N]" or a hang with "[hang]".
 const task = (model: string, prompt: string, output: string, config?: Record<string, unknown>) => ({
@@ -218,7 +219,7 @@ describe("workflows", () => {
         { type: "inline", tasks: [task("medium_ai", "never {stuck}", "never")] },
       ],
     });
-    await eventually(async () => (fake.requests.length > 0 ? true : undefined));
+    await eventually("the first task's call", async () => (fake.requests.length > 0 ? true : undefined));
     const cancelled = await t.delete(`/workflow/${res.body.workflow_id}`);
     assert.equal(cancelled.status, 200);
     assert.equal(cancelled.body.status, "cancelled");

@@ -37,25 +37,6 @@ export function startProcess(env: Record<string, string>, args = sourceArgs("src
   return { pid: child.pid, output: () => output, exited, kill: (signal) => child.kill(signal) };
 }
 
-export async function waitUntil(
-  check: () => boolean,
-  what: string,
-  // Generous: a process starting on a busy machine (a CI runner with neighbours) can take many seconds, and
-  // the limit is only ever reached when something is broken.
-  timeoutMs = 60_000,
-  // What the process said, for the failure message.
-  output?: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${output ? `; its output:\n${output().slice(-4000)}` : ""}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 // A port nothing listens on now, for a child server: the system picks it, so it is not one another process
 // (a server, or a connection's local end) holds, as a random pick from a fixed range can be on a shared host.
 export async function freePort(): Promise<string> {

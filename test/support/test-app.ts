@@ -6,6 +6,7 @@ import type { Sleeper } from "../../src/core/sleeper.ts";
 import { createLogger } from "../../src/logger.ts";
 import type { FakeGoogleAi } from "../fakes/fake-google-ai.ts";
 import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { eventually } from "./eventually.ts";
 
 export interface TestApp {
   readonly app: App;
@@ -122,16 +123,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
-// Polls until the check passes; for background work whose end the test cannot await directly. The default
-// limit is generous: it is only reached when something is broken, never because the machine is busy.
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+// The record of a run started with `async: true`, once it has stopped running.
+export function finishedRun(t: TestApp, id: string): Promise<any> {
+  return eventually(`run ${id} to finish`, async () => {
+    const run = await t.get(`/workflow/${id}`);
+    return run.body.status === "running" ? undefined : run.body;
+  });
 }
 
 export function deepMerge(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { timedSignal } from "../../../src/core/timed-signal.ts";
 
 describe("timedSignal", () => {
@@ -20,7 +20,7 @@ describe("timedSignal", () => {
     const parent = new AbortController();
     const reason = new Error("too slow");
     const timed = timedSignal(parent.signal, 5, () => reason);
-    await sleep(30);
+    await once(timed.signal, "abort");
     assert.equal(timed.signal.aborted, true);
     assert.equal(timed.signal.reason, reason);
     assert.equal(timed.timedOut(), true);
@@ -32,7 +32,7 @@ describe("timedSignal", () => {
 
   it("times out with an AbortError when no reason is given, with or without a parent", async () => {
     const timed = timedSignal(undefined, 5);
-    await sleep(30);
+    await once(timed.signal, "abort");
     assert.equal(timed.signal.aborted, true);
     assert.equal((timed.signal.reason as Error).name, "AbortError");
     assert.equal(timed.timedOut(), true);
@@ -51,7 +51,10 @@ describe("timedSignal", () => {
     const parent = new AbortController();
     const timed = timedSignal(parent.signal, 5);
     timed.dispose();
-    await sleep(30);
+    // Timers of one length fire in the order they were set: once a later one has fired, the disposed one's
+    // moment has passed too.
+    const later = timedSignal(undefined, 5);
+    await once(later.signal, "abort");
     parent.abort();
     assert.equal(timed.signal.aborted, false);
     assert.equal(timed.timedOut(), false);

@@ -5,16 +5,34 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { openNodeSqlite } from "../../../src/store/node-sqlite-adapter.ts";
-import { startWalCheckpointer } from "../../../src/store/wal-checkpointer.ts";
+import { type CheckpointPacing, startWalCheckpointer } from "../../../src/store/wal-checkpointer.ts";
+import { eventually } from "../../support/eventually.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const until = (condition: () => boolean, what: string) => eventually(what, condition, { timeoutMs: 10_000 });
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
+// A connection set up as the service's is, with the checkpointer in sight: a test can wait until the worker
+// has looked at the writes so far, which is when it could have checkpointed them.
+function openWatched(path: string, pacing: CheckpointPacing) {
+  const database = new DatabaseSync(path);
+  database.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0");
+  const checkpointer = startWalCheckpointer(path, () => assert.fail("the worker failed"), pacing);
+  let written = 0;
+  return {
+    database,
+    checkpointer,
+    write(sql: string, ...parameters: string[]) {
+      database.prepare(sql).run(...parameters);
+      checkpointer.wrote();
+      written += 1;
+    },
+    // Resolves once the worker has looked at every write so far.
+    looked: () => until(() => checkpointer.seen() === written, `the worker to look at ${written} writes`),
+    close() {
+      checkpointer.stop();
+      database.close();
+    },
+  };
 }
 
 function freshPath(): string {
@@ -45,17 +63,18 @@ describe("WAL checkpoints off the event loop", () => {
 
   it("checkpoints once enough statements have written to the log, not on a timer", async () => {
     const path = freshPath();
-    const database = openNodeSqlite(path, { intervalMs: 10, everyWrites: 50, maxDelayMs: 60_000 });
-    database.prepare("create table notes (id integer primary key, body text not null)").run([]);
-    const insert = database.prepare("insert into notes (body) values (?)");
+    const store = openWatched(path, { intervalMs: 10, everyWrites: 50, maxDelayMs: 60_000 });
+    store.write("create table notes (id integer primary key, body text not null)");
     const sizeBefore = statSync(path).size;
     // With the table's creation, 49 writes: one short of the pace.
-    for (let i = 0; i < 48; i++) insert.run(["x".repeat(4000)]);
-    await sleep(200);
+    for (let i = 0; i < 48; i++) store.write("insert into notes (body) values (?)", "x".repeat(4000));
+    // The worker has looked at all 49 writes (and at nothing newer) and left them: that look was its only
+    // chance to checkpoint them.
+    await store.looked();
     assert.equal(statSync(path).size, sizeBefore, "no checkpoint yet: the pages are still only in the log");
-    insert.run(["x".repeat(4000)]);
+    store.write("insert into notes (body) values (?)", "x".repeat(4000));
     await until(() => statSync(path).size > sizeBefore + 150_000, "the checkpoint after the 50th write");
-    database.close();
+    store.close();
   });
 
   it("checkpoints a few writes once the longest delay has passed", async () => {
@@ -74,28 +93,29 @@ describe("WAL checkpoints off the event loop", () => {
 
   it("after a checkpoint that a transaction overlapped, checkpoints again until the log starts over", async () => {
     const path = freshPath();
-    const database = openNodeSqlite(path, { intervalMs: 10, everyWrites: 20, maxDelayMs: 60_000 });
-    database.prepare("create table notes (id integer primary key, body text not null)").run([]);
-    const insert = database.prepare("insert into notes (body) values (?)");
+    const store = openWatched(path, { intervalMs: 10, everyWrites: 20, maxDelayMs: 60_000 });
+    const insert = () => store.write("insert into notes (body) values (?)", "x".repeat(2000));
+    store.write("create table notes (id integer primary key, body text not null)");
     const wal = `${path}-wal`;
     // The log's header counts how many times it has started over (its checkpoint sequence number).
     const startsOver = () => readFileSync(wal).readUInt32BE(12);
-    for (let i = 0; i < 19; i++) insert.run(["x".repeat(2000)]);
+    for (let i = 0; i < 18; i++) insert();
     const sizeBefore = statSync(path).size;
     // The paced checkpoint runs while a transaction is open: it copies every committed frame, but the
     // transaction began before that and its commit adds frames, so the log does not start over.
-    database.prepare("begin").run([]);
-    insert.run(["x".repeat(2000)]);
+    store.database.exec("begin");
+    insert();
     await until(() => statSync(path).size > sizeBefore, "the paced checkpoint");
-    database.prepare("commit").run([]);
+    store.write("commit");
     const before = startsOver();
-    // A few writes, far below the pace, with quiet moments between them.
+    // A few writes, far below the pace, each looked at by the worker before the next (the quiet moments in
+    // which it catches up with the log).
     for (let i = 0; i < 5; i++) {
-      await sleep(60);
-      insert.run(["x".repeat(2000)]);
+      await store.looked();
+      insert();
     }
     assert.ok(startsOver() > before, "the log started over after the worker caught up with it");
-    database.close();
+    store.close();
   });
 
   it("a connection opened as soon as another one closed waits for the worker's last checkpoint", async () => {
