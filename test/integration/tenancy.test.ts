@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { type FakeOpenRouter, type FakeReply, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
-import { eventually, startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
+import { eventually } from "../support/eventually.ts";
+import { startTestApp, type TestApp, type TestResponse } from "../support/test-app.ts";
 
 const alice = "alice-key-0123456789abcdef";
 const bob = "bob-key-0123456789abcdef01";
@@ -66,7 +67,9 @@ describe("tenancy: another client's running run", () => {
     });
     assert.equal(started.status, 202);
     const id = started.body.workflow_id;
-    await eventually(async () => (fake.requests.length === 1 ? true : undefined));
+    await eventually("the held plan call to reach the upstream", async () =>
+      fake.requests.length === 1 ? true : undefined,
+    );
     // The owner follows the run's events while it runs.
     const ownerEvents = fetch(`${t.url}/workflow/${id}/events`, {
       headers: { authorization: `Bearer ${alice}` },
@@ -93,7 +96,7 @@ describe("tenancy: another client's running run", () => {
     assert.equal(during.body.status, "running", "nothing another client did stopped the run");
 
     release({ kind: "text", content: "the plan, finished" });
-    const done = await eventually(async () => {
+    const done = await eventually("alice's run to end", async () => {
       const res = await send(t, "GET", `/workflow/${id}`, { key: alice });
       return res.body.status === "running" ? undefined : res.body;
     });
