@@ -8,6 +8,7 @@ import { OrchestratorError } from "../../../src/core/errors.ts";
 import { openStore } from "../../../src/store/open-store.ts";
 import type { Store } from "../../../src/store/store.ts";
 import type { WorkflowService } from "../../../src/workflows/workflow-service.ts";
+import { requestEntry } from "../../support/upstream-call.ts";
 
 const fixedClock: Clock = { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" };
 const runId = "6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f";
@@ -159,21 +160,7 @@ describe("Tenancy", () => {
   });
 
   it("reads a request record after writing waiting rows, and an unknown or other's one is not found", async () => {
-    await store.usage.recordRequests([
-      {
-        at: "2026-01-02T10:00:01.000Z",
-        requestId: "req-1",
-        method: "POST",
-        endpoint: "/chat",
-        status: 200,
-        category: "M",
-        latencyMs: 12.5,
-        cacheHit: false,
-        sessionId: null,
-        routeRule: "category",
-        clientId: "alice",
-      },
-    ]);
+    await store.usage.recordRequests([requestEntry({ clientId: "alice" })]);
     assert.equal((await tenancy.forClient("alice").requestRecord("req-1")).requests.length, 1);
     assert.equal(calls.flushes, 1);
     await rejectsNotFound(tenancy.forClient("bob").requestRecord("req-1"), "request 'req-1' was not found");

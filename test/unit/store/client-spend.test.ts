@@ -4,21 +4,12 @@ import type { Clock } from "../../../src/core/clock.ts";
 import type { Store } from "../../../src/store/store.ts";
 import type { LedgerEntry } from "../../../src/store/usage-store.ts";
 import { type Query, storeBackends } from "../../support/store-backends.ts";
-import { upstreamCall } from "../../support/upstream-call.ts";
+import { ledgerEntry } from "../../support/upstream-call.ts";
 
 const fixedClock: Clock = { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" };
 
-const call = (overrides: Partial<LedgerEntry>): LedgerEntry => ({
-  ...upstreamCall({ costUsd: 0.01 }),
-  at: "2026-01-02T10:00:00.000Z",
-  requestId: "r",
-  endpoint: "/v1/chat/completions",
-  sessionId: null,
-  workflowId: null,
-  category: null,
-  baselineUsd: 0,
-  ...overrides,
-});
+const call = (overrides: Partial<LedgerEntry>): LedgerEntry =>
+  ledgerEntry({ requestId: "r", endpoint: "/v1/chat/completions", category: null, ...overrides });
 
 const backends = storeBackends("client-spend", fixedClock);
 

@@ -2,37 +2,13 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { Clock } from "../../../src/core/clock.ts";
 import type { Store } from "../../../src/store/store.ts";
-import type { LedgerEntry, RequestEntry } from "../../../src/store/usage-store.ts";
 import { type Query, storeBackends } from "../../support/store-backends.ts";
-import { upstreamCall } from "../../support/upstream-call.ts";
+import { ledgerEntry, requestEntry } from "../../support/upstream-call.ts";
 
 const fixedClock: Clock = { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" };
 
-const call = (overrides: Partial<LedgerEntry>): LedgerEntry => ({
-  ...upstreamCall({ costUsd: 0.01 }),
-  at: "2026-01-02T10:00:00.000Z",
-  requestId: "req-1",
-  endpoint: "/chat",
-  sessionId: null,
-  workflowId: null,
-  category: "M",
-  baselineUsd: 0,
-  ...overrides,
-});
-
-const request = (overrides: Partial<RequestEntry>): RequestEntry => ({
-  at: "2026-01-02T10:00:01.000Z",
-  requestId: "req-1",
-  method: "POST",
-  endpoint: "/chat",
-  status: 200,
-  category: "M",
-  latencyMs: 12.5,
-  cacheHit: false,
-  sessionId: null,
-  routeRule: "category",
-  ...overrides,
-});
+const call = ledgerEntry;
+const request = requestEntry;
 
 const trace = [
   { step: "limit", detail: "context 14 tokens, within 900000" },
