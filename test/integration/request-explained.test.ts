@@ -3,9 +3,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { type FakeOpenRouter, type FakeReply, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 import { eventually } from "../support/eventually.ts";
-import { models, orchestrationResponder, routingResponder } from "../support/responders.ts";
+import {
+  models,
+  orchestrationResponder,
+  refutedSpeculationResponder,
+  routingResponder,
+} from "../support/responders.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // GET /requests/{id}: the route, every upstream call and the run a request started, read back from the
@@ -147,27 +152,7 @@ describe("one request explained: a refuted speculation", () => {
   });
 
   it("marks the aborted call of the likely route as speculative", async () => {
-    let markAsked: () => void = () => {};
-    const mediumAsked = new Promise<void>((resolve) => {
-      markAsked = resolve;
-    });
-    fake.respondWith(async (request): Promise<FakeReply> => {
-      if (request.body.model === models.categorizer) {
-        await mediumAsked;
-        return { kind: "text", content: "L", promptTokens: 50, completionTokens: 1, cost: 0.000001 };
-      }
-      if (request.body.model === models.medium) {
-        markAsked();
-        return { kind: "hang" };
-      }
-      return {
-        kind: "text",
-        content: "the thinking answer",
-        promptTokens: 100,
-        completionTokens: 30,
-        cost: 0.003,
-      };
-    });
+    fake.respondWith(refutedSpeculationResponder());
     const res = await t.post("/chat", { message: "prove that there are infinitely many primes" });
     assert.equal(res.body.routing.speculation, "refuted");
     const record = (await getJson(t, `/requests/${res.headers.get("x-request-id")}`)).body;

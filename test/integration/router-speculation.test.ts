@@ -7,7 +7,7 @@ import {
   type RecordedRequest,
   startFakeOpenRouter,
 } from "../fakes/fake-openrouter.ts";
-import { lastUserText, models, requestsTo } from "../support/responders.ts";
+import { lastUserText, models, refutedSpeculationResponder, requestsTo } from "../support/responders.ts";
 import { startTestApp, type TestApp } from "../support/test-app.ts";
 
 // The categorizer off the critical path: the likely route's call (the medium role's) starts alongside the
@@ -113,25 +113,7 @@ describe("speculation: the likely route alongside the categorizer", () => {
 
   it("aborts the medium call when the label refutes it, answers from the right route, and records the waste", async () => {
     const before = (await t.get("/stats")).body.routing.speculation;
-    const medium = mediumAsked();
-    fake.respondWith(async (request: RecordedRequest): Promise<FakeReply> => {
-      if (request.body.model === models.categorizer) {
-        await medium.asked;
-        return label("L");
-      }
-      if (request.body.model === models.medium) {
-        medium.mark();
-        // Never answers: only an abort ends it, and the reply waits for the aborted call to end.
-        return { kind: "hang" };
-      }
-      return {
-        kind: "text",
-        content: "the thinking answer",
-        promptTokens: 100,
-        completionTokens: 30,
-        cost: 0.003,
-      };
-    });
+    fake.respondWith(refutedSpeculationResponder());
     const res = await t.post("/chat", { message: "prove that there are infinitely many primes" });
     assert.equal(res.status, 200);
     assert.equal(res.body.category, "L");

@@ -132,3 +132,29 @@ export function workerResponder(request: RecordedRequest) {
     cost: 0.001,
   } as const;
 }
+
+// The categorizer labels the request L, but only once the medium model (the likely route's speculative call)
+// has been asked; that call never answers, so only its abort ends it; the thinking model answers.
+export function refutedSpeculationResponder(): FakeResponder {
+  let markAsked: () => void = () => {};
+  const mediumAsked = new Promise<void>((resolve) => {
+    markAsked = resolve;
+  });
+  return async (request): Promise<FakeReply> => {
+    if (request.body.model === models.categorizer) {
+      await mediumAsked;
+      return { kind: "text", content: "L", promptTokens: 50, completionTokens: 1, cost: 0.000001 };
+    }
+    if (request.body.model === models.medium) {
+      markAsked();
+      return { kind: "hang" };
+    }
+    return {
+      kind: "text",
+      content: "the thinking answer",
+      promptTokens: 100,
+      completionTokens: 30,
+      cost: 0.003,
+    };
+  };
+}
