@@ -4,6 +4,12 @@ export interface TokenUsage {
   readonly completionTokens: number;
   // Of the completion tokens, those a thinking model spent reasoning; absent when none.
   readonly reasoningTokens?: number;
+  // Of the prompt tokens, those the upstream read from its prompt cache (billed at the cache-read price);
+  // absent when none. Every provider mapping counts them inside promptTokens, whatever its wire shape.
+  readonly cacheReadTokens?: number;
+  // Of the prompt tokens, those the upstream wrote to its prompt cache (billed at the cache-write price);
+  // absent when none.
+  readonly cacheWriteTokens?: number;
 }
 
 // What one or more model calls used and cost: a role call's answer, a workflow task or run, a chat reply.
@@ -13,13 +19,17 @@ export interface Usage extends TokenUsage {
 
 export const zeroUsage: Usage = { promptTokens: 0, completionTokens: 0, costUsd: 0 };
 
-// Tokens of two calls together; reasoning tokens only when either had some.
+// Tokens of two calls together; the optional counts only when either had some.
 export function addTokens(a: TokenUsage, b: TokenUsage): TokenUsage {
   const reasoningTokens = (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
+  const cacheReadTokens = (a.cacheReadTokens ?? 0) + (b.cacheReadTokens ?? 0);
+  const cacheWriteTokens = (a.cacheWriteTokens ?? 0) + (b.cacheWriteTokens ?? 0);
   return {
     promptTokens: a.promptTokens + b.promptTokens,
     completionTokens: a.completionTokens + b.completionTokens,
     ...(reasoningTokens > 0 ? { reasoningTokens } : {}),
+    ...(cacheReadTokens > 0 ? { cacheReadTokens } : {}),
+    ...(cacheWriteTokens > 0 ? { cacheWriteTokens } : {}),
   };
 }
 

@@ -3,8 +3,16 @@ import type { TokenUsage } from "../core/usage.ts";
 
 // The one model interface every provider implements; the rest of the service knows only this.
 
+// A prompt-cache breakpoint: the prompt up to and including the part or message that carries it may be
+// cached by upstreams that cache explicitly (Anthropic's and Gemini's models take `cache_control`); the
+// others cache a repeated prefix on their own and ignore it.
+export interface CacheControl {
+  readonly type: "ephemeral";
+  readonly ttl?: "5m" | "1h";
+}
+
 export type ContentPart =
-  | { readonly type: "text"; readonly text: string }
+  | { readonly type: "text"; readonly text: string; readonly cacheControl?: CacheControl }
   | { readonly type: "image"; readonly url: string; readonly detail?: string }
   // A document such as a PDF, inline as a data: URL or by an id the upstream issued.
   | {
@@ -34,6 +42,8 @@ export interface ChatMessage {
   readonly toolCallId?: string;
   // An assistant turn of the legacy functions API.
   readonly functionCall?: { readonly name: string; readonly arguments: string };
+  // A cache breakpoint after this whole message (see CacheControl).
+  readonly cacheControl?: CacheControl;
 }
 
 // How much a thinking model may reason: by effort or as a token budget, and whether the text comes back.
