@@ -1,6 +1,6 @@
 import type { ChatInput, ChatReply, ChatTarget } from "../chat/chat-service.ts";
 import { invalidRequest, OrchestratorError } from "../core/errors.ts";
-import { type Usage, zeroUsage } from "../core/usage.ts";
+import { addTokens, type TokenUsage, type Usage, zeroUsage } from "../core/usage.ts";
 import type { ModelClient } from "../models/model-client.ts";
 import type { ChatMessage, GenerationOptions } from "../providers/chat-provider.ts";
 import type { Store } from "../store/store.ts";
@@ -76,13 +76,12 @@ export async function replyWithWorkflow(
   finished: { text: string; usage: Usage } | undefined;
   promptTokens: number;
   completionTokens: number;
+  // Both together, prompt-cache counts included.
+  tokens: TokenUsage;
 }> {
   const finished = done.workflowId ? await finishedWorkflow(deps, done.workflowId) : undefined;
-  return {
-    finished,
-    promptTokens: done.usage.promptTokens + (finished?.usage.promptTokens ?? 0),
-    completionTokens: done.usage.completionTokens + (finished?.usage.completionTokens ?? 0),
-  };
+  const tokens = finished ? addTokens(done.usage, finished.usage) : addTokens(done.usage, zeroUsage);
+  return { finished, promptTokens: tokens.promptTokens, completionTokens: tokens.completionTokens, tokens };
 }
 
 // An H request's answer comes from its background workflow; the OpenAI API waits for it.

@@ -2,11 +2,12 @@ import type { FastifyReply } from "fastify";
 import type { ChatEvent, ChatReply, RouteInfo } from "../chat/chat-service.ts";
 import type { RoutingInfo } from "../chat/routing-info.ts";
 import { toOrchestratorError } from "../core/errors.ts";
-import type { Usage } from "../core/usage.ts";
+import { addTokens, type Usage } from "../core/usage.ts";
 import { routeHeader } from "../routing/route-trace.ts";
 import { EventStream } from "./event-stream.ts";
 import { openChatStream } from "./open-chat-stream.ts";
 import { toOpenAiErrorBody } from "./openai/openai-errors.ts";
+import { openAiPromptDetails } from "./usage-details.ts";
 
 export interface CompletionStreamOptions {
   readonly id: string;
@@ -90,8 +91,8 @@ export async function streamCompletion(
     await stream.send(chunk({}, done.finishReason));
     const extra = more?.usage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 };
     if (options.includeUsage) {
-      const promptTokens = done.usage.promptTokens + extra.promptTokens;
-      const completionTokens = done.usage.completionTokens + extra.completionTokens;
+      const tokens = addTokens(done.usage, extra);
+      const { promptTokens, completionTokens } = tokens;
       await stream.send({
         ...chunk({}, null),
         choices: [],
@@ -99,6 +100,7 @@ export async function streamCompletion(
           prompt_tokens: promptTokens,
           completion_tokens: completionTokens,
           total_tokens: promptTokens + completionTokens,
+          ...openAiPromptDetails(tokens),
           ...(done.usage.reasoningTokens
             ? { completion_tokens_details: { reasoning_tokens: done.usage.reasoningTokens } }
             : {}),

@@ -50,6 +50,9 @@ export const chatResponseSchema = z.object({
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),
     reasoning_tokens: z.number().int().optional(),
+    // Of the prompt tokens, those read from and written to the upstream's prompt cache.
+    cache_read_tokens: z.number().int().optional(),
+    cache_write_tokens: z.number().int().optional(),
     cost_usd: usd,
   }),
   fallback_from: z.string().optional(),
@@ -123,6 +126,8 @@ export function chatResponseView(result: ChatReply): z.output<typeof chatRespons
       prompt_tokens: result.usage.promptTokens,
       completion_tokens: result.usage.completionTokens,
       ...(result.usage.reasoningTokens ? { reasoning_tokens: result.usage.reasoningTokens } : {}),
+      ...(result.usage.cacheReadTokens ? { cache_read_tokens: result.usage.cacheReadTokens } : {}),
+      ...(result.usage.cacheWriteTokens ? { cache_write_tokens: result.usage.cacheWriteTokens } : {}),
       cost_usd: roundUsd(result.usage.costUsd),
     },
     ...(result.fallbackFrom ? { fallback_from: result.fallbackFrom } : {}),

@@ -10,6 +10,11 @@ export const pricingSchema = z.strictObject({
   outputPerMillion: z.number().nonnegative(),
   perImage: z.number().nonnegative().optional(),
   perVideoSecond: z.number().nonnegative().optional(),
+  // Prompt-cache prices per million input tokens read from / written to the upstream's cache. Absent, the
+  // upstream's model list gives them, or they are inputPerMillion times the stated default multipliers
+  // (models/prompt-cache-pricing.ts).
+  cacheReadPerMillion: z.number().nonnegative().optional(),
+  cacheWritePerMillion: z.number().nonnegative().optional(),
 });
 
 // OpenRouter's unified `reasoning` parameter (https://openrouter.ai/docs/use-cases/reasoning-tokens): how much

@@ -53,3 +53,31 @@ function problemWith(value: number, reference: number | undefined, free: boolean
   }
   return undefined;
 }
+
+// How far a listed prompt-cache price may sit from the same listing's input price: documented reads run
+// from 0.1× to 0.5× of it and writes from 1× to 2× (https://openrouter.ai/docs/features/prompt-caching);
+// a read dearer than uncached input, or either far outside that span, is not believed; nor is a zero,
+// except for a free model.
+export const cacheReadRange = { min: 0.01, max: 1 } as const;
+export const cacheWriteRange = { min: 0.5, max: 4 } as const;
+
+export function cachePriceProblem(
+  side: "read" | "write",
+  perMillion: number,
+  inputPerMillion: number,
+  model: string,
+): string | undefined {
+  if (!Number.isFinite(perMillion) || perMillion < 0) return "is not a price";
+  if (perMillion === 0) {
+    return inputPerMillion === 0 || model.endsWith(":free")
+      ? undefined
+      : "is zero for a model that is not free";
+  }
+  if (inputPerMillion === 0) return "is not zero for a model whose input is free";
+  const range = side === "read" ? cacheReadRange : cacheWriteRange;
+  const ratio = perMillion / inputPerMillion;
+  if (ratio < range.min || ratio > range.max) {
+    return `is ${Number(ratio.toPrecision(3))}× the input price, outside ${range.min}×–${range.max}×`;
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Clock } from "../core/clock.ts";
-import { type TokenPrices, vetListedPrice } from "./listed-price.ts";
+import { cachePriceProblem, type TokenPrices, vetListedPrice } from "./listed-price.ts";
 import type { Pricing } from "./pricing.ts";
 
 // Bounds on one listed entry: ids as long as any model id may be, windows no model comes near.
@@ -13,7 +13,9 @@ const maxPriceWarnings = 1_000;
 // prices per token as decimal strings, the context window, the date after which it is no longer served.
 export interface ListedModel {
   readonly id: string;
-  readonly pricing: Pick<Pricing, "inputPerMillion" | "outputPerMillion"> | undefined;
+  readonly pricing:
+    | Pick<Pricing, "inputPerMillion" | "outputPerMillion" | "cacheReadPerMillion" | "cacheWritePerMillion">
+    | undefined;
   readonly contextLength: number | undefined;
   // The longest answer its provider gives (top_provider.max_completion_tokens), when the list says.
   readonly maxCompletionTokens?: number | undefined;
@@ -174,7 +176,16 @@ const priceField = z
   .catch(undefined);
 const listedEntrySchema = z.object({
   id: z.string().min(1).max(maxListedIdChars),
-  pricing: z.object({ prompt: priceField, completion: priceField }).optional().catch(undefined),
+  pricing: z
+    .object({
+      prompt: priceField,
+      completion: priceField,
+      // Prompt-cache prices, per token like the others; absent for models that do not cache.
+      input_cache_read: priceField,
+      input_cache_write: priceField,
+    })
+    .optional()
+    .catch(undefined),
   context_length: z.number().int().positive().max(maxContextLength).optional().catch(undefined),
   // The longest answer the model's provider gives: the worst case a call without max_tokens is reserved at.
   top_provider: z
@@ -221,9 +232,16 @@ export function parseModelList(body: unknown, options: ParseModelListOptions = {
 
 function believedPricing(
   model: string,
-  wire: { prompt?: string | number | undefined; completion?: string | number | undefined } | undefined,
+  wire:
+    | {
+        prompt?: string | number | undefined;
+        completion?: string | number | undefined;
+        input_cache_read?: string | number | undefined;
+        input_cache_write?: string | number | undefined;
+      }
+    | undefined,
   options: ParseModelListOptions,
-): TokenPrices | undefined {
+): ListedModel["pricing"] {
   const input = perMillion(wire?.prompt);
   const output = perMillion(wire?.completion);
   if (input === undefined || output === undefined) return undefined;
@@ -232,9 +250,39 @@ function believedPricing(
     { inputPerMillion: input, outputPerMillion: output },
     options.builtInPricing?.(model),
   );
-  if (verdict.accepted) return verdict.pricing;
-  options.onRefusedPrice?.(model, verdict.reason);
-  return undefined;
+  if (!verdict.accepted) {
+    options.onRefusedPrice?.(model, verdict.reason);
+    return undefined;
+  }
+  return { ...verdict.pricing, ...believedCachePrices(model, input, wire ?? {}, options) };
+}
+
+// The listed cache prices that pass the sanity rules (listed-price.ts); one that does not is dropped and
+// the default multiplier of the input price stands in for it.
+function believedCachePrices(
+  model: string,
+  inputPerMillion: number,
+  wire: { input_cache_read?: string | number | undefined; input_cache_write?: string | number | undefined },
+  options: ParseModelListOptions,
+): { cacheReadPerMillion?: number; cacheWritePerMillion?: number } {
+  const believed: { cacheReadPerMillion?: number; cacheWritePerMillion?: number } = {};
+  for (const [side, raw, key] of [
+    ["read", wire.input_cache_read, "cacheReadPerMillion"],
+    ["write", wire.input_cache_write, "cacheWritePerMillion"],
+  ] as const) {
+    if (raw === undefined) continue;
+    const value = perMillion(raw);
+    const problem =
+      value === undefined ? "is not a price" : cachePriceProblem(side, value, inputPerMillion, model);
+    if (value !== undefined && problem === undefined) believed[key] = value;
+    else {
+      options.onRefusedPrice?.(
+        model,
+        `cache ${side} price ${String(raw)} per token ${problem}; the default multiplier stands in for it`,
+      );
+    }
+  }
+  return believed;
 }
 
 // "0.0000006" (USD per token) → 0.6 (USD per million tokens). Only plain decimals count ("0x10", "" or

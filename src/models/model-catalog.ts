@@ -2,8 +2,10 @@ import { defaultModels, fallbackPrices } from "../config/defaults/models.ts";
 import type { AppConfig, ModelRoleDefinition } from "../config/index.ts";
 import { budgetsSchema } from "../config/schema.ts";
 import { OrchestratorError } from "../core/errors.ts";
+import type { TokenUsage } from "../core/usage.ts";
 import type { CatalogStatus, LiveCatalog, ModelNotice } from "./live-catalog.ts";
 import type { Pricing } from "./pricing.ts";
+import { tokenCostUsd } from "./prompt-cache-pricing.ts";
 
 // What a model no price list knows is assumed to cost at most (budgets.unknownModel).
 export interface UnknownModelCeiling {
@@ -208,19 +210,15 @@ export function estimatedTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
-// The upstream's own figure when it reports one, otherwise tokens × the configured list price.
+// The upstream's own figure when it reports one, otherwise tokens × the list price (prompt-cache reads
+// and writes at the cache prices, see prompt-cache-pricing.ts).
 export function costOf(
   priced: { readonly pricing: Pricing } | undefined,
-  usage: {
-    readonly promptTokens: number;
-    readonly completionTokens: number;
-    readonly reportedCostUsd?: number;
-  },
+  usage: TokenUsage & { readonly reportedCostUsd?: number },
 ): number {
   if (usage.reportedCostUsd !== undefined) return usage.reportedCostUsd;
   if (!priced) return 0;
-  const { inputPerMillion, outputPerMillion } = priced.pricing;
-  return (usage.promptTokens * inputPerMillion + usage.completionTokens * outputPerMillion) / 1_000_000;
+  return tokenCostUsd(priced.pricing, usage);
 }
 
 // A built-in role whose price and context window are still the built-in ones.

@@ -23,6 +23,7 @@ import type { Resilience } from "../resilience/resilience.ts";
 import type { Attempt, GuardedCall, Spend, UpstreamGuard } from "../resilience/upstream-guard.ts";
 import type { CallRecorder, UpstreamCall } from "../store/upstream-call.ts";
 import { costOf, estimatedTokens, type ModelCatalog, type ResolvedRole } from "./model-catalog.ts";
+import { cacheSavingUsd, tokenCounts } from "./prompt-cache-pricing.ts";
 import { cacheKeyOf, type ResponseCache } from "./response-cache.ts";
 import type { Speculation } from "./speculation.ts";
 
@@ -321,11 +322,12 @@ export class ModelClient {
   // Priced at the model that answered: a fallback's own price, not its primary's.
   #spend(model: string, resolved: ResolvedRole, result: ChatResult): Spend {
     const pricing = this.#catalog.pricingOf(model, resolved);
+    // Computed from the prices even when the upstream reports its own cost, which stays the cost.
+    const cacheSavedUsd = pricing ? cacheSavingUsd(pricing, result.usage) : 0;
     return {
-      promptTokens: result.usage.promptTokens,
-      completionTokens: result.usage.completionTokens,
-      ...(result.usage.reasoningTokens ? { reasoningTokens: result.usage.reasoningTokens } : {}),
+      ...tokenCounts(result.usage),
       costUsd: costOf(pricing && { pricing }, result.usage),
+      ...(cacheSavedUsd === 0 ? {} : { cacheSavedUsd }),
       costSource: result.usage.reportedCostUsd === undefined ? (pricing ? "price" : "none") : "upstream",
       // References, not copies: read only by a trace that records them.
       responseModel: result.model,
@@ -491,12 +493,7 @@ export class ModelClient {
       model: result.model,
       provider: provider.name,
       finishReason: result.finishReason,
-      usage: {
-        promptTokens: result.usage.promptTokens,
-        completionTokens: result.usage.completionTokens,
-        ...(result.usage.reasoningTokens ? { reasoningTokens: result.usage.reasoningTokens } : {}),
-        costUsd: this.#spend(model, resolved, result).costUsd,
-      },
+      usage: { ...tokenCounts(result.usage), costUsd: this.#spend(model, resolved, result).costUsd },
       latencyMs: this.#clock.now() - started,
       ...(fallbackFrom ? { fallbackFrom } : {}),
       ...(result.toolCalls ? { toolCalls: result.toolCalls } : {}),

@@ -64,6 +64,8 @@ export interface Attempt {
 // What a successful try used and cost, priced at the called model's own price.
 export interface Spend extends Usage {
   readonly costSource: CostSource;
+  // What prompt caching saved at the model's prices (negative: cache writes cost more than they saved).
+  readonly cacheSavedUsd?: number;
   // For the trace: the model that says it answered, why it stopped, and its text.
   readonly responseModel?: string;
   readonly finishReason?: string;
@@ -348,12 +350,16 @@ export class UpstreamGuard {
     };
     if ("spend" in outcome) {
       const { promptTokens, completionTokens, reasoningTokens, costUsd, costSource } = outcome.spend;
+      const { cacheReadTokens, cacheWriteTokens, cacheSavedUsd } = outcome.spend;
       return {
         ...base,
         outcome: "ok",
         promptTokens,
         completionTokens,
         ...(reasoningTokens ? { reasoningTokens } : {}),
+        ...(cacheReadTokens ? { cacheReadTokens } : {}),
+        ...(cacheWriteTokens ? { cacheWriteTokens } : {}),
+        ...(cacheSavedUsd ? { cacheSavedUsd } : {}),
         costUsd,
         costSource,
       };

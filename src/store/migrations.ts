@@ -369,6 +369,29 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("api_requests").dropColumn("routing_trace").execute();
       },
     },
+    "0018_prompt_cache": {
+      // Of a call's prompt tokens, those read from and written to the upstream's prompt cache, and what
+      // caching saved at the model's prices (negative when writing cost more than reading saved).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("upstream_calls")
+          .addColumn("cache_read_tokens", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .alterTable("upstream_calls")
+          .addColumn("cache_write_tokens", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .alterTable("upstream_calls")
+          .addColumn("cache_saved_usd", type.real, (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable("upstream_calls").dropColumn("cache_saved_usd").execute();
+        await db.schema.alterTable("upstream_calls").dropColumn("cache_write_tokens").execute();
+        await db.schema.alterTable("upstream_calls").dropColumn("cache_read_tokens").execute();
+      },
+    },
   };
 }
 

@@ -99,6 +99,9 @@ export interface UpstreamCallsTable {
   prompt_tokens: number;
   completion_tokens: number;
   reasoning_tokens: Generated<number>;
+  cache_read_tokens: Generated<number>;
+  cache_write_tokens: Generated<number>;
+  cache_saved_usd: Generated<number>;
   latency_ms: number;
   cost_usd: number;
   cost_source: string;

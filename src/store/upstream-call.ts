@@ -21,6 +21,11 @@ export interface UpstreamCall {
   readonly completionTokens: number;
   // Of the completion tokens, those a thinking model spent reasoning.
   readonly reasoningTokens?: number;
+  // Of the prompt tokens, those read from and written to the upstream's prompt cache.
+  readonly cacheReadTokens?: number;
+  readonly cacheWriteTokens?: number;
+  // What prompt caching saved at the model's prices (negative when cache writes cost more than reads saved).
+  readonly cacheSavedUsd?: number;
   readonly latencyMs: number;
   // What the call cost: as the upstream reported it, or tokens × the configured price.
   readonly costUsd: number;

@@ -100,9 +100,15 @@ export interface ModelUsageRow {
   readonly calls: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
+  // Of the prompt tokens, those read from and written to the upstream's prompt cache.
+  readonly cacheReadTokens: number;
+  readonly cacheWriteTokens: number;
   readonly costUsd: number;
   readonly baselineUsd: number;
+  // What the response cache saved (cached outcomes).
   readonly savedUsd: number;
+  // What the upstream's prompt cache saved, at the models' prices.
+  readonly cacheSavedUsd: number;
   readonly shadow: boolean;
 }
 

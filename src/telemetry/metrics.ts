@@ -60,7 +60,7 @@ export class Metrics implements LedgerListener {
   });
   readonly #tokens = new Counter({
     name: "orchestrator_upstream_tokens_total",
-    help: "Tokens sent to (input) and received from (output) upstream models; reasoning: the part of output spent thinking",
+    help: "Tokens sent to (input) and received from (output) upstream models; reasoning: the part of output spent thinking; cache_read and cache_write: the part of input read from and written to the upstream's prompt cache",
     labelNames: ["model", "role", "direction"] as const,
     registers: [this.registry],
   });
@@ -85,6 +85,18 @@ export class Metrics implements LedgerListener {
   readonly #speculativeWaste = new Counter({
     name: "orchestrator_speculative_waste_usd_total",
     help: "Estimated cost of speculative calls the label refuted and that were aborted (also in orchestrator_cost_usd_total)",
+    registers: [this.registry],
+  });
+  readonly #promptCacheSaved = new Counter({
+    name: "orchestrator_prompt_cache_saved_usd_total",
+    help: "What the upstreams' prompt caches saved in USD at the models' prices: cache reads x (input - read price), less cache writes x (write - input price), on the calls where that came out positive",
+    labelNames: ["model", "role"] as const,
+    registers: [this.registry],
+  });
+  readonly #promptCacheExtra = new Counter({
+    name: "orchestrator_prompt_cache_extra_usd_total",
+    help: "What prompt caching cost over the uncached price in USD, on the calls whose cache writes cost more than their reads saved; saved_usd_total minus this is the net saving",
+    labelNames: ["model", "role"] as const,
     registers: [this.registry],
   });
   readonly #cacheHits = new Counter({
@@ -207,6 +219,17 @@ export class Metrics implements LedgerListener {
     if (entry.reasoningTokens) {
       this.#tokens.inc({ model, role, direction: "reasoning" }, recordable(entry.reasoningTokens));
     }
+    // Parts of the input, counted again on their own so the cached share is visible.
+    if (entry.cacheReadTokens) {
+      this.#tokens.inc({ model, role, direction: "cache_read" }, recordable(entry.cacheReadTokens));
+    }
+    if (entry.cacheWriteTokens) {
+      this.#tokens.inc({ model, role, direction: "cache_write" }, recordable(entry.cacheWriteTokens));
+    }
+    // A counter only goes up: a call's net saving goes to one counter or, when negative, the other.
+    const cacheSaved = entry.cacheSavedUsd ?? 0;
+    if (cacheSaved > 0) this.#promptCacheSaved.inc({ model, role }, recordable(cacheSaved));
+    else if (cacheSaved < 0) this.#promptCacheExtra.inc({ model, role }, recordable(-cacheSaved));
     this.#cost.inc({ model, role, category }, recordable(entry.costUsd));
   }
 

@@ -23,6 +23,11 @@ export function recordableCall(call: UpstreamCall): { call: UpstreamCall; replac
   check("promptTokens", call.promptTokens);
   check("completionTokens", call.completionTokens);
   check("reasoningTokens", call.reasoningTokens);
+  check("cacheReadTokens", call.cacheReadTokens);
+  check("cacheWriteTokens", call.cacheWriteTokens);
+  // A saving may be negative (cache writes cost more than reads saved), but never infinite.
+  if (call.cacheSavedUsd !== undefined && !Number.isFinite(call.cacheSavedUsd))
+    replaced.push("cacheSavedUsd");
   check("latencyMs", call.latencyMs);
   if (replaced.length === 0) return { call, replaced };
   return {
@@ -34,6 +39,11 @@ export function recordableCall(call: UpstreamCall): { call: UpstreamCall; replac
       latencyMs: recordable(call.latencyMs),
       ...(call.savedUsd === undefined ? {} : { savedUsd: recordable(call.savedUsd) }),
       ...(call.reasoningTokens === undefined ? {} : { reasoningTokens: recordable(call.reasoningTokens) }),
+      ...(call.cacheReadTokens === undefined ? {} : { cacheReadTokens: recordable(call.cacheReadTokens) }),
+      ...(call.cacheWriteTokens === undefined ? {} : { cacheWriteTokens: recordable(call.cacheWriteTokens) }),
+      ...(call.cacheSavedUsd === undefined
+        ? {}
+        : { cacheSavedUsd: Number.isFinite(call.cacheSavedUsd) ? call.cacheSavedUsd : 0 }),
     },
     replaced,
   };

@@ -21,6 +21,13 @@ export const savingsMethod =
   "Shadow calls (baseline answers and judgings sampled for the quality figure) are left out of both sides; " +
   "their cost is cost.shadow_usd.";
 
+export const promptCacheMethod =
+  "input_tokens counts every prompt token sent upstream in the window; cache_read_tokens and cache_write_tokens " +
+  "are the part of it the upstreams read from and wrote to their prompt caches, as they reported it; " +
+  "cached_share = cache_read_tokens / input_tokens. saved_usd = cache reads x (input price - cache read price) " +
+  "- cache writes x (cache write price - input price), at each model's prices, also where the upstream " +
+  "reported the cost itself.";
+
 // The stored part of /stats: requests, calls, latency, errors, cost and savings over a window of the ledger.
 export function summarizeUsage(input: StatsInput) {
   const models = new Map<string, ModelSummary>();
@@ -33,6 +40,7 @@ export function summarizeUsage(input: StatsInput) {
   let shadowUsd = 0;
   let cacheSavedUsd = 0;
   let cacheHits = 0;
+  const promptCache = { inputTokens: 0, readTokens: 0, writeTokens: 0, savedUsd: 0 };
   for (const row of input.calls) {
     const summary = models.get(row.model) ?? emptySummary(row.model, row.role);
     models.set(row.model, summary);
@@ -53,6 +61,11 @@ export function summarizeUsage(input: StatsInput) {
       continue;
     }
     upstreamTries += row.calls;
+    summary.cache_read_tokens += row.cacheReadTokens;
+    promptCache.inputTokens += row.promptTokens;
+    promptCache.readTokens += row.cacheReadTokens;
+    promptCache.writeTokens += row.cacheWriteTokens;
+    promptCache.savedUsd += row.cacheSavedUsd;
     if (row.outcome === "ok") summary.ok += row.calls;
     else {
       summary.errors += row.calls;
@@ -123,6 +136,15 @@ export function summarizeUsage(input: StatsInput) {
       method: savingsMethod,
     },
     cache_hits: cacheHits,
+    prompt_cache: {
+      input_tokens: promptCache.inputTokens,
+      cache_read_tokens: promptCache.readTokens,
+      cache_write_tokens: promptCache.writeTokens,
+      cached_share:
+        promptCache.inputTokens === 0 ? 0 : round(promptCache.readTokens / promptCache.inputTokens, 4),
+      saved_usd: usd(promptCache.savedUsd),
+      method: promptCacheMethod,
+    },
   };
 }
 
@@ -135,6 +157,7 @@ interface ModelSummary {
   cached: number;
   prompt_tokens: number;
   completion_tokens: number;
+  cache_read_tokens: number;
   cost_usd: number;
   latency_ms: { p50: number; p95: number; p99: number } | null;
 }
@@ -149,6 +172,7 @@ function emptySummary(model: string, role: string): ModelSummary {
     cached: 0,
     prompt_tokens: 0,
     completion_tokens: 0,
+    cache_read_tokens: 0,
     cost_usd: 0,
     latency_ms: null,
   };

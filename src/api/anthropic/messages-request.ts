@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { modelIdSchema } from "../../models/model-id.ts";
-import type { ChatMessage, ContentPart, GenerationOptions, ToolCall } from "../../providers/chat-provider.ts";
+import type {
+  CacheControl,
+  ChatMessage,
+  ContentPart,
+  GenerationOptions,
+  ToolCall,
+} from "../../providers/chat-provider.ts";
+import { cacheControlSchema, toCacheControl } from "../cache-control.ts";
 import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
 import { latestUserInput } from "../openai/openai-schemas.ts";
 import { unsupported } from "../validation.ts";
@@ -32,24 +39,29 @@ const documentSource = z.discriminatedUnion(
   { error: "type must be base64, url or text" },
 );
 
-const textBlock = z.object({ type: z.literal("text"), text: z.string() });
-const imageBlock = z.object({ type: z.literal("image"), source: imageSource });
+// cache_control on a block: a prompt-cache breakpoint after it, passed on to the upstream.
+const cacheControl = cacheControlSchema.nullish();
+const textBlock = z.object({ type: z.literal("text"), text: z.string(), cache_control: cacheControl });
+const imageBlock = z.object({ type: z.literal("image"), source: imageSource, cache_control: cacheControl });
 const documentBlock = z.object({
   type: z.literal("document"),
   source: documentSource,
   title: z.string().nullish(),
+  cache_control: cacheControl,
 });
 const toolUseBlock = z.object({
   type: z.literal("tool_use"),
   id: z.string().min(1),
   name: z.string().min(1),
   input: z.record(z.string(), z.unknown()),
+  cache_control: cacheControl,
 });
 const toolResultBlock = z.object({
   type: z.literal("tool_result"),
   tool_use_id: z.string().min(1),
   content: z.union([z.string(), z.array(z.discriminatedUnion("type", [textBlock, imageBlock]))]).optional(),
   is_error: z.boolean().optional(),
+  cache_control: cacheControl,
 });
 // Extended thinking a model returned earlier: nothing here can replay it, so it is left out.
 const thinkingBlock = z.object({ type: z.enum(["thinking", "redacted_thinking"]) }).loose();
@@ -113,11 +125,8 @@ const fields = {
     .enum(["standard", "fast"])
     .nullish()
     .refine((value) => value !== "fast", "is not supported here: only standard"),
-  // A caching hint: the upstream caches as it does.
-  cache_control: z
-    .object({ type: z.literal("ephemeral") })
-    .loose()
-    .nullish(),
+  // Automatic caching: a breakpoint after the last message, as Anthropic places it.
+  cache_control: cacheControl,
   container: unsupported("code execution containers are not run here"),
   mcp_servers: unsupported("MCP servers are not called from here; pass their tools as client tools"),
   context_management: unsupported("the conversation is sent as given"),
@@ -147,17 +156,35 @@ export interface ConvertedMessagesRequest {
 export function convertMessagesRequest(
   body: Omit<MessagesBody, "max_tokens"> & { max_tokens?: number | undefined },
 ): ConvertedMessagesRequest {
-  const system = typeof body.system === "string" ? body.system : body.system?.map((b) => b.text).join("\n");
-  const conversation: ChatMessage[] = system ? [{ role: "system", content: system }] : [];
+  const conversation: ChatMessage[] = [];
+  const system = systemMessage(body.system);
+  if (system) conversation.push(system);
   for (const wire of body.messages) conversation.push(...toChatMessages(wire));
+  const automatic = toCacheControl(body.cache_control);
+  const last = conversation.at(-1);
+  if (automatic && last && !last.cacheControl)
+    conversation[conversation.length - 1] = { ...last, cacheControl: automatic };
   return { conversation, ...latestUserInput(conversation), generation: generationOf(body) };
+}
+
+// The system blocks as one message: joined text, or text parts where a block carries a cache breakpoint.
+function systemMessage(system: MessagesBody["system"]): ChatMessage | undefined {
+  if (typeof system === "string") return system ? { role: "system", content: system } : undefined;
+  if (!system || system.length === 0) return undefined;
+  if (!system.some((b) => b.cache_control)) {
+    const text = system.map((b) => b.text).join("\n");
+    return text ? { role: "system", content: text } : undefined;
+  }
+  return { role: "system", content: system.map(textPart) };
 }
 
 type WireMessage = MessagesBody["messages"][number];
 type Block = z.output<typeof block>;
 
 // A user turn's tool results become tool messages, placed first because they answer the assistant turn
-// just before; an assistant turn's tool_use blocks become its tool calls.
+// just before; an assistant turn's tool_use blocks become its tool calls. A breakpoint on a text block
+// stays on its part; one on a block with no part of its own (a tool call or result, or the last image or
+// document) becomes a breakpoint after its whole message.
 function toChatMessages(wire: WireMessage): ChatMessage[] {
   if (typeof wire.content === "string") return [{ role: wire.role, content: wire.content }];
   if (wire.role === "assistant") {
@@ -173,15 +200,61 @@ function toChatMessages(wire: WireMessage): ChatMessage[] {
           ]
         : [],
     );
-    return [{ role: "assistant", content: text, ...(toolCalls.length > 0 ? { toolCalls } : {}) }];
+    const breakpoint = lastBreakpoint(wire.content);
+    return [
+      {
+        role: "assistant",
+        content: text,
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
+        ...(breakpoint ? { cacheControl: breakpoint } : {}),
+      },
+    ];
   }
-  const results: ChatMessage[] = wire.content.flatMap((b) =>
-    b.type === "tool_result"
-      ? [{ role: "tool" as const, toolCallId: b.tool_use_id, content: resultText(b) }]
-      : [],
-  );
+  const results: ChatMessage[] = wire.content.flatMap((b) => {
+    if (b.type !== "tool_result") return [];
+    const breakpoint = toCacheControl(b.cache_control);
+    return [
+      {
+        role: "tool" as const,
+        toolCallId: b.tool_use_id,
+        content: resultText(b),
+        ...(breakpoint ? { cacheControl: breakpoint } : {}),
+      },
+    ];
+  });
   const parts = wire.content.flatMap(toContentParts);
-  return parts.length > 0 ? [...results, { role: "user", content: parts }] : results;
+  if (parts.length === 0) return results;
+  const final = wire.content.at(-1);
+  const trailing =
+    final && final.type !== "text" && final.type !== "tool_result" ? blockBreakpoint(final) : undefined;
+  return [...results, { role: "user", content: parts, ...(trailing ? { cacheControl: trailing } : {}) }];
+}
+
+function blockBreakpoint(b: Block): CacheControl | undefined {
+  switch (b.type) {
+    case "text":
+    case "image":
+    case "document":
+    case "tool_use":
+    case "tool_result":
+      return toCacheControl(b.cache_control);
+    default:
+      // Thinking blocks are passed over whole, whatever they carry.
+      return undefined;
+  }
+}
+
+function lastBreakpoint(blocks: readonly Block[]): CacheControl | undefined {
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const found = blocks[i] && blockBreakpoint(blocks[i] as Block);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function textPart(b: z.output<typeof textBlock>): ContentPart {
+  const breakpoint = toCacheControl(b.cache_control);
+  return { type: "text", text: b.text, ...(breakpoint ? { cacheControl: breakpoint } : {}) };
 }
 
 function resultText(result: Extract<Block, { type: "tool_result" }>): string {
@@ -195,7 +268,7 @@ function resultText(result: Extract<Block, { type: "tool_result" }>): string {
 function toContentParts(b: Block): ContentPart[] {
   switch (b.type) {
     case "text":
-      return [{ type: "text", text: b.text }];
+      return [textPart(b)];
     case "image":
       return [
         {

@@ -1,12 +1,12 @@
 import type { FastifyReply } from "fastify";
 import type { ChatEvent, ChatReply } from "../../chat/chat-service.ts";
 import { toOrchestratorError } from "../../core/errors.ts";
-import type { Usage } from "../../core/usage.ts";
+import { addTokens, type Usage } from "../../core/usage.ts";
 import { routeHeaders } from "../completion-stream.ts";
 import { EventStream } from "../event-stream.ts";
 import { openChatStream } from "../open-chat-stream.ts";
 import { relayChatEvents } from "../relay-chat-events.ts";
-import { stopReason, toAnthropicErrorBody } from "./messages-view.ts";
+import { stopReason, toAnthropicErrorBody, usageView } from "./messages-view.ts";
 
 export interface MessagesStreamOptions {
   readonly id: string;
@@ -87,10 +87,7 @@ export async function streamMessage(
     const extra = more?.usage ?? { promptTokens: 0, completionTokens: 0, costUsd: 0 };
     await send("message_delta", {
       delta: { stop_reason: stopReason(done.finishReason), stop_sequence: null },
-      usage: {
-        input_tokens: done.usage.promptTokens + extra.promptTokens,
-        output_tokens: done.usage.completionTokens + extra.completionTokens,
-      },
+      usage: usageView(addTokens(done.usage, extra)),
       orchestrator: options.describeReply(done, extra.costUsd),
     });
     await send("message_stop");

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { OrchestratorError } from "../../core/errors.ts";
+import type { TokenUsage } from "../../core/usage.ts";
 import type { ToolCall } from "../../providers/chat-provider.ts";
+import { anthropicInputTokens } from "../usage-details.ts";
 import { orchestratorSchema } from "../views.ts";
 
 // The Message object and error shape of Anthropic's Messages API, so the Anthropic SDK reads the service's
@@ -76,15 +78,13 @@ export function parseInput(text: string): Record<string, unknown> {
   }
 }
 
-export function usageView(usage: {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-}): z.output<typeof messagesUsageSchema> {
+export function usageView(usage: TokenUsage): z.output<typeof messagesUsageSchema> {
+  const { input_tokens, cache_creation_input_tokens, cache_read_input_tokens } = anthropicInputTokens(usage);
   return {
-    input_tokens: usage.promptTokens,
+    input_tokens,
     output_tokens: usage.completionTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    cache_creation_input_tokens,
+    cache_read_input_tokens,
   };
 }
 

@@ -7,11 +7,17 @@ import type {
   GenerationOptions,
   ReasoningOptions,
 } from "../../providers/chat-provider.ts";
+import { cacheControlSchema, toCacheControl } from "../cache-control.ts";
 import { fileDataSchema, imageUrlSchema } from "../media-urls.ts";
 
 // The request body of POST /v1/chat/completions, as OpenAI defines it (the fields this service uses).
 
-const textPart = z.object({ type: z.literal("text"), text: z.string() });
+// cache_control: a prompt-cache breakpoint after this part, passed on to the upstream.
+const textPart = z.object({
+  type: z.literal("text"),
+  text: z.string(),
+  cache_control: cacheControlSchema.nullish(),
+});
 const imagePart = z.object({
   type: z.literal("image_url"),
   image_url: z.object({ url: imageUrlSchema, detail: z.enum(["auto", "low", "high"]).optional() }),
@@ -251,8 +257,10 @@ type WirePart = z.output<typeof contentPart>;
 
 function toContentPart(part: WirePart): ContentPart {
   switch (part.type) {
-    case "text":
-      return { type: "text", text: part.text };
+    case "text": {
+      const cacheControl = toCacheControl(part.cache_control);
+      return { type: "text", text: part.text, ...(cacheControl ? { cacheControl } : {}) };
+    }
     case "image_url":
       return {
         type: "image",

@@ -1,7 +1,7 @@
 import type { FastifyReply } from "fastify";
 import type { ChatEvent, ChatReply } from "../../chat/chat-service.ts";
 import { toOrchestratorError } from "../../core/errors.ts";
-import type { Usage } from "../../core/usage.ts";
+import { addTokens, type Usage } from "../../core/usage.ts";
 import type { ToolCall } from "../../providers/chat-provider.ts";
 import { routeHeaders } from "../completion-stream.ts";
 import { EventStream } from "../event-stream.ts";
@@ -153,10 +153,7 @@ export async function streamResponse(
       status: incomplete ? "incomplete" : "completed",
       model,
       output,
-      usage: usageView({
-        promptTokens: done.usage.promptTokens + extra.promptTokens,
-        completionTokens: done.usage.completionTokens + extra.completionTokens,
-      }),
+      usage: usageView(addTokens(done.usage, extra)),
       orchestrator: options.describeReply(done, extra.costUsd),
     });
     options.onCompleted?.(output);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { TokenUsage } from "../../core/usage.ts";
 import type { ToolCall } from "../../providers/chat-provider.ts";
 import { orchestratorSchema } from "../views.ts";
 import type { ResponsesBody } from "./responses-request.ts";
@@ -102,15 +103,12 @@ export function functionCallItem(id: string, call: ToolCall, status: "in_progres
   };
 }
 
-export function usageView(usage: {
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-}): z.output<typeof responsesUsageSchema> {
+export function usageView(usage: TokenUsage): z.output<typeof responsesUsageSchema> {
   return {
     input_tokens: usage.promptTokens,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens_details: { cached_tokens: usage.cacheReadTokens ?? 0 },
     output_tokens: usage.completionTokens,
-    output_tokens_details: { reasoning_tokens: 0 },
+    output_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
     total_tokens: usage.promptTokens + usage.completionTokens,
   };
 }

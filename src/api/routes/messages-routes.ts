@@ -61,7 +61,7 @@ export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRoute
     }
 
     const done = await deps.chat.chat(input, signal);
-    const { finished, promptTokens, completionTokens } = await replyWithWorkflow(deps, done);
+    const { finished, tokens } = await replyWithWorkflow(deps, done);
     const text = finished ? `${done.response}\n\n${finished.text}` : done.response;
     reply.headers(routeHeaders(done));
     const message: z.output<typeof messageObjectSchema> = {
@@ -75,7 +75,7 @@ export function registerMessagesRoutes(app: FastifyInstance, deps: MessagesRoute
       ],
       stop_reason: stopReason(done.finishReason),
       stop_sequence: null,
-      usage: usageView({ promptTokens, completionTokens }),
+      usage: usageView(tokens),
       orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
     };
     return message;

@@ -10,6 +10,7 @@ import { abortOnDisconnect } from "../abort-on-disconnect.ts";
 import { chatInputOf, continueWithWorkflow, replyWithWorkflow } from "../chat-target.ts";
 import { routeHeaders, streamCompletion } from "../completion-stream.ts";
 import { chatCompletionBodySchema, convertRequest } from "../openai/openai-schemas.ts";
+import { openAiPromptDetails } from "../usage-details.ts";
 import { parseInput, schemaForFieldsPresent } from "../validation.ts";
 import { orchestratorSchema, orchestratorView, routingView } from "../views.ts";
 
@@ -54,6 +55,7 @@ export const chatCompletionSchema = z.object({
     prompt_tokens: z.number().int(),
     completion_tokens: z.number().int(),
     total_tokens: z.number().int(),
+    prompt_tokens_details: z.object({ cached_tokens: z.number().int() }),
     completion_tokens_details: z.object({ reasoning_tokens: z.number().int() }).optional(),
   }),
   orchestrator: orchestratorSchema,
@@ -90,7 +92,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
     }
 
     const done = await deps.chat.chat(input, signal);
-    const { finished, promptTokens, completionTokens } = await replyWithWorkflow(deps, done);
+    const { finished, promptTokens, completionTokens, tokens } = await replyWithWorkflow(deps, done);
     reply.headers(routeHeaders(done));
     const completion: z.output<typeof chatCompletionSchema> = {
       id,
@@ -120,6 +122,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, deps: OpenAiRouteDeps
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,
         total_tokens: promptTokens + completionTokens,
+        ...openAiPromptDetails(tokens),
         ...reasoningDetails(done.usage.reasoningTokens),
       },
       orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),

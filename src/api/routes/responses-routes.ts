@@ -64,7 +64,7 @@ export function registerResponsesRoutes(
     }
 
     const done = await deps.chat.chat(input, signal);
-    const { finished, promptTokens, completionTokens } = await replyWithWorkflow(deps, done);
+    const { finished, tokens } = await replyWithWorkflow(deps, done);
     const text = finished ? `${done.response}\n\n${finished.text}` : done.response;
     const output: OutputItem[] = [
       ...(text === "" && done.toolCalls ? [] : [messageItem(`msg_${compactId()}`, text, "completed")]),
@@ -76,7 +76,7 @@ export function registerResponsesRoutes(
       status: done.finishReason === "length" ? "incomplete" : "completed",
       model: done.model,
       output,
-      usage: usageView({ promptTokens, completionTokens }),
+      usage: usageView(tokens),
       orchestrator: orchestratorView(done, finished?.usage.costUsd ?? 0),
     });
   });

@@ -56,6 +56,16 @@ export const statsSchema = z.looseObject({
     saved_percent: z.number().nullable(),
   }),
   cache_hits: z.unknown(),
+  prompt_cache: z
+    .object({
+      input_tokens: z.number().int(),
+      cache_read_tokens: z.number().int(),
+      cache_write_tokens: z.number().int(),
+      cached_share: z.number(),
+      saved_usd: z.number(),
+      method: z.string(),
+    })
+    .describe("The upstreams' prompt caches: the cached share of input tokens and what caching saved"),
   quality: z
     .unknown()
     .describe("Judged quality of routed answers against the baseline's, on sampled traffic"),

@@ -1,9 +1,16 @@
 import type {
   ChatCompletionAssistantMessageParam,
   ChatCompletionContentPart,
+  ChatCompletionContentPartText,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
-import type { ChatMessage, ChatRequest, ContentPart, ReasoningOptions } from "../chat-provider.ts";
+import type {
+  CacheControl,
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  ReasoningOptions,
+} from "../chat-provider.ts";
 
 // The chat-completions body for a request, without `stream` (the caller sets it).
 export function chatBody(request: ChatRequest) {
@@ -25,13 +32,19 @@ export function chatBody(request: ChatRequest) {
 
 export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam {
   const name = message.name ? { name: message.name } : {};
+  // A prompt-cache breakpoint needs the content as parts, the only place `cache_control` can sit.
+  const cached = hasBreakpoint(message);
   switch (message.role) {
     case "tool":
-      return { role: "tool", content: plainText(message), tool_call_id: message.toolCallId ?? "" };
+      return {
+        role: "tool",
+        content: cached ? cachedTextParts(message) : plainText(message),
+        tool_call_id: message.toolCallId ?? "",
+      };
     case "function":
       return { role: "function", name: message.name ?? "", content: plainText(message) };
     case "system":
-      return { role: "system", content: plainText(message), ...name };
+      return { role: "system", content: cached ? cachedTextParts(message) : plainText(message), ...name };
     case "assistant": {
       const toolCalls = message.toolCalls?.map((call) => ({ ...call, function: { ...call.function } }));
       const text = plainText(message);
@@ -39,10 +52,12 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
         typeof message.content !== "string" && message.content.some((p) => p.type === "refusal");
       // A turn that only called tools has no content, as OpenAI sends it: null, not "".
       const content = hasRefusal
-        ? assistantParts(message.content)
+        ? assistantParts(message)
         : text === "" && (toolCalls || message.functionCall)
           ? null
-          : text;
+          : cached
+            ? cachedTextParts(message)
+            : text;
       return {
         role: "assistant",
         content,
@@ -52,15 +67,72 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
       };
     }
     case "user":
-      if (typeof message.content === "string") return { role: "user", content: message.content, ...name };
-      return { role: "user", content: message.content.flatMap(userPart), ...name };
+      if (typeof message.content === "string" && !cached) {
+        return { role: "user", content: message.content, ...name };
+      }
+      return { role: "user", content: withMessageBreakpoint(userParts(message.content), message), ...name };
   }
+}
+
+// OpenRouter passes `cache_control` on text parts to the providers that cache explicitly (Anthropic's and
+// Gemini's models) and drops it for the others, which cache a repeated prefix on their own
+// (https://openrouter.ai/docs/features/prompt-caching): it is sent for every model, only where the request
+// placed a breakpoint, so a request without one is sent exactly as before.
+type WireTextPart = ChatCompletionContentPartText & { cache_control?: WireCacheControl };
+interface WireCacheControl {
+  readonly type: "ephemeral";
+  readonly ttl?: "5m" | "1h";
+}
+
+export function wireCacheControl(control: CacheControl): WireCacheControl {
+  return { type: control.type, ...(control.ttl === undefined ? {} : { ttl: control.ttl }) };
+}
+
+function hasBreakpoint(message: ChatMessage): boolean {
+  if (message.cacheControl) return true;
+  return (
+    typeof message.content !== "string" &&
+    message.content.some((part) => part.type === "text" && part.cacheControl !== undefined)
+  );
+}
+
+// The message's text as parts, each breakpoint where it was placed and the message's own after the last.
+function cachedTextParts(message: ChatMessage): WireTextPart[] {
+  const parts: WireTextPart[] =
+    typeof message.content === "string"
+      ? [{ type: "text", text: message.content }]
+      : message.content.flatMap((part) => (part.type === "text" ? [textPart(part)] : []));
+  return withMessageBreakpoint(parts, message);
+}
+
+function textPart(part: Extract<ContentPart, { type: "text" }>): WireTextPart {
+  return {
+    type: "text",
+    text: part.text,
+    ...(part.cacheControl ? { cache_control: wireCacheControl(part.cacheControl) } : {}),
+  };
+}
+
+// A breakpoint after the whole message is one on its last text part (a message with no text has nowhere
+// to carry it, and caches nothing of its own).
+function withMessageBreakpoint<T extends { type: string }>(parts: T[], message: ChatMessage): T[] {
+  const control = message.cacheControl;
+  if (!control) return parts;
+  const last = parts.findLastIndex((part) => part.type === "text");
+  if (last < 0) return parts;
+  return parts.map((part, index) =>
+    index === last ? { ...part, cache_control: wireCacheControl(control) } : part,
+  );
+}
+
+function userParts(content: ChatMessage["content"]): ChatCompletionContentPart[] {
+  return typeof content === "string" ? [{ type: "text", text: content }] : content.flatMap(userPart);
 }
 
 function userPart(part: ContentPart): ChatCompletionContentPart[] {
   switch (part.type) {
     case "text":
-      return [{ type: "text", text: part.text }];
+      return [textPart(part)];
     case "image":
       return [
         {
@@ -91,14 +163,16 @@ function userPart(part: ContentPart): ChatCompletionContentPart[] {
   }
 }
 
-function assistantParts(content: ChatMessage["content"]): ChatCompletionAssistantMessageParam["content"] {
+function assistantParts(message: ChatMessage): ChatCompletionAssistantMessageParam["content"] {
+  const { content } = message;
   if (typeof content === "string") return content;
-  return content.flatMap(
+  const parts = content.flatMap(
     (part): Exclude<ChatCompletionAssistantMessageParam["content"], string | null | undefined> => {
       if (part.type === "refusal") return [{ type: "refusal", refusal: part.refusal }];
-      return part.type === "text" ? [{ type: "text", text: part.text }] : [];
+      return part.type === "text" ? [textPart(part)] : [];
     },
   );
+  return withMessageBreakpoint(parts, message);
 }
 
 function plainText(message: ChatMessage): string {

@@ -492,15 +492,39 @@ for (const backend of backends)
         calls: 2,
         promptTokens: 20,
         completionTokens: 10,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
         costUsd: 0.000246913578,
         baselineUsd: 0.002,
         savedUsd: 0,
+        cacheSavedUsd: 0,
         shadow: false,
       });
       assert.deepEqual((await store.usage.latenciesByModel("2025-01-01T00:00:00.000Z")).get("m"), [12.5, 30]);
       assert.deepEqual(await store.usage.requestCounts("2025-01-01T00:00:00.000Z"), [
         { endpoint: "/chat", category: "M", status: 200, requests: 1, cacheHits: 1 },
       ]);
+    });
+
+    it("keeps each call's prompt-cache counts and saving through the batch insert, and sums them by model", async () => {
+      const call = ledgerEntry({ sessionId, requestId: "cached-req" });
+      const cached = { ...call, cacheReadTokens: 6, cacheWriteTokens: 2, cacheSavedUsd: 0.0000042 };
+      // The saving is negative when writing cost more than reading saved.
+      const written = { ...call, cacheWriteTokens: 8, cacheSavedUsd: -0.000002 };
+      await store.usage.recordCalls([cached, written, call]);
+      const record = await store.usage.requestRecord("cached-req", null);
+      assert.deepEqual(
+        record.calls.map((c) => [c.cacheReadTokens, c.cacheWriteTokens, c.cacheSavedUsd]),
+        [
+          [6, 2, 0.0000042],
+          [0, 8, -0.000002],
+          [0, 0, 0],
+        ],
+      );
+      const [row] = await store.usage.callsByModel("2025-01-01T00:00:00.000Z");
+      assert.equal(row?.cacheReadTokens, 6);
+      assert.equal(row?.cacheWriteTokens, 10);
+      assert.ok(Math.abs((row?.cacheSavedUsd ?? 0) - 0.0000022) < 1e-15);
     });
 
     it("writes a batch of ledger and request-log rows in one transaction: both or neither", async () => {
