@@ -48,6 +48,13 @@ export type FakeReply =
       images?: boolean;
       // The choice's log probabilities, as OpenAI's format has them, when the request asked for them.
       logprobs?: unknown;
+      // Prompt caching: of the prompt tokens, those read from and written to the provider's cache, in
+      // usage.prompt_tokens_details.cached_tokens and cache_write_tokens, counted inside prompt_tokens
+      // (https://openrouter.ai/docs/use-cases/usage-accounting,
+      // https://openrouter.ai/docs/features/prompt-caching); in the non-streamed answer and in the stream's
+      // final usage chunk alike.
+      cachedTokens?: number;
+      cacheWriteTokens?: number;
     }
   | {
       kind: "error";
@@ -97,7 +104,7 @@ export interface WireModel {
   context_length: number;
   // The longest answer the model's provider gives; absent, the list does not say.
   top_provider?: { max_completion_tokens: number | null };
-  pricing: { prompt: string; completion: string; input_cache_read?: string };
+  pricing: { prompt: string; completion: string; input_cache_read?: string; input_cache_write?: string };
   expiration_date: string | null;
   supported_parameters: string[];
   // What the model takes in and gives out ("text", "image", "file", "audio", …), as the list's architecture
@@ -428,7 +435,10 @@ function usageOf(reply: Extract<FakeReply, { kind: "text" }>, body: ChatCompleti
     total_tokens: promptTokens + completionTokens,
     ...(cost === undefined ? {} : { cost }),
     is_byok: false,
-    prompt_tokens_details: { cached_tokens: 0 },
+    prompt_tokens_details: {
+      cached_tokens: reply.cachedTokens ?? 0,
+      ...(reply.cacheWriteTokens === undefined ? {} : { cache_write_tokens: reply.cacheWriteTokens }),
+    },
     completion_tokens_details: { reasoning_tokens: reply.reasoningTokens ?? 0 },
   };
 }

@@ -25,7 +25,12 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
     assert.equal(data.model, models.medium);
     assert.match(data.choices[0]?.message.content ?? "", /answer from meta-llama\/llama-3.3-70b-instruct/);
     assert.equal(data.choices[0]?.finish_reason, "stop");
-    assert.deepEqual(data.usage, { prompt_tokens: 150, completion_tokens: 21, total_tokens: 171 });
+    assert.deepEqual(data.usage, {
+      prompt_tokens: 150,
+      completion_tokens: 21,
+      total_tokens: 171,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
     const extension = (data as unknown as Extended).orchestrator;
     assert.equal(extension.category, "M");
     assert.equal(extension.role, "medium_ai");

@@ -157,6 +157,55 @@ describe("OpenRouterProvider on the wire", () => {
     );
   });
 
+  it("sends an internal message's cache breakpoint on its last text part, and reads the cache counts back", async () => {
+    const usage = { promptTokens: 900, cachedTokens: 512, cacheWriteTokens: 256, cost: null };
+    fake.enqueue({ kind: "text", content: "ok", ...usage }, { kind: "text", content: "ok", ...usage });
+    const request = {
+      model: "anthropic/claude-sonnet-4.5",
+      messages: [
+        {
+          role: "system" as const,
+          content: "A stable preamble.",
+          cacheControl: { type: "ephemeral" as const },
+        },
+        {
+          role: "user" as const,
+          content: [
+            { type: "text" as const, text: "Earlier turns." },
+            { type: "image" as const, url: "https://example.test/a.png" },
+          ],
+          cacheControl: { type: "ephemeral" as const, ttl: "1h" as const },
+        },
+        { role: "assistant" as const, content: "Noted." },
+        { role: "user" as const, content: "Now?" },
+      ],
+    };
+    const result = await provider.complete(request);
+    assert.deepEqual(result.usage, {
+      promptTokens: 900,
+      completionTokens: 1,
+      cacheReadTokens: 512,
+      cacheWriteTokens: 256,
+    });
+    const sent = fake.requests[0]?.body.messages;
+    assert.deepEqual(sent?.[0], {
+      role: "system",
+      content: [{ type: "text", text: "A stable preamble.", cache_control: { type: "ephemeral" } }],
+    });
+    assert.deepEqual(sent?.[1]?.content, [
+      { type: "text", text: "Earlier turns.", cache_control: { type: "ephemeral", ttl: "1h" } },
+      { type: "image_url", image_url: { url: "https://example.test/a.png" } },
+    ]);
+    assert.equal(sent?.[2]?.content, "Noted.", "a message without a breakpoint is sent as before");
+    assert.equal(sent?.[3]?.content, "Now?");
+
+    let done: ChatStreamEvent | undefined;
+    for await (const event of provider.stream(request)) if (event.type === "done") done = event;
+    assert.equal(done?.type === "done" && done.result.usage.cacheReadTokens, 512);
+    assert.equal(done?.type === "done" && done.result.usage.cacheWriteTokens, 256);
+    assert.deepEqual(fake.requests[1]?.body.messages, sent, "the stream sends the same breakpoints");
+  });
+
   it("reports a wrong key as a persistent error", async () => {
     const wrong = new OpenRouterProvider({ apiKey: "wrong", baseUrl: fake.baseUrl, defaultTimeoutMs: 1_000 });
     await assert.rejects(

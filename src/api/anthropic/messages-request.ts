@@ -91,7 +91,11 @@ const fields = {
   messages: z
     .array(message, { error: "is required: an array of messages" })
     .min(1, "must hold at least one message"),
-  system: z.union([z.string(), z.array(textBlock)]).optional(),
+  system: z
+    .union([z.string(), z.array(textBlock)], {
+      error: "must be a string or an array of text blocks (a cache_control must be of type ephemeral)",
+    })
+    .optional(),
   stop_sequences: z.array(z.string().min(1)).max(16).optional(),
   temperature: z.number().min(0).max(1).optional(),
   tools: z.array(tool).optional(),

@@ -80,3 +80,62 @@ describe("parseModelList against the built-in prices", () => {
     assert.deepEqual(refusedIds, ["a/b", "c/d"]);
   });
 });
+
+describe("listed prompt-cache prices", () => {
+  const entry = (pricing: Record<string, string>) => ({
+    data: [{ id: "anthropic/claude-x", pricing: { prompt: "0.000003", completion: "0.000015", ...pricing } }],
+  });
+
+  it("reads input_cache_read and input_cache_write per token into prices per million", () => {
+    const [model] = parseModelList(entry({ input_cache_read: "0.0000003", input_cache_write: "0.00000375" }));
+    assert.deepEqual(model?.pricing, {
+      inputPerMillion: 3,
+      outputPerMillion: 15,
+      cacheReadPerMillion: 0.3,
+      cacheWritePerMillion: 3.75,
+    });
+    const [uncached] = parseModelList(entry({}));
+    assert.deepEqual(uncached?.pricing, { inputPerMillion: 3, outputPerMillion: 15 }, "absent: not priced");
+  });
+
+  it("drops a cache price out of line with the input price, keeps the rest, and says why", () => {
+    const refused: string[] = [];
+    for (const [read, write] of [
+      ["0.000004", "0.00000375"], // a read dearer than uncached input
+      ["0", "0.00000375"], // a free read on a paid model
+      ["0.0000003", "0.0003"], // a write at 100× the input price
+      ["1e300", "Infinity"],
+    ] as const) {
+      const [model] = parseModelList(entry({ input_cache_read: read, input_cache_write: write }), {
+        onRefusedPrice: (_id, reason) => refused.push(reason),
+      });
+      assert.equal(model?.pricing?.inputPerMillion, 3, "the input and output prices stand");
+      const believed = {
+        read: model?.pricing?.cacheReadPerMillion,
+        write: model?.pricing?.cacheWritePerMillion,
+      };
+      assert.ok(believed.read === undefined || believed.write === undefined, JSON.stringify(believed));
+    }
+    assert.equal(refused.length, 5);
+    assert.ok(
+      refused.every((reason) => /^cache (read|write) price .* the default multiplier stands in/.test(reason)),
+    );
+  });
+
+  it("believes a zero cache price only for a free model", () => {
+    const free = {
+      data: [
+        {
+          id: "vendor/model:free",
+          pricing: { prompt: "0", completion: "0", input_cache_read: "0", input_cache_write: "0" },
+        },
+      ],
+    };
+    assert.deepEqual(parseModelList(free)[0]?.pricing, {
+      inputPerMillion: 0,
+      outputPerMillion: 0,
+      cacheReadPerMillion: 0,
+      cacheWritePerMillion: 0,
+    });
+  });
+});

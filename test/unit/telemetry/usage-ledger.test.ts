@@ -160,4 +160,46 @@ describe("usage ledger", () => {
       [0],
     );
   });
+
+  it("counts prompt-cache tokens and splits each call's saving into the saved and extra counters", async () => {
+    const { store, batches } = recordingStore();
+    const timer = manualTimer();
+    const metrics = new Metrics({
+      breakers: { snapshots: () => [] } as never,
+      scheduler: {} as never,
+      runningWorkflows: () => 0,
+      modelLabel: (model) => model,
+    });
+    const ledger = new UsageLedger({
+      store,
+      baseline: thinking,
+      clock: { now: () => 0, isoNow: () => "2026-01-01T00:00:00.000Z" },
+      listeners: [metrics],
+      schedule: timer.schedule,
+    });
+    ledger.record(upstreamCall({ cacheReadTokens: 800, cacheWriteTokens: 100, cacheSavedUsd: 0.002 }));
+    ledger.record(upstreamCall({ cacheWriteTokens: 400, cacheSavedUsd: -0.0005 }));
+    ledger.record(upstreamCall({ cacheSavedUsd: Number.NaN }));
+    await ledger.flush();
+    assert.deepEqual(
+      batches.flatMap((batch) => batch.calls).map((row) => row.cacheSavedUsd),
+      [0.002, -0.0005, 0],
+      "a saving may be negative, never NaN",
+    );
+    const tokens = await metrics.registry.getSingleMetric("orchestrator_upstream_tokens_total")?.get();
+    const byDirection = (direction: string) =>
+      tokens?.values.filter((v) => v.labels.direction === direction).reduce((sum, v) => sum + v.value, 0);
+    assert.equal(byDirection("cache_read"), 800);
+    assert.equal(byDirection("cache_write"), 500);
+    const saved = await metrics.registry.getSingleMetric("orchestrator_prompt_cache_saved_usd_total")?.get();
+    const extra = await metrics.registry.getSingleMetric("orchestrator_prompt_cache_extra_usd_total")?.get();
+    assert.deepEqual(
+      saved?.values.map((v) => v.value),
+      [0.002],
+    );
+    assert.deepEqual(
+      extra?.values.map((v) => v.value),
+      [0.0005],
+    );
+  });
 });
