@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { OrchestratorError } from "../../src/core/errors.ts";
 import type { ChatStreamEvent } from "../../src/providers/chat-provider.ts";
 import { OpenRouterProvider } from "../../src/providers/openrouter/openrouter-provider.ts";
-import { type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
+import { echoResponder, type FakeOpenRouter, startFakeOpenRouter } from "../fakes/fake-openrouter.ts";
 
 describe("OpenRouterProvider on the wire", () => {
   let fake: FakeOpenRouter;
@@ -159,7 +159,12 @@ describe("OpenRouterProvider on the wire", () => {
 
   it("sends an internal message's cache breakpoint on its last text part, and reads the cache counts back", async () => {
     const usage = { promptTokens: 900, cachedTokens: 512, cacheWriteTokens: 256, cost: null };
-    fake.enqueue({ kind: "text", content: "ok", ...usage }, { kind: "text", content: "ok", ...usage });
+    // Answered by model, not from the queue: an earlier test's abandoned call may still reach the fake.
+    fake.respondWith((recorded) =>
+      recorded.body.model === request.model
+        ? { kind: "text", content: "ok", ...usage }
+        : echoResponder(recorded),
+    );
     const request = {
       model: "anthropic/claude-sonnet-4.5",
       messages: [
@@ -187,7 +192,8 @@ describe("OpenRouterProvider on the wire", () => {
       cacheReadTokens: 512,
       cacheWriteTokens: 256,
     });
-    const sent = fake.requests[0]?.body.messages;
+    const mine = () => fake.requests.filter((r) => r.body.model === request.model);
+    const sent = mine()[0]?.body.messages;
     assert.deepEqual(sent?.[0], {
       role: "system",
       content: [{ type: "text", text: "A stable preamble.", cache_control: { type: "ephemeral" } }],
@@ -203,7 +209,8 @@ describe("OpenRouterProvider on the wire", () => {
     for await (const event of provider.stream(request)) if (event.type === "done") done = event;
     assert.equal(done?.type === "done" && done.result.usage.cacheReadTokens, 512);
     assert.equal(done?.type === "done" && done.result.usage.cacheWriteTokens, 256);
-    assert.deepEqual(fake.requests[1]?.body.messages, sent, "the stream sends the same breakpoints");
+    assert.deepEqual(mine()[1]?.body.messages, sent, "the stream sends the same breakpoints");
+    fake.respondWith(echoResponder);
   });
 
   it("reports a wrong key as a persistent error", async () => {
