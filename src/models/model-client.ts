@@ -11,15 +11,22 @@ import type { Resilience } from "../resilience/resilience.ts";
 import {
   type Attempt,
   type GuardedCall,
-  type Spend,
   truncated,
   type UpstreamGuard,
 } from "../resilience/upstream-guard.ts";
 import type { CallRecorder, UpstreamCall } from "../store/upstream-call.ts";
 import { spendOf, wastedSpend, worstCaseUsd } from "./call-pricing.ts";
 import { chatRequest, moreRoom } from "./chat-request.ts";
-import { type Candidate, type RunEvent, runWithFallbacks } from "./fallback-runner.ts";
-import type { ModelCatalog, ResolvedRole } from "./model-catalog.ts";
+import { checkDeploymentProviders, type Deployment, deploymentsOf, weightedOrder } from "./deployments.ts";
+import {
+  type Candidate,
+  isAccountWide,
+  type RunEvent,
+  runWithFallbacks,
+  worthFallingBack,
+} from "./fallback-runner.ts";
+import type { CostCeiling, ModelCatalog, ResolvedRole } from "./model-catalog.ts";
+import type { Pricing } from "./pricing.ts";
 import { cacheKeyOf, type ResponseCache } from "./response-cache.ts";
 import type { CallScope, RoleCall, RoleCallResult, RoleStreamEvent } from "./role-call.ts";
 
@@ -40,6 +47,8 @@ export interface ModelClientOptions {
   // Spending caps, checked before a paid call.
   readonly budget?: { check(): Promise<void> };
   readonly cache?: ResponseCache;
+  // Draws the order a role's deployments are tried in (by weight); [0, 1).
+  readonly random?: () => number;
 }
 
 const priorityByPurpose: Record<CallPurpose, Priority> = {
@@ -56,13 +65,21 @@ const priorityByPurpose: Record<CallPurpose, Priority> = {
   speculative: "high",
 };
 
-// One model a role call may try, with the provider that serves it and the figures it is held to.
+// One deployment a role call may try: the model, the provider that serves it, and its own figures.
 interface Target extends Candidate {
+  // The configured provider name, which keys the deployment's circuit, rate-limit window and slots.
+  readonly providerName: string;
   readonly provider: ChatProvider;
   readonly maxOutputTokens: number;
   readonly contextWindow: number;
-  // Not the role's own model: one of its fallbacks.
+  // Its price (undefined: only the upstream's reported cost prices it) and the most one try may cost.
+  readonly pricing: Pricing | undefined;
+  readonly ceiling: CostCeiling;
+  // Not one of the role's deployments: one of its fallbacks.
   readonly fallback: boolean;
+  // Another deployment of the role comes after this one: a reached rate limit or a failed try moves on
+  // to it at once rather than waiting or retrying here.
+  readonly failFast: boolean;
 }
 
 // What one role call will try, under one deadline.
@@ -86,6 +103,7 @@ export class ModelClient {
   readonly #recorder: CallRecorder | undefined;
   readonly #budget: { check(): Promise<void> } | undefined;
   readonly #cache: ResponseCache | undefined;
+  readonly #random: () => number;
 
   constructor(options: ModelClientOptions) {
     this.#catalog = options.catalog;
@@ -97,6 +115,8 @@ export class ModelClient {
     this.#recorder = options.recorder;
     this.#budget = options.budget;
     this.#cache = options.cache;
+    this.#random = options.random ?? Math.random;
+    checkDeploymentProviders(this.#catalog.roles(), this.#providers.names());
   }
 
   get mode(): "live" | "offline" {
@@ -132,7 +152,7 @@ export class ModelClient {
         this.#guard.execute(
           guarded,
           (attempt) => target.provider.complete(request(attempt)),
-          (done) => this.#spend(plan.resolved, target, done),
+          (done) => spendOf(target.pricing, done),
         ),
       ),
     );
@@ -166,7 +186,7 @@ export class ModelClient {
       this.#guard.stream(
         guarded,
         (attempt) => target.provider.stream(request(attempt)),
-        (event) => (event.type === "done" ? this.#spend(plan.resolved, target, event.result) : undefined),
+        (event) => (event.type === "done" ? spendOf(target.pricing, event.result) : undefined),
       ),
     );
     for await (const event of events) {
@@ -194,10 +214,23 @@ export class ModelClient {
     ) => AsyncIterable<ChatStreamEvent>,
   ): AsyncGenerator<RunEvent<Target>> {
     const { resolved } = plan;
+    // Providers whose account refused the call (a bad key, no credit): their other deployments would be
+    // refused the same, another provider's would not.
+    const refused = new Set<string>();
+    const remaining = (after: Target) =>
+      plan.targets.slice(plan.targets.indexOf(after) + 1).filter((t) => !refused.has(t.providerName));
     return runWithFallbacks({
       role: resolved.role,
-      candidates: plan.targets,
+      candidates: (function* () {
+        for (const target of plan.targets) if (!refused.has(target.providerName)) yield target;
+      })(),
       signal: call.signal,
+      goOn: (error, target) => {
+        if (!isAccountWide(error) || error.code === "budget_exceeded")
+          return worthFallingBack(error, call.signal);
+        refused.add(target.providerName);
+        return !call.signal?.aborted && remaining(target).length > 0;
+      },
       logger: this.#logger,
       open: (target, atLeast) =>
         open(target, this.#guarded(plan, target, call), (attempt) =>
@@ -209,13 +242,15 @@ export class ModelClient {
 
   #guarded(plan: Plan, target: Target, call: RoleCall): GuardedCall {
     const { resolved } = plan;
-    const ceiling = this.#catalog.ceilingOf(target.model, resolved);
+    const { ceiling } = target;
     return {
       kind: "chat",
       purpose: call.purpose,
       role: resolved.role,
       model: target.model,
-      provider: target.provider.name,
+      provider: answeredBy(target),
+      deployment: target.providerName,
+      ...(target.failFast ? { failFast: true } : {}),
       priority: call.priority ?? priorityByPurpose[call.purpose],
       deadline: plan.deadline,
       signal: call.signal,
@@ -229,10 +264,6 @@ export class ModelClient {
         wastedSpend(ceiling, call.messages, receivedChars),
       ),
     };
-  }
-
-  #spend(resolved: ResolvedRole, target: Target, result: ChatResult): Spend {
-    return spendOf(this.#catalog.pricingOf(target.model, resolved), result);
   }
 
   // Only calls whose answer is fixed by their input: temperature 0, or a client that asked for caching.
@@ -301,13 +332,14 @@ export class ModelClient {
     });
   }
 
-  // The role's model first, then its fallbacks, under one deadline: never past the request's.
+  // The role's deployments in an order drawn by weight, then its fallbacks, under one deadline: never
+  // past the request's.
   #plan(target: string | ResolvedRole, call: RoleCall, scope: CallScope): Plan {
     const resolved = this.#chatRole(target);
     const { definition } = resolved;
-    const provider = this.#providers.chat(definition.provider, definition.model);
     const started = this.#clock.now();
-    const figures = { maxOutputTokens: definition.maxOutputTokens, contextWindow: definition.contextWindow };
+    const deployments = weightedOrder(deploymentsOf(definition), this.#random);
+    const fallbacks = definition.fallbacks.map((model) => ({ provider: definition.provider, model }));
     return {
       resolved,
       started,
@@ -315,12 +347,68 @@ export class ModelClient {
         call.deadline ?? started + this.#guard.resilience.callDeadlineMs,
         scope.deadline ?? Number.POSITIVE_INFINITY,
       ),
-      targets: [definition.model, ...definition.fallbacks].map((model) => ({
-        model,
-        provider,
-        ...figures,
-        fallback: model !== definition.model,
-      })),
+      targets: [
+        ...deployments.map((deployment, index) =>
+          this.#deploymentTarget(resolved, deployment, index < deployments.length - 1),
+        ),
+        ...fallbacks.map((fallback) => this.#fallbackTarget(resolved, fallback)),
+      ],
+    };
+  }
+
+  // The role's own model is priced and bounded as the catalog has the role now (the upstream's live figures
+  // included); another deployment by its own figures, else the role's.
+  #deploymentTarget(resolved: ResolvedRole, deployment: Deployment, failFast: boolean): Target {
+    const { definition } = resolved;
+    const provider = this.#providers.chat(deployment.provider, deployment.model);
+    const base = {
+      model: deployment.model,
+      providerName: deployment.provider,
+      provider,
+      fallback: false,
+      failFast,
+    };
+    const own = deployment.provider === definition.provider && deployment.model === definition.model;
+    if (own && !deployment.pricing && !deployment.contextWindow && !deployment.maxOutputTokens) {
+      return {
+        ...base,
+        maxOutputTokens: definition.maxOutputTokens,
+        contextWindow: definition.contextWindow,
+        pricing: this.#catalog.pricingOf(deployment.model, resolved),
+        ceiling: this.#catalog.ceilingOf(deployment.model, resolved),
+      };
+    }
+    const pricing = deployment.pricing ?? definition.pricing;
+    const maxOutputTokens = deployment.maxOutputTokens ?? definition.maxOutputTokens;
+    const contextWindow = deployment.contextWindow ?? definition.contextWindow;
+    return {
+      ...base,
+      maxOutputTokens,
+      contextWindow,
+      pricing,
+      ceiling: {
+        inputPerMillion: pricing.inputPerMillion,
+        outputPerMillion: pricing.outputPerMillion,
+        maxOutputTokens,
+        contextWindow,
+      },
+    };
+  }
+
+  // A fallback: another model id on the role's provider, priced as the catalog knows that id, held to the
+  // role's output limit.
+  #fallbackTarget(resolved: ResolvedRole, fallback: { provider: string; model: string }): Target {
+    const { definition } = resolved;
+    return {
+      model: fallback.model,
+      providerName: fallback.provider,
+      provider: this.#providers.chat(fallback.provider, fallback.model),
+      maxOutputTokens: definition.maxOutputTokens,
+      contextWindow: definition.contextWindow,
+      pricing: this.#catalog.pricingOf(fallback.model, resolved),
+      ceiling: this.#catalog.ceilingOf(fallback.model, resolved),
+      fallback: true,
+      failFast: false,
     };
   }
 
@@ -341,19 +429,18 @@ export class ModelClient {
 
   #result(plan: Plan, target: Target, result: ChatResult): RoleCallResult {
     const { resolved } = plan;
-    const primary = resolved.definition.model;
-    const fallbackFrom = target.model === primary ? undefined : primary;
+    const fallbackFrom = target.fallback ? resolved.definition.model : undefined;
     return {
       content: result.content,
       role: resolved.role,
       model: result.model,
-      provider: target.provider.name,
+      provider: answeredBy(target),
       finishReason: result.finishReason,
       usage: {
         promptTokens: result.usage.promptTokens,
         completionTokens: result.usage.completionTokens,
         ...(result.usage.reasoningTokens ? { reasoningTokens: result.usage.reasoningTokens } : {}),
-        costUsd: this.#spend(resolved, target, result).costUsd,
+        costUsd: spendOf(target.pricing, result).costUsd,
       },
       latencyMs: this.#clock.now() - plan.started,
       ...(fallbackFrom ? { fallbackFrom } : {}),
@@ -376,6 +463,12 @@ export function scopeOfCurrentRequest(): CallScope {
       context.cacheHit = true;
     },
   };
+}
+
+// The provider an answer names: the deployment's configured provider; offline, the simulation answers
+// under every name and says so.
+function answeredBy(target: Target): string {
+  return target.provider.name === "simulated" ? "simulated" : target.providerName;
 }
 
 // A plain call's result as the one event of a stream, so calls and streams share the runner.

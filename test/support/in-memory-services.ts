@@ -26,6 +26,10 @@ export interface InMemoryServicesOptions {
   // Config as a file would give it, over the test defaults below.
   readonly config?: Record<string, unknown>;
   readonly provider?: InMemoryChatProvider;
+  // More chat providers, by the name deployments give them ("local", say), beside "openrouter".
+  readonly providers?: Readonly<Record<string, InMemoryChatProvider>>;
+  // Draws the order of a role's deployments (ModelClient's `random`).
+  readonly random?: () => number;
 }
 
 // The model client, chat pipeline and workflow executor composed as the app composes them (src/app.ts),
@@ -61,6 +65,9 @@ export async function inMemoryServices(options: InMemoryServicesOptions = {}) {
   const catalog = new ModelCatalog(config.models, { unknownModel: config.budgets.unknownModel });
   const resilience = createResilience(config, { now: time.now, sleep: time.sleep, random: () => 0.5 });
   const providers = new ProviderRegistry().register("openrouter", { kinds: ["chat"], chat: provider });
+  for (const [name, chat] of Object.entries(options.providers ?? {})) {
+    providers.register(name, { kinds: ["chat"], chat });
+  }
   const ledger = new UsageLedger({
     store: store.usage,
     baseline: catalog.require(config.monitoring.baselineRole).definition,
@@ -77,7 +84,16 @@ export async function inMemoryServices(options: InMemoryServicesOptions = {}) {
     },
   };
   const guard = new UpstreamGuard({ resilience, now: time.now, recorder, hooks: [] });
-  const models = new ModelClient({ catalog, providers, live: true, guard, clock, logger, recorder });
+  const models = new ModelClient({
+    catalog,
+    providers,
+    live: true,
+    guard,
+    clock,
+    logger,
+    recorder,
+    ...(options.random ? { random: options.random } : {}),
+  });
   const media = new MediaClient({ catalog, providers, guard, clock });
   const events = new WorkflowEvents();
   const engine = new WorkflowEngine({
