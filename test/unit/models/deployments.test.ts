@@ -6,6 +6,7 @@ import { checkDeploymentProviders, weightedOrder } from "../../../src/models/dep
 import { ModelCatalog } from "../../../src/models/model-catalog.ts";
 import type { ModelClient, RoleCall, RoleCallResult } from "../../../src/models/model-client.ts";
 import { createResilience } from "../../../src/resilience/resilience.ts";
+import { routerKnowledge } from "../../../src/routing/router-knowledge.ts";
 import { Metrics } from "../../../src/telemetry/metrics.ts";
 import { fail, InMemoryChatProvider, text } from "../../support/in-memory-provider.ts";
 import { type InMemoryServices, inMemoryServices } from "../../support/in-memory-services.ts";
@@ -313,6 +314,29 @@ describe("ModelClient with deployments", () => {
         ["local", 0],
       ],
     );
+  });
+});
+
+describe("the router's knowledge of a role with deployments", () => {
+  let services: InMemoryServices;
+  afterEach(() => services.close());
+
+  it("counts the role unavailable only when every deployment and every fallback has its circuit open", async () => {
+    services = await inMemoryServices({
+      providers: { local: new InMemoryChatProvider() },
+      config: poolConfig(),
+    });
+    const { breakers } = services.models.resilience;
+    const open = (key: string) => {
+      for (let i = 0; i < 5; i++) breakers.for(key).onFailure();
+    };
+    const unavailable = () => routerKnowledge(services.models).facts("pool_ai")?.allCircuitsOpen;
+    open(model);
+    assert.equal(unavailable(), false, "local and the fallback are still closed");
+    open("openai/gpt-oss-20b");
+    assert.equal(unavailable(), false, "local is still closed: the role's own model is not all it has");
+    open(`local:${model}`);
+    assert.equal(unavailable(), true);
   });
 });
 
