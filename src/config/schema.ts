@@ -64,6 +64,14 @@ export const modelRoleSchema = z.preprocess(
     return { ...role, provider: role.provider ?? provider, model, pricing: role.pricing ?? pricing };
   },
   roleFields.superRefine((role, context) => {
+    if (role.deployments && role.kind !== "chat") {
+      context.addIssue({
+        code: "custom",
+        path: ["deployments"],
+        message: `only chat roles have deployments; a ${role.kind} role runs on its own provider and model`,
+      });
+      return;
+    }
     const own = role.deployments?.some((d) => d.provider === role.provider && d.model === role.model);
     if (role.deployments && !own) {
       context.addIssue({

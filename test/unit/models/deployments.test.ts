@@ -121,6 +121,18 @@ describe("role config with deployments", () => {
     );
   });
 
+  it("refuses deployments on a role that does not chat", () => {
+    assert.throws(
+      () =>
+        parseConfig(
+          { models: { image_generation_ai: { deployments: [{ provider: "google_ai", model: "imagen" }] } } },
+          { DATABASE_URL: ":memory:" },
+          "test",
+        ),
+      /models\.image_generation_ai\.deployments: only chat roles have deployments/,
+    );
+  });
+
   it("names a deployment provider the registry does not know at startup", () => {
     const config = parseConfig(poolConfig(), { DATABASE_URL: ":memory:" }, "test");
     const catalog = new ModelCatalog(config.models);
