@@ -162,7 +162,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const metrics = new Metrics({
     breakers: resilience.breakers,
     scheduler: resilience.scheduler,
-    modelLabel: (model) => resilience.modelKeys.keyOf(model),
+    modelLabel: (model, provider) => resilience.modelKeys.labelOf(model, provider),
     runningWorkflows: () => executor.runningCount(),
     cluster: cluster ? () => cluster.stats() : undefined,
   });

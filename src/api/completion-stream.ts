@@ -24,6 +24,8 @@ export function routeHeaders(route: {
   category: string | null;
   role: string;
   model: string;
+  // Known once the answer is complete: the provider of the deployment that gave it.
+  provider?: string;
   routing: RoutingInfo;
 }): Record<string, string> {
   const { routing } = route;
@@ -31,6 +33,7 @@ export function routeHeaders(route: {
     "x-orchestrator-category": route.category ?? "none",
     "x-orchestrator-role": route.role,
     "x-orchestrator-model": route.model,
+    ...(route.provider ? { "x-orchestrator-provider": route.provider } : {}),
     // Why: the trace in one line (see routing/route-trace.ts).
     "x-orchestrator-route": routeHeader({
       rule: routing.rule,
@@ -41,6 +44,7 @@ export function routeHeaders(route: {
       ...(routing.speculation ? { speculation: routing.speculation } : {}),
       ...(routing.steppedUp ? { steppedUp: true } : {}),
       ...(routing.skipped ? { skipped: routing.skipped } : {}),
+      ...(route.provider ? { provider: route.provider } : {}),
     }),
   };
 }

@@ -15,6 +15,7 @@ export async function registerCors(app: FastifyInstance, origins: readonly strin
       "x-orchestrator-category",
       "x-orchestrator-role",
       "x-orchestrator-model",
+      "x-orchestrator-provider",
       "x-orchestrator-route",
       "retry-after",
     ],

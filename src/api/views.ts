@@ -36,7 +36,8 @@ export const routingSchema = z
   );
 
 const categorySchema = z.enum(["L", "M", "H"]).nullable();
-const providerSchema = z.enum(["openrouter", "google_ai", "simulated"]);
+// The configured provider that answered (a deployment's), or "simulated" offline.
+const providerSchema = z.string();
 
 export const chatResponseSchema = z.object({
   session_id: z.string().nullable(),

@@ -29,7 +29,18 @@ export const reasoningSchema = z
   })
   .refine((r) => r.effort === undefined || r.maxTokens === undefined, "set effort or maxTokens, not both");
 
-export const modelRoleSchema = z.strictObject({
+// One place a role's model runs: a model id on a configured provider, chosen by weight among the role's
+// deployments. Price, context window and output limit default to the role's.
+export const deploymentSchema = z.strictObject({
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  weight: z.number().positive().default(1),
+  pricing: pricingSchema.optional(),
+  contextWindow: z.number().int().positive().optional(),
+  maxOutputTokens: z.number().int().positive().optional(),
+});
+
+const roleFields = z.strictObject({
   provider: z.enum(["openrouter", "google_ai"]).default("openrouter"),
   kind: z.enum(["chat", "image", "video", "embedding"]).default("chat"),
   model: z.string().min(1),
@@ -41,7 +52,41 @@ export const modelRoleSchema = z.strictObject({
   reasoning: reasoningSchema.optional(),
   pricing: pricingSchema,
   fallbacks: z.array(z.string().min(1)).default([]),
+  // Where the role's calls go, spread by weight; the fallbacks (on the role's provider) come after all of them.
+  // Without it, `model` on `provider` is the role's one deployment.
+  deployments: z.array(deploymentSchema).min(1).optional(),
 });
+
+// A role with deployments may leave out `model`, `provider` and `pricing`: its first deployment's are the
+// role's own (the model the role is known by and falls back from).
+export const modelRoleSchema = z.preprocess(
+  (input) => {
+    if (typeof input !== "object" || input === null || !("deployments" in input)) return input;
+    const role = input as Record<string, unknown>;
+    const [first] = Array.isArray(role.deployments) ? role.deployments : [];
+    if (typeof first !== "object" || first === null || role.model !== undefined) return input;
+    const { provider, model, pricing } = first as Record<string, unknown>;
+    return { ...role, provider: role.provider ?? provider, model, pricing: role.pricing ?? pricing };
+  },
+  roleFields.superRefine((role, context) => {
+    if (role.deployments && role.kind !== "chat") {
+      context.addIssue({
+        code: "custom",
+        path: ["deployments"],
+        message: `only chat roles have deployments; a ${role.kind} role runs on its own provider and model`,
+      });
+      return;
+    }
+    const own = role.deployments?.some((d) => d.provider === role.provider && d.model === role.model);
+    if (role.deployments && !own) {
+      context.addIssue({
+        code: "custom",
+        path: ["model"],
+        message: `${role.provider} model ${role.model} is not one of the role's deployments; leave model and provider out, or list them among the deployments`,
+      });
+    }
+  }),
+);
 
 // An entry is either a role definition or the name of another role (an alias such as research_ai).
 export const modelsSchema = z.record(

@@ -82,6 +82,7 @@ export class EmbeddingsClient {
         role,
         model: definition.model,
         provider: provider.name,
+        deployment: definition.provider,
         priority: "high",
         deadline: call.deadline ?? this.#clock.now() + this.#guard.resilience.callDeadlineMs,
         signal: call.signal,

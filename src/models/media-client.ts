@@ -66,6 +66,7 @@ export class MediaClient {
         role,
         model,
         provider: provider.name,
+        deployment: definition.provider,
         priority: "medium",
         // One image, or one video of the configured length: what a budget reserves before the call.
         worstCaseUsd: unitPrice * (kind === "image" ? 1 : this.#videoSeconds),

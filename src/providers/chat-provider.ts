@@ -99,7 +99,9 @@ export type ChatStreamEvent =
   | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[] }
   | { readonly type: "done"; readonly result: ChatResult };
 
-export type ProviderName = "openrouter" | "google_ai" | "simulated";
+// A configured provider name (the registry's: "openrouter", "google_ai", or any a deployment names), or
+// "simulated" offline.
+export type ProviderName = string;
 
 export interface ChatProvider {
   readonly name: ProviderName;

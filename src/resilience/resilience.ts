@@ -44,16 +44,16 @@ export function createResilience(config: AppConfig, options: ResilienceOptions):
     limiter:
       options.limiter ??
       new UpstreamRateLimiter(
-        (model) => rateLimits.upstream.models[model] ?? rateLimits.upstream.default,
+        (key) => rateLimits.upstream.models[key] ?? rateLimits.upstream.default,
         options.now,
         sleep,
       ),
-    scheduler: new ModelSchedulers((model) => queuing.models[model] ?? queuing.maxConcurrentCallsPerModel, {
+    scheduler: new ModelSchedulers((key) => queuing.models[key] ?? queuing.maxConcurrentCallsPerModel, {
       high: queuing.highPriorityRatio,
       medium: queuing.mediumPriorityRatio,
       low: queuing.lowPriorityRatio,
     }),
-    modelKeys: new ModelKeys(configuredModelIds(config), config.monitoring.maxTrackedModels),
+    modelKeys: new ModelKeys(configuredDeployments(config), config.monitoring.maxTrackedModels),
     policy: errorHandling.retry,
     sleep,
     random: options.random ?? Math.random,
@@ -62,8 +62,14 @@ export function createResilience(config: AppConfig, options: ResilienceOptions):
   };
 }
 
-function configuredModelIds(config: AppConfig): string[] {
+// Every deployment the config names: each role's model and fallbacks on its provider, and its deployments.
+function configuredDeployments(config: AppConfig): { provider: string; model: string }[] {
   return Object.values(config.models).flatMap((entry) =>
-    typeof entry === "string" ? [] : [entry.model, ...entry.fallbacks],
+    typeof entry === "string"
+      ? []
+      : [
+          ...[entry.model, ...entry.fallbacks].map((model) => ({ provider: entry.provider, model })),
+          ...(entry.deployments ?? []),
+        ],
   );
 }

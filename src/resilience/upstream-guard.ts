@@ -20,7 +20,11 @@ export interface GuardedCall {
   readonly purpose: CallPurpose | "media" | "embeddings";
   readonly role: string;
   readonly model: string;
+  // The provider that answers, as the ledger names it.
   readonly provider: string;
+  // The configured provider name the call goes through (the role's or deployment's `provider`), which keys
+  // its circuit, rate-limit window and slots with the model; `provider` when unset.
+  readonly deployment?: string | undefined;
   readonly priority: Priority;
   // Absolute time (ms) by which every try, wait and retry of this call must be over.
   readonly deadline: number;
@@ -34,6 +38,9 @@ export interface GuardedCall {
   readonly speculation?: SpeculativeCall | undefined;
   // A fallback of the role's own model (for the trace).
   readonly fallback?: boolean;
+  // Another deployment can take the call: a reached rate limit fails the try at once instead of waiting
+  // for room, and a failed try is not retried here.
+  readonly failFast?: boolean;
   // The prompt, for traces that capture content.
   readonly input?: readonly ChatMessage[] | undefined;
 }
@@ -132,8 +139,13 @@ export class UpstreamGuard {
   // Queues `waiter` for a slot of `model` in the same per-model, by-priority order as calls, holding
   // nothing while it waits (no call, timer or reservation); it is granted a HeldSlot, possibly at once,
   // for the first try of the call it then makes. Returns the ticket that withdraws it while it waits.
-  admit(model: string, priority: Priority, waiter: SlotAdmission): AdmissionTicket {
-    const ticket = new AdmissionTicket(this.#res, this.#res.modelKeys.keyOf(model), priority, waiter);
+  admit(model: string, priority: Priority, waiter: SlotAdmission, provider?: string): AdmissionTicket {
+    const ticket = new AdmissionTicket(
+      this.#res,
+      this.#res.modelKeys.keyOf(model, provider),
+      priority,
+      waiter,
+    );
     this.#res.scheduler.enqueue(ticket.key, priority, ticket);
     return ticket;
   }
@@ -239,7 +251,7 @@ export class UpstreamGuard {
 
   // Waits out the backoff before try number + 1, or rethrows when the error is final.
   async #beforeRetry(call: GuardedCall, number: number, error: OrchestratorError): Promise<void> {
-    const delayMs = planRetry(error, number, this.#retryOptions(call));
+    const delayMs = call.failFast ? undefined : planRetry(error, number, this.#retryOptions(call));
     if (delayMs === undefined) throw error;
     this.#onRetry?.({ call, attempt: number, delayMs, error });
     await this.#res.sleep(delayMs, call.signal);
@@ -262,7 +274,7 @@ export class UpstreamGuard {
     // Pass-through ids share one breaker and rate-limit window ("other") until they have earned their own.
     // A call whose deadline has already passed (its request's time is used up) is not sent at all.
     if (call.deadline <= this.#now()) throw deadlinePassed(call);
-    const key = this.#res.modelKeys.keyOf(call.model);
+    const key = keyOfCall(this.#res, call);
     const breaker = this.#res.breakers.for(key);
     const entered = this.#now();
     if (!breaker.tryAcquire()) {
@@ -279,7 +291,12 @@ export class UpstreamGuard {
         const ticket = await hook.before(call);
         if (ticket) tickets.push(ticket);
       }
-      const permit = await this.#res.limiter.acquire(key, call.deadline, waiting.signal);
+      // With another deployment to go to, a window with no room now is skipped rather than waited for.
+      const permit = await this.#res.limiter.acquire(
+        key,
+        call.failFast ? this.#now() : call.deadline,
+        waiting.signal,
+      );
       // A slot granted ahead of the call serves its first try at the same model, and no other.
       release = call.slot?.take(key);
       call.slot?.giveBack();
@@ -294,8 +311,9 @@ export class UpstreamGuard {
         release,
         now: this.#now,
         requestTimeoutMs: this.#res.requestTimeoutMs,
-        willRetry: (error) => planRetry(error, number, this.#retryOptions(call)) !== undefined,
-        answered: () => this.#res.modelKeys.noteSuccess(call.model),
+        willRetry: (error) =>
+          !call.failFast && planRetry(error, number, this.#retryOptions(call)) !== undefined,
+        answered: () => this.#res.modelKeys.noteSuccess(call.model, call.deployment ?? call.provider),
         record: (started, outcome) => this.#record(call, started, outcome, number),
       });
     } catch (raw) {
@@ -330,7 +348,7 @@ export class UpstreamGuard {
     return {
       attempt: number,
       fallback: call.fallback === true,
-      circuitState: this.#res.breakers.for(this.#res.modelKeys.keyOf(call.model)).snapshot().state,
+      circuitState: this.#res.breakers.for(keyOfCall(this.#res, call)).snapshot().state,
       responseModel: spend?.responseModel,
       finishReason: spend?.finishReason,
       input: call.input,
@@ -490,6 +508,11 @@ class Pass {
     else breaker.onNeutral();
     record(this.#started, { failed: failure });
   }
+}
+
+// The deployment's key: its breaker, rate-limit window and slots (see model-keys.ts).
+function keyOfCall(res: Resilience, call: GuardedCall): string {
+  return res.modelKeys.keyOf(call.model, call.deployment ?? call.provider);
 }
 
 function deadlineSignal(call: GuardedCall, now: number) {

@@ -15,6 +15,8 @@ export interface RouteSummary {
   readonly speculation?: "confirmed" | "refuted";
   readonly steppedUp?: boolean;
   readonly skipped?: readonly { readonly role: string; readonly reason: string }[];
+  // The deployment's provider that answered, once the answer is complete (a role may run on several).
+  readonly provider?: string;
 }
 
 // `rule=category; category=M; label=model; categorizer_ms=212; skipped=medium_ai:no_tools; pick=thinking_ai`
@@ -29,6 +31,7 @@ export function routeHeader(summary: RouteSummary): string {
     parts.push(`skipped=${summary.skipped.map((s) => `${s.role}:${s.reason}`).join(",")}`);
   }
   parts.push(`pick=${summary.role}`);
+  if (summary.provider) parts.push(`provider=${summary.provider}`);
   const header = parts.join("; ").replace(/[^\x20-\x7e]/g, "?");
   return header.length <= maxHeaderChars ? header : `${header.slice(0, maxHeaderChars - 3)}...`;
 }

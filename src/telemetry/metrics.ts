@@ -9,8 +9,8 @@ export interface LiveState {
   readonly breakers: CircuitBreakers;
   readonly scheduler: ModelSchedulers;
   readonly runningWorkflows: () => number | Promise<number>;
-  // The label a model id is counted under: pass-through ids past the tracked ones share "other".
-  readonly modelLabel: (model: string) => string;
+  // The label a model id on a provider is counted under: pass-through ids past the tracked ones share "other".
+  readonly modelLabel: (model: string, provider: string) => string;
   // With a queue: the cluster's jobs by state and its workers.
   readonly cluster?:
     | (() => Promise<{ queue: Record<string, number>; workers: readonly string[] }>)
@@ -24,7 +24,7 @@ const circuitStateValue = { closed: 0, half_open: 1, open: 2 } as const;
 // Prometheus expects; /stats reads the stored ledger instead and so spans restarts.
 export class Metrics implements LedgerListener {
   readonly registry = new Registry();
-  readonly #modelLabel: (model: string) => string;
+  readonly #modelLabel: (model: string, provider: string) => string;
   readonly #requests = new Counter({
     name: "orchestrator_requests_total",
     help: "API requests by endpoint, category and HTTP status",
@@ -47,27 +47,27 @@ export class Metrics implements LedgerListener {
   });
   readonly #calls = new Counter({
     name: "orchestrator_upstream_calls_total",
-    help: "Upstream model calls (each try) by model, role, category, purpose and outcome",
-    labelNames: ["model", "role", "category", "purpose", "outcome"] as const,
+    help: "Upstream model calls (each try) by model, role, category, purpose, outcome and provider",
+    labelNames: ["model", "role", "category", "purpose", "outcome", "provider"] as const,
     registers: [this.registry],
   });
   readonly #callDuration = new Histogram({
     name: "orchestrator_upstream_call_duration_seconds",
     help: "Latency of upstream model calls",
-    labelNames: ["model", "role", "outcome"] as const,
+    labelNames: ["model", "role", "outcome", "provider"] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320],
     registers: [this.registry],
   });
   readonly #tokens = new Counter({
     name: "orchestrator_upstream_tokens_total",
     help: "Tokens sent to (input) and received from (output) upstream models; reasoning: the part of output spent thinking; cache_read and cache_write: the part of input read from and written to the upstream's prompt cache",
-    labelNames: ["model", "role", "direction"] as const,
+    labelNames: ["model", "role", "direction", "provider"] as const,
     registers: [this.registry],
   });
   readonly #cost = new Counter({
     name: "orchestrator_cost_usd_total",
     help: "Cost of upstream calls in USD, as reported by the upstream or priced from tokens",
-    labelNames: ["model", "role", "category"] as const,
+    labelNames: ["model", "role", "category", "provider"] as const,
     registers: [this.registry],
   });
   readonly #baseline = new Counter({
@@ -102,7 +102,7 @@ export class Metrics implements LedgerListener {
   readonly #cacheHits = new Counter({
     name: "orchestrator_cache_hits_total",
     help: "Model calls answered from the response cache",
-    labelNames: ["model", "role"] as const,
+    labelNames: ["model", "role", "provider"] as const,
     registers: [this.registry],
   });
 
@@ -124,7 +124,7 @@ export class Metrics implements LedgerListener {
     collectDefaultMetrics({ register: this.registry, prefix: "orchestrator_" });
     new Gauge({
       name: "orchestrator_circuit_state",
-      help: "Circuit breaker state per upstream model: 0 closed, 1 half-open, 2 open",
+      help: "Circuit breaker state per upstream deployment (a model id, or provider:model off OpenRouter): 0 closed, 1 half-open, 2 open",
       labelNames: ["model"] as const,
       registers: [this.registry],
       collect() {
@@ -196,10 +196,11 @@ export class Metrics implements LedgerListener {
   }
 
   onCall(entry: LedgerEntry): void {
-    const model = this.#modelLabel(entry.model);
-    const { role } = entry;
+    // The deployment that answered: the model id and the provider it ran on.
+    const { provider, role } = entry;
+    const model = this.#modelLabel(entry.model, provider);
     const category = entry.category ?? "none";
-    this.#calls.inc({ model, role, category, purpose: entry.purpose, outcome: entry.outcome });
+    this.#calls.inc({ model, role, category, purpose: entry.purpose, outcome: entry.outcome, provider });
     // prom-client throws on a non-finite increment: nothing recorded may fail the call it records.
     this.#baseline.inc(recordable(entry.baselineUsd));
     if (entry.shadow) this.#shadowCost.inc(recordable(entry.costUsd));
@@ -209,28 +210,34 @@ export class Metrics implements LedgerListener {
     }
     // A cache hit sent nothing upstream: no latency, tokens or cost to count.
     if (entry.outcome === "cached") {
-      this.#cacheHits.inc({ model, role });
+      this.#cacheHits.inc({ model, role, provider });
       return;
     }
-    this.#callDuration.observe({ model, role, outcome: entry.outcome }, recordable(entry.latencyMs) / 1000);
-    this.#tokens.inc({ model, role, direction: "input" }, recordable(entry.promptTokens));
-    this.#tokens.inc({ model, role, direction: "output" }, recordable(entry.completionTokens));
+    this.#callDuration.observe(
+      { model, role, outcome: entry.outcome, provider },
+      recordable(entry.latencyMs) / 1000,
+    );
+    this.#tokens.inc({ model, role, direction: "input", provider }, recordable(entry.promptTokens));
+    this.#tokens.inc({ model, role, direction: "output", provider }, recordable(entry.completionTokens));
     // Part of the output, counted again on its own so a thinking model's reasoning share is visible.
     if (entry.reasoningTokens) {
-      this.#tokens.inc({ model, role, direction: "reasoning" }, recordable(entry.reasoningTokens));
+      this.#tokens.inc({ model, role, direction: "reasoning", provider }, recordable(entry.reasoningTokens));
     }
     // Parts of the input, counted again on their own so the cached share is visible.
     if (entry.cacheReadTokens) {
-      this.#tokens.inc({ model, role, direction: "cache_read" }, recordable(entry.cacheReadTokens));
+      this.#tokens.inc({ model, role, direction: "cache_read", provider }, recordable(entry.cacheReadTokens));
     }
     if (entry.cacheWriteTokens) {
-      this.#tokens.inc({ model, role, direction: "cache_write" }, recordable(entry.cacheWriteTokens));
+      this.#tokens.inc(
+        { model, role, direction: "cache_write", provider },
+        recordable(entry.cacheWriteTokens),
+      );
     }
     // A counter only goes up: a call's net saving goes to one counter or, when negative, the other.
     const cacheSaved = entry.cacheSavedUsd ?? 0;
     if (cacheSaved > 0) this.#promptCacheSaved.inc({ model, role }, recordable(cacheSaved));
     else if (cacheSaved < 0) this.#promptCacheExtra.inc({ model, role }, recordable(-cacheSaved));
-    this.#cost.inc({ model, role, category }, recordable(entry.costUsd));
+    this.#cost.inc({ model, role, category, provider }, recordable(entry.costUsd));
   }
 
   // Trace spans that never reached the collector: the export queue was full, or the export failed. The

@@ -139,7 +139,7 @@ describe("cost ledger, /stats and savings", () => {
 });
 
 describe("/metrics", () => {
-  it("serves Prometheus text with the ledger's figures, labelled by model, role, category and outcome", async () => {
+  it("serves Prometheus text with the ledger's figures, labelled by model, role, category, outcome and provider", async () => {
     const t = await startTestApp();
     try {
       t.fake?.respondWith(mixResponder);
@@ -165,6 +165,7 @@ describe("/metrics", () => {
         category: "M",
         purpose: "answer",
         outcome: "ok",
+        provider: "openrouter",
       });
       const cost = family("orchestrator_cost_usd_total");
       const total = cost.metrics.reduce((sum, s) => sum + Number(s.value ?? 0), 0);

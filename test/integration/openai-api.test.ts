@@ -37,6 +37,9 @@ describe("OpenAI-compatible API, driven by the official openai client", () => {
     assert.equal(extension.cost_usd, 0.000201);
     assert.equal(response.headers.get("x-orchestrator-category"), "M");
     assert.equal(response.headers.get("x-orchestrator-model"), models.medium);
+    // The deployment that answered: its provider beside its model.
+    assert.equal(response.headers.get("x-orchestrator-provider"), "openrouter");
+    assert.match(response.headers.get("x-orchestrator-route") ?? "", /pick=medium_ai; provider=openrouter$/);
     assert.deepEqual(
       app.fake.requests.map((r) => r.body.model),
       [models.categorizer, models.medium],

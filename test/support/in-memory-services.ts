@@ -6,6 +6,7 @@ import { createLogger } from "../../src/logger.ts";
 import { MediaClient } from "../../src/models/media-client.ts";
 import { ModelCatalog } from "../../src/models/model-catalog.ts";
 import { ModelClient } from "../../src/models/model-client.ts";
+import type { ChatProvider } from "../../src/providers/chat-provider.ts";
 import { ProviderRegistry } from "../../src/providers/provider-registry.ts";
 import { createResilience } from "../../src/resilience/resilience.ts";
 import { UpstreamGuard } from "../../src/resilience/upstream-guard.ts";
@@ -26,6 +27,11 @@ export interface InMemoryServicesOptions {
   // Config as a file would give it, over the test defaults below.
   readonly config?: Record<string, unknown>;
   readonly provider?: InMemoryChatProvider;
+  // More chat providers, by the name deployments give them ("local", say), beside "openrouter"; or one
+  // that stands behind "openrouter" itself (a real provider in front of a fake upstream).
+  readonly providers?: Readonly<Record<string, ChatProvider>>;
+  // Draws the order of a role's deployments (ModelClient's `random`).
+  readonly random?: () => number;
 }
 
 // The model client, chat pipeline and workflow executor composed as the app composes them (src/app.ts),
@@ -61,6 +67,10 @@ export async function inMemoryServices(options: InMemoryServicesOptions = {}) {
   const catalog = new ModelCatalog(config.models, { unknownModel: config.budgets.unknownModel });
   const resilience = createResilience(config, { now: time.now, sleep: time.sleep, random: () => 0.5 });
   const providers = new ProviderRegistry().register("openrouter", { kinds: ["chat"], chat: provider });
+  // (Registered after it, an "openrouter" entry here replaces the in-memory one.)
+  for (const [name, chat] of Object.entries(options.providers ?? {})) {
+    providers.register(name, { kinds: ["chat"], chat });
+  }
   const ledger = new UsageLedger({
     store: store.usage,
     baseline: catalog.require(config.monitoring.baselineRole).definition,
@@ -77,7 +87,16 @@ export async function inMemoryServices(options: InMemoryServicesOptions = {}) {
     },
   };
   const guard = new UpstreamGuard({ resilience, now: time.now, recorder, hooks: [] });
-  const models = new ModelClient({ catalog, providers, live: true, guard, clock, logger, recorder });
+  const models = new ModelClient({
+    catalog,
+    providers,
+    live: true,
+    guard,
+    clock,
+    logger,
+    recorder,
+    ...(options.random ? { random: options.random } : {}),
+  });
   const media = new MediaClient({ catalog, providers, guard, clock });
   const events = new WorkflowEvents();
   const engine = new WorkflowEngine({

@@ -38,7 +38,8 @@ function setup(overrides: Record<string, unknown> = {}) {
     purpose: "media",
     role: "image_generation_ai",
     model,
-    provider: "google_ai",
+    // The provider the config names the model on: a circuit is kept per provider and model.
+    provider: "openrouter",
     priority: "medium",
     deadline: time.now() + 300_000,
     ...extra,

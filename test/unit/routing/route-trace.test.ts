@@ -22,6 +22,13 @@ describe("the route header", () => {
     );
   });
 
+  it("names the provider of the deployment that answered, once it is known", () => {
+    assert.equal(
+      routeHeader({ rule: "explicit", category: null, role: "pool_ai", provider: "local" }),
+      "rule=explicit; pick=pool_ai; provider=local",
+    );
+  });
+
   it("stays printable and bounded whatever the role names", () => {
     const header = routeHeader({ rule: "category", category: "M", role: `ü${"r".repeat(2000)}` });
     assert.ok(header.length <= 512);
