@@ -36,7 +36,8 @@ export const routingSchema = z
   );
 
 const categorySchema = z.enum(["L", "M", "H"]).nullable();
-const providerSchema = z.enum(["openrouter", "google_ai", "simulated"]);
+// The configured provider that answered (openrouter, openai, anthropic, google_ai, a local one), or simulated.
+const providerSchema = z.string();
 
 export const chatResponseSchema = z.object({
   session_id: z.string().nullable(),

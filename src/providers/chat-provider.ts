@@ -99,7 +99,9 @@ export type ChatStreamEvent =
   | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[] }
   | { readonly type: "done"; readonly result: ChatResult };
 
-export type ProviderName = "openrouter" | "google_ai" | "simulated";
+// A provider as configured under `providers` (openrouter, google_ai, openai, anthropic, local, ...), or
+// "simulated" offline.
+export type ProviderName = string;
 
 export interface ChatProvider {
   readonly name: ProviderName;
