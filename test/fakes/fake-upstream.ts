@@ -11,7 +11,7 @@ export interface UpstreamRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
-  // biome-ignore lint/suspicious/noExplicitAny: a recorded wire body, inspected field by field in tests
+  // A recorded wire body, inspected field by field in tests.
   readonly body: any;
 }
 
@@ -47,10 +47,8 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-export interface WireWriter {
-  // Answers a request with the reply, streamed or whole.
-  (request: UpstreamRequest, reply: UpstreamReply, res: ServerResponse): void;
-}
+// Answers a request with the reply, streamed or whole.
+export type WireWriter = (request: UpstreamRequest, reply: UpstreamReply, res: ServerResponse) => void;
 
 export async function startFakeUpstream(options: {
   readonly basePath: string;
