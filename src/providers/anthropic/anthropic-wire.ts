@@ -16,7 +16,7 @@ import { buildRequest } from "../upstream-http.ts";
 // (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching).
 
 // What the Messages API takes of the OpenAI-style extras; the rest has no counterpart and is refused.
-const forwarded = new Set(["top_p", "top_k", "metadata", "safety_identifier"]);
+const forwarded = new Set(["top_p", "top_k", "safety_identifier"]);
 
 type Block = Record<string, unknown>;
 interface WireMessage {
