@@ -119,6 +119,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     config.api_keys.openrouter,
     config.api_keys.google_ai,
     ...Object.values(config.providers).flatMap((entry) => ("apiKey" in entry ? [entry.apiKey] : [])),
+    // A provider's own credential headers (an Azure api-key, a gateway token).
+    ...Object.values(config.providers).flatMap((entry) =>
+      "headers" in entry
+        ? Object.entries(entry.headers)
+            .filter(([name]) => /key|token|auth|secret/i.test(name))
+            .map(([, value]) => value)
+        : [],
+    ),
     ...config.api_keys.clients,
     // A collector's API key or basic credentials.
     ...Object.values(config.monitoring.otel.headers),
