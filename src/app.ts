@@ -9,7 +9,7 @@ import { ChatService } from "./chat/chat-service.ts";
 import { SessionService } from "./chat/session-service.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import type { AppConfig } from "./config/index.ts";
-import { activeProfile, profileKeyVariable } from "./config/profiles.ts";
+import { activeProfile, profileKeyVariable, profileProvider } from "./config/profiles.ts";
 import type { ProviderEntryConfig } from "./config/schema.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, timeOrderedId } from "./core/ids.ts";
@@ -113,7 +113,14 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Loaded from the window's stored verdicts before any request, then fed by the shadow sampler.
   const routeQuality = await startRouteQuality(config, { store: store.usage, clock, logger });
   const tokens = createTokenCounter();
-  const catalog = new ModelCatalog(config.models, { unknownModel: config.budgets.unknownModel });
+  const profile = activeProfile(config);
+  const catalog = new ModelCatalog(config.models, {
+    unknownModel: config.budgets.unknownModel,
+    passthrough:
+      profile === "openrouter" || profile === "offline"
+        ? { provider: "openrouter" }
+        : { provider: profileProvider[profile], vendor: profile },
+  });
   // Whatever an upstream echoes back, these never reach a response or a log line.
   registerSecrets([
     config.api_keys.openrouter,
@@ -230,7 +237,6 @@ export async function createApp(options: AppOptions): Promise<App> {
   catalog.attachLive(live);
   await live.start();
   const providers = registerProviders(config, openrouter, resilience, options.simulatedLatencyMs ?? 0);
-  const profile = activeProfile(config);
   const guard = new UpstreamGuard({
     resilience,
     now: () => clock.now(),

@@ -23,6 +23,8 @@ interface Profile {
   // The header the key travels in.
   readonly keyHeader: (fake: FakeUpstream) => [string, string];
   readonly models: { readonly medium: string; readonly fast: string; readonly categorizer: string };
+  // A model id a client names directly, with the provider's vendor prefix, and what reaches the upstream.
+  readonly direct: readonly [string, string];
   // USD per million tokens (in, out) of medium_ai and categorizer_ai: each fake call is 100 in, 20 out.
   readonly mediumPrice: readonly [number, number];
   readonly categorizerPrice: readonly [number, number];
@@ -37,6 +39,7 @@ const profiles: readonly Profile[] = [
     view: openAiView,
     keyHeader: (fake) => ["authorization", `Bearer ${fake.apiKey}`],
     models: { medium: "gpt-5.6-terra", fast: "gpt-5.6-luna", categorizer: "gpt-5.6-luna" },
+    direct: ["openai/gpt-5.6-sol", "gpt-5.6-sol"],
     mediumPrice: [2, 12],
     categorizerPrice: [0.2, 1.2],
   },
@@ -48,6 +51,7 @@ const profiles: readonly Profile[] = [
     view: anthropicView,
     keyHeader: (fake) => ["x-api-key", fake.apiKey],
     models: { medium: "claude-sonnet-5-5", fast: "claude-haiku-5-5", categorizer: "claude-haiku-5-5" },
+    direct: ["anthropic/claude-opus-5-5", "claude-opus-5-5"],
     mediumPrice: [2, 10],
     categorizerPrice: [0.1, 0.5],
   },
@@ -63,6 +67,7 @@ const profiles: readonly Profile[] = [
       fast: "gemini-3.1-flash-lite",
       categorizer: "gemini-3.1-flash-lite",
     },
+    direct: ["google/gemini-3.8-flash", "gemini-3.8-flash"],
     mediumPrice: [0.75, 3.75],
     categorizerPrice: [0.25, 1.5],
   },
@@ -138,6 +143,20 @@ for (const profile of profiles) {
       assert.match(deltas, /answer from .* Name three lakes/);
       assert.match(text, /data: \[DONE\]/);
       assert.ok(fake.requests.some((r) => profile.view(r).stream));
+    });
+
+    it("sends a model id named directly to the provider, without its vendor prefix", async () => {
+      fake.clear();
+      const [named, sent] = profile.direct;
+      const res = await t.post("/v1/chat/completions", {
+        model: named,
+        messages: [{ role: "user", content: "Hi" }],
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(
+        fake.requests.map((r) => profile.view(r).model),
+        [sent],
+      );
     });
 
     it("answers /v1/messages", async () => {
