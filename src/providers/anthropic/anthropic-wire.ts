@@ -76,7 +76,11 @@ export function anthropicBody(request: ChatRequest, provider: string): Record<st
       max_tokens: request.maxTokens ?? 4096,
       ...(system.length > 0 ? { system } : {}),
       messages: wireMessages(request.messages),
-      ...(request.temperature === undefined ? {} : { temperature: Math.min(request.temperature, 1) }),
+      // Extended thinking takes no temperature change (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking);
+      // Anthropic's range is 0 to 1.
+      ...(request.temperature === undefined || maxTokens !== undefined
+        ? {}
+        : { temperature: Math.min(request.temperature, 1) }),
       ...(params.top_p === undefined ? {} : { top_p: params.top_p }),
       ...(params.top_k === undefined ? {} : { top_k: params.top_k }),
       ...(request.stop === undefined ? {} : { stop_sequences: [...request.stop] }),

@@ -60,7 +60,9 @@ export function openAiBody(request: ChatRequest, options: OpenAiWireOptions): Re
     ...request.upstreamParams,
     model: request.model,
     messages: request.messages.map(toWireMessage),
-    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    // OpenAI's reasoning models take only the default temperature while they reason
+    // (https://platform.openai.com/docs/guides/reasoning); the service's own temperature 0 calls still run.
+    ...(request.temperature === undefined || reasons(request) ? {} : { temperature: request.temperature }),
     ...(request.maxTokens === undefined ? {} : { [options.maxTokensField]: request.maxTokens }),
     ...(request.responseFormat === undefined ? {} : { response_format: request.responseFormat }),
     ...(request.tools === undefined ? {} : { tools: request.tools }),
@@ -69,6 +71,11 @@ export function openAiBody(request: ChatRequest, options: OpenAiWireOptions): Re
     ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
     ...(request.reasoning?.effort === undefined ? {} : { reasoning_effort: request.reasoning.effort }),
   };
+}
+
+function reasons(request: ChatRequest): boolean {
+  const effort = request.reasoning?.effort;
+  return effort !== undefined && effort !== "none";
 }
 
 function toWireMessage(message: ChatMessage): Record<string, unknown> {
