@@ -81,6 +81,7 @@ describe("openai type: any OpenAI-compatible Chat Completions API", () => {
     const result = await provider.complete(
       ask("gpt-5.6-terra", {
         reasoning: { effort: "low" },
+        temperature: 0,
         messages: [
           {
             role: "user",
@@ -98,6 +99,8 @@ describe("openai type: any OpenAI-compatible Chat Completions API", () => {
     assert.equal(sent?.path, "/v1/chat/completions");
     assert.equal(sent?.headers.authorization, `Bearer ${fake.apiKey}`);
     assert.equal(sent?.body.reasoning_effort, "low");
+    // A reasoning model takes only the default temperature.
+    assert.equal(sent?.body.temperature, undefined);
     // Not api.openai.com: a compatible server's documented max_tokens.
     assert.equal(sent?.body.max_tokens, 64);
     assert.deepEqual(sent?.body.messages[0].content[1], { type: "image_url", image_url: { url: pixel } });
