@@ -9,6 +9,8 @@ import { ChatService } from "./chat/chat-service.ts";
 import { SessionService } from "./chat/session-service.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import type { AppConfig } from "./config/index.ts";
+import { activeProfile, profileKeyVariable, profileProvider } from "./config/profiles.ts";
+import type { ProviderEntryConfig } from "./config/schema.ts";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { type IdGenerator, timeOrderedId } from "./core/ids.ts";
 import { processName } from "./core/process-name.ts";
@@ -21,9 +23,13 @@ import { MediaClient } from "./models/media-client.ts";
 import { ModelCatalog } from "./models/model-catalog.ts";
 import { ModelClient } from "./models/model-client.ts";
 import { MemoryResponseCache } from "./models/response-cache.ts";
+import { AnthropicProvider } from "./providers/anthropic/anthropic-provider.ts";
+import type { ChatProvider } from "./providers/chat-provider.ts";
+import { GeminiChatProvider } from "./providers/google/gemini-chat-provider.ts";
 import { GoogleAiMediaProvider } from "./providers/google/google-ai-media-provider.ts";
+import { OpenAiProvider } from "./providers/openai/openai-provider.ts";
 import { OpenRouterProvider } from "./providers/openrouter/openrouter-provider.ts";
-import { ProviderRegistry } from "./providers/provider-registry.ts";
+import { type ProviderEntry, ProviderRegistry } from "./providers/provider-registry.ts";
 import { SimulatedEmbeddingsProvider } from "./providers/simulated/simulated-embeddings-provider.ts";
 import { SimulatedMediaProvider } from "./providers/simulated/simulated-media-provider.ts";
 import { SimulatedProvider } from "./providers/simulated/simulated-provider.ts";
@@ -107,11 +113,27 @@ export async function createApp(options: AppOptions): Promise<App> {
   // Loaded from the window's stored verdicts before any request, then fed by the shadow sampler.
   const routeQuality = await startRouteQuality(config, { store: store.usage, clock, logger });
   const tokens = createTokenCounter();
-  const catalog = new ModelCatalog(config.models, { unknownModel: config.budgets.unknownModel });
+  const profile = activeProfile(config);
+  const catalog = new ModelCatalog(config.models, {
+    unknownModel: config.budgets.unknownModel,
+    passthrough:
+      profile === "openrouter" || profile === "offline"
+        ? { provider: "openrouter" }
+        : { provider: profileProvider[profile], vendor: profile },
+  });
   // Whatever an upstream echoes back, these never reach a response or a log line.
   registerSecrets([
     config.api_keys.openrouter,
     config.api_keys.google_ai,
+    ...Object.values(config.providers).flatMap((entry) => ("apiKey" in entry ? [entry.apiKey] : [])),
+    // A provider's own credential headers (an Azure api-key, a gateway token).
+    ...Object.values(config.providers).flatMap((entry) =>
+      "headers" in entry
+        ? Object.entries(entry.headers)
+            .filter(([name]) => /key|token|auth|secret/i.test(name))
+            .map(([, value]) => value)
+        : [],
+    ),
     ...config.api_keys.clients,
     // A collector's API key or basic credentials.
     ...Object.values(config.monitoring.otel.headers),
@@ -227,7 +249,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const models = new ModelClient({
     catalog,
     providers,
-    live: openrouter !== undefined,
+    live: profile !== "offline",
     guard,
     clock,
     logger,
@@ -387,9 +409,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
 }
 
-// What stands behind each provider name. With no OpenRouter key at all the service runs offline: chat
-// and media are simulated. With an OpenRouter key but no Google key, Google AI roles fail with a clear
-// message instead of pretending.
+// What stands behind each provider name. With no key at all the service runs offline: every keyed
+// provider is simulated (a keyless local server is still called). Otherwise a provider without its key
+// stays registered and refuses its roles, naming the variable to set; a single-key profile has already
+// moved the OpenRouter roles to its own provider (config/profiles.ts).
 function registerProviders(
   config: AppConfig,
   openrouter: OpenRouterProvider | undefined,
@@ -397,35 +420,138 @@ function registerProviders(
   simulatedLatencyMs: number,
 ): ProviderRegistry {
   const providers = new ProviderRegistry();
-  const offline = !openrouter;
-  providers.register("openrouter", {
-    kinds: ["chat", "embeddings", "image"],
-    chat:
-      openrouter ??
-      new SimulatedProvider({ latencyMs: simulatedLatencyMs, classify: answerCategorizerPrompt }),
-    embeddings: openrouter ?? new SimulatedEmbeddingsProvider(),
-    media: openrouter ?? new SimulatedMediaProvider(),
+  const profile = activeProfile(config);
+  const offline = profile === "offline";
+  const simulated = new SimulatedProvider({
+    latencyMs: simulatedLatencyMs,
+    classify: answerCategorizerPrompt,
   });
-  if (config.api_keys.google_ai) {
-    providers.register("google_ai", {
-      kinds: ["image", "video"],
-      media: new GoogleAiMediaProvider({
-        apiKey: config.api_keys.google_ai,
-        baseUrl: config.providers.google_ai.baseUrl,
-        pollIntervalMs: config.providers.google_ai.pollIntervalMs,
-        imageMode: config.providers.google_ai.imageMode,
-        videoSeconds: config.providers.google_ai.videoSeconds,
-        sleep: resilience.sleep,
-      }),
+  const timeoutMs = config.errorHandling.requestTimeoutMs;
+  const onProfile = `the ${profile} profile is in force (${profileKeyVariable[profile]} is set)`;
+  if (openrouter) {
+    providers.register("openrouter", {
+      kinds: ["chat", "embeddings", "image"],
+      chat: openrouter,
+      embeddings: openrouter,
+      media: openrouter,
     });
   } else if (offline) {
-    providers.register("google_ai", { kinds: ["image", "video"], media: new SimulatedMediaProvider() });
+    providers.register("openrouter", {
+      kinds: ["chat", "embeddings", "image"],
+      chat: simulated,
+      embeddings: new SimulatedEmbeddingsProvider(),
+      media: new SimulatedMediaProvider(),
+    });
+  } else {
+    providers.register("openrouter", { kinds: [], missing: `no OPENROUTER_API_KEY is set; ${onProfile}` });
+  }
+  const google = config.providers.google_ai;
+  if (config.api_keys.google_ai) {
+    providers.register("google_ai", {
+      kinds: ["chat", "image", "video"],
+      chat: new GeminiChatProvider({
+        name: "google_ai",
+        baseUrl: google.baseUrl,
+        apiKey: config.api_keys.google_ai,
+        defaultTimeoutMs: timeoutMs,
+      }),
+      media: googleMedia(config, config.api_keys.google_ai, google.baseUrl, resilience),
+    });
+  } else if (offline) {
+    providers.register("google_ai", {
+      kinds: ["chat", "image", "video"],
+      chat: simulated,
+      media: new SimulatedMediaProvider(),
+    });
   } else {
     providers.register("google_ai", {
       kinds: [],
       missing:
-        'no GOOGLE_AI_API_KEY is set (images can come from OpenRouter instead: give the role provider "openrouter" and an image model such as google/gemini-nano-banana-2.1)',
+        'no GEMINI_API_KEY (or GOOGLE_AI_API_KEY) is set (images can come from OpenRouter instead: give the role provider "openrouter" and an image model such as google/gemini-nano-banana-2.1)',
     });
   }
+  for (const [name, entry] of Object.entries(config.providers)) {
+    if (name === "openrouter" || name === "google_ai") continue;
+    providers.register(
+      name,
+      configuredProvider(name, entry as ProviderEntryConfig, {
+        config,
+        resilience,
+        offline,
+        simulated,
+        timeoutMs,
+      }),
+    );
+  }
   return providers;
+}
+
+// A provider the config describes as data: its type's implementation, keyed or keyless.
+function configuredProvider(
+  name: string,
+  entry: ProviderEntryConfig,
+  context: {
+    config: AppConfig;
+    resilience: Resilience;
+    offline: boolean;
+    simulated: ChatProvider;
+    timeoutMs: number;
+  },
+): ProviderEntry {
+  if (entry.apiKeyEnv !== undefined && !entry.apiKey) {
+    if (context.offline) {
+      return {
+        kinds: ["chat", "embeddings"],
+        chat: context.simulated,
+        embeddings: new SimulatedEmbeddingsProvider(),
+      };
+    }
+    return { kinds: [], missing: `no ${entry.apiKeyEnv} is set` };
+  }
+  const common = {
+    name,
+    baseUrl: entry.baseUrl,
+    apiKey: entry.apiKey,
+    headers: entry.headers,
+    defaultTimeoutMs: context.timeoutMs,
+  };
+  switch (entry.type) {
+    case "openai": {
+      const provider = new OpenAiProvider(common);
+      return { kinds: ["chat", "embeddings"], chat: provider, embeddings: provider };
+    }
+    case "anthropic":
+      return { kinds: ["chat"], chat: new AnthropicProvider(common) };
+    case "google":
+      return {
+        kinds: ["chat", "image", "video"],
+        chat: new GeminiChatProvider(common),
+        media: googleMedia(context.config, entry.apiKey, entry.baseUrl, context.resilience),
+      };
+    case "openrouter": {
+      const provider = new OpenRouterProvider({
+        apiKey: entry.apiKey,
+        baseUrl: entry.baseUrl,
+        defaultTimeoutMs: context.timeoutMs,
+      });
+      return {
+        kinds: ["chat", "embeddings", "image"],
+        chat: provider,
+        embeddings: provider,
+        media: provider,
+      };
+    }
+  }
+}
+
+function googleMedia(config: AppConfig, apiKey: string, baseUrl: string, resilience: Resilience) {
+  const google = config.providers.google_ai;
+  return new GoogleAiMediaProvider({
+    apiKey,
+    baseUrl,
+    pollIntervalMs: google.pollIntervalMs,
+    imageMode: google.imageMode,
+    videoSeconds: google.videoSeconds,
+    sleep: resilience.sleep,
+  });
 }

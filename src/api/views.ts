@@ -36,7 +36,7 @@ export const routingSchema = z
   );
 
 const categorySchema = z.enum(["L", "M", "H"]).nullable();
-// The configured provider that answered (a deployment's), or "simulated" offline.
+// The configured provider that answered (openrouter, openai, anthropic, google_ai, a local one), or simulated.
 const providerSchema = z.string();
 
 export const chatResponseSchema = z.object({

@@ -6,6 +6,7 @@ import { builtInAddons } from "./defaults/addons.ts";
 import { defaultModels } from "./defaults/models.ts";
 import { builtInTemplates } from "./defaults/templates.ts";
 import { otelFromEnv, otelVariables } from "./otel-env.ts";
+import { activeProfile, applyProfile } from "./profiles.ts";
 import { configSchema, type ParsedConfig } from "./schema.ts";
 
 export type AppConfig = ParsedConfig;
@@ -45,14 +46,31 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, source = 
   const withEnv = applyEnvOverrides(withDefaults, env, source);
   const result = configSchema.safeParse(withEnv);
   if (!result.success) throw configError(source, formatIssues(result.error.issues));
+  const providers = withProviderKeys(result.data.providers, env);
+  const profile = activeProfile({ api_keys: result.data.api_keys, providers });
   const config = {
     ...result.data,
+    providers,
+    models: applyProfile(result.data.models, profile),
     addons: { ...builtInAddons, ...result.data.addons },
     templates: { ...builtInTemplates, ...result.data.templates },
   };
   const problems = checkReferences(config);
   if (problems.length > 0) throw configError(source, problems);
   return config;
+}
+
+// Each provider's key from the variable its apiKeyEnv names, unless the file gave the key itself.
+function withProviderKeys(
+  providers: ParsedConfig["providers"],
+  env: NodeJS.ProcessEnv,
+): ParsedConfig["providers"] {
+  const resolved: Record<string, unknown> = { ...providers };
+  for (const [name, entry] of Object.entries(providers) as [string, Record<string, unknown>][]) {
+    if (typeof entry.apiKeyEnv !== "string" || entry.apiKey) continue;
+    resolved[name] = { ...entry, apiKey: env[entry.apiKeyEnv]?.trim() ?? "" };
+  }
+  return resolved as ParsedConfig["providers"];
 }
 
 function readConfigFile(path: string, required: boolean): unknown {
@@ -113,6 +131,8 @@ interface EnvOverride {
 
 const envOverrides: readonly EnvOverride[] = [
   { variable: "OPENROUTER_API_KEY", section: "api_keys", key: "openrouter" },
+  // Google's SDKs read GEMINI_API_KEY; GOOGLE_AI_API_KEY, this service's older name, wins when both are set.
+  { variable: "GEMINI_API_KEY", section: "api_keys", key: "google_ai" },
   { variable: "GOOGLE_AI_API_KEY", section: "api_keys", key: "google_ai" },
   { variable: "PORT", section: "system", key: "port", parse: parsePort },
   { variable: "HOST", section: "system", key: "host" },
@@ -129,6 +149,10 @@ export const environmentVariables: readonly string[] = [
   "ORCHESTRATOR_API_KEYS",
   "OPENROUTER_BASE_URL",
   "GOOGLE_AI_BASE_URL",
+  "OPENAI_API_KEY",
+  "OPENAI_BASE_URL",
+  "ANTHROPIC_API_KEY",
+  "ANTHROPIC_BASE_URL",
   ...otelVariables,
 ];
 
@@ -165,6 +189,9 @@ function applyEnvOverrides(
   const providerUrls: ReadonlyArray<[string, string]> = [
     ["OPENROUTER_BASE_URL", "openrouter"],
     ["GOOGLE_AI_BASE_URL", "google_ai"],
+    // As OpenAI's and Anthropic's SDKs take them (Azure-style and self-hosted endpoints).
+    ["OPENAI_BASE_URL", "openai"],
+    ["ANTHROPIC_BASE_URL", "anthropic"],
   ];
   for (const [variable, provider] of providerUrls) {
     const value = env[variable];
@@ -203,6 +230,37 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Prop
   });
 }
 
+// What each provider type serves: chat on all of them; embeddings on OpenAI-style APIs; images on
+// OpenRouter (chat completions with image output) and Google; videos on Google (Veo).
+const servedKinds: Record<string, readonly string[]> = {
+  openrouter: ["chat", "embedding", "image"],
+  openai: ["chat", "embedding"],
+  anthropic: ["chat"],
+  google: ["chat", "image", "video"],
+};
+
+function providerProblems(
+  config: AppConfig,
+  role: string,
+  entry: Exclude<AppConfig["models"][string], string>,
+): string[] {
+  const providers = config.providers as Record<string, { type?: string } | undefined>;
+  const provider = providers[entry.provider];
+  if (!provider) {
+    const names = Object.keys(providers).join(", ");
+    return [`models.${role}.provider: '${entry.provider}' is not a provider defined in providers (${names})`];
+  }
+  const type = entry.provider === "google_ai" ? "google" : (provider.type ?? entry.provider);
+  if ((servedKinds[type] ?? []).includes(entry.kind)) return [];
+  const where = Object.entries(servedKinds)
+    .filter(([, kinds]) => kinds.includes(entry.kind))
+    .map(([name]) => name)
+    .join(" or ");
+  return [
+    `models.${role}.provider: a ${type} provider does not serve ${entry.kind} roles (a provider of type ${where} does)`,
+  ];
+}
+
 function checkReferences(config: AppConfig): string[] {
   const problems: string[] = [];
   const roles = config.models;
@@ -212,20 +270,7 @@ function checkReferences(config: AppConfig): string[] {
     if (typeof entry === "string" && !isRole(entry)) {
       problems.push(`models.${name}: alias of '${entry}', which is not a model role defined in models`);
     }
-    // Chat goes through the OpenAI-compatible provider; Google AI serves the image and video roles.
-    if (
-      typeof entry === "object" &&
-      (entry.kind === "chat" || entry.kind === "embedding") &&
-      entry.provider !== "openrouter"
-    ) {
-      problems.push(
-        `models.${name}.provider: chat roles are served by 'openrouter' (any OpenAI-compatible server); '${entry.provider}' serves image and video roles`,
-      );
-    }
-    // Images come from Google AI or, through chat completions with image output, from OpenRouter.
-    if (typeof entry === "object" && entry.kind === "video" && entry.provider !== "google_ai") {
-      problems.push(`models.${name}.provider: video roles are served by 'google_ai'`);
-    }
+    if (typeof entry === "object") problems.push(...providerProblems(config, name, entry));
   }
   const mustExist = (path: string, name: string) => {
     if (!exists(name)) problems.push(`${path}: '${name}' is not a model role or alias defined in models`);

@@ -41,7 +41,11 @@ export const deploymentSchema = z.strictObject({
 });
 
 const roleFields = z.strictObject({
-  provider: z.enum(["openrouter", "google_ai"]).default("openrouter"),
+  // A name under `providers`: openrouter, google_ai, openai, anthropic or one the config adds.
+  provider: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/, "must be a provider name under providers, like openrouter or local")
+    .default("openrouter"),
   kind: z.enum(["chat", "image", "video", "embedding"]).default("chat"),
   model: z.string().min(1),
   description: z.string().default(""),
@@ -216,37 +220,93 @@ export const queuingSchema = z
 
 export const apiKeysSchema = z.strictObject({
   openrouter: z.string().default(""),
+  // Gemini API key (GEMINI_API_KEY or GOOGLE_AI_API_KEY): chat on Gemini, images and videos.
   google_ai: z.string().default(""),
   // Keys clients must present to use this service; empty means open access (local use).
   clients: z.array(z.string().min(16, "client API keys must be at least 16 characters")).default([]),
 });
 
-export const providersSchema = z.strictObject({
-  openrouter: z
+// The wire protocols the service speaks to an upstream; each has its own folder under src/providers.
+export const providerTypes = ["openrouter", "openai", "anthropic", "google"] as const;
+export type ProviderType = (typeof providerTypes)[number];
+
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name such as OPENAI_API_KEY");
+const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, "must be an HTTP header name");
+
+// One upstream as data: its protocol, where it is, and where its key comes from. No apiKeyEnv: no key and
+// no authorization header (a local server such as Ollama, vLLM, llama.cpp or LM Studio).
+const providerFields = {
+  type: z.enum(providerTypes),
+  baseUrl: z.url(),
+  // The environment variable holding the key, read into apiKey when the configuration loads.
+  apiKeyEnv: envName.optional(),
+  // The key itself; better left to apiKeyEnv, so it stays out of the file.
+  apiKey: z.string().default(""),
+  // Sent with every request (an organisation id, an Azure api-version header, a gateway's own header).
+  headers: z.record(headerName, z.string()).default({}),
+};
+
+export const providerEntry = z.strictObject(providerFields);
+
+// A provider the service knows by name, every field defaulted.
+function builtInProvider(type: ProviderType, baseUrl: string, apiKeyEnv: string) {
+  return z
     .strictObject({
-      baseUrl: z.url().default("https://openrouter.ai/api/v1"),
-      // Sent as HTTP-Referer and X-OpenRouter-Title so calls show up under this app in OpenRouter's
-      // dashboard; no URL is sent unless one is set (a made-up address would credit someone else).
-      appUrl: z.string().default(""),
-      // How often the upstream's model list (prices, context windows, retirements) is read again; 0: at
-      // start-up only.
-      catalogRefreshMinutes: z.number().min(0).default(60),
-      appName: z.string().default("Master AI Orchestration System"),
+      ...providerFields,
+      type: providerFields.type.default(type),
+      baseUrl: providerFields.baseUrl.default(baseUrl),
+      apiKeyEnv: envName.default(apiKeyEnv),
     })
-    .prefault({}),
-  google_ai: z
-    .strictObject({
-      baseUrl: z.url().default("https://generativelanguage.googleapis.com/v1beta"),
-      // How often a running video generation (a long-running operation) is polled.
-      pollIntervalMs: z.number().int().positive().default(5000),
-      // How images are asked for: Gemini's native image models through generateContent, Imagen (still on
-      // Vertex AI) through :predict; auto picks :predict for imagen-* ids.
-      imageMode: z.enum(["auto", "generateContent", "predict"]).default("auto"),
-      // Length of each generated video (Veo 3.1 makes 4, 6 or 8 seconds).
-      videoSeconds: z.union([z.literal(4), z.literal(6), z.literal(8)]).default(8),
-    })
-    .prefault({}),
-});
+    .prefault({});
+}
+
+export type ProviderEntryConfig = z.output<typeof providerEntry>;
+
+export const providersSchema = z
+  .object({
+    openrouter: z
+      .strictObject({
+        baseUrl: z.url().default("https://openrouter.ai/api/v1"),
+        // Sent as HTTP-Referer and X-OpenRouter-Title so calls show up under this app in OpenRouter's
+        // dashboard; no URL is sent unless one is set (a made-up address would credit someone else).
+        appUrl: z.string().default(""),
+        // How often the upstream's model list (prices, context windows, retirements) is read again; 0: at
+        // start-up only.
+        catalogRefreshMinutes: z.number().min(0).default(60),
+        appName: z.string().default("Master AI Orchestration System"),
+      })
+      .prefault({}),
+    google_ai: z
+      .strictObject({
+        baseUrl: z.url().default("https://generativelanguage.googleapis.com/v1beta"),
+        // How often a running video generation (a long-running operation) is polled.
+        pollIntervalMs: z.number().int().positive().default(5000),
+        // How images are asked for: Gemini's native image models through generateContent, Imagen (still on
+        // Vertex AI) through :predict; auto picks :predict for imagen-* ids.
+        imageMode: z.enum(["auto", "generateContent", "predict"]).default("auto"),
+        // Length of each generated video (Veo 3.1 makes 4, 6 or 8 seconds).
+        videoSeconds: z.union([z.literal(4), z.literal(6), z.literal(8)]).default(8),
+      })
+      .prefault({}),
+    // OpenAI's own API; OPENAI_BASE_URL points it elsewhere (Azure OpenAI, a gateway), as OpenAI's SDKs do.
+    openai: builtInProvider("openai", "https://api.openai.com/v1", "OPENAI_API_KEY"),
+    // Anthropic's Messages API; ANTHROPIC_BASE_URL (without /v1, as Anthropic's SDKs take it) points it elsewhere.
+    anthropic: builtInProvider("anthropic", "https://api.anthropic.com", "ANTHROPIC_API_KEY"),
+  })
+  // Any other name is a provider the config adds: `{"type": "openai", "baseUrl": "http://127.0.0.1:11434/v1"}`.
+  .catchall(providerEntry)
+  .superRefine((providers, ctx) => {
+    for (const name of Object.keys(providers)) {
+      if (!/^[a-z][a-z0-9_-]*$/.test(name)) {
+        ctx.addIssue({ code: "custom", path: [name], message: "provider names are lower case, like local" });
+      }
+      if (name === "simulated") {
+        ctx.addIssue({ code: "custom", path: [name], message: "'simulated' is the offline provider's name" });
+      }
+    }
+  });
 
 const routeTarget = z.union([z.literal("orchestration"), roleName]);
 const categoryName = z.enum(["L", "M", "H"]);

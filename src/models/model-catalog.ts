@@ -32,6 +32,13 @@ export interface ResolvedRole {
   readonly passthrough?: boolean;
 }
 
+// Where a model id a client names directly goes: OpenRouter's ids, or a single-key profile's provider.
+export interface PassthroughTarget {
+  readonly provider: string;
+  // The id prefix naming that provider's own models (openai, anthropic, google).
+  readonly vendor?: string;
+}
+
 // Answers "which model plays this role", following aliases such as research_ai → thinking_ai.
 export class ModelCatalog {
   readonly #roles = new Map<string, ModelRoleDefinition>();
@@ -39,10 +46,15 @@ export class ModelCatalog {
   // Roles whose price or context window the config sets itself: the upstream's list never replaces those.
   readonly #ownFigures = new Set<string>();
   readonly #unknownModel: UnknownModelCeiling;
+  readonly #passthrough: PassthroughTarget;
   #live: LiveCatalog | undefined;
 
-  constructor(models: AppConfig["models"], options: { unknownModel?: UnknownModelCeiling } = {}) {
+  constructor(
+    models: AppConfig["models"],
+    options: { unknownModel?: UnknownModelCeiling; passthrough?: PassthroughTarget } = {},
+  ) {
     this.#unknownModel = options.unknownModel ?? defaultUnknownModel;
+    this.#passthrough = options.passthrough ?? { provider: "openrouter" };
     for (const [name, entry] of Object.entries(models)) {
       if (typeof entry === "string") this.#aliases.set(name, entry);
       else {
@@ -103,13 +115,17 @@ export class ModelCatalog {
   // when the upstream reports the cost. Ids look like "vendor/model", which no role name does.
   passthrough(modelId: string): ResolvedRole | undefined {
     if (!/^[\w.-]+\/[\w.:@-]+$/.test(modelId)) return undefined;
+    // On a single-key profile the id goes to the profile's provider, without its vendor prefix when the
+    // vendor is that provider's ("openai/gpt-5.6-sol" → gpt-5.6-sol on openai).
+    const { provider, vendor } = this.#passthrough;
+    const model = vendor && modelId.startsWith(`${vendor}/`) ? modelId.slice(vendor.length + 1) : modelId;
     return {
       role: "passthrough",
       passthrough: true,
       definition: {
-        provider: "openrouter",
+        provider,
         kind: "chat",
-        model: modelId,
+        model,
         description: "model named directly by the client",
         contextWindow: Number.MAX_SAFE_INTEGER,
         maxOutputTokens: Number.MAX_SAFE_INTEGER,

@@ -99,7 +99,7 @@ export type ChatStreamEvent =
   | { readonly type: "tool_call_delta"; readonly deltas: readonly unknown[] }
   | { readonly type: "done"; readonly result: ChatResult };
 
-// A configured provider name (the registry's: "openrouter", "google_ai", or any a deployment names), or
+// A provider as configured under `providers` (openrouter, google_ai, openai, anthropic, local, ...), or
 // "simulated" offline.
 export type ProviderName = string;
 

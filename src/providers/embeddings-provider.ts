@@ -19,6 +19,6 @@ export interface EmbeddingsResult {
 }
 
 export interface EmbeddingsProvider {
-  readonly name: "openrouter" | "simulated";
+  readonly name: string;
   embed(request: EmbeddingsRequest): Promise<EmbeddingsResult>;
 }

@@ -20,7 +20,7 @@ export interface MediaResult {
 }
 
 export interface MediaProvider {
-  readonly name: "google_ai" | "openrouter" | "simulated";
+  readonly name: string;
   image(request: MediaRequest): Promise<MediaResult>;
   video(request: MediaRequest): Promise<MediaResult>;
 }

@@ -40,6 +40,8 @@ export interface TestAppOptions {
   // Workflows then run on queue workers in Redis.
   readonly redisUrl?: string;
   readonly maxTrackedBudgets?: number;
+  // More environment variables (another provider's key and base URL, say).
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 // Starts the real server on a random port with an in-memory store and, in live mode, a fake upstream.
@@ -54,6 +56,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.google
       ? { GOOGLE_AI_API_KEY: options.google.apiKey, GOOGLE_AI_BASE_URL: options.google.baseUrl }
       : {}),
+    ...options.env,
   };
   // Retries and video polls wait milliseconds, not seconds, unless a test asks otherwise.
   // Speculation (the likely route's call alongside the categorizer) and the label memo are off unless a test

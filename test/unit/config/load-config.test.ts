@@ -149,15 +149,30 @@ describe("config", () => {
 
   it("refuses a role on a provider that cannot serve its kind", () => {
     expectConfigError(
-      () => parseConfig({ models: { medium_ai: { provider: "google_ai" } } }),
-      "models.medium_ai.provider",
-      "chat roles are served by 'openrouter'",
+      () => parseConfig({ models: { embedding_ai: { provider: "anthropic" } } }),
+      "models.embedding_ai.provider",
+      "a anthropic provider does not serve embedding roles (a provider of type openrouter or openai does)",
     );
     expectConfigError(
       () => parseConfig({ models: { video_generation_ai: { provider: "openrouter" } } }),
       "models.video_generation_ai.provider",
-      "video roles are served by 'google_ai'",
+      "does not serve video roles (a provider of type google does)",
     );
+    expectConfigError(
+      () => parseConfig({ models: { medium_ai: { provider: "ollama" } } }),
+      "models.medium_ai.provider: 'ollama' is not a provider defined in providers",
+    );
+    // Chat runs on Gemini too, through google_ai.
+    const gemini = parseConfig({
+      models: {
+        medium_ai: {
+          provider: "google_ai",
+          model: "gemini-3.8-flash",
+          pricing: { inputPerMillion: 0.75, outputPerMillion: 3.75 },
+        },
+      },
+    });
+    assert.equal((gemini.models.medium_ai as { provider: string }).provider, "google_ai");
     // Images may come from OpenRouter too (chat completions with image output).
     const images = parseConfig({ models: { image_generation_ai: { provider: "openrouter" } } });
     const role = images.models.image_generation_ai;
