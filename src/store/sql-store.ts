@@ -145,47 +145,36 @@ export class SqlStore implements Store {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  // One statement each: the messages go with their session (on delete cascade, in both databases), so there is
+  // no read-then-write transaction for two instances sweeping at once to trip over.
   async deleteSession(id: string): Promise<SessionDeletion> {
-    return await this.#db.transaction().execute(async (trx) => {
-      const running = await trx
-        .selectFrom("workflow_runs")
-        .select("id")
-        .where("status", "=", "running")
-        .where("session_id", "=", id)
-        .executeTakeFirst();
-      if (running) return "running";
-      await trx.deleteFrom("messages").where("session_id", "=", id).execute();
-      const deleted = await trx.deleteFrom("sessions").where("id", "=", id).executeTakeFirst();
-      return Number(deleted.numDeletedRows) > 0 ? "deleted" : "not_found";
-    });
+    const deleted = await this.#db
+      .deleteFrom("sessions")
+      .where("id", "=", id)
+      .where("id", "not in", this.#sessionsWithRunningRuns())
+      .executeTakeFirst();
+    if (Number(deleted.numDeletedRows) > 0) return "deleted";
+    return (await this.getSession(id)) ? "running" : "not_found";
   }
 
   async deleteIdleSessions(idleBefore: string, limit: number): Promise<number> {
-    return await this.#db.transaction().execute(async (trx) => {
-      const busy = trx
-        .selectFrom("workflow_runs")
-        .select("session_id")
-        .where("status", "=", "running")
-        .where("session_id", "is not", null);
-      const idle = await trx
-        .selectFrom("sessions")
-        .select("id")
-        .where("updated_at", "<", idleBefore)
-        .where("id", "not in", busy)
-        .orderBy("updated_at")
-        .limit(limit)
-        .execute();
-      const ids = idle.map((row) => row.id);
-      if (ids.length === 0) return 0;
-      await trx.deleteFrom("messages").where("session_id", "in", ids).execute();
-      // Checked again: a session used since it was picked stays (its new messages then start it afresh).
-      const deleted = await trx
-        .deleteFrom("sessions")
-        .where("id", "in", ids)
-        .where("updated_at", "<", idleBefore)
-        .executeTakeFirst();
-      return Number(deleted.numDeletedRows);
-    });
+    const idle = this.#db
+      .selectFrom("sessions")
+      .select("id")
+      .where("updated_at", "<", idleBefore)
+      .where("id", "not in", this.#sessionsWithRunningRuns())
+      .orderBy("updated_at")
+      .limit(limit);
+    const deleted = await this.#db.deleteFrom("sessions").where("id", "in", idle).executeTakeFirst();
+    return Number(deleted.numDeletedRows);
+  }
+
+  #sessionsWithRunningRuns() {
+    return this.#db
+      .selectFrom("workflow_runs")
+      .select("session_id")
+      .where("status", "=", "running")
+      .where("session_id", "is not", null);
   }
 
   // Turns of conversations commit in groups (see group-commit.ts): the answers of concurrent requests arrive
