@@ -31,14 +31,20 @@ interface PolicyRun {
   readonly rulesAt400: string;
 }
 
-async function post(url: string, path: string, body: unknown): Promise<any> {
+// What the benchmark reads of the answers of POST /sessions and POST /chat.
+interface Reply {
+  readonly session_id: string;
+  readonly routing: { readonly context_tokens: number; readonly rule: string };
+}
+
+async function post(url: string, path: string, body: unknown): Promise<Reply> {
   const response = await fetch(`${url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
-  return response.json();
+  return (await response.json()) as Reply;
 }
 
 async function inputTokens(url: string): Promise<number> {
