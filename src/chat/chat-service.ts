@@ -45,6 +45,7 @@ import { traceRoute } from "./route-span.ts";
 import type { RoutingInfo } from "./routing-info.ts";
 import { type StartedAnswer, startAnswer } from "./started-answer.ts";
 import { summaryPreamble } from "./summary-prompt.ts";
+import { readWindow } from "./window-read.ts";
 
 // Who answers: the full pipeline ("auto"), a role chosen by the client, or a model id passed through.
 export type ChatTarget =
@@ -354,7 +355,7 @@ export class ChatService {
     }
     const state = await store.getSession(sessionId);
     if (!state) return noHistory;
-    const history = await store.listMessagesFrom(sessionId, state.windowStart);
+    const history = await readWindow(store, state, this.#deps.config.sessions.history.maxTokens);
     const summary = state.summary ? { text: state.summary, tokens: state.summaryTokens } : undefined;
     return { history, summary, windowTokens: state.windowTokens };
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { SessionSweep } from "../../../src/chat/session-sweep.ts";
+import { readWindow } from "../../../src/chat/window-read.ts";
 import type { Clock } from "../../../src/core/clock.ts";
 import { createLogger } from "../../../src/logger.ts";
 import type { NewMessage, Store } from "../../../src/store/store.ts";
@@ -95,6 +96,27 @@ for (const backend of storeBackends("session-history", clock))
       });
       assert.equal((await store.getSession("s"))?.summary, "they asked twice");
       assert.equal((await store.getSession("s"))?.windowTokens, 20);
+    });
+
+    it("reads the whole window, or only its newest messages once it has grown far past maxTokens", async () => {
+      for (let n = 1; n <= 150; n++) await store.appendMessages("s", turn(n));
+      const state = await store.getSession("s");
+      assert.ok(state);
+      assert.equal((await readWindow(store, state, 5_000)).length, 300);
+      // 3000 tokens of window, 100 sent: one page of 64 messages, the newest.
+      const tail = await readWindow(store, state, 100);
+      assert.equal(tail.length, 64);
+      assert.equal(tail.at(-1)?.content, "answer 150");
+      // Several pages when one holds too few tokens, never past the window's start.
+      const deep = await readWindow(store, state, 1_000);
+      assert.equal(deep.length, 128);
+      assert.equal(deep.at(-1)?.content, "answer 150");
+      const all = await store.listMessages("s");
+      const windowStart = all[250]?.id ?? 0;
+      const short = await readWindow(store, { ...state, windowStart, windowTokens: 5_000 }, 1_000);
+      assert.equal(short.length, 50);
+      assert.equal(short[0]?.id, windowStart);
+      assert.equal((await readWindow(store, { ...state, windowStart, windowTokens: 500 }, 1_000)).length, 50);
     });
 
     it("pages the history newest first, each page oldest first", async () => {
