@@ -1,4 +1,5 @@
 import { clientApis } from "./client-apis.ts";
+import { conversationBench } from "./conversation.ts";
 import { gatewayOverhead } from "./gateway-overhead.ts";
 import { machine } from "./lib/report.ts";
 import { scale } from "./scale.ts";
@@ -6,7 +7,7 @@ import { tracing } from "./tracing.ts";
 import { ttfb } from "./ttfb.ts";
 import { workflowEngine } from "./workflow-engine.ts";
 
-// npm run bench [-- gateway|workflow|scale|apis|ttfb|tracing ...]: runs the benchmarks named (all by default), prints their
+// npm run bench [-- gateway|workflow|scale|apis|ttfb|tracing|conversation ...]: runs the benchmarks named (all by default), prints their
 // tables and writes them to bench/results/.
 const benchmarks: Record<string, () => Promise<string>> = {
   gateway: gatewayOverhead,
@@ -15,6 +16,7 @@ const benchmarks: Record<string, () => Promise<string>> = {
   apis: clientApis,
   ttfb,
   tracing,
+  conversation: conversationBench,
 };
 
 const wanted = process.argv.slice(2);

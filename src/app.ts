@@ -6,7 +6,9 @@ import { buildServer } from "./api/server.ts";
 import { BudgetGuard } from "./budgets/budget-guard.ts";
 import { LocalSpendTotals } from "./budgets/spend-totals.ts";
 import { ChatService } from "./chat/chat-service.ts";
+import { HistorySummarizer } from "./chat/history-summarizer.ts";
 import { SessionService } from "./chat/session-service.ts";
+import { SessionSweep } from "./chat/session-sweep.ts";
 import type { Cluster } from "./cluster/cluster.ts";
 import type { AppConfig } from "./config/index.ts";
 import { activeProfile, profileKeyVariable, profileProvider } from "./config/profiles.ts";
@@ -80,6 +82,10 @@ export interface App {
   // Takes over runs whose process was lost (at start-up, then every half lease).
   readonly recovery: RunRecovery;
   readonly sessions: SessionService;
+  // Folds turns that leave a session's history window into its summary, in the background.
+  readonly summarizer: HistorySummarizer;
+  // Deletes sessions idle past sessions.ttlDays.
+  readonly sessionSweep: SessionSweep;
   // Background answers and judgings for the quality figure.
   readonly shadow: ShadowSampler;
   // Judged quality per category, which the router reads (routing.quality); undefined when it or shadow
@@ -330,6 +336,19 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     onRecorded: routeQuality ? (entry) => routeQuality.record(entry) : undefined,
   });
+  const summarizer = new HistorySummarizer({
+    store,
+    models,
+    tokens,
+    policy: config.sessions.history,
+    logger,
+  });
+  const sessionSweep = new SessionSweep({
+    store,
+    clock,
+    logger,
+    settings: { ttlDays: config.sessions.ttlDays, intervalMinutes: config.sessions.sweepIntervalMinutes },
+  });
   const chat = new ChatService({
     config,
     models,
@@ -343,6 +362,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     metrics,
     labels: new LabelMemo(config.routing.memo, clock),
     quality: routeQuality,
+    summarizer,
   });
   const sessions = new SessionService({ config, store, models, newId, logger });
   const server = await buildServer({
@@ -370,6 +390,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
 
   recovery.start();
+  sessionSweep.start();
 
   const startWorker = () => {
     if (!cluster || !parts) throw new Error("a worker needs REDIS_URL: the queue lives in Redis");
@@ -382,10 +403,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   const close = async (graceMs = 10_000) => {
     live.stop();
     recovery.stop();
+    await sessionSweep.stop();
     await server.close();
     await cluster?.close(graceMs);
     await executor.close(graceMs);
     await sessions.settled();
+    await summarizer.close();
     await shadow.close();
     await tokens.close();
     await ledger.flush();
@@ -400,6 +423,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     workflows,
     recovery,
     sessions,
+    summarizer,
+    sessionSweep,
     shadow,
     routeQuality,
     logger,

@@ -158,12 +158,18 @@ export function startFlags(): string[] {
 }
 
 // The orchestrator exactly as `npm start` runs it, in its own process, with a config made for the run.
+// `offline`: with no upstream key, as the offline mode runs (every answer from the simulated provider).
 export async function startOrchestrator(
   upstreamUrl: string,
   config: Record<string, unknown>,
+  options: { offline?: boolean } = {},
 ): Promise<Running> {
   const port = await freePort();
   const env = orchestratorEnv(upstreamUrl, config, port);
+  if (options.offline) {
+    delete env.OPENROUTER_API_KEY;
+    delete env.OPENROUTER_BASE_URL;
+  }
   buildService();
   const child = spawn(process.execPath, [...startFlags(), join(repoRoot, "dist/src/main.js")], {
     cwd: repoRoot,

@@ -4,8 +4,9 @@ import { notFound } from "../core/errors.ts";
 import { storedSessionId } from "../core/session-scope.ts";
 import type {
   ArtifactRecord,
+  MessagePage,
   RunRecord,
-  SessionRecord,
+  SessionState,
   Store,
   StoredMessage,
   TaskRecord,
@@ -69,8 +70,12 @@ export class ClientScope {
     return this.#deps.sessions.open(this.clientId);
   }
 
-  session(id: string): Promise<{ session: SessionRecord; messages: StoredMessage[] }> {
-    return this.#deps.sessions.history(id, this.clientId);
+  session(id: string, page?: MessagePage): Promise<{ session: SessionState; messages: StoredMessage[] }> {
+    return this.#deps.sessions.history(id, this.clientId, page);
+  }
+
+  deleteSession(id: string): Promise<void> {
+    return this.#deps.sessions.delete(id, this.clientId);
   }
 
   // The client's run, or the 404 of an unknown id.

@@ -39,10 +39,13 @@ import type { NewMessage, Store, StoredMessage } from "../store/store.ts";
 import { boundsFromBytes, exactCountNeeded } from "../tokens/count-decision.ts";
 import { estimateFromBytes, type TokenCounter } from "../tokens/token-counter.ts";
 import type { WorkflowService } from "../workflows/workflow-service.ts";
-import { historyWindow } from "./history-window.ts";
+import type { HistorySummarizer } from "./history-summarizer.ts";
+import { historyWindow, recentMessages } from "./history-window.ts";
 import { traceRoute } from "./route-span.ts";
 import type { RoutingInfo } from "./routing-info.ts";
 import { type StartedAnswer, startAnswer } from "./started-answer.ts";
+import { summaryPreamble } from "./summary-prompt.ts";
+import { readWindow } from "./window-read.ts";
 
 // Who answers: the full pipeline ("auto"), a role chosen by the client, or a model id passed through.
 export type ChatTarget =
@@ -117,6 +120,8 @@ export interface ChatServiceDeps {
   readonly quality?: QualityStandings | undefined;
   // Recent categorizer labels, so a repeated question makes no categorizer call.
   readonly labels?: LabelMemo | undefined;
+  // Folds the turns that leave a session's window into its summary (sessions.history).
+  readonly summarizer?: HistorySummarizer | undefined;
 }
 
 const acknowledgementPrompt =
@@ -134,7 +139,12 @@ const messageOverheadTokens = 64;
 interface Turn {
   readonly input: ChatInput;
   readonly sessionId: string | null;
+  // The session's window of recent messages (with maxTokens 0, its whole history), oldest first.
   readonly history: readonly StoredMessage[];
+  // The rolling summary of the turns before the window.
+  readonly summary: { readonly text: string; readonly tokens: number } | undefined;
+  // The window's size as stored, before this turn: what decides when the summarizer folds.
+  readonly windowTokens: number;
   readonly messageTokens: number;
   readonly contextTokens: number;
   // Past the refusal limit, counting stops: contextTokens is then a lower bound or an estimate.
@@ -308,19 +318,24 @@ export class ChatService {
   }
 
   async #prepare(input: ChatInput, signal: AbortSignal | undefined, streaming: boolean): Promise<Turn> {
-    const { store, newId } = this.#deps;
+    const { newId } = this.#deps;
     const stateless = input.conversation !== undefined;
     const context = currentContext();
     // Stored under the client's key id: a session id names a session of this client only.
     const sessionId = stateless ? null : storedSessionId(context?.clientId, input.sessionId ?? newId());
     if (context && sessionId) context.sessionId = sessionId;
-    const history = sessionId && input.sessionId ? await store.listMessages(sessionId) : [];
-    const historyTokens = history.reduce((sum, m) => sum + m.tokens, 0);
+    const { history, summary, windowTokens } =
+      sessionId && input.sessionId ? await this.#loadHistory(sessionId) : noHistory;
+    // What this turn sends of the history: the summary and the window, capped as #conversation caps it.
+    const sent = recentMessages(history, this.#maxHistoryTokens());
+    const historyTokens = (summary?.tokens ?? 0) + sent.reduce((sum, m) => sum + m.tokens, 0);
     const measured = await this.#measure(input, historyTokens);
     return {
       input,
       sessionId,
       history,
+      summary,
+      windowTokens,
       messageTokens: measured.messageTokens,
       contextTokens: Math.max(input.contextTokens ?? 0, measured.contextTokens),
       contextCount: measured.counted,
@@ -328,6 +343,33 @@ export class ChatService {
       signal,
       streaming,
     };
+  }
+
+  // The window's messages only (a tail read by index) and the summary state from the session row; with
+  // maxTokens 0, the whole history as it is.
+  async #loadHistory(sessionId: string): Promise<LoadedHistory> {
+    const { store } = this.#deps;
+    if (this.#deps.config.sessions.history.maxTokens === 0) {
+      const history = await store.listMessages(sessionId);
+      return { history, summary: undefined, windowTokens: 0 };
+    }
+    const state = await store.getSession(sessionId);
+    if (!state) return noHistory;
+    const history = await readWindow(store, state, this.#deps.config.sessions.history.maxTokens);
+    const summary = state.summary ? { text: state.summary, tokens: state.summaryTokens } : undefined;
+    return { history, summary, windowTokens: state.windowTokens };
+  }
+
+  #maxHistoryTokens(): number {
+    const { maxTokens } = this.#deps.config.sessions.history;
+    return maxTokens === 0 ? Number.POSITIVE_INFINITY : maxTokens;
+  }
+
+  // Once the turn is stored: the summarizer folds the window's oldest turns if it has grown past maxTokens.
+  #afterStored(turn: Turn, stored: readonly NewMessage[]): void {
+    if (turn.sessionId === null) return;
+    const added = stored.reduce((sum, m) => sum + m.tokens, 0);
+    this.#deps.summarizer?.afterTurn(turn.sessionId, turn.windowTokens + added);
   }
 
   // Estimated from length, and counted exactly only when the length leaves a routing rule or the refusal
@@ -416,10 +458,9 @@ export class ChatService {
     }
     calls.push(call);
     if (turn.sessionId !== null) {
-      await this.#deps.store.appendMessages(turn.sessionId, [
-        this.#userMessage(turn, category),
-        await this.#assistantMessage(call, category),
-      ]);
+      const stored = [this.#userMessage(turn, category), await this.#assistantMessage(call, category)];
+      await this.#deps.store.appendMessages(turn.sessionId, stored);
+      this.#afterStored(turn, stored);
     }
     if (!answeredRouting.escalated) {
       this.#deps.shadow?.offer({
@@ -496,6 +537,7 @@ export class ChatService {
       { id: workflowId, sessionId: turn.sessionId, kind: "chat", request, owner },
       announce,
     );
+    this.#afterStored(turn, announce);
     await workflows.orchestrate(workflowId, request, owner);
     yield {
       type: "done",
@@ -542,7 +584,10 @@ export class ChatService {
     return historyWindow(turn.history.slice(-count), Number.POSITIVE_INFINITY);
   }
 
-  // Stateless callers' conversations go as sent; sessions get as much history as fits the model.
+  // Stateless callers' conversations go as sent. Sessions get the summary of older turns, then the window of
+  // recent turns (at most sessions.history.maxTokens, and what fits the model), then the message. The summary
+  // and the window change only when the summarizer folds, so they are a stable prefix: both end in a
+  // prompt-cache breakpoint.
   #conversation(turn: Turn, answerer: ResolvedRole): ChatMessage[] {
     if (turn.input.conversation) return [...turn.input.conversation];
     const content: string | ContentPart[] =
@@ -554,9 +599,22 @@ export class ChatService {
           ];
     const user: ChatMessage = { role: "user", content };
     const { definition } = answerer;
+    const summaryTokens = turn.summary ? turn.summary.tokens + messageOverheadTokens : 0;
     const budget =
-      definition.contextWindow - definition.maxOutputTokens - turn.messageTokens - messageOverheadTokens;
-    return [...historyWindow(turn.history, Math.max(0, budget)), user];
+      definition.contextWindow -
+      definition.maxOutputTokens -
+      turn.messageTokens -
+      messageOverheadTokens -
+      summaryTokens;
+    const window = historyWindow(turn.history, Math.min(this.#maxHistoryTokens(), Math.max(0, budget)));
+    const last = window.length - 1;
+    return [
+      ...(turn.summary
+        ? [{ role: "system" as const, content: summaryPreamble(turn.summary.text), cacheControl: breakpoint }]
+        : []),
+      ...window.map((m, i) => (i === last ? { ...m, cacheControl: breakpoint } : m)),
+      user,
+    ];
   }
 
   #route(turn: Turn, answerer: ResolvedRole, category: Category | null, routing: RoutingInfo): RouteInfo {
@@ -616,6 +674,17 @@ export class ChatService {
     };
   }
 }
+
+interface LoadedHistory {
+  readonly history: readonly StoredMessage[];
+  readonly summary: { readonly text: string; readonly tokens: number } | undefined;
+  readonly windowTokens: number;
+}
+
+const noHistory: LoadedHistory = { history: [], summary: undefined, windowTokens: 0 };
+
+// The end of the stable prefix, for providers that cache prompts.
+const breakpoint = { type: "ephemeral" } as const;
 
 // What the answer says of its route: the rule, the label and how it was found, what the constraints passed
 // over, whether speculation was confirmed, and every step of the trace.

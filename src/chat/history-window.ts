@@ -3,7 +3,7 @@ import type { StoredMessage } from "../store/store.ts";
 
 // The most recent turns that fit in the token budget, oldest first. Older turns are dropped whole,
 // never cut mid-message, and the window never starts with an assistant turn that lost its question.
-export function historyWindow(history: readonly StoredMessage[], budgetTokens: number): ChatMessage[] {
+export function recentMessages(history: readonly StoredMessage[], budgetTokens: number): StoredMessage[] {
   const kept: StoredMessage[] = [];
   let used = 0;
   for (let i = history.length - 1; i >= 0; i--) {
@@ -14,5 +14,10 @@ export function historyWindow(history: readonly StoredMessage[], budgetTokens: n
   }
   kept.reverse();
   while (kept[0]?.role === "assistant") kept.shift();
-  return kept.map((m) => ({ role: m.role, content: m.content }));
+  return kept;
+}
+
+// The same window as chat messages.
+export function historyWindow(history: readonly StoredMessage[], budgetTokens: number): ChatMessage[] {
+  return recentMessages(history, budgetTokens).map((m) => ({ role: m.role, content: m.content }));
 }

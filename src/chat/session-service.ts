@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import type { AppConfig } from "../config/index.ts";
-import { notFound, toOrchestratorError } from "../core/errors.ts";
+import { notFound, OrchestratorError, toOrchestratorError } from "../core/errors.ts";
 import type { IdGenerator } from "../core/ids.ts";
 import { storedSessionId, visibleSessionId } from "../core/session-scope.ts";
 import type { ModelClient } from "../models/model-client.ts";
-import type { SessionRecord, Store, StoredMessage } from "../store/store.ts";
+import type { MessagePage, SessionRecord, SessionState, Store, StoredMessage } from "../store/store.ts";
 
 export interface OpenedSession {
   readonly session: SessionRecord;
@@ -46,14 +46,32 @@ export class SessionService {
   }
 
   // Another client's session with the same id is not this client's: it is not found.
+  // `page`: the newest `limit` messages before the message id `before`; without it, every message.
   async history(
     id: string,
     clientId: string | undefined,
-  ): Promise<{ session: SessionRecord; messages: StoredMessage[] }> {
+    page?: MessagePage,
+  ): Promise<{ session: SessionState; messages: StoredMessage[] }> {
     const stored = storedSessionId(clientId, id);
     const session = await this.#store.getSession(stored);
     if (!session) throw notFound("session", id);
-    return { session: { ...session, id }, messages: await this.#store.listMessages(stored) };
+    return { session: { ...session, id }, messages: await this.#store.listMessages(stored, page) };
+  }
+
+  // Deletes the session now, with its messages and summary. Another client's session is not found, as for
+  // history. While a workflow of the session is still running it is refused: the run would post its result
+  // to the session and bring it back; cancel the run (or wait for it) first.
+  async delete(id: string, clientId: string | undefined): Promise<void> {
+    const outcome = await this.#store.deleteSession(storedSessionId(clientId, id));
+    if (outcome === "not_found") throw notFound("session", id);
+    if (outcome === "running") {
+      throw new OrchestratorError({
+        kind: "logical",
+        code: "session_busy",
+        status: 409,
+        message: `session '${id}' has a workflow still running; cancel it or wait for it to finish, then delete the session`,
+      });
+    }
   }
 
   // Lets shutdown and tests wait for warm-ups still in flight.

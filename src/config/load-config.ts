@@ -288,6 +288,9 @@ function checkReferences(config: AppConfig): string[] {
   if (config.monitoring.shadow.baselineRole !== undefined)
     mustExist("monitoring.shadow.baselineRole", config.monitoring.shadow.baselineRole);
   mustExist("monitoring.shadow.judgeRole", config.monitoring.shadow.judgeRole);
+  const history = config.sessions.history;
+  if (history.summarize && history.maxTokens > 0)
+    mustExist("sessions.history.summarizerRole", history.summarizerRole);
   config.routing.warmup.roles.forEach((role, index) => {
     mustExist(`routing.warmup.roles.${index}`, role);
   });

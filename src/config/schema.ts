@@ -559,6 +559,27 @@ export const monitoringSchema = z.strictObject({
   otel: otelSchema.prefault({}),
 });
 
+// Conversations (POST /chat with a session): what each turn sends of the history, and how long sessions are kept.
+export const sessionsSchema = z.strictObject({
+  history: z
+    .strictObject({
+      // The verbatim window of recent turns sent to the model, in tokens; 0 sends the whole history that
+      // fits the model's context window (no summary).
+      maxTokens: z.number().int().min(0).default(16_000),
+      // Turns leaving the window are folded into a rolling summary, sent before the window; off, they are
+      // dropped.
+      summarize: z.boolean().default(true),
+      summarizerRole: roleName.default("summarizer_ai"),
+      // The summary's length limit (the summarizer's max_tokens).
+      summaryMaxTokens: z.number().int().min(64).max(8_192).default(1_024),
+    })
+    .prefault({}),
+  // Sessions idle this many days are deleted with their messages and summary; 0 keeps them forever.
+  ttlDays: z.number().min(0).default(30),
+  // How often each instance looks for expired sessions.
+  sweepIntervalMinutes: z.number().positive().default(60),
+});
+
 // Distributed execution (with system.redisUrl): the workflow queue and its workers.
 export const clusterSchema = z.strictObject({
   queueName: z
@@ -603,6 +624,7 @@ export const configSchema = z.strictObject({
   cache: cacheSchema.prefault({}),
   responses: responsesSchema.prefault({}),
   budgets: budgetsSchema.prefault({}),
+  sessions: sessionsSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
   cluster: clusterSchema.prefault({}),
 });

@@ -8,6 +8,8 @@ export type CallPurpose =
   | "finish"
   | "explain_failure"
   | "warmup"
+  // A session's rolling summary: the turns that left the history window, folded in after an answer.
+  | "summarize"
   // The quality figure: the baseline role's answer to a sampled request, and the judging of the pair.
   | "shadow"
   | "judge"

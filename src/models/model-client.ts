@@ -61,6 +61,7 @@ const priorityByPurpose: Record<CallPurpose, Priority> = {
   finish: "medium",
   explain_failure: "medium",
   warmup: "low",
+  summarize: "low",
   shadow: "low",
   judge: "low",
   speculative: "high",

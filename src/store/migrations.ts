@@ -369,6 +369,44 @@ function migrationsFor(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable("api_requests").dropColumn("routing_trace").execute();
       },
     },
+    "0017_session_history": {
+      // A conversation's running totals and its history policy's state on the session row, so a turn reads
+      // the row and the window's messages only: the messages from window_start on (by the (session_id, id)
+      // index) are sent verbatim, those before it are folded into the summary. Sessions are swept by
+      // updated_at once idle for the configured days.
+      async up(db: Kysely<unknown>) {
+        const zero = (c: ColumnDefinitionBuilder) => c.notNull().defaultTo(0);
+        await db.schema.alterTable("sessions").addColumn("message_count", "integer", zero).execute();
+        await db.schema.alterTable("sessions").addColumn("total_tokens", "integer", zero).execute();
+        await db.schema.alterTable("sessions").addColumn("window_start", "integer", zero).execute();
+        await db.schema.alterTable("sessions").addColumn("window_tokens", "integer", zero).execute();
+        await db.schema.alterTable("sessions").addColumn("summary", "text").execute();
+        await db.schema.alterTable("sessions").addColumn("summary_tokens", "integer", zero).execute();
+        await db.schema.alterTable("sessions").addColumn("summarized_messages", "integer", zero).execute();
+        // Sessions stored before this migration: their totals from their messages, the whole history as window.
+        await sql`update sessions set
+            message_count = (select count(*) from messages m where m.session_id = sessions.id),
+            total_tokens = coalesce((select sum(m.tokens) from messages m where m.session_id = sessions.id), 0),
+            window_tokens = coalesce((select sum(m.tokens) from messages m where m.session_id = sessions.id), 0)`.execute(
+          db,
+        );
+        await db.schema.createIndex("sessions_by_updated").on("sessions").column("updated_at").execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropIndex("sessions_by_updated").execute();
+        for (const column of [
+          "summarized_messages",
+          "summary_tokens",
+          "summary",
+          "window_tokens",
+          "window_start",
+          "total_tokens",
+          "message_count",
+        ]) {
+          await db.schema.alterTable("sessions").dropColumn(column).execute();
+        }
+      },
+    },
     "0018_prompt_cache": {
       // Of a call's prompt tokens, those read from and written to the upstream's prompt cache, and what
       // caching saved at the model's prices (negative when writing cost more than reading saved).

@@ -16,6 +16,14 @@ export interface SessionsTable {
   id: string;
   created_at: string;
   updated_at: string;
+  // Running totals and the history policy's state (see migration 0017).
+  message_count: Generated<number>;
+  total_tokens: Generated<number>;
+  window_start: Generated<number>;
+  window_tokens: Generated<number>;
+  summary: string | null;
+  summary_tokens: Generated<number>;
+  summarized_messages: Generated<number>;
 }
 
 export interface MessagesTable {

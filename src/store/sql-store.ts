@@ -4,18 +4,22 @@ import type { Clock } from "../core/clock.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { migrationProvider, type SqlDialectName } from "./migrations.ts";
 import { runQueries } from "./run-queries.ts";
-import type { DatabaseSchema, MessagesTable, WorkflowRunsTable } from "./schema.ts";
+import type { DatabaseSchema, MessagesTable, SessionsTable, WorkflowRunsTable } from "./schema.ts";
 import { sessionQueries } from "./session-queries.ts";
 import { SqlUsageStore } from "./sql-usage-store.ts";
 import type {
   ArtifactRecord,
+  HistoryFold,
+  MessagePage,
   NewMessage,
   NewRun,
   RunClaim,
   RunRecord,
   RunStatus,
   RunUpdate,
+  SessionDeletion,
   SessionRecord,
+  SessionState,
   Store,
   StoredMessage,
   TaskRecord,
@@ -87,26 +91,90 @@ export class SqlStore implements Store {
     return new SqlStore(db, dialect, clock);
   }
 
-  async getSession(id: string): Promise<SessionRecord | undefined> {
+  async getSession(id: string): Promise<SessionState | undefined> {
     const row = await this.#db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
-    return row && { id: row.id, createdAt: row.created_at, updatedAt: row.updated_at };
+    return row && toSessionState(row);
   }
 
   async ensureSession(id: string): Promise<SessionRecord> {
     await this.#sessionQueries.touchSessions(this.#db, [this.#sessionRow(id)]);
     const session = await this.getSession(id);
     if (!session) throw new Error(`session ${id} vanished right after being created`);
-    return session;
+    return { id: session.id, createdAt: session.createdAt, updatedAt: session.updatedAt };
   }
 
-  async listMessages(sessionId: string): Promise<StoredMessage[]> {
+  async listMessages(sessionId: string, page?: MessagePage): Promise<StoredMessage[]> {
+    if (!page) {
+      const rows = await this.#db
+        .selectFrom("messages")
+        .selectAll()
+        .where("session_id", "=", sessionId)
+        .orderBy("id")
+        .execute();
+      return rows.map(toMessage);
+    }
+    let query = this.#db.selectFrom("messages").selectAll().where("session_id", "=", sessionId);
+    if (page.before !== undefined) query = query.where("id", "<", page.before);
+    const rows = await query.orderBy("id", "desc").limit(page.limit).execute();
+    return rows.reverse().map(toMessage);
+  }
+
+  async listMessagesFrom(sessionId: string, fromId: number): Promise<StoredMessage[]> {
     const rows = await this.#db
       .selectFrom("messages")
       .selectAll()
       .where("session_id", "=", sessionId)
+      .where("id", ">=", fromId)
       .orderBy("id")
       .execute();
     return rows.map(toMessage);
+  }
+
+  async foldHistory(sessionId: string, fold: HistoryFold): Promise<boolean> {
+    const result = await this.#db
+      .updateTable("sessions")
+      .set((eb) => ({
+        window_start: fold.windowStart,
+        window_tokens: eb("window_tokens", "-", fold.foldedTokens),
+        summarized_messages: eb("summarized_messages", "+", fold.foldedMessages),
+        ...(fold.summary ? { summary: fold.summary.text, summary_tokens: fold.summary.tokens } : {}),
+      }))
+      .where("id", "=", sessionId)
+      .where("window_start", "=", fold.expectedWindowStart)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  // One statement each: the messages go with their session (on delete cascade, in both databases), so there is
+  // no read-then-write transaction for two instances sweeping at once to trip over.
+  async deleteSession(id: string): Promise<SessionDeletion> {
+    const deleted = await this.#db
+      .deleteFrom("sessions")
+      .where("id", "=", id)
+      .where("id", "not in", this.#sessionsWithRunningRuns())
+      .executeTakeFirst();
+    if (Number(deleted.numDeletedRows) > 0) return "deleted";
+    return (await this.getSession(id)) ? "running" : "not_found";
+  }
+
+  async deleteIdleSessions(idleBefore: string, limit: number): Promise<number> {
+    const idle = this.#db
+      .selectFrom("sessions")
+      .select("id")
+      .where("updated_at", "<", idleBefore)
+      .where("id", "not in", this.#sessionsWithRunningRuns())
+      .orderBy("updated_at")
+      .limit(limit);
+    const deleted = await this.#db.deleteFrom("sessions").where("id", "in", idle).executeTakeFirst();
+    return Number(deleted.numDeletedRows);
+  }
+
+  #sessionsWithRunningRuns() {
+    return this.#db
+      .selectFrom("workflow_runs")
+      .select("session_id")
+      .where("status", "=", "running")
+      .where("session_id", "is not", null);
   }
 
   // Turns of conversations commit in groups (see group-commit.ts): the answers of concurrent requests arrive
@@ -386,18 +454,28 @@ export class SqlStore implements Store {
     await this.#db.destroy();
   }
 
-  #sessionRow(id: string, now: string = this.#clock.isoNow()) {
-    return { id, created_at: now, updated_at: now };
+  #sessionRow(id: string, now: string = this.#clock.isoNow(), messages: readonly NewMessage[] = []) {
+    const tokens = messages.reduce((sum, m) => sum + m.tokens, 0);
+    return {
+      id,
+      created_at: now,
+      updated_at: now,
+      message_count: messages.length,
+      total_tokens: tokens,
+      window_tokens: tokens,
+    };
   }
 
   // Turns of one or more sessions in the caller's transaction: each session created or marked as used now,
   // in one statement, then every message in the order given, in another.
   async #writeTurns(trx: Transaction<DatabaseSchema>, turns: readonly Turn[]): Promise<void> {
     const now = this.#clock.isoNow();
-    const sessions = new Set(turns.map((turn) => turn.sessionId));
+    const sessions = new Map<string, NewMessage[]>();
+    for (const turn of turns)
+      sessions.set(turn.sessionId, [...(sessions.get(turn.sessionId) ?? []), ...turn.messages]);
     await this.#sessionQueries.touchSessions.inTransaction(
       trx,
-      [...sessions].map((id) => this.#sessionRow(id, now)),
+      [...sessions].map(([id, messages]) => this.#sessionRow(id, now, messages)),
     );
     await this.#sessionQueries.insertMessages.inTransaction(
       trx,
@@ -423,6 +501,21 @@ function messageRow(sessionId: string, m: NewMessage, now: string) {
     provider: m.provider ?? null,
     workflow_id: m.workflowId ?? null,
     created_at: now,
+  };
+}
+
+function toSessionState(row: Selectable<SessionsTable>): SessionState {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    messageCount: Number(row.message_count),
+    totalTokens: Number(row.total_tokens),
+    windowStart: Number(row.window_start),
+    windowTokens: Number(row.window_tokens),
+    summary: row.summary,
+    summaryTokens: Number(row.summary_tokens),
+    summarizedMessages: Number(row.summarized_messages),
   };
 }
 

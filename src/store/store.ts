@@ -28,6 +28,41 @@ export interface SessionRecord {
   readonly updatedAt: string;
 }
 
+// A conversation's running totals and the state of its history policy, kept on the session row so that a
+// turn never walks the whole history.
+export interface SessionState extends SessionRecord {
+  readonly messageCount: number;
+  readonly totalTokens: number;
+  // The window: the messages whose id is at least windowStart, sent verbatim. Older ones are folded into
+  // the summary (or dropped, without one).
+  readonly windowStart: number;
+  readonly windowTokens: number;
+  readonly summary: string | null;
+  readonly summaryTokens: number;
+  // How many messages the summary covers (or were dropped from the window).
+  readonly summarizedMessages: number;
+}
+
+// Moving a session's window start past the oldest turns of its window, with the summary that now covers them.
+export interface HistoryFold {
+  // The fold was computed from this window; if another fold moved it meanwhile, nothing is written.
+  readonly expectedWindowStart: number;
+  readonly windowStart: number;
+  readonly foldedMessages: number;
+  readonly foldedTokens: number;
+  // Left as it is when the turns leaving the window are dropped without a summary.
+  readonly summary?: { readonly text: string; readonly tokens: number };
+}
+
+// A page of a session's messages, newest first by id: `limit` messages older than the id `before`.
+export interface MessagePage {
+  readonly limit: number;
+  readonly before?: number | undefined;
+}
+
+// What deleting a session found: deleted, not there, or a run of it still running (then nothing is deleted).
+export type SessionDeletion = "deleted" | "not_found" | "running";
+
 export const runStatuses = ["running", "completed", "failed", "interrupted", "cancelled"] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
@@ -138,10 +173,20 @@ export interface RunUpdate {
 export interface Store {
   // The cost ledger and the request log, in the same database.
   readonly usage: UsageStore;
-  getSession(id: string): Promise<SessionRecord | undefined>;
+  getSession(id: string): Promise<SessionState | undefined>;
   // Creates the session if it does not exist yet; returns it either way.
   ensureSession(id: string): Promise<SessionRecord>;
-  listMessages(sessionId: string): Promise<StoredMessage[]>;
+  // Every message, oldest first; or one page of them (still oldest first within the page).
+  listMessages(sessionId: string, page?: MessagePage): Promise<StoredMessage[]>;
+  // The messages from id `fromId` on, oldest first: a tail read by the (session_id, id) index.
+  listMessagesFrom(sessionId: string, fromId: number): Promise<StoredMessage[]>;
+  // False (nothing written) when the session's window start is no longer `expectedWindowStart`.
+  foldHistory(sessionId: string, fold: HistoryFold): Promise<boolean>;
+  // The session, its messages and its summary; a session with a running run is left alone.
+  deleteSession(id: string): Promise<SessionDeletion>;
+  // Deletes up to `limit` sessions last used before `idleBefore` (with no running run), their messages and
+  // summaries; returns how many sessions went.
+  deleteIdleSessions(idleBefore: string, limit: number): Promise<number>;
   // All or nothing: the session is created if needed and every message is written, or none is.
   appendMessages(sessionId: string, messages: readonly NewMessage[]): Promise<void>;
   // The run and the session messages that announce it are written together or not at all.

@@ -39,11 +39,14 @@ export interface CallRecorder {
 }
 
 // Calls that exist only because of routing: without it, a request would go straight to the big model.
-// Shadow calls (the quality figure's baseline answers and judgings) are not traffic at all.
+// Shadow calls (the quality figure's baseline answers and judgings) are not traffic at all. A session's summary
+// is the history policy's overhead: it costs what it costs, and the baseline (the whole history sent to the big
+// model) makes no such call.
 export const routingOverhead: ReadonlySet<UpstreamCall["purpose"]> = new Set<UpstreamCall["purpose"]>([
   "categorize",
   "acknowledge",
   "warmup",
+  "summarize",
   "shadow",
   "judge",
   "speculative",

@@ -15,7 +15,7 @@ export interface StatsInput {
 export const savingsMethod =
   "baseline_usd prices every answering call of the window (answers, plans, workflow tasks, final answers) at the " +
   "baseline role's list prices per token, as if all traffic had gone to that model unrouted; routing overhead " +
-  "(categorizer, acknowledgements, warm-ups) is left out of the baseline, images and videos cost the same in both, " +
+  "(categorizer, acknowledgements, warm-ups) and session summaries are left out of the baseline, images and videos cost the same in both, " +
   "and answers from the response cache count at their original tokens. actual_usd is what the window really " +
   "cost, overhead included. saved_usd = baseline_usd - actual_usd; saved_percent = saved_usd / baseline_usd. " +
   "Shadow calls (baseline answers and judgings sampled for the quality figure) are left out of both sides; " +

@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { ChatService } from "../../src/chat/chat-service.ts";
+import { HistorySummarizer } from "../../src/chat/history-summarizer.ts";
 import { parseConfig } from "../../src/config/index.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -131,7 +132,24 @@ export async function inMemoryServices(options: InMemoryServicesOptions = {}) {
     slots: guard,
   });
   const workflows = new WorkflowService({ config, models, store, steps, executor, newId });
-  const chat = new ChatService({ config, models, store, tokens, workflows, clock, newId, logger });
+  const summarizer = new HistorySummarizer({
+    store,
+    models,
+    tokens,
+    policy: config.sessions.history,
+    logger,
+  });
+  const chat = new ChatService({
+    config,
+    models,
+    store,
+    tokens,
+    workflows,
+    clock,
+    newId,
+    logger,
+    summarizer,
+  });
   return {
     provider,
     config,
@@ -144,6 +162,7 @@ export async function inMemoryServices(options: InMemoryServicesOptions = {}) {
     executor,
     workflows,
     chat,
+    summarizer,
     events,
     logs,
     calls,
@@ -153,6 +172,7 @@ export async function inMemoryServices(options: InMemoryServicesOptions = {}) {
       return store.usage.speculationWaste("1970-01-01T00:00:00.000Z");
     },
     async close() {
+      await summarizer.close();
       await executor.close(0);
       await tokens.close();
       await ledger.flush();

@@ -14,7 +14,8 @@ export type Query = (text: string) => Promise<Record<string, unknown>[]>;
 export interface StoreBackend {
   readonly name: string;
   readonly skip?: string;
-  open(): Promise<{ store: Store; query: Query; drop: () => Promise<void> }>;
+  // `reopen` opens another store on the same database (a restart, or a second instance).
+  open(): Promise<{ store: Store; query: Query; drop: () => Promise<void>; reopen: () => Promise<Store> }>;
 }
 
 // The store on a SQLite file (in a folder of its own, named after `prefix`) and on a fresh PostgreSQL schema
@@ -29,6 +30,7 @@ export function storeBackends(prefix: string, clock: Clock): readonly StoreBacke
         const store = await openStore({ dataDir: dir, databaseUrl: `sqlite:${file}` }, clock);
         return {
           store,
+          reopen: () => openStore({ dataDir: dir, databaseUrl: `sqlite:${file}` }, clock),
           query: async (text) => {
             const db = new DatabaseSync(file, { readOnly: true });
             try {
@@ -48,6 +50,7 @@ export function storeBackends(prefix: string, clock: Clock): readonly StoreBacke
         const schema = await freshPostgresSchema();
         return {
           store: await openStore({ dataDir: ".", databaseUrl: schema.url }, clock),
+          reopen: () => openStore({ dataDir: ".", databaseUrl: schema.url }, clock),
           query: async (text) => {
             const client = new pg.Client({ connectionString: schema.url });
             await client.connect();

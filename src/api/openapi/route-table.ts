@@ -17,7 +17,11 @@ import { tokenCountSchema } from "../routes/messages-routes.ts";
 import { metricsQuerySchema } from "../routes/metrics-routes.ts";
 import { modelEntrySchema, modelListSchema } from "../routes/model-list-routes.ts";
 import { chatCompletionSchema } from "../routes/openai-routes.ts";
-import { sessionCreatedSchema, sessionHistorySchema } from "../routes/session-routes.ts";
+import {
+  sessionCreatedSchema,
+  sessionHistoryQuerySchema,
+  sessionHistorySchema,
+} from "../routes/session-routes.ts";
 import { statsQuerySchema, statsSchema } from "../routes/stats-routes.ts";
 import {
   runOptionsSchema,
@@ -139,7 +143,20 @@ export const operations: readonly Operation[] = [
     summary: "A session's messages",
     family: "service",
     pathParams: sessionParamsSchema,
+    query: sessionHistoryQuerySchema,
     replies: { 200: { description: "The session and its messages", schema: "SessionHistory" } },
+  },
+  {
+    method: "delete",
+    path: "/sessions/{id}",
+    tag: "sessions",
+    summary: "Delete a session, its messages and its summary",
+    family: "service",
+    pathParams: sessionParamsSchema,
+    replies: {
+      204: { description: "Deleted" },
+      409: { description: "A workflow of the session is still running (code session_busy)", schema: "Error" },
+    },
   },
   {
     method: "post",

@@ -94,6 +94,7 @@ export const defaultModels = {
   fast_response_ai: "fast_ai",
   finished_task_ai: "thinking_ai",
   workers_failed_ai: "fast_ai",
+  summarizer_ai: "fast_ai",
 } as const;
 
 // OpenRouter list prices (USD per million tokens) of the default fallbacks, so a fallback's answer is

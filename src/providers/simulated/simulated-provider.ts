@@ -80,6 +80,7 @@ const internalPurposes = new Set([
   "finish",
   "explain_failure",
   "acknowledge",
+  "summarize",
 ]);
 
 // tool_choice "required" or a named function forces a call: to that function (or the first tool), with
@@ -140,6 +141,8 @@ function answerFor(request: ChatRequest, classify: (prompt: string) => string): 
       ].join("\n\n");
     case "explain_failure":
       return `[simulated] The work on your request failed. ${flatClip(question, 400)}`;
+    case "summarize":
+      return simulatedSummary(question);
     case "acknowledge":
       return (
         "[simulated] I'm on it. This is a multi-part task, so I'm planning it as a workflow and " +
@@ -153,6 +156,24 @@ function answerFor(request: ChatRequest, classify: (prompt: string) => string): 
           "Set OPENROUTER_API_KEY to route this request to the real model.",
       ].join("\n\n");
   }
+}
+
+// A session summary that says what it is and names the user's latest questions: bounded whatever the length
+// of the conversation, as a real summary is. The summarizer's prompt puts each turn on a "user: " line.
+function simulatedSummary(prompt: string): string {
+  const questions = prompt
+    .split("\n")
+    .filter((line) => line.startsWith("user: "))
+    .map((line) => flatClip(line.slice("user: ".length), 120))
+    .slice(-6);
+  return [
+    "[simulated summary] Offline mode: no model summarised the earlier conversation.",
+    questions.length > 0
+      ? `The user's latest questions before the recent turns: ${questions.join(" | ")}`
+      : "",
+  ]
+    .filter(Boolean)
+    .join("\n");
 }
 
 // A small but real plan: two parallel tasks, then one that combines their outputs.

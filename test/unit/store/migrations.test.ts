@@ -58,6 +58,12 @@ describe("migration 0013: fewer pages per write (SQLite)", () => {
       messages.map((m) => m.content),
       ["first", "second", "third", "fourth"],
     );
+    // Migration 0017 gave the earlier session its running totals, its whole history as the window.
+    const state = await store.getSession("s1");
+    assert.equal(state?.messageCount, 4);
+    assert.equal(state?.totalTokens, 4);
+    assert.equal(state?.windowTokens, 4);
+    assert.equal(state?.windowStart, 0);
     await store.close();
 
     const db = openRaw(path);
