@@ -116,7 +116,7 @@ export class ModelCatalog {
   passthrough(modelId: string): ResolvedRole | undefined {
     if (!/^[\w.-]+\/[\w.:@-]+$/.test(modelId)) return undefined;
     // On a single-key profile the id goes to the profile's provider, without its vendor prefix when the
-    // vendor is that provider's ("openai/gpt-5.6-sol" → gpt-5.6-sol on openai).
+    // vendor is that provider's ("openai/gpt-6.1-sol" → gpt-6.1-sol on openai).
     const { provider, vendor } = this.#passthrough;
     const model = vendor && modelId.startsWith(`${vendor}/`) ? modelId.slice(vendor.length + 1) : modelId;
     return {

@@ -191,8 +191,10 @@ describe("openai type: any OpenAI-compatible Chat Completions API", () => {
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.response, "local answer");
       assert.equal(res.body.provider, "local");
-      // Cached tokens are part of the 300 prompt tokens; priced here at the role's input price.
-      assert.ok(Math.abs(res.body.usage.cost_usd - (300 * 1 + 10 * 2) / 1e6) < 1e-12);
+      // The 256 cached tokens are part of the 300 prompt tokens, priced at the default read price (half the
+      // role's input price, as the role gives none of its own); the other 44 at the input price.
+      assert.equal(res.body.usage.cache_read_tokens, 256);
+      assert.ok(Math.abs(res.body.usage.cost_usd - (44 * 1 + 256 * 0.5 + 10 * 2) / 1e6) < 1e-12);
       assert.equal(local.requests.length, 2);
       for (const request of local.requests) assert.equal(request.headers.authorization, undefined);
     } finally {

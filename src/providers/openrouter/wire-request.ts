@@ -18,7 +18,9 @@ export function chatBody(request: ChatRequest) {
     // Validated at the edge against the documented parameters; the fields below always win.
     ...request.upstreamParams,
     model: request.model,
-    messages: request.messages.map(toWireMessage),
+    messages: cachesExplicitly(request.model)
+      ? request.messages.map(toWireMessage)
+      : request.messages.map((message) => toWireMessage(withoutMessageBreakpoint(message))),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
     ...(request.responseFormat === undefined ? {} : { response_format: request.responseFormat }),
@@ -76,8 +78,10 @@ export function toWireMessage(message: ChatMessage): ChatCompletionMessageParam 
 
 // OpenRouter passes `cache_control` on text parts to the providers that cache explicitly (Anthropic's and
 // Gemini's models) and drops it for the others, which cache a repeated prefix on their own
-// (https://openrouter.ai/docs/features/prompt-caching): it is sent for every model, only where the request
-// placed a breakpoint, so a request without one is sent exactly as before.
+// (https://openrouter.ai/docs/features/prompt-caching). A breakpoint a client placed on a part is sent as
+// placed, for every model; one the service places after a whole message (a session's stable prefix) only for
+// the models that need it, so every other model, and an OpenAI-compatible server behind this provider, gets
+// the plain string content it always got.
 type WireTextPart = ChatCompletionContentPartText & { cache_control?: WireCacheControl };
 interface WireCacheControl {
   readonly type: "ephemeral";
@@ -86,6 +90,17 @@ interface WireCacheControl {
 
 export function wireCacheControl(control: CacheControl): WireCacheControl {
   return { type: control.type, ...(control.ttl === undefined ? {} : { ttl: control.ttl }) };
+}
+
+// Model ids whose upstream caches only where a breakpoint says so.
+export function cachesExplicitly(model: string): boolean {
+  return model.startsWith("anthropic/") || model.startsWith("google/");
+}
+
+function withoutMessageBreakpoint(message: ChatMessage): ChatMessage {
+  if (!message.cacheControl) return message;
+  const { cacheControl: _dropped, ...rest } = message;
+  return rest;
 }
 
 function hasBreakpoint(message: ChatMessage): boolean {

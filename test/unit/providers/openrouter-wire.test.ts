@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ChatMessage } from "../../../src/providers/chat-provider.ts";
-import { toWireMessage } from "../../../src/providers/openrouter/wire-request.ts";
+import { chatBody, toWireMessage } from "../../../src/providers/openrouter/wire-request.ts";
 import { cacheTokens, readUsage } from "../../../src/providers/openrouter/wire-usage.ts";
 
 describe("OpenRouter wire mapping: prompt caching", () => {
@@ -85,6 +85,26 @@ describe("OpenRouter wire mapping: prompt caching", () => {
       content: part,
       tool_call_id: "c1",
     });
+  });
+
+  it("sends the service's whole-message breakpoints only to models that cache explicitly; a client's part breakpoints to every model", () => {
+    const messages: ChatMessage[] = [
+      { role: "system", content: "Summary so far.", cacheControl: { type: "ephemeral" } },
+      { role: "user", content: [{ type: "text", text: "Pinned", cacheControl: { type: "ephemeral" } }] },
+    ];
+    const explicit = chatBody({ model: "anthropic/claude-sonnet-5.5", messages }).messages;
+    assert.deepEqual(explicit[0]?.content, [
+      { type: "text", text: "Summary so far.", cache_control: { type: "ephemeral" } },
+    ]);
+    const automatic = chatBody({ model: "moonshotai/kimi-k2.6", messages }).messages;
+    assert.equal(
+      automatic[0]?.content,
+      "Summary so far.",
+      "a model that caches on its own gets the plain string",
+    );
+    assert.deepEqual(automatic[1]?.content, [
+      { type: "text", text: "Pinned", cache_control: { type: "ephemeral" } },
+    ]);
   });
 
   it("sends messages without a breakpoint exactly as before", () => {
