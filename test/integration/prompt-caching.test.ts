@@ -142,10 +142,9 @@ describe("prompt caching", () => {
       { type: "text", text: "Summarise it." },
     ]);
     assert.equal(messages[2]?.content, "It is about caching.");
-    // The request's own cache_control: a breakpoint after the last message.
-    assert.deepEqual(messages[3]?.content, [
-      { type: "text", text: "And then?", cache_control: { type: "ephemeral" } },
-    ]);
+    // The request's own cache_control is a breakpoint after the last message: medium_ai's model caches a
+    // repeated prefix on its own, so it gets the plain message (an anthropic/ model gets it marked: openrouter-wire.test.ts).
+    assert.equal(messages[3]?.content, "And then?");
     // Anthropic's input_tokens leaves the cache reads and writes out.
     assert.deepEqual(res.body.usage, {
       input_tokens: 100,
