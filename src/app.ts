@@ -262,6 +262,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     recorder: ledger,
     budget,
     ...(cache ? { cache } : {}),
+    // The same source as the rest of the service: a test that fixes it fixes which deployment is drawn.
+    ...(options.random ? { random: options.random } : {}),
   });
   const media = new MediaClient({
     catalog,

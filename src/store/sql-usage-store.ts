@@ -6,6 +6,7 @@ import { decodeTrace, encodeTrace } from "./trace-column.ts";
 import { type CallOutcome, routingOverhead } from "./upstream-call.ts";
 import type {
   CallSeriesRow,
+  DeploymentUsageRow,
   LedgerEntry,
   ModelUsageRow,
   RequestCountRow,
@@ -155,6 +156,37 @@ export class SqlUsageStore implements UsageStore {
       savedUsd: Number(r.saved_usd),
       cacheSavedUsd: Number(r.cache_saved_usd),
       shadow: Number(r.shadow) === 1,
+    }));
+  }
+
+  async callsByDeployment(since: string): Promise<DeploymentUsageRow[]> {
+    const rows = await this.#db
+      .selectFrom("upstream_calls")
+      .select([
+        "provider",
+        "model",
+        "outcome",
+        sql<number>`count(*)`.as("calls"),
+        sql<number>`sum(prompt_tokens)`.as("prompt_tokens"),
+        sql<number>`sum(completion_tokens)`.as("completion_tokens"),
+        sql<number>`sum(cache_read_tokens)`.as("cache_read_tokens"),
+        sql<number>`sum(cost_usd)`.as("cost_usd"),
+      ])
+      .where("at", ">=", since)
+      .groupBy(["provider", "model", "outcome"])
+      .orderBy("provider")
+      .orderBy("model")
+      .orderBy("outcome")
+      .execute();
+    return rows.map((r) => ({
+      provider: r.provider,
+      model: r.model,
+      outcome: r.outcome as CallOutcome,
+      calls: Number(r.calls),
+      promptTokens: Number(r.prompt_tokens),
+      completionTokens: Number(r.completion_tokens),
+      cacheReadTokens: Number(r.cache_read_tokens),
+      costUsd: Number(r.cost_usd),
     }));
   }
 

@@ -112,6 +112,19 @@ export interface ModelUsageRow {
   readonly shadow: boolean;
 }
 
+// Calls grouped by the deployment that made them (the configured provider name and the model id) and outcome:
+// the same model id on two providers stays two rows.
+export interface DeploymentUsageRow {
+  readonly provider: string;
+  readonly model: string;
+  readonly outcome: CallOutcome;
+  readonly calls: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cacheReadTokens: number;
+  readonly costUsd: number;
+}
+
 export interface RequestCountRow {
   readonly endpoint: string;
   readonly category: string | null;
@@ -182,6 +195,8 @@ export interface UsageStore {
   spentUsd(filter: SpendFilter): Promise<number>;
   // Calls grouped by model, role and outcome, since `since`.
   callsByModel(since: string): Promise<ModelUsageRow[]>;
+  // Calls grouped by provider, model and outcome, since `since`.
+  callsByDeployment(since: string): Promise<DeploymentUsageRow[]>;
   // Latencies (ms) of answered calls since `since`, per model, for percentiles.
   latenciesByModel(since: string): Promise<Map<string, number[]>>;
   requestCounts(since: string): Promise<RequestCountRow[]>;

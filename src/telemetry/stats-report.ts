@@ -1,6 +1,6 @@
 import { errorKinds } from "../core/errors.ts";
 import { otherModels } from "../resilience/model-keys.ts";
-import type { ModelUsageRow, RequestCountRow } from "../store/usage-store.ts";
+import type { DeploymentUsageRow, ModelUsageRow, RequestCountRow } from "../store/usage-store.ts";
 
 export interface StatsInput {
   readonly since: string;
@@ -146,6 +146,66 @@ export function summarizeUsage(input: StatsInput) {
       method: promptCacheMethod,
     },
   };
+}
+
+export interface DeploymentSummary {
+  provider: string;
+  model: string;
+  circuit: string;
+  calls: number;
+  ok: number;
+  errors: number;
+  cached: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cache_read_tokens: number;
+  cost_usd: number;
+}
+
+// The calls per deployment that made them (provider and model), counted as the per-model entries count them.
+// `label` folds model ids the per-model view folds into "other"; `circuit` names the deployment's circuit key
+// (as in `circuits`), so a row can be read next to its breaker.
+export function summarizeDeployments(
+  rows: readonly DeploymentUsageRow[],
+  label: (model: string) => string,
+  circuit: (model: string, provider: string) => string,
+): DeploymentSummary[] {
+  const byKey = new Map<string, DeploymentSummary>();
+  for (const row of rows) {
+    const model = label(row.model);
+    const key = JSON.stringify([row.provider, model]);
+    let summary = byKey.get(key);
+    if (!summary) {
+      summary = {
+        provider: row.provider,
+        model,
+        circuit: model === otherModels ? otherModels : circuit(model, row.provider),
+        calls: 0,
+        ok: 0,
+        errors: 0,
+        cached: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cache_read_tokens: 0,
+        cost_usd: 0,
+      };
+      byKey.set(key, summary);
+    }
+    summary.calls += row.calls;
+    summary.cost_usd += row.costUsd;
+    if (row.outcome === "cached") {
+      summary.cached += row.calls;
+      continue;
+    }
+    summary.prompt_tokens += row.promptTokens;
+    summary.completion_tokens += row.completionTokens;
+    summary.cache_read_tokens += row.cacheReadTokens;
+    if (row.outcome === "ok") summary.ok += row.calls;
+    else summary.errors += row.calls;
+  }
+  return [...byKey.values()]
+    .map((d) => ({ ...d, cost_usd: usd(d.cost_usd) }))
+    .sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
 }
 
 interface ModelSummary {

@@ -10,7 +10,7 @@ import type { CircuitSnapshot } from "../../resilience/circuit-breaker.ts";
 import { otherModels } from "../../resilience/model-keys.ts";
 import type { Store } from "../../store/store.ts";
 import type { SeriesBucket } from "../../store/usage-store.ts";
-import { foldModels, summarizeUsage } from "../../telemetry/stats-report.ts";
+import { foldModels, summarizeDeployments, summarizeUsage } from "../../telemetry/stats-report.ts";
 import { seriesBuckets, summarizeSeries } from "../../telemetry/stats-series.ts";
 import { parseSince } from "../../telemetry/stats-window.ts";
 import type { UsageLedger } from "../../telemetry/usage-ledger.ts";
@@ -45,6 +45,25 @@ export const statsSchema = z.looseObject({
       latency_ms: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable(),
     }),
   ),
+  deployments: z
+    .array(
+      z.looseObject({
+        provider: z.string(),
+        model: z.string(),
+        circuit: z.string(),
+        calls: z.number().int(),
+        ok: z.number().int(),
+        errors: z.number().int(),
+        cached: z.number().int(),
+        prompt_tokens: z.number().int(),
+        completion_tokens: z.number().int(),
+        cache_read_tokens: z.number().int(),
+        cost_usd: z.number(),
+      }),
+    )
+    .describe(
+      "Calls per deployment that made them (the configured provider name and the model id), with the deployment's circuit key",
+    ),
   errors: z.looseObject({ upstream_tries: z.number().int(), failed: z.number().int(), rate: z.number() }),
   cost: z.looseObject({ total_usd: z.number(), by_model: z.record(z.string(), z.number()) }),
   savings: z.looseObject({
@@ -134,15 +153,17 @@ export function registerStatsRoutes(
     const seriesKeys = query.bucket
       ? await seriesKeysFor(usage, query.since === "all", since, now, query.bucket)
       : undefined;
-    const [rawCalls, rawLatencies, requests, escalations, quality, waste, seriesRows] = await Promise.all([
-      usage.callsByModel(since),
-      usage.latenciesByModel(since),
-      usage.requestCounts(since),
-      usage.escalationCounts(since),
-      qualityFigure(usage, since, deps.config.monitoring),
-      usage.speculationWaste(since),
-      query.bucket && usage.seriesRows(since, query.bucket),
-    ]);
+    const [rawCalls, rawDeployments, rawLatencies, requests, escalations, quality, waste, seriesRows] =
+      await Promise.all([
+        usage.callsByModel(since),
+        usage.callsByDeployment(since),
+        usage.latenciesByModel(since),
+        usage.requestCounts(since),
+        usage.escalationCounts(since),
+        qualityFigure(usage, since, deps.config.monitoring),
+        usage.speculationWaste(since),
+        query.bucket && usage.seriesRows(since, query.bucket),
+      ]);
     const baseline = deps.models.resolve(deps.config.monitoring.baselineRole);
     const { breakers, scheduler, modelKeys } = deps.models.resilience;
     const queue = scheduler.stats();
@@ -153,16 +174,27 @@ export function registerStatsRoutes(
       deps.config.monitoring.maxTrackedModels,
     );
     const shownModels = new Set(calls.map((row) => row.model));
+    const usageReport = summarizeUsage({
+      since,
+      until: deps.clock.isoNow(),
+      calls,
+      latencies,
+      requests,
+      escalations,
+      baseline: { role: baseline.role, model: baseline.definition.model },
+    });
+    const { window, requests: requestReport, models, ...rest } = usageReport;
     return {
-      ...summarizeUsage({
-        since,
-        until: deps.clock.isoNow(),
-        calls,
-        latencies,
-        requests,
-        escalations,
-        baseline: { role: baseline.role, model: baseline.definition.model },
-      }),
+      window,
+      requests: requestReport,
+      models,
+      // Beside the per-model view: which provider answered, so one model id on two providers stays two rows.
+      deployments: summarizeDeployments(
+        rawDeployments,
+        (model) => (shownModels.has(model) ? model : otherModels),
+        (model, provider) => modelKeys.keyOf(model, provider),
+      ),
+      ...rest,
       // Next to the savings: what the routed answers were worth against the baseline's, on sampled traffic.
       quality,
       // What judged quality does to the route now: per category, its standing over routing.quality's window.
