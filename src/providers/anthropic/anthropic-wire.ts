@@ -61,7 +61,10 @@ export function anthropicBody(request: ChatRequest, provider: string): Record<st
     if (format?.type === "json_object") {
       system.push({ type: "text", text: "Answer with a single JSON object and nothing else." });
     }
-    const { effort, maxTokens } = request.reasoning ?? {};
+    const adaptiveOnly = isAdaptiveOnly(request.model);
+    const { effort } = request.reasoning ?? {};
+    // The Claude 5 models think adaptively only: a token budget has no form there (effort stands in).
+    const maxTokens = adaptiveOnly ? undefined : request.reasoning?.maxTokens;
     const outputConfig = {
       ...(effort && effort !== "none" ? { effort: effort === "minimal" ? "low" : effort } : {}),
       ...(format?.type === "json_schema"
@@ -76,13 +79,13 @@ export function anthropicBody(request: ChatRequest, provider: string): Record<st
       max_tokens: request.maxTokens ?? 4096,
       ...(system.length > 0 ? { system } : {}),
       messages: wireMessages(request.messages),
-      // Extended thinking takes no temperature change (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking);
-      // Anthropic's range is 0 to 1.
-      ...(request.temperature === undefined || maxTokens !== undefined
+      // Extended thinking takes no temperature change (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking),
+      // the Claude 5 models no sampling parameter at all; Anthropic's range is 0 to 1.
+      ...(request.temperature === undefined || maxTokens !== undefined || adaptiveOnly
         ? {}
         : { temperature: Math.min(request.temperature, 1) }),
-      ...(params.top_p === undefined ? {} : { top_p: params.top_p }),
-      ...(params.top_k === undefined ? {} : { top_k: params.top_k }),
+      ...(params.top_p === undefined || adaptiveOnly ? {} : { top_p: params.top_p }),
+      ...(params.top_k === undefined || adaptiveOnly ? {} : { top_k: params.top_k }),
       ...(request.stop === undefined ? {} : { stop_sequences: [...request.stop] }),
       ...(request.tools === undefined ? {} : { tools: request.tools.map(wireTool) }),
       ...(request.toolChoice === undefined || request.toolChoice === null
@@ -91,12 +94,21 @@ export function anthropicBody(request: ChatRequest, provider: string): Record<st
       ...(user === undefined ? {} : { metadata: { user_id: user } }),
       ...(maxTokens !== undefined
         ? { thinking: { type: "enabled", budget_tokens: maxTokens } }
-        : effort === "none"
+        : effort === "none" && !adaptiveOnly
           ? { thinking: { type: "disabled" } }
           : {}),
       ...(Object.keys(outputConfig).length > 0 ? { output_config: outputConfig } : {}),
     };
   });
+}
+
+// The Claude 5 generation (claude-sonnet-5, claude-haiku-5-5, claude-opus-5-5, ...) answers a non-default
+// temperature, top_p or top_k, and a thinking budget, with 400: it thinks adaptively, steered by effort
+// (https://platform.claude.com/docs/en/models/sonnet-5/migration-guide). Those are left out for it, and
+// thinking is never switched off (Opus 5.5 cannot be).
+export function isAdaptiveOnly(model: string): boolean {
+  const generation = /^claude-[a-z]+-(\d+)/.exec(model)?.[1];
+  return generation !== undefined && Number(generation) >= 5;
 }
 
 function withCache(block: Block, cache: CacheControl | undefined): Block {
