@@ -52,15 +52,20 @@ export async function countTokensExactly(text: string): Promise<number> {
   return (await tokenizer).countTokens(text, asText);
 }
 
-// Tokens as the offline (simulated) providers report them: exact for small texts, the estimate beyond, so
-// an offline answer never holds the event loop to count a large prompt on this thread. The figures are
-// simulated usage, not a bill.
+// Tokens as the offline (simulated) providers report them: exact while the texts together are small, the
+// estimate beyond, so an offline answer never holds the event loop to count a large prompt on this thread,
+// and its cost does not grow with a conversation's window. The figures are simulated usage, not a bill.
 const simulatedExactChars = 4 * 1024;
 export async function simulatedTokenCount(texts: readonly string[]): Promise<number> {
-  let total = 0;
-  for (const text of texts) {
-    total += text.length <= simulatedExactChars ? await countTokensExactly(text) : estimateTokens(text);
+  let chars = 0;
+  for (const text of texts) chars += text.length;
+  if (chars > simulatedExactChars) {
+    let estimate = 0;
+    for (const text of texts) estimate += estimateTokens(text);
+    return estimate;
   }
+  let total = 0;
+  for (const text of texts) total += await countTokensExactly(text);
   return total;
 }
 
