@@ -55,6 +55,10 @@ export function traceCall(
       "gen_ai.usage.input_tokens": call.promptTokens,
       "gen_ai.usage.output_tokens": call.completionTokens,
       "gen_ai.usage.reasoning_tokens": call.reasoningTokens,
+      // Part of gen_ai.usage.input_tokens, as the conventions count them.
+      "gen_ai.usage.cache_read.input_tokens": call.cacheReadTokens || undefined,
+      "gen_ai.usage.cache_creation.input_tokens": call.cacheWriteTokens || undefined,
+      "orchestrator.cache_saved_usd": call.cacheSavedUsd || undefined,
       "gen_ai.response.finish_reasons": details.finishReason ? [details.finishReason] : undefined,
       "orchestrator.role": call.role,
       "orchestrator.purpose": call.purpose,

@@ -227,6 +227,16 @@ describe("prompt caching", () => {
     assert.equal(res.body.usage.cache_read_tokens, 600);
     assert.equal(res.body.usage.cache_write_tokens, 300);
 
+    // The request explained lists each call's counts and the request's totals.
+    const record = await t.get(`/requests/${res.headers.get("x-request-id")}`);
+    assert.equal(record.status, 200, JSON.stringify(record.body));
+    const answer = record.body.calls.find((c: { purpose: string }) => c.purpose === "answer");
+    assert.deepEqual([answer?.cache_read_tokens, answer?.cache_write_tokens], [600, 300]);
+    assert.deepEqual(
+      [record.body.totals.cache_read_tokens, record.body.totals.cache_write_tokens],
+      [600, 300],
+    );
+
     const stats = await t.get("/stats?since=all");
     assert.equal(stats.status, 200, JSON.stringify(stats.body));
     const cache = stats.body.prompt_cache;

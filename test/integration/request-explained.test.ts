@@ -92,6 +92,8 @@ describe("one request explained", () => {
       prompt_tokens: res.body.usage.prompt_tokens,
       completion_tokens: res.body.usage.completion_tokens,
       reasoning_tokens: 0,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
       cost_usd: res.body.usage.cost_usd,
     });
     assert.deepEqual(

@@ -38,6 +38,32 @@ describe("tracing facade", () => {
     traceCall(undefined, upstreamCall(), { attempt: 1 }, Date.now());
   });
 
+  it("puts a call's prompt-cache counts on its span as the GenAI conventions name them", () => {
+    const recorded: Record<string, unknown> = {};
+    const span = {
+      capturesContent: false,
+      set: () => {},
+      fail: () => {},
+      end: () => {},
+      carrier: () => ({}),
+      child(_name: string, options?: { attributes?: Record<string, unknown> }) {
+        Object.assign(recorded, options?.attributes);
+        return span;
+      },
+    };
+    const call = { ...upstreamCall(), promptTokens: 900, cacheReadTokens: 512, cacheWriteTokens: 256 };
+    traceCall(span, call, { attempt: 1 }, Date.now());
+    assert.equal(recorded["gen_ai.usage.input_tokens"], 900);
+    assert.equal(recorded["gen_ai.usage.cache_read.input_tokens"], 512);
+    assert.equal(recorded["gen_ai.usage.cache_creation.input_tokens"], 256);
+    traceCall(span, upstreamCall(), { attempt: 1 }, Date.now());
+    assert.equal(
+      recorded["gen_ai.usage.cache_read.input_tokens"],
+      undefined,
+      "absent when nothing was cached",
+    );
+  });
+
   it("loads the SDK once an endpoint is configured", async () => {
     const config = parseConfig({ monitoring: { otel: { endpoint: "http://127.0.0.1:4318/" } } }, {});
     const settings = tracingSettings(config, "1.0.0");
