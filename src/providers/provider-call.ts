@@ -1,5 +1,6 @@
 import { OrchestratorError } from "../core/errors.ts";
 import { scrubSecrets } from "../core/secrets.ts";
+import { timedSignal } from "../core/timed-signal.ts";
 import type { ToolCall } from "./chat-provider.ts";
 import { classifyUpstreamError, errorFromHttpStatus } from "./upstream-error.ts";
 
@@ -51,7 +52,8 @@ export interface ToolCallDelta {
 export class ToolCallAssembler {
   readonly #byIndex = new Map<number, { id: string; name: string; arguments: string }>();
 
-  add(deltas: readonly ToolCallDelta[]): void {
+  // Any fragment of that shape, whatever its `type` says (OpenAI's SDK types also name custom tools).
+  add(deltas: readonly Omit<ToolCallDelta, "type">[]): void {
     for (const delta of deltas) {
       const current = this.#byIndex.get(delta.index) ?? { id: "", name: "", arguments: "" };
       if (delta.id) current.id = delta.id;
@@ -69,6 +71,28 @@ export class ToolCallAssembler {
         type: "function",
         function: { name: call.name, arguments: call.arguments },
       }));
+  }
+}
+
+// One non-streamed call under one deadline (the request's own timeout, else the provider's default) joined
+// with the caller's cancellation; whatever it throws is classified once, here.
+export async function callUnderDeadline<T>(
+  provider: string,
+  request: {
+    readonly model: string;
+    readonly signal?: AbortSignal | undefined;
+    readonly timeoutMs?: number | undefined;
+  },
+  defaultTimeoutMs: number,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const deadline = timedSignal(request.signal, request.timeoutMs ?? defaultTimeoutMs);
+  try {
+    return await call(deadline.signal);
+  } catch (error) {
+    throw classifyCall(error, provider, request, deadline);
+  } finally {
+    deadline.dispose();
   }
 }
 
@@ -143,4 +167,14 @@ export function joinedText(content: string | readonly { type: string; text?: str
     .filter((part) => part.type === "text")
     .map((part) => part.text ?? "")
     .join("\n");
+}
+
+// A tool call's arguments (a JSON text) as the object the native APIs take; anything else is no arguments.
+export function toolArguments(text: string): unknown {
+  try {
+    const value = JSON.parse(text || "{}") as unknown;
+    return typeof value === "object" && value !== null ? value : {};
+  } catch {
+    return {};
+  }
 }

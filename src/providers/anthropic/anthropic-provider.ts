@@ -1,6 +1,7 @@
 import { type TimedSignal, timedSignal } from "../../core/timed-signal.ts";
 import type { ChatProvider, ChatRequest, ChatResult, ChatStreamEvent, ToolCall } from "../chat-provider.ts";
 import {
+  callUnderDeadline,
   classifyCall,
   parseEvent,
   reportedError,
@@ -87,13 +88,12 @@ export class AnthropicProvider implements ChatProvider {
   }
 
   async complete(request: ChatRequest): Promise<ChatResult> {
-    const deadline = this.#deadline(request);
-    try {
+    return callUnderDeadline(this.name, request, this.#defaultTimeoutMs, async (signal) => {
       const body = anthropicBody(request, this.name);
       const message = (await this.#http.postJson(
         "/v1/messages",
         { ...body, stream: false },
-        deadline.signal,
+        signal,
       )) as WireMessage & { type?: string; error?: { type?: string; message?: string } };
       if (message?.type === "error") throw this.#reported(message.error, request.model, false);
       if (!Array.isArray(message?.content)) {
@@ -117,11 +117,7 @@ export class AnthropicProvider implements ChatProvider {
         usage: anthropicUsage(message.usage),
         ...(toolCalls.length > 0 ? { toolCalls } : {}),
       };
-    } catch (error) {
-      throw classifyCall(error, this.name, request, deadline);
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamEvent> {

@@ -6,7 +6,13 @@ import type {
   ContentPart,
   ToolCall,
 } from "../chat-provider.ts";
-import { fromDataUrl, joinedText, parameterNotSupported, unsupportedParams } from "../provider-call.ts";
+import {
+  fromDataUrl,
+  joinedText,
+  parameterNotSupported,
+  toolArguments,
+  unsupportedParams,
+} from "../provider-call.ts";
 import { buildRequest } from "../upstream-http.ts";
 
 // The request, answer and usage mapping of Anthropic's Messages API
@@ -186,7 +192,7 @@ function contentBlocks(message: ChatMessage, toolNames: Map<string, string>): Bl
           type: "tool_use",
           id: call.id,
           name: call.function.name,
-          input: parseArguments(call.function.arguments),
+          input: toolArguments(call.function.arguments),
         })),
       ];
     }
@@ -224,15 +230,6 @@ function userBlock(part: ContentPart): Block[] {
     }
     case "audio":
       return [];
-  }
-}
-
-function parseArguments(text: string): unknown {
-  try {
-    const value = JSON.parse(text || "{}") as unknown;
-    return typeof value === "object" && value !== null ? value : {};
-  } catch {
-    return {};
   }
 }
 

@@ -1,7 +1,13 @@
 import { OrchestratorError } from "../../core/errors.ts";
 import { type TimedSignal, timedSignal } from "../../core/timed-signal.ts";
 import type { ChatProvider, ChatRequest, ChatResult, ChatStreamEvent, ToolCall } from "../chat-provider.ts";
-import { classifyCall, parseEvent, reportedError, streamCutOff } from "../provider-call.ts";
+import {
+  callUnderDeadline,
+  classifyCall,
+  parseEvent,
+  reportedError,
+  streamCutOff,
+} from "../provider-call.ts";
 import { malformedAnswer } from "../upstream-error.ts";
 import { UpstreamHttp } from "../upstream-http.ts";
 import {
@@ -52,13 +58,12 @@ export class GeminiChatProvider implements ChatProvider {
   }
 
   async complete(request: ChatRequest): Promise<ChatResult> {
-    const deadline = this.#deadline(request);
-    try {
+    return callUnderDeadline(this.name, request, this.#defaultTimeoutMs, async (signal) => {
       const body = geminiBody(request, this.name);
       const response = (await this.#http.postJson(
         `/models/${encodeURIComponent(request.model)}:generateContent`,
         body,
-        deadline.signal,
+        signal,
       )) as WireResponse;
       if (response?.error) {
         throw reportedError(this.name, request.model, response.error.code, response.error.message, false);
@@ -75,11 +80,7 @@ export class GeminiChatProvider implements ChatProvider {
         usage: geminiUsage(response.usageMetadata),
         ...(toolCalls.length > 0 ? { toolCalls } : {}),
       };
-    } catch (error) {
-      throw classifyCall(error, this.name, request, deadline);
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamEvent> {

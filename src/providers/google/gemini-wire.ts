@@ -1,5 +1,11 @@
 import type { ChatMessage, ChatRequest, ChatUsage, ContentPart, ToolCall } from "../chat-provider.ts";
-import { fromDataUrl, joinedText, parameterNotSupported, unsupportedParams } from "../provider-call.ts";
+import {
+  fromDataUrl,
+  joinedText,
+  parameterNotSupported,
+  toolArguments,
+  unsupportedParams,
+} from "../provider-call.ts";
 import { buildRequest } from "../upstream-http.ts";
 
 // The request, answer and usage mapping of the Gemini API's generateContent
@@ -110,7 +116,7 @@ function partsOf(message: ChatMessage, names: Map<string, string>): Part[] {
       return [
         ...(text ? [{ text }] : []),
         ...calls.map((call) => ({
-          functionCall: { name: call.function.name, args: parseArguments(call.function.arguments) },
+          functionCall: { name: call.function.name, args: toolArguments(call.function.arguments) },
           ...(call.id.startsWith(signed)
             ? { thoughtSignature: call.id.slice(signed.length).split(".")[0] }
             : {}),
@@ -164,15 +170,6 @@ function responseObject(text: string): Record<string, unknown> {
     return { result: value };
   } catch {
     return { result: text };
-  }
-}
-
-function parseArguments(text: string): unknown {
-  try {
-    const value = JSON.parse(text || "{}") as unknown;
-    return typeof value === "object" && value !== null ? value : {};
-  } catch {
-    return {};
   }
 }
 

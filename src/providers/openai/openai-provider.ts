@@ -9,6 +9,7 @@ import type {
 } from "../chat-provider.ts";
 import type { EmbeddingsProvider, EmbeddingsRequest, EmbeddingsResult } from "../embeddings-provider.ts";
 import {
+  callUnderDeadline,
   classifyCall,
   parseEvent,
   reportedError,
@@ -80,13 +81,12 @@ export class OpenAiProvider implements ChatProvider, EmbeddingsProvider {
   }
 
   async complete(request: ChatRequest): Promise<ChatResult> {
-    const deadline = this.#deadline(request);
-    try {
+    return callUnderDeadline(this.name, request, this.#defaultTimeoutMs, async (signal) => {
       const body = this.#body(request);
       const completion = (await this.#http.postJson(
         "/chat/completions",
         buildRequest(() => ({ ...body, stream: false })),
-        deadline.signal,
+        signal,
       )) as WireCompletion;
       if (completion?.error) {
         const code = typeof completion.error.code === "number" ? completion.error.code : undefined;
@@ -104,11 +104,7 @@ export class OpenAiProvider implements ChatProvider, EmbeddingsProvider {
         ...(toolCalls.length > 0 ? { toolCalls } : {}),
         ...(choice.logprobs ? { logprobs: choice.logprobs } : {}),
       };
-    } catch (error) {
-      throw classifyCall(error, this.name, request, deadline);
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamEvent> {
@@ -171,8 +167,7 @@ export class OpenAiProvider implements ChatProvider, EmbeddingsProvider {
 
   // https://platform.openai.com/docs/api-reference/embeddings/create
   async embed(request: EmbeddingsRequest): Promise<EmbeddingsResult> {
-    const deadline = this.#deadline(request);
-    try {
+    return callUnderDeadline(this.name, request, this.#defaultTimeoutMs, async (signal) => {
       const response = (await this.#http.postJson(
         "/embeddings",
         {
@@ -182,7 +177,7 @@ export class OpenAiProvider implements ChatProvider, EmbeddingsProvider {
           ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
           ...(request.user === undefined ? {} : { user: request.user }),
         },
-        deadline.signal,
+        signal,
       )) as {
         data?: ReadonlyArray<{ index: number; embedding: number[] }>;
         model?: string;
@@ -202,11 +197,7 @@ export class OpenAiProvider implements ChatProvider, EmbeddingsProvider {
         model: response.model || request.model,
         promptTokens: response.usage?.prompt_tokens ?? 0,
       };
-    } catch (error) {
-      throw classifyCall(error, this.name, request, deadline);
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
-import { OrchestratorError } from "../../core/errors.ts";
+import type { OrchestratorError } from "../../core/errors.ts";
 import { type TimedSignal, timedSignal } from "../../core/timed-signal.ts";
-import { classifyUpstreamError } from "../upstream-error.ts";
+import { callUnderDeadline, classifyCall } from "../provider-call.ts";
 import type { UpstreamHttp } from "../upstream-http.ts";
 
 // What every OpenRouter call shares: the keep-alive pool to the upstream and the default deadline.
@@ -26,27 +26,14 @@ export function classifyCallError(
   request: CallRequest,
   deadline: { timedOut: () => boolean },
 ): OrchestratorError {
-  const stopped = !OrchestratorError.isInstance(error) && request.signal?.aborted === true;
-  return classifyUpstreamError(error, {
-    provider: "openrouter",
-    model: request.model,
-    timedOut: !OrchestratorError.isInstance(error) && deadline.timedOut(),
-    cancelled: stopped,
-  });
+  return classifyCall(error, "openrouter", request, deadline);
 }
 
 // Runs one non-streamed call under its deadline, classifying whatever it throws.
-export async function withDeadline<T>(
+export function withDeadline<T>(
   connection: OpenRouterConnection,
   request: CallRequest,
   call: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const deadline = callDeadline(connection, request);
-  try {
-    return await call(deadline.signal);
-  } catch (error) {
-    throw classifyCallError(error, request, deadline);
-  } finally {
-    deadline.dispose();
-  }
+  return callUnderDeadline("openrouter", request, connection.defaultTimeoutMs, call);
 }

@@ -1,5 +1,6 @@
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import type { ChatRequest, ChatResult, ChatStreamEvent, ChatUsage } from "../chat-provider.ts";
+import { ToolCallAssembler } from "../provider-call.ts";
 import { buildRequest } from "../upstream-http.ts";
 import {
   callDeadline,
@@ -10,7 +11,7 @@ import {
 import { truncated } from "./wire-errors.ts";
 import { chatBody } from "./wire-request.ts";
 import { readCompletion } from "./wire-response.ts";
-import { parseChunk, ToolCallAssembler } from "./wire-stream.ts";
+import { parseChunk } from "./wire-stream.ts";
 import { readUsage } from "./wire-usage.ts";
 
 export function completeChat(connection: OpenRouterConnection, request: ChatRequest): Promise<ChatResult> {
