@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import {
   type FakeUpstream,
   pieces,
-  pipelineAnswer,
+  pipelineReply,
   startEvents,
   startFakeUpstream,
   type UpstreamReply,
@@ -58,15 +58,7 @@ export function startFakeAnthropic(
 ): Promise<FakeUpstream> {
   return startFakeUpstream({
     basePath: "",
-    fallback: (request) => {
-      const view = anthropicView(request);
-      return {
-        kind: "text",
-        content: pipelineAnswer(view.model, view.system, view.lastUser, options.label),
-        promptTokens: 100,
-        completionTokens: 20,
-      };
-    },
+    fallback: (request) => pipelineReply(anthropicView(request), options.label),
     write,
   });
 }

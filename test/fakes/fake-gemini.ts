@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import {
   type FakeUpstream,
   pieces,
-  pipelineAnswer,
+  pipelineReply,
   startEvents,
   startFakeUpstream,
   type UpstreamReply,
@@ -49,15 +49,7 @@ export function startFakeGemini(
 ): Promise<FakeUpstream> {
   return startFakeUpstream({
     basePath: "/v1beta",
-    fallback: (request) => {
-      const view = geminiView(request);
-      return {
-        kind: "text",
-        content: pipelineAnswer(view.model, view.system, view.lastUser, options.label),
-        promptTokens: 100,
-        completionTokens: 20,
-      };
-    },
+    fallback: (request) => pipelineReply(geminiView(request), options.label),
     write,
   });
 }

@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import {
   type FakeUpstream,
   pieces,
-  pipelineAnswer,
+  pipelineReply,
   startEvents,
   startFakeUpstream,
   type UpstreamReply,
@@ -47,15 +47,7 @@ export function startFakeOpenAi(
 ): Promise<FakeUpstream> {
   return startFakeUpstream({
     basePath: "/v1",
-    fallback: (request) => {
-      const view = openAiView(request);
-      return {
-        kind: "text",
-        content: pipelineAnswer(view.model, view.system, view.lastUser, options.label),
-        promptTokens: 100,
-        completionTokens: 20,
-      };
-    },
+    fallback: (request) => pipelineReply(openAiView(request), options.label),
     other: (request, res) => {
       if (!request.path.endsWith("/embeddings")) return false;
       const input = request.body.input as string[];

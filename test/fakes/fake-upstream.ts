@@ -156,3 +156,16 @@ export function pipelineAnswer(
   if (/final answer to the user's request/.test(system)) return "THE FINISHED ANSWER";
   return `answer from ${model} to: ${lastUser.slice(0, 60)}`;
 }
+
+// The reply a fake gives when a test queued none: the pipeline's answer (above) with fixed usage.
+export function pipelineReply(
+  view: { readonly model: string; readonly system: string; readonly lastUser: string },
+  label?: (lastUser: string) => string,
+): UpstreamReply {
+  return {
+    kind: "text",
+    content: pipelineAnswer(view.model, view.system, view.lastUser, label),
+    promptTokens: 100,
+    completionTokens: 20,
+  };
+}
